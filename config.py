@@ -1,0 +1,176 @@
+"""Configuration classes, read once from environment variables.
+
+Every setting an operator may change is listed in the README under
+"Configuration". A config object is built by ``load_config(name)``; tests build
+their own (``TestingConfig``) and pass it to ``create_app``.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent
+INSTANCE_PATH = Path(os.environ.get("INSTANCE_PATH", PROJECT_ROOT / "instance"))
+
+
+class ConfigError(RuntimeError):
+    """The environment does not describe a configuration the app can run with."""
+
+
+def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
+    value = env.get(name)
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    value = env.get(name)
+    if value is None or value == "":
+        return default
+    try:
+        return int(value)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be a whole number, not {value!r}") from exc
+
+
+def _development_secret_key() -> str:
+    """A secret kept in the instance folder so that sessions survive restarts."""
+    INSTANCE_PATH.mkdir(parents=True, exist_ok=True)
+    key_file = INSTANCE_PATH / "secret_key"
+    if not key_file.exists():
+        key_file.write_text(secrets.token_hex(32))
+        key_file.chmod(0o600)
+    return key_file.read_text().strip()
+
+
+def default_sqlite_url() -> str:
+    INSTANCE_PATH.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{INSTANCE_PATH / 'inquiry_desk.sqlite3'}"
+
+
+class BaseConfig:
+    """Settings shared by every environment; subclasses change what differs."""
+
+    ENV_NAME = "base"
+    DEBUG = False
+    TESTING = False
+
+    def __init__(self, env: Mapping[str, str] | None = None) -> None:
+        env = os.environ if env is None else env
+        self.SECRET_KEY = env.get("SECRET_KEY") or self.missing_secret_key()
+        database_url = env.get("DATABASE_URL") or default_sqlite_url()
+        # Heroku-style URLs name the old driver; psycopg 3 is the one we ship.
+        if database_url.startswith("postgres://"):
+            database_url = "postgresql://" + database_url[len("postgres://"):]
+        if database_url.startswith("postgresql://"):
+            database_url = "postgresql+psycopg://" + database_url[len("postgresql://"):]
+        self.SQLALCHEMY_DATABASE_URI = database_url
+        self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+        self.SQLALCHEMY_RECORD_QUERIES = False
+
+        self.MAIL_BACKEND = env.get("MAIL_BACKEND", "outbox")
+        self.MAIL_OUTBOX_DIR = env.get("MAIL_OUTBOX_DIR", str(PROJECT_ROOT / "outbox"))
+        self.MAIL_FROM = env.get("MAIL_FROM", "Inquiry Desk <inquiries@example.org>")
+        self.MAIL_REPLY_TO = env.get("MAIL_REPLY_TO", "")
+        self.MAIL_TEAM_ADDRESS = env.get("MAIL_TEAM_ADDRESS", "")
+        self.SMTP_HOST = env.get("SMTP_HOST", "localhost")
+        self.SMTP_PORT = _int(env, "SMTP_PORT", 25)
+        self.SMTP_USERNAME = env.get("SMTP_USERNAME", "")
+        self.SMTP_PASSWORD = env.get("SMTP_PASSWORD", "")
+        self.SMTP_SECURITY = env.get("SMTP_SECURITY", "none")  # none | starttls | tls
+        self.SMTP_TIMEOUT = _int(env, "SMTP_TIMEOUT", 30)
+
+        self.BASE_URL = env.get("BASE_URL", "http://127.0.0.1:5000").rstrip("/")
+        self.TIMEZONE = env.get("TIMEZONE", "America/Toronto")
+        self.RATELIMIT_STORAGE_URI = env.get("RATELIMIT_STORAGE_URI", "memory://")
+        self.RATELIMIT_ENABLED = _flag(env, "RATELIMIT_ENABLED", True)
+        self.RATELIMIT_HEADERS_ENABLED = True
+        self.LOG_LEVEL = env.get("LOG_LEVEL", "INFO")
+
+        self.ORG_NAME_EN = env.get("ORG_NAME_EN", "Dedicated Stakeholder Team")
+        self.ORG_NAME_FR = env.get("ORG_NAME_FR", "Équipe dédiée aux parties prenantes")
+        self.ORG_CONTACT_EMAIL = env.get("ORG_CONTACT_EMAIL", "stakeholders@example.org")
+        self.ORG_CONTACT_PHONE = env.get("ORG_CONTACT_PHONE", "")
+
+        # Accounts: lockout and session lifetimes (minutes).
+        self.LOGIN_MAX_FAILURES = _int(env, "LOGIN_MAX_FAILURES", 5)
+        self.LOGIN_LOCKOUT_MINUTES = _int(env, "LOGIN_LOCKOUT_MINUTES", 15)
+        self.SESSION_IDLE_MINUTES = _int(env, "SESSION_IDLE_MINUTES", 30)
+        self.SESSION_ABSOLUTE_MINUTES = _int(env, "SESSION_ABSOLUTE_MINUTES", 12 * 60)
+        self.LOGIN_RATE_LIMIT = env.get("LOGIN_RATE_LIMIT", "10 per minute")
+        self.PASSWORD_MIN_LENGTH = 12
+
+        self.SESSION_COOKIE_NAME = "inquiry_desk_session"
+        self.SESSION_COOKIE_HTTPONLY = True
+        self.SESSION_COOKIE_SAMESITE = "Lax"
+        self.SESSION_COOKIE_SECURE = _flag(env, "SESSION_COOKIE_SECURE", self.secure_cookies_by_default())
+        self.PREFERRED_URL_SCHEME = "https" if self.BASE_URL.startswith("https") else "http"
+        self.WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
+        self.BABEL_DEFAULT_LOCALE = "en"
+        self.BABEL_DEFAULT_TIMEZONE = self.TIMEZONE
+        self.LANGUAGES = ("en", "fr")
+        self.MAX_CONTENT_LENGTH = 2 * 1024 * 1024
+
+    def missing_secret_key(self) -> str:
+        return _development_secret_key()
+
+    def secure_cookies_by_default(self) -> bool:
+        return False
+
+
+class DevelopmentConfig(BaseConfig):
+    ENV_NAME = "development"
+    DEBUG = True
+
+
+class ProductionConfig(BaseConfig):
+    ENV_NAME = "production"
+
+    def __init__(self, env: Mapping[str, str] | None = None) -> None:
+        super().__init__(env)
+        env = os.environ if env is None else env
+        if not env.get("DATABASE_URL"):
+            raise ConfigError("DATABASE_URL must be set in production (PostgreSQL).")
+        self.SMTP_SECURITY = env.get("SMTP_SECURITY", "starttls")
+
+    def missing_secret_key(self) -> str:
+        raise ConfigError("SECRET_KEY must be set in production; the app will not start without it.")
+
+    def secure_cookies_by_default(self) -> bool:
+        return True
+
+
+class TestingConfig(BaseConfig):
+    """Used by the test suite; the database comes from TEST_DATABASE_URL."""
+
+    ENV_NAME = "testing"
+    TESTING = True
+
+    def __init__(self, env: Mapping[str, str] | None = None) -> None:
+        env = dict(os.environ if env is None else env)
+        env.setdefault("SECRET_KEY", "test-secret-key-not-for-production")
+        super().__init__(env)
+        self.MAIL_BACKEND = "memory"
+        self.WTF_CSRF_ENABLED = _flag(env, "TEST_CSRF_ENABLED", False)
+        self.RATELIMIT_STORAGE_URI = "memory://"
+        self.SERVER_NAME = None
+
+
+CONFIGS: dict[str, type[BaseConfig]] = {
+    "development": DevelopmentConfig,
+    "production": ProductionConfig,
+    "testing": TestingConfig,
+}
+
+
+def load_config(name: str | None = None) -> BaseConfig:
+    """Build the config named by ``name`` or by the APP_ENV variable."""
+    name = name or os.environ.get("APP_ENV", "development")
+    try:
+        return CONFIGS[name]()
+    except KeyError as exc:
+        raise ConfigError(f"APP_ENV must be one of {sorted(CONFIGS)}, not {name!r}") from exc

@@ -1,0 +1,46 @@
+"""Who may open a route. Every view declares it; tests/test_authorisation.py checks that."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+
+from flask import abort, redirect, request, url_for
+from flask_login import current_user
+
+from inquiry_desk.accounts.models import Role
+from inquiry_desk.extensions import login_manager
+
+View = TypeVar("View", bound=Callable[..., Any])
+
+PUBLIC = "public"
+# Reachable while a new password is still owed (a temporary one was set by an admin).
+PASSWORD_CHANGE_ENDPOINTS = {"staff.change_password", "auth.logout"}
+
+
+def public(view: View) -> View:
+    """Open to anyone, signed in or not."""
+    view.access = PUBLIC  # type: ignore[attr-defined]
+    return view
+
+
+def role_required(minimum: Role | str) -> Callable[[View], View]:
+    """Signed-in staff with at least this role; others are sent to sign in (anonymous) or get 403."""
+    minimum_role = Role(minimum)
+
+    def decorator(view: View) -> View:
+        @wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            if not current_user.is_authenticated:
+                return login_manager.unauthorized()
+            if not current_user.has_role(minimum_role):
+                abort(403)
+            if current_user.must_change_password and request.endpoint not in PASSWORD_CHANGE_ENDPOINTS:
+                return redirect(url_for("staff.change_password"))
+            return view(*args, **kwargs)
+
+        wrapper.access = minimum_role.value  # type: ignore[attr-defined]
+        return wrapper  # type: ignore[return-value]
+
+    return decorator

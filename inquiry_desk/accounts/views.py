@@ -1,0 +1,301 @@
+"""Sign-in, second factor, own account, and user administration pages."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user, login_user, logout_user
+
+from inquiry_desk.accounts import second_factor
+from inquiry_desk.accounts import services as accounts
+from inquiry_desk.accounts.forms import (
+    ChangePasswordForm,
+    ConfirmForm,
+    EditUserForm,
+    EnrolForm,
+    LoginForm,
+    NewUserForm,
+    SecondFactorForm,
+)
+from inquiry_desk.accounts.models import Role, User
+from inquiry_desk.accounts.permissions import public, role_required
+from inquiry_desk.audit import services as audit
+from inquiry_desk.database import utcnow
+from inquiry_desk.extensions import db, limiter, login_manager
+from inquiry_desk.i18n import safe_next_path
+
+auth_bp = Blueprint("auth", __name__, url_prefix="/auth")
+staff_bp = Blueprint("staff", __name__, url_prefix="/staff")
+admin_bp = Blueprint("admin", __name__, url_prefix="/staff/admin")
+
+# How long the gap between the password and the second factor may be.
+PENDING_LOGIN_LIFETIME = timedelta(minutes=10)
+SESSION_TOKEN_KEY = "staff_token"  # noqa: S105  (a session key name, not a secret)
+PENDING_KEY = "pending_login"
+
+login_manager.login_view = "auth.login"
+login_manager.login_message = None  # the sign-in page says it itself
+
+
+@login_manager.user_loader
+def _load_user(user_id: str) -> User | None:
+    user = accounts.session_user(int(user_id), session.get(SESSION_TOKEN_KEY), now=utcnow())
+    if db.session.dirty:  # the session was touched or timed out: keep that
+        db.session.commit()
+    return user
+
+
+def _login_limit() -> str:
+    return current_app.config["LOGIN_RATE_LIMIT"]
+
+
+def _email_key() -> str:
+    return "login-email:" + request.form.get("email", "").strip().lower()
+
+
+def _pending_user(now: datetime) -> User | None:
+    pending = session.get(PENDING_KEY)
+    if not pending:
+        return None
+    started = datetime.fromisoformat(pending["at"])
+    if now - started > PENDING_LOGIN_LIFETIME:
+        session.pop(PENDING_KEY, None)
+        return None
+    return accounts.get_user(pending["user_id"])
+
+
+def _pending_key() -> str:
+    pending = session.get(PENDING_KEY) or {}
+    return f"second-factor:{pending.get('user_id', request.remote_addr)}"
+
+
+def _finish_login(user: User, now: datetime) -> Response:
+    next_path = safe_next_path(session.get("next"), url_for("staff.home"))
+    # The language used to sign in becomes the one for this person's emails too.
+    lang = g.lang
+    accounts.set_language(user, lang)
+    token = accounts.start_session(user, now=now, ip_address=request.remote_addr)
+    db.session.commit()
+    session.clear()  # a new session at sign-in: nothing carried over from before
+    session[SESSION_TOKEN_KEY] = token
+    session["lang"] = lang
+    login_user(user)
+    return redirect(next_path)
+
+
+@auth_bp.route("/login", methods=["GET", "POST"])
+@public
+@limiter.limit(_login_limit, methods=["POST"])
+@limiter.limit(_login_limit, methods=["POST"], key_func=_email_key)
+def login() -> Response | str:
+    if current_user.is_authenticated:
+        return redirect(url_for("staff.home"))
+    form = LoginForm()
+    if form.validate_on_submit():
+        now = utcnow()
+        try:
+            user = accounts.check_password(form.email.data, form.password.data, now=now,
+                                           ip_address=request.remote_addr)
+        except accounts.LoginFailed:
+            db.session.commit()  # keep the failure count
+            form.form_errors.append(
+                _("The email address or password is not right, or the account is locked for a while "
+                  "after too many attempts. Check them and try again.")
+            )
+        else:
+            db.session.commit()
+            next_path = request.args.get("next")
+            session[PENDING_KEY] = {"user_id": user.id, "at": now.isoformat()}
+            session["next"] = safe_next_path(next_path, url_for("staff.home"))
+            if user.totp_enrolled:
+                return redirect(url_for("auth.second_factor"))
+            return redirect(url_for("auth.enrol"))
+    return render_template("accounts/login.html", form=form)
+
+
+@auth_bp.route("/second-factor", endpoint="second_factor", methods=["GET", "POST"])
+@public
+@limiter.limit(_login_limit, methods=["POST"], key_func=_pending_key)
+def second_factor_step() -> Response | str:
+    now = utcnow()
+    user = _pending_user(now)
+    if user is None or not user.totp_enrolled:
+        flash(_("Your sign-in took too long. Start again."), "info")
+        return redirect(url_for("auth.login"))
+    form = SecondFactorForm()
+    if form.validate_on_submit():
+        try:
+            accounts.check_second_factor(user, form.code.data, now=now, ip_address=request.remote_addr)
+        except accounts.SecondFactorFailed:
+            db.session.commit()
+            form.code.errors.append(_("This code is not right, or it was already used. Wait for a new code."))
+        else:
+            return _finish_login(user, now)
+    return render_template("accounts/second_factor.html", form=form)
+
+
+@auth_bp.route("/enrol", methods=["GET", "POST"])
+@public
+@limiter.limit(_login_limit, methods=["POST"], key_func=_pending_key)
+def enrol() -> Response | str:
+    now = utcnow()
+    user = _pending_user(now)
+    if user is None or user.totp_enrolled:
+        return redirect(url_for("auth.login"))
+    secret = session.get("enrol_secret") or second_factor.new_totp_secret()
+    session["enrol_secret"] = secret
+    form = EnrolForm()
+    if form.validate_on_submit():
+        try:
+            codes = accounts.confirm_enrolment(user, secret, form.code.data, now=now)
+        except accounts.SecondFactorFailed:
+            form.code.errors.append(_("This code is not right. Check the time on your phone and try the next code."))
+        else:
+            session.pop("enrol_secret", None)
+            response = _finish_login(user, now)
+            return render_template("accounts/recovery_codes.html", codes=codes,
+                                   next_url=response.location)
+    uri = second_factor.provisioning_uri(secret, user.email)
+    return render_template("accounts/enrol.html", form=form, secret=secret,
+                           qr_svg=second_factor.qr_code_svg(uri))
+
+
+@auth_bp.route("/logout", methods=["POST"])
+@role_required(Role.VIEWER)
+def logout() -> Response:
+    now = utcnow()
+    accounts.end_session(session.get(SESSION_TOKEN_KEY), now=now)
+    audit.record("logout", actor_id=current_user.id, subject_type="user", subject_id=current_user.id, now=now)
+    db.session.commit()
+    lang = session.get("lang")
+    logout_user()
+    session.clear()
+    if lang:
+        session["lang"] = lang
+    flash(_("You are signed out."), "success")
+    return redirect(url_for("auth.login"))
+
+
+@staff_bp.route("/")
+@role_required(Role.VIEWER)
+def home() -> str:
+    return render_template("staff/home.html")
+
+
+@staff_bp.route("/account")
+@role_required(Role.VIEWER)
+def account() -> str:
+    return render_template("accounts/account.html", form=ConfirmForm(),
+                           remaining_codes=accounts.remaining_recovery_codes(current_user))
+
+
+@staff_bp.route("/account/password", methods=["GET", "POST"])
+@role_required(Role.VIEWER)
+def change_password() -> Response | str:
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        try:
+            accounts.change_password(current_user, form.current_password.data, form.new_password.data,
+                                     keep_token=session.get(SESSION_TOKEN_KEY), now=utcnow())
+        except accounts.LoginFailed:
+            form.current_password.errors.append(_("Your current password is not right."))
+        except accounts.WeakPassword:
+            form.new_password.errors.append(_("The password must have at least 12 characters."))
+        else:
+            db.session.commit()
+            flash(_("Your password is changed. You were signed out everywhere else."), "success")
+            return redirect(url_for("staff.account"))
+    return render_template("accounts/change_password.html", form=form)
+
+
+@staff_bp.route("/account/recovery-codes", methods=["POST"])
+@role_required(Role.VIEWER)
+def new_recovery_codes() -> str:
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        abort(400)
+    codes = accounts.replace_recovery_codes(current_user, now=utcnow())
+    db.session.commit()
+    return render_template("accounts/recovery_codes.html", codes=codes, next_url=url_for("staff.account"))
+
+
+@admin_bp.route("/users")
+@role_required(Role.ADMIN)
+def users() -> str:
+    return render_template("admin/users.html", users=accounts.list_users())
+
+
+@admin_bp.route("/users/new", methods=["GET", "POST"])
+@role_required(Role.ADMIN)
+def new_user() -> Response | str:
+    form = NewUserForm()
+    if form.validate_on_submit():
+        try:
+            user = accounts.create_user(
+                name=form.name.data, email=form.email.data, role=form.role.data, password=form.password.data,
+                language=form.language.data, actor=current_user, now=utcnow(), must_change_password=True,
+            )
+        except accounts.InvalidEmail:
+            form.email.errors.append(_("Enter an email address like name@example.org."))
+        except accounts.EmailTaken:
+            form.email.errors.append(_("A user with this email address already exists."))
+        else:
+            db.session.commit()
+            flash(_("User %(name)s created. Give them the temporary password; they set their own at first "
+                    "sign-in.", name=user.name), "success")
+            return redirect(url_for("admin.users"))
+    return render_template("admin/new_user.html", form=form)
+
+
+@admin_bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+@role_required(Role.ADMIN)
+def edit_user(user_id: int) -> Response | str:
+    user = db.get_or_404(User, user_id)
+    form = EditUserForm(obj=user)
+    if form.validate_on_submit():
+        try:
+            accounts.update_user(user, role=form.role.data, active=form.active.data, actor=current_user, now=utcnow())
+        except accounts.LastAdminError:
+            db.session.rollback()
+            form.form_errors.append(_("This would leave no active administrator. Make someone else an "
+                                      "administrator first."))
+        else:
+            db.session.commit()
+            flash(_("Changes saved."), "success")
+            return redirect(url_for("admin.users"))
+    return render_template("admin/edit_user.html", form=form, user=user, reset_form=ConfirmForm())
+
+
+@admin_bp.route("/users/<int:user_id>/reset-second-factor", methods=["POST"])
+@role_required(Role.ADMIN)
+def reset_second_factor(user_id: int) -> Response:
+    user = db.get_or_404(User, user_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    accounts.reset_second_factor(user, actor=current_user, now=utcnow())
+    db.session.commit()
+    flash(_("The second factor of %(name)s is reset. They will set it up again at their next sign-in.",
+            name=user.name), "success")
+    return redirect(url_for("admin.edit_user", user_id=user.id))
+
+
+@admin_bp.route("/audit")
+@role_required(Role.ADMIN)
+def audit_log() -> str:
+    before = request.args.get("before", type=int)
+    events = audit.recent_events(limit=100, before_id=before)
+    return render_template("admin/audit.html", events=events)

@@ -1,0 +1,17 @@
+"""Demo data for `flask seed-demo`: each capability adds its own seeder here.
+
+A seeder takes ``now`` and returns lines to print. Seeders must be idempotent:
+running `flask seed-demo` twice creates nothing twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from inquiry_desk.accounts.demo import seed_staff
+
+Seeder = Callable[[datetime], list[str]]
+
+# In dependency order: staff first, then what refers to them.
+SEEDERS: list[Seeder] = [seed_staff]

@@ -1,0 +1,60 @@
+"""Error pages in both languages, and a clean 503 when the database is away."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, current_app, render_template, request
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.exc import InterfaceError, OperationalError
+from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
+
+from inquiry_desk.extensions import db
+
+log = logging.getLogger(__name__)
+
+ERROR_TEXTS = {
+    400: (_l("Bad request"), _l("The request could not be understood. Go back and try again.")),
+    403: (_l("Access denied"), _l("You do not have permission to see this page.")),
+    404: (_l("Page not found"), _l("There is no page at this address. Check the address or go to the home page.")),
+    405: (_l("Not allowed"), _l("This page cannot be used that way.")),
+    413: (_l("Too large"), _l("What you sent is too large. Shorten it and try again.")),
+    429: (
+        _l("Too many attempts"),
+        _l("You have made too many requests in a short time. Wait a few minutes, then try again."),
+    ),
+    500: (_l("Something went wrong"), _l("An unexpected error happened on our side. Try again in a few minutes.")),
+    503: (
+        _l("Service unavailable"),
+        _l("The service is briefly unavailable. Nothing you sent was half-saved. Try again in a minute."),
+    ),
+}
+
+
+def render_error(code: int) -> tuple[str, int]:
+    title, message = ERROR_TEXTS.get(code, ERROR_TEXTS[500])
+    return render_template("errors/error.html", code=code, title=title, message=message), code
+
+
+def init_app(app: Flask) -> None:
+    @app.errorhandler(HTTPException)
+    def _http_error(error: HTTPException) -> tuple[str, int] | HTTPException:
+        if error.code is None or error.code < 400:
+            return error
+        body, code = render_error(error.code)
+        return body, code
+
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(InterfaceError)
+    def _database_unavailable(error: Exception) -> tuple[str, int]:
+        log.warning("database unavailable during %s %s: %s", request.method, request.path, type(error).__name__)
+        db.session.rollback()
+        return render_error(ServiceUnavailable.code)
+
+    @app.errorhandler(Exception)
+    def _unexpected(error: Exception) -> tuple[str, int]:
+        if current_app.testing or current_app.debug:
+            raise error
+        log.exception("unhandled error during %s %s", request.method, request.path)
+        db.session.rollback()
+        return render_error(InternalServerError.code)

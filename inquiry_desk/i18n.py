@@ -1,0 +1,96 @@
+"""Language of each request: from the URL, then the toggle, then the browser.
+
+Public pages that have a page per language register one URL rule per language
+with ``localized_route``; the rule carries ``lang_code`` as a default. Every
+other page takes the language remembered by the toggle (``/lang/<code>``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import Blueprint, Flask, g, request, session, url_for
+
+LANGUAGES = ("en", "fr")
+LANGUAGE_NAMES = {"en": "English", "fr": "Français"}
+
+
+def other_language(lang: str) -> str:
+    return "fr" if lang == "en" else "en"
+
+
+def select_locale() -> str:
+    """Flask-Babel's locale selector."""
+    lang = getattr(g, "lang", None)
+    if lang in LANGUAGES:
+        return lang
+    return _negotiated_language()
+
+
+def _negotiated_language() -> str:
+    url_lang = (request.view_args or {}).get("lang_code") if request else None
+    if url_lang in LANGUAGES:
+        return url_lang
+    remembered = session.get("lang")
+    if remembered in LANGUAGES:
+        return remembered
+    return request.accept_languages.best_match(LANGUAGES) or "en"
+
+
+def localized_route(
+    blueprint: Blueprint, paths: Mapping[str, str], endpoint: str, **options: Any
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Register a view under one path per language, e.g. /en/inquiry and /fr/demande."""
+
+    def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
+        for lang, path in paths.items():
+            blueprint.add_url_rule(
+                path, endpoint=endpoint, view_func=view, defaults={"lang_code": lang}, **options
+            )
+        return view
+
+    return decorator
+
+
+def safe_next_path(target: str | None, fallback: str = "/") -> str:
+    """Only same-site paths are followed, never another host."""
+    if not target:
+        return fallback
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return fallback
+    return target
+
+
+def toggle_url() -> str:
+    """The same page in the other language."""
+    lang = other_language(g.lang)
+    rule = request.url_rule
+    if rule is not None and rule.defaults and "lang_code" in rule.defaults and request.endpoint:
+        args = dict(request.view_args or {})
+        args["lang_code"] = lang
+        args.update(request.args.to_dict())
+        return url_for(request.endpoint, **args)
+    here = request.full_path if request.query_string else request.path
+    return url_for("public.set_language", lang_code=lang, next=here)
+
+
+def init_app(app: Flask) -> None:
+    @app.before_request
+    def _remember_language() -> None:
+        g.lang = _negotiated_language()
+        url_lang = (request.view_args or {}).get("lang_code")
+        if url_lang in LANGUAGES and session.get("lang") != url_lang:
+            session["lang"] = url_lang
+
+    @app.context_processor
+    def _language_context() -> dict[str, Any]:
+        lang = getattr(g, "lang", "en")
+        return {
+            "current_lang": lang,
+            "other_lang": other_language(lang),
+            "other_lang_name": LANGUAGE_NAMES[other_language(lang)],
+            "language_toggle_url": toggle_url if request else (lambda: "/"),
+        }

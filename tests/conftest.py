@@ -1,0 +1,186 @@
+"""Test fixtures: a database built by the migrations, the app, clients and helpers.
+
+The suite runs on SQLite by default and on PostgreSQL when TEST_DATABASE_URL is
+set. Each test gets a clean database: on SQLite a copy of a migrated template
+file, on PostgreSQL the migrated schema with every table truncated.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import smtplib
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import create_engine, text
+
+from config import TestingConfig
+from inquiry_desk import create_app
+from inquiry_desk.extensions import db
+
+from .helpers import make_user, sign_in
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+POSTGRES_URL = os.environ.get("TEST_DATABASE_URL", "").strip()
+
+
+def _normalise(url: str) -> str:
+    if url.startswith("postgresql://"):
+        return "postgresql+psycopg://" + url[len("postgresql://"):]
+    return url
+
+
+def is_postgres() -> bool:
+    return bool(POSTGRES_URL)
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return f"database: {'PostgreSQL ' + POSTGRES_URL if is_postgres() else 'SQLite (file copies)'}"
+
+
+class IsolatedClient(FlaskClient):
+    """Each request runs in its own app context, as in production.
+
+    The test's own app context (and its database session) stays as it was, so
+    nothing cached in ``g`` or in the session leaks from the test into a request.
+    """
+
+    def open(self, *args: Any, **kwargs: Any) -> Any:
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
+
+
+def build_app(database_url: str, **overrides: object) -> Flask:
+    env = dict(os.environ)
+    env["DATABASE_URL"] = database_url
+    config = TestingConfig(env)
+    for key, value in overrides.items():
+        setattr(config, key, value)
+    app = create_app(config)
+    app.test_client_class = IsolatedClient
+    return app
+
+
+def upgrade_to_head(database_url: str) -> None:
+    from flask_migrate import upgrade
+
+    app = build_app(database_url)
+    with app.app_context():
+        upgrade(directory=str(PROJECT_DIR / "migrations"))
+        db.engine.dispose()
+
+
+def reset_postgres_schema(database_url: str) -> None:
+    engine = create_engine(database_url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+        connection.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def compiled_translations() -> None:
+    """Compile the catalogues so that pages show French (the .mo files are not in git)."""
+    subprocess.run(
+        [str(Path(sys.executable).parent / "pybabel"), "compile", "--statistics", "-d",
+         str(PROJECT_DIR / "inquiry_desk" / "translations")],
+        check=True,
+    )
+
+
+@pytest.fixture(scope="session")
+def database_template(tmp_path_factory: pytest.TempPathFactory, compiled_translations: None) -> str:
+    """The migrated database every test starts from: a file (SQLite) or a URL (PostgreSQL)."""
+    if is_postgres():
+        url = _normalise(POSTGRES_URL)
+        reset_postgres_schema(url)
+        upgrade_to_head(url)
+        return url
+    path = tmp_path_factory.mktemp("db") / "template.sqlite3"
+    upgrade_to_head(f"sqlite:///{path}")
+    return str(path)
+
+
+def _truncate_all(app: Flask) -> None:
+    with app.app_context():
+        names = [table.name for table in db.metadata.sorted_tables]
+        if names:
+            with db.engine.begin() as connection:
+                connection.execute(text(f"TRUNCATE {', '.join(names)} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture
+def database_url(database_template: str, tmp_path: Path) -> str:
+    if is_postgres():
+        return database_template
+    path = tmp_path / "test.sqlite3"
+    shutil.copyfile(database_template, path)
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture
+def app_factory(database_url: str) -> Iterator[Callable[..., Flask]]:
+    """Build apps on the test's clean database; ``app_factory(WTF_CSRF_ENABLED=True)``."""
+    built: list[Flask] = []
+
+    def factory(**overrides: object) -> Flask:
+        app = build_app(database_url, **overrides)
+        if is_postgres() and not built:
+            _truncate_all(app)
+        built.append(app)
+        return app
+
+    yield factory
+    for app in built:
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+@pytest.fixture
+def app(app_factory: Callable[..., Flask]) -> Iterator[Flask]:
+    app = app_factory()
+    with app.app_context():
+        yield app
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def signed_in(app: Flask) -> Callable[..., FlaskClient]:
+    """``signed_in("officer")`` gives a client signed in as a new user of that role."""
+
+    def make(role: str = "officer", **user_fields: object) -> FlaskClient:
+        user = make_user(role=role, **user_fields)
+        client = app.test_client()
+        sign_in(client, user)
+        client.user = user  # type: ignore[attr-defined]
+        return client
+
+    return make
+
+
+class UnexpectedSMTPConnection(AssertionError):
+    pass
+
+
+@pytest.fixture(autouse=True)
+def no_unexpected_smtp(monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> None:
+    """Tests never reach a mail server by accident; tests that need one mark themselves."""
+    if request.node.get_closest_marker("allow_smtp"):
+        return
+
+    def refuse(self: smtplib.SMTP, host: str = "localhost", port: int = 0, source_address: object = None) -> None:
+        raise UnexpectedSMTPConnection(f"unexpected SMTP connection to {host}:{port}")
+
+    monkeypatch.setattr(smtplib.SMTP, "connect", refuse)

@@ -1,0 +1,107 @@
+"""QUALITY.md S1: every route declares who may open it, and that is what happens.
+
+ROUTES lists every endpoint of the app. A route added without an entry here
+fails ``test_every_route_is_listed``; the walk then checks each listed route as
+anonymous, viewer, officer, lead and admin.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from flask import Flask
+
+from inquiry_desk.accounts.models import Role
+
+from .helpers import make_user, sign_in
+
+ROLES = ["viewer", "officer", "lead", "admin"]
+
+# endpoint -> (who may open it, URL values given the test's objects)
+Values = Callable[[dict[str, Any]], dict[str, Any]]
+NONE: Values = lambda objects: {}  # noqa: E731
+ROUTES: dict[str, tuple[str, Values]] = {
+    "public.home": ("public", NONE),
+    "public.set_language": ("public", lambda o: {"lang_code": "fr"}),
+    "public.privacy": ("public", lambda o: {"lang_code": "en"}),
+    "public.terms": ("public", lambda o: {"lang_code": "fr"}),
+    "public.healthz": ("public", NONE),
+    "auth.login": ("public", NONE),
+    "auth.second_factor": ("public", NONE),
+    "auth.enrol": ("public", NONE),
+    "auth.logout": ("viewer", NONE),
+    "staff.home": ("viewer", NONE),
+    "staff.account": ("viewer", NONE),
+    "staff.change_password": ("viewer", NONE),
+    "staff.new_recovery_codes": ("viewer", NONE),
+    "admin.users": ("admin", NONE),
+    "admin.new_user": ("admin", NONE),
+    "admin.edit_user": ("admin", lambda o: {"user_id": o["target"].id}),
+    "admin.reset_second_factor": ("admin", lambda o: {"user_id": o["target"].id}),
+    "admin.audit_log": ("admin", NONE),
+}
+
+
+def _endpoints(app: Flask) -> dict[str, set[str]]:
+    methods: dict[str, set[str]] = {}
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint != "static":
+            methods.setdefault(rule.endpoint, set()).update((rule.methods or set()) - {"HEAD", "OPTIONS"})
+    return methods
+
+
+def test_every_route_is_listed(app: Flask) -> None:
+    endpoints = _endpoints(app)
+    missing = sorted(set(endpoints) - set(ROUTES))
+    assert not missing, f"routes without an entry in ROUTES: {missing}"
+    stale = sorted(set(ROUTES) - set(endpoints))
+    assert not stale, f"entries for routes that no longer exist: {stale}"
+
+
+def test_every_view_declares_its_access(app: Flask) -> None:
+    for endpoint, (expected, _values) in ROUTES.items():
+        view = app.view_functions[endpoint]
+        declared = getattr(view, "access", None)
+        assert declared == expected, f"{endpoint} declares {declared!r}, the matrix says {expected!r}"
+
+
+def _expected_status(required: str, role: str | None, actual: int) -> bool:
+    if required == "public":
+        return actual not in (401, 403, 500)
+    if role is None:
+        return actual == 302
+    if not Role(role).at_least(required):
+        return actual == 403
+    return actual not in (401, 403, 500)
+
+
+@pytest.mark.parametrize("role", [None, *ROLES])
+def test_walk_every_route_as_each_role(app: Flask, role: str | None) -> None:
+    objects = {"target": make_user(role="viewer")}
+    make_user(role="admin")  # so that no change leaves the desk without an admin
+    client = app.test_client()
+    if role:
+        sign_in(client, make_user(role=role))
+    failures = []
+    for endpoint, methods in sorted(_endpoints(app).items()):
+        required, values = ROUTES[endpoint]
+        with app.test_request_context():
+            from flask import url_for
+
+            url = url_for(endpoint, **values(objects))
+        for method in sorted(methods):
+            if endpoint == "auth.logout" and method == "POST":
+                continue  # would end the walk's own session; covered in test_login
+            response = client.open(url, method=method)
+            if response.status_code == 302 and role is None and required != "public":
+                assert "/auth/login" in response.headers["Location"]
+            if not _expected_status(required, role, response.status_code):
+                failures.append(f"{method} {url} as {role or 'anonymous'}: {response.status_code}")
+    assert not failures, "\n".join(failures)
+
+
+def test_logout_requires_a_signed_in_user(app: Flask) -> None:
+    response = app.test_client().post("/auth/logout")
+    assert response.status_code == 302 and "/auth/login" in response.headers["Location"]

@@ -1,0 +1,45 @@
+"""`flask` commands: the first admin, demo data."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from inquiry_desk.accounts.models import User
+from inquiry_desk.extensions import db
+
+
+def test_users_create_makes_the_first_admin(app) -> None:
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["users", "create", "--email", "First@Example.org", "--name", "First Admin",
+                                 "--role", "admin", "--password", "a long enough password"])
+    assert result.exit_code == 0, result.output
+    user = db.session.scalar(select(User).where(User.email == "first@example.org"))
+    assert user is not None and user.role == "admin" and user.totp_secret is None
+
+
+def test_users_create_refuses_bad_input(app) -> None:
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["users", "create", "--email", "not-an-email", "--password", "a long enough password"])
+    assert result.exit_code != 0 and "Not a valid email" in result.output
+    result = runner.invoke(args=["users", "create", "--email", "a@example.org", "--password", "short"])
+    assert result.exit_code != 0 and "at least 12" in result.output
+
+
+def test_seed_demo_twice_duplicates_nothing(app) -> None:
+    runner = app.test_cli_runner()
+    first = runner.invoke(args=["seed-demo"])
+    assert first.exit_code == 0, first.output
+    count = db.session.scalar(select(func.count()).select_from(User))
+    roles = set(db.session.scalars(select(User.role)))
+    assert roles == {"viewer", "officer", "lead", "admin"}
+    second = runner.invoke(args=["seed-demo"])
+    assert second.exit_code == 0
+    assert db.session.scalar(select(func.count()).select_from(User)) == count
+    assert "admin@example.org" in second.output
+
+
+def test_users_code_prints_the_current_code(app) -> None:
+    runner = app.test_cli_runner()
+    runner.invoke(args=["seed-demo"])
+    result = runner.invoke(args=["users", "code", "admin@example.org"])
+    assert result.exit_code == 0 and result.output.strip().isdigit() and len(result.output.strip()) == 6

@@ -1,0 +1,33 @@
+"""The migrations give exactly the models' schema, and go down and up again."""
+
+from __future__ import annotations
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from flask_migrate import downgrade, upgrade
+
+import inquiry_desk.all_models  # noqa: F401
+from inquiry_desk.extensions import db
+
+from .conftest import PROJECT_DIR
+
+MIGRATIONS = str(PROJECT_DIR / "migrations")
+
+
+def _differences() -> list:
+    with db.engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        return compare_metadata(context, db.metadata)
+
+
+def test_head_matches_the_models(app) -> None:
+    assert _differences() == []
+
+
+def test_each_revision_goes_down_and_up(app) -> None:
+    downgrade(directory=MIGRATIONS, revision="base")
+    with db.engine.connect() as connection:
+        tables = set(db.inspect(connection).get_table_names()) - {"alembic_version"}
+    assert tables == set()
+    upgrade(directory=MIGRATIONS)
+    assert _differences() == []

@@ -1,0 +1,53 @@
+"""QUALITY.md L1: every string a person can see has its French translation."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from babel.messages.pofile import read_po
+
+from .conftest import PROJECT_DIR
+
+CATALOGUE = PROJECT_DIR / "inquiry_desk" / "translations" / "fr" / "LC_MESSAGES" / "messages.po"
+
+
+def extract_messages(tmp_path: Path) -> set[str]:
+    """Every translatable string in the code and templates, as of now."""
+    pot = tmp_path / "messages.pot"
+    subprocess.run(
+        [str(Path(sys.executable).parent / "pybabel"), "extract", "-F", str(PROJECT_DIR / "babel.cfg"),
+         "-k", "_l", "-k", "lazy_gettext", "-o", str(pot), str(PROJECT_DIR)],
+        check=True, cwd=PROJECT_DIR,
+    )
+    with pot.open("rb") as handle:
+        return {message.id if isinstance(message.id, str) else message.id[0]
+                for message in read_po(handle) if message.id}
+
+
+def missing_translations(expected: set[str], catalogue_path: Path) -> list[str]:
+    with catalogue_path.open("rb") as handle:
+        catalogue = read_po(handle)
+    missing = []
+    for msgid in sorted(expected):
+        message = catalogue.get(msgid)
+        strings = message.string if message is not None else ""
+        translated = all(strings) if isinstance(strings, tuple) else bool(strings)
+        if message is None or not translated or message.fuzzy:
+            missing.append(msgid)
+    return missing
+
+
+def test_every_string_has_a_french_translation(tmp_path: Path) -> None:
+    expected = extract_messages(tmp_path)
+    assert len(expected) > 50
+    missing = missing_translations(expected, CATALOGUE)
+    assert not missing, "no French translation (run `make translations-update`, then translate):\n" + "\n".join(missing)
+
+
+def test_a_missing_translation_is_detected(tmp_path: Path) -> None:
+    catalogue = tmp_path / "messages.po"
+    catalogue.write_text(CATALOGUE.read_text(encoding="utf-8"), encoding="utf-8")
+    expected = {"A sentence added today without its French twin"}
+    assert missing_translations(expected, catalogue) == sorted(expected)
