@@ -73,6 +73,8 @@ class BaseConfig:
         self.SQLALCHEMY_RECORD_QUERIES = False
 
         self.MAIL_BACKEND = env.get("MAIL_BACKEND", "outbox")
+        if self.MAIL_BACKEND not in {"outbox", "smtp", "memory"}:
+            raise ConfigError(f"MAIL_BACKEND must be outbox, smtp or memory, not {self.MAIL_BACKEND!r}")
         self.MAIL_OUTBOX_DIR = env.get("MAIL_OUTBOX_DIR", str(PROJECT_ROOT / "outbox"))
         self.MAIL_FROM = env.get("MAIL_FROM", "Inquiry Desk <inquiries@example.org>")
         self.MAIL_REPLY_TO = env.get("MAIL_REPLY_TO", "")
@@ -82,7 +84,11 @@ class BaseConfig:
         self.SMTP_USERNAME = env.get("SMTP_USERNAME", "")
         self.SMTP_PASSWORD = env.get("SMTP_PASSWORD", "")
         self.SMTP_SECURITY = env.get("SMTP_SECURITY", "none")  # none | starttls | tls
+        if self.SMTP_SECURITY not in {"none", "starttls", "tls"}:
+            raise ConfigError(f"SMTP_SECURITY must be none, starttls or tls, not {self.SMTP_SECURITY!r}")
         self.SMTP_TIMEOUT = _int(env, "SMTP_TIMEOUT", 30)
+        # A message that still cannot be delivered this long after it was queued is marked failed.
+        self.MAIL_GIVE_UP_HOURS = _int(env, "MAIL_GIVE_UP_HOURS", 48)
 
         self.BASE_URL = env.get("BASE_URL", "http://127.0.0.1:5000").rstrip("/")
         self.TIMEZONE = env.get("TIMEZONE", "America/Toronto")
@@ -95,6 +101,12 @@ class BaseConfig:
         self.ORG_NAME_FR = env.get("ORG_NAME_FR", "Équipe dédiée aux parties prenantes")
         self.ORG_CONTACT_EMAIL = env.get("ORG_CONTACT_EMAIL", "stakeholders@example.org")
         self.ORG_CONTACT_PHONE = env.get("ORG_CONTACT_PHONE", "")
+
+        # Intake: the public form and the private links.
+        self.PORTAL_LINK_DAYS = _int(env, "PORTAL_LINK_DAYS", 90)
+        self.INTAKE_MIN_FILL_SECONDS = _int(env, "INTAKE_MIN_FILL_SECONDS", 3)
+        self.INTAKE_RATE_LIMIT = env.get("INTAKE_RATE_LIMIT", "5 per minute;30 per hour")
+        self.EMAIL_CHECK_DELIVERABILITY = _flag(env, "EMAIL_CHECK_DELIVERABILITY", False)
 
         # Accounts: lockout and session lifetimes (minutes).
         self.LOGIN_MAX_FAILURES = _int(env, "LOGIN_MAX_FAILURES", 5)

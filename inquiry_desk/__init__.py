@@ -22,8 +22,9 @@ def create_app(config: str | BaseConfig | None = None) -> Flask:
     )
     app.config.from_object(config if isinstance(config, BaseConfig) else load_config(config))
     logging.basicConfig(level=app.config["LOG_LEVEL"])
+    logging.getLogger("alembic").setLevel(logging.WARNING)
 
-    from inquiry_desk import database, errors, i18n, navigation, security, templating
+    from inquiry_desk import database, errors, i18n, mail, navigation, security, templating
     from inquiry_desk.extensions import babel, csrf, db, limiter, login_manager, migrate
 
     database.configure_engine_events()
@@ -39,6 +40,7 @@ def create_app(config: str | BaseConfig | None = None) -> Flask:
     errors.init_app(app)
     navigation.init_app(app)
     templating.init_app(app)
+    mail.init_app(app)
     _register_blueprints(app)
 
     from inquiry_desk import cli
@@ -49,7 +51,9 @@ def create_app(config: str | BaseConfig | None = None) -> Flask:
 
 def _register_blueprints(app: Flask) -> None:
     from inquiry_desk.accounts.views import admin_bp, auth_bp, staff_bp
+    from inquiry_desk.inbox.views import inbox_bp
+    from inquiry_desk.intake.views import intake_bp
     from inquiry_desk.public.views import public_bp
 
-    for blueprint in (public_bp, auth_bp, staff_bp, admin_bp):
+    for blueprint in (public_bp, auth_bp, staff_bp, admin_bp, intake_bp, inbox_bp):
         app.register_blueprint(blueprint)

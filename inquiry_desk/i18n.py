@@ -66,7 +66,7 @@ def safe_next_path(target: str | None, fallback: str = "/") -> str:
 
 def toggle_url() -> str:
     """The same page in the other language."""
-    lang = other_language(g.lang)
+    lang = other_language(select_locale())
     rule = request.url_rule
     if rule is not None and rule.defaults and "lang_code" in rule.defaults and request.endpoint:
         args = dict(request.view_args or {})

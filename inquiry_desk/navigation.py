@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import Flask, url_for
+from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
@@ -33,6 +34,10 @@ class Link:
     url: str
     label: str
     description: str | None
+    # The same service in the other official language (public links only).
+    other_language: str | None = None
+    other_url: str | None = None
+    other_label: str | None = None
 
 
 def _staff_menu() -> list[Link]:
@@ -46,11 +51,17 @@ def _staff_menu() -> list[Link]:
 
 
 def _public_links(lang: str) -> list[Link]:
-    return [
-        Link(url_for(item.endpoint, lang_code=lang, **dict(item.values)), str(item.label),
-             str(item.description) if item.description else None)
-        for item in PUBLIC_LINKS
-    ]
+    other = "fr" if lang == "en" else "en"
+    links = []
+    for item in PUBLIC_LINKS:
+        with force_locale(other):
+            other_label = str(item.label)
+        links.append(Link(
+            url_for(item.endpoint, lang_code=lang, **dict(item.values)), str(item.label),
+            str(item.description) if item.description else None,
+            other, url_for(item.endpoint, lang_code=other, **dict(item.values)), other_label,
+        ))
+    return links
 
 
 def init_app(app: Flask) -> None:

@@ -86,3 +86,51 @@ def page(response: TestResponse, status: int = 200, lang: str | None = None) -> 
 def form_errors(soup: BeautifulSoup) -> list[str]:
     summary = soup.select_one("[data-error-summary]")
     return [li.get_text(strip=True) for li in summary.select("li")] if summary else []
+
+
+def make_organisation(name: str = "Aman Lara", *, kind: str = "ngo", trusted: bool = True,
+                      domains: tuple[str, ...] = ("amanlara.org",)):
+    from inquiry_desk.directory import services as directory
+
+    organisation = directory.add_organisation(name=name, kind=kind, trusted=trusted, domains=domains, now=utcnow())
+    db.session.commit()
+    return organisation
+
+
+def inquiry_form_data(**overrides: object) -> dict[str, object]:
+    """A complete, valid public form submission (shown 10 seconds ago)."""
+    import time
+
+    from inquiry_desk.intake.spam import form_started_token
+
+    data: dict[str, object] = {
+        "name": "Farida Rahimi",
+        "email": "farida@example.net",
+        "phone": "",
+        "organisation": "Community Sponsors of Halifax",
+        "organisation_kind": "private_sponsor",
+        "topic": "private_sponsorship",
+        "subject": "Timeline for our sponsorship application",
+        "message": "Hello,\nWe submitted our application in March. When can we expect news?",
+        "language": "en",
+        "consent": "y",
+        "website": "",
+        "started": form_started_token(time.time() - 10),
+    }
+    data.update(overrides)
+    return data
+
+
+def make_inquiry(*, email: str = "farida@example.net", language: str = "en", subject: str = "A question",
+                 body: str = "Body of the question", now: datetime | None = None):
+    """An inquiry submitted as through the public form (with its confirmation queued)."""
+    from inquiry_desk.inquiries import services as inquiries
+    from inquiry_desk.intake import services as intake
+
+    submission = intake.Submission(
+        name="Farida Rahimi", email=email, subject=subject, message=body, language=language,
+        topic=inquiries.topic_by_code("other"),
+    )
+    inquiry = intake.submit_inquiry(submission, now=now or utcnow())
+    db.session.commit()
+    return inquiry

@@ -41,6 +41,11 @@ ROUTES: dict[str, tuple[str, Values]] = {
     "admin.edit_user": ("admin", lambda o: {"user_id": o["target"].id}),
     "admin.reset_second_factor": ("admin", lambda o: {"user_id": o["target"].id}),
     "admin.audit_log": ("admin", NONE),
+    "intake.form": ("public", lambda o: {"lang_code": "fr"}),
+    "intake.thanks": ("public", lambda o: {"lang_code": "en"}),
+    "intake.portal": ("public", lambda o: {"lang_code": "en", "token": "not-a-real-token"}),
+    "intake.new_link": ("public", lambda o: {"lang_code": "fr"}),
+    "inbox.index": ("viewer", NONE),
 }
 
 

@@ -235,9 +235,9 @@ def session_user(user_id: int, token: str | None, *, now: datetime) -> User | No
     if now - staff_session.last_seen_at > idle_limit or now - staff_session.created_at > absolute_limit:
         staff_session.ended_at = now
         return None
-    if now - staff_session.last_seen_at > SESSION_TOUCH_INTERVAL:
-        staff_session.last_seen_at = now
     user = staff_session.user
+    if now - staff_session.last_seen_at > SESSION_TOUCH_INTERVAL:
+        staff_session.last_seen_at = now  # left unflushed: the caller commits it
     return user if user.active else None
 
 

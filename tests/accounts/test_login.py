@@ -101,7 +101,8 @@ def test_enrolment_on_first_sign_in_gives_recovery_codes_that_work_once(app, cli
     soup = page(client.get("/auth/enrol"))
     assert soup.select_one("figure.qr-code svg") is not None
     secret = soup.select_one("[data-testid=totp-secret]").get_text(strip=True)
-    soup = page(client.post("/auth/enrol", data={"code": "123456" if pyotp.TOTP(secret).now() != "123456" else "654321"}))
+    wrong_code = "123456" if pyotp.TOTP(secret).now() != "123456" else "654321"
+    soup = page(client.post("/auth/enrol", data={"code": wrong_code}))
     assert form_errors(soup)
     soup = page(client.post("/auth/enrol", data={"code": pyotp.TOTP(secret).now()}))
     codes = [c.get_text(strip=True) for c in soup.select("[data-testid=recovery-codes] code")]

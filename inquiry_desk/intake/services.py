@@ -1,0 +1,106 @@
+"""Intake: a stakeholder's inquiry comes in, is confirmed, and is followed by private link."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask import current_app
+
+from inquiry_desk.directory import services as directory
+from inquiry_desk.inquiries import services as inquiries
+from inquiry_desk.inquiries.models import Channel, Inquiry, Message, Topic
+from inquiry_desk.intake.links import new_link_url, portal_url
+from inquiry_desk.mail import services as mail
+from inquiry_desk.mail.rendering import render_email
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Submission:
+    """What a stakeholder typed in the public form, already validated."""
+
+    name: str
+    email: str
+    subject: str
+    message: str
+    language: str
+    topic: Topic | None
+    organisation: str | None = None
+    organisation_kind: str | None = None
+    phone: str | None = None
+
+
+def submit_inquiry(submission: Submission, *, now: datetime, channel: Channel = Channel.WEB) -> Inquiry:
+    """Record the inquiry, recognise a trusted partner, and queue the confirmation email.
+
+    Everything, including the emails, is written in the caller's transaction:
+    the emails leave only once it is committed (transactional outbox).
+    """
+    trusted = directory.trusted_organisation_for(submission.email)
+    contact = directory.record_contact(
+        email=submission.email, name=submission.name, language=submission.language, now=now,
+        phone=submission.phone, organisation_name=submission.organisation, organisation=trusted,
+    )
+    inquiry = inquiries.create_inquiry(
+        contact=contact, subject=submission.subject, body=submission.message, language=submission.language,
+        channel=channel, now=now, topic=submission.topic, organisation_name=submission.organisation,
+        organisation_kind=submission.organisation_kind, trusted_organisation=trusted,
+    )
+    _, token = inquiries.create_portal_link(inquiry, now=now)
+    _queue_confirmation(inquiry, submission, token, now)
+    _queue_team_notice(inquiry, now)
+    log.info("inquiry %s received (channel %s, trusted partner %s)", inquiry.reference, channel, trusted is not None)
+    return inquiry
+
+
+def _queue_confirmation(inquiry: Inquiry, submission: Submission, token: str, now: datetime) -> None:
+    language = inquiry.language
+    rendered = render_email(
+        "inquiry_confirmation", language,
+        name=submission.name, reference=inquiry.reference, subject=submission.subject,
+        message=submission.message, portal_url=portal_url(token, language),
+        link_days=current_app.config["PORTAL_LINK_DAYS"],
+        topic=inquiry.topic.name(language) if inquiry.topic else None,
+    )
+    mail.queue_email(
+        cause_key=f"inquiry:{inquiry.id}:confirmation", to=inquiry.contact.email, rendered=rendered,
+        language=language, automatic=True, now=now,
+    )
+
+
+def _queue_team_notice(inquiry: Inquiry, now: datetime) -> None:
+    team_address = current_app.config.get("MAIL_TEAM_ADDRESS")
+    if not team_address:
+        return
+    rendered = render_email(
+        "new_inquiry_notice", "en", reference=inquiry.reference, subject=inquiry.subject,
+        trusted=inquiry.trusted_partner, organisation=inquiry.organisation.name if inquiry.organisation else None,
+        staff_url=current_app.config["BASE_URL"] + "/staff/inquiries",
+    )
+    mail.queue_email(cause_key=f"inquiry:{inquiry.id}:team-notice", to=team_address, rendered=rendered,
+                     language="en", automatic=True, now=now)
+
+
+def reply_from_portal(inquiry: Inquiry, body: str, *, now: datetime) -> Message:
+    """The requester answers through their private link."""
+    return inquiries.add_requester_message(inquiry, body, channel=Channel.WEB, now=now)
+
+
+def send_new_link(reference: str, email: str, *, now: datetime) -> None:
+    """Email a fresh private link if reference and address match; says nothing either way."""
+    inquiry = inquiries.find_by_reference(reference)
+    if inquiry is None or inquiry.contact.email != email.strip().lower():
+        log.info("new portal link refused: reference and address do not match")
+        return
+    link, token = inquiries.create_portal_link(inquiry, now=now)
+    language = inquiry.language
+    rendered = render_email(
+        "portal_new_link", language, name=inquiry.contact.name, reference=inquiry.reference,
+        portal_url=portal_url(token, language), link_days=current_app.config["PORTAL_LINK_DAYS"],
+        new_link_url=new_link_url(language),
+    )
+    mail.queue_email(cause_key=f"inquiry:{inquiry.id}:portal-link:{link.id}", to=inquiry.contact.email,
+                     rendered=rendered, language=language, automatic=True, now=now)

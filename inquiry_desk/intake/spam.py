@@ -1,0 +1,40 @@
+"""Cheap spam and abuse checks for public forms: a honeypot and a minimum fill time."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from flask import current_app
+from itsdangerous import BadSignature, URLSafeSerializer
+
+log = logging.getLogger(__name__)
+
+
+class SpamSuspected(Exception):
+    """The submission looks automated; ``reason`` is logged, never shown."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def _serializer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="intake-form-started")
+
+
+def form_started_token(now: float | None = None) -> str:
+    """A signed note of when the form was shown, carried in a hidden field."""
+    return _serializer().dumps(int(now if now is not None else time.time()))
+
+
+def check_submission(honeypot: str | None, started_token: str | None, now: float | None = None) -> None:
+    now = now if now is not None else time.time()
+    if honeypot:
+        raise SpamSuspected("honeypot field filled")
+    try:
+        started = int(_serializer().loads(started_token or ""))
+    except (BadSignature, TypeError, ValueError) as exc:
+        raise SpamSuspected("missing or forged start time") from exc
+    if now - started < current_app.config["INTAKE_MIN_FILL_SECONDS"]:
+        raise SpamSuspected("sent faster than a person can type")

@@ -1,0 +1,122 @@
+"""Public intake pages: the inquiry form, its confirmation, the private portal."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Blueprint, Response, current_app, redirect, render_template, session, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from inquiry_desk.accounts.permissions import public
+from inquiry_desk.audit import services as audit
+from inquiry_desk.database import utcnow
+from inquiry_desk.extensions import db, limiter
+from inquiry_desk.i18n import localized_route
+from inquiry_desk.inquiries import services as inquiries
+from inquiry_desk.intake import services as intake
+from inquiry_desk.intake.forms import InquiryForm, NewLinkForm, PortalReplyForm
+from inquiry_desk.intake.links import FORM_PATHS, NEW_LINK_PATHS, PORTAL_PATHS, THANKS_PATHS
+from inquiry_desk.intake.spam import SpamSuspected, check_submission, form_started_token
+from inquiry_desk.navigation import PUBLIC_LINKS, MenuItem
+
+log = logging.getLogger(__name__)
+intake_bp = Blueprint("intake", __name__)
+
+PUBLIC_LINKS.append(MenuItem("intake.form", _l("Send us an inquiry"),
+                             description=_l("Ask a question; you get a reference number and a private link.")))
+PUBLIC_LINKS.append(MenuItem("intake.new_link", _l("Follow an inquiry you sent"),
+                             description=_l("Get a new private link to your inquiry by email.")))
+
+
+def _intake_limit() -> str:
+    return current_app.config["INTAKE_RATE_LIMIT"]
+
+
+def _topic_choices(lang: str) -> list[tuple[str, str]]:
+    return [("", _("Choose a topic"))] + [(t.code, t.name(lang)) for t in inquiries.active_topics()]
+
+
+@localized_route(intake_bp, FORM_PATHS, "form", methods=["GET", "POST"])
+@public
+@limiter.limit(_intake_limit, methods=["POST"])
+def form(lang_code: str) -> Response | str:
+    form = InquiryForm()
+    form.topic.choices = _topic_choices(lang_code)
+    if not form.is_submitted():
+        form.language.data = lang_code
+        form.started.data = form_started_token()
+    if form.validate_on_submit():
+        try:
+            check_submission(form.website.data, form.started.data)
+        except SpamSuspected as suspected:
+            log.warning("inquiry form refused: %s", suspected.reason)
+            form.started.data = form_started_token()
+            form.form_errors.append(_("We could not accept this form. Check what you typed, wait a few seconds, "
+                                      "and send it again."))
+        else:
+            submission = intake.Submission(
+                name=form.name.data.strip(), email=form.email.data, subject=form.subject.data.strip(),
+                message=form.message.data.strip(), language=form.language.data,
+                topic=inquiries.topic_by_code(form.topic.data), organisation=(form.organisation.data or "").strip()
+                or None, organisation_kind=form.organisation_kind.data, phone=(form.phone.data or "").strip() or None,
+            )
+            inquiry = intake.submit_inquiry(submission, now=utcnow())
+            db.session.commit()
+            session["sent_reference"] = inquiry.reference
+            return redirect(url_for("intake.thanks", lang_code=lang_code))
+    return render_template("intake/form.html", form=form)
+
+
+@localized_route(intake_bp, THANKS_PATHS, "thanks")
+@public
+def thanks(lang_code: str) -> Response | str:
+    reference = session.get("sent_reference")
+    if not reference:
+        return redirect(url_for("intake.form", lang_code=lang_code))
+    return render_template("intake/thanks.html", reference=reference)
+
+
+@localized_route(intake_bp, PORTAL_PATHS, "portal", methods=["GET", "POST"])
+@public
+@limiter.limit(_intake_limit, methods=["POST"])
+def portal(lang_code: str, token: str) -> Response | tuple[str, int] | str:
+    now = utcnow()
+    try:
+        inquiry = inquiries.open_portal_link(token, now=now)
+    except inquiries.PortalLinkExpired:
+        return render_template("intake/link_problem.html", expired=True), 410
+    except inquiries.PortalLinkInvalid:
+        return render_template("intake/link_problem.html", expired=False), 404
+    form = PortalReplyForm()
+    if form.validate_on_submit():
+        intake.reply_from_portal(inquiry, form.message.data.strip(), now=now)
+        audit.record("inquiry.requester_replied", actor_id=None, subject_type="inquiry", subject_id=inquiry.id,
+                     details={"channel": "portal"}, now=now)
+        db.session.commit()
+        session["portal_notice"] = inquiry.reference
+        return redirect(url_for("intake.portal", lang_code=lang_code, token=token))
+    audit.record("inquiry.viewed_by_requester", actor_id=None, subject_type="inquiry", subject_id=inquiry.id, now=now)
+    db.session.commit()
+    just_replied = session.pop("portal_notice", None) == inquiry.reference
+    return render_template("intake/portal.html", inquiry=inquiry, thread=inquiries.public_thread(inquiry),
+                           form=form, just_replied=just_replied)
+
+
+@localized_route(intake_bp, NEW_LINK_PATHS, "new_link", methods=["GET", "POST"])
+@public
+@limiter.limit(_intake_limit, methods=["POST"])
+def new_link(lang_code: str) -> str:
+    form = NewLinkForm()
+    if form.validate_on_submit():
+        intake.send_new_link(form.reference.data, form.email.data, now=utcnow())
+        db.session.commit()
+        return render_template("intake/new_link_sent.html")
+    return render_template("intake/new_link.html", form=form)
+
+
+@intake_bp.after_request
+def _no_referrer_from_private_pages(response: Response) -> Response:
+    # The portal URL holds the private token: never pass it on to another site.
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response

@@ -1,0 +1,141 @@
+"""Where built messages go: a folder of .eml files, an SMTP server, or memory (tests).
+
+A backend is a context manager: one connection is opened for a batch of
+messages and closed at the end. ``send`` raises TemporaryDeliveryError or
+PermanentDeliveryError; anything else is a bug.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import smtplib
+import ssl
+from email.message import EmailMessage
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Protocol
+
+from flask import Flask
+
+from inquiry_desk.mail.errors import PermanentDeliveryError, TemporaryDeliveryError
+
+
+class MailBackend(Protocol):
+    def __enter__(self) -> MailBackend: ...
+    def __exit__(self, *exc: object) -> None: ...
+    def send(self, message: EmailMessage) -> None: ...
+
+
+class _NoConnection:
+    def __enter__(self) -> Any:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 traceback: TracebackType | None) -> None:
+        return None
+
+
+class OutboxBackend(_NoConnection):
+    """One .eml file per message, for development and demos."""
+
+    def __init__(self, folder: str) -> None:
+        self.folder = Path(folder)
+
+    def send(self, message: EmailMessage) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        stem = re.sub(r"[^A-Za-z0-9.-]+", "_", str(message["Message-ID"]).strip("<>"))
+        final = self.folder / f"{stem}.eml"
+        partial = final.with_suffix(".eml.part")
+        partial.write_bytes(message.as_bytes())
+        os.replace(partial, final)  # a reader never sees half a file
+
+
+class MemoryBackend(_NoConnection):
+    """Keeps messages in a list on the app, for tests."""
+
+    def __init__(self, messages: list[EmailMessage]) -> None:
+        self.messages = messages
+
+    def send(self, message: EmailMessage) -> None:
+        self.messages.append(message)
+
+
+class SmtpBackend:
+    """smtplib with STARTTLS or implicit TLS, a login, timeouts and one connection per batch."""
+
+    def __init__(self, host: str, port: int, *, security: str = "none", username: str = "",
+                 password: str = "", timeout: float = 30) -> None:
+        self.host, self.port, self.security = host, port, security
+        self.username, self.password, self.timeout = username, password, timeout
+        self.connection: smtplib.SMTP | None = None
+
+    def __enter__(self) -> SmtpBackend:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._close()
+
+    def _open(self) -> smtplib.SMTP:
+        try:
+            if self.security == "tls":
+                connection: smtplib.SMTP = smtplib.SMTP_SSL(
+                    self.host, self.port, timeout=self.timeout, context=ssl.create_default_context())
+            else:
+                connection = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
+                if self.security == "starttls":
+                    connection.starttls(context=ssl.create_default_context())
+            if self.username:
+                connection.login(self.username, self.password)
+        except smtplib.SMTPAuthenticationError as exc:
+            raise TemporaryDeliveryError("the mail server refused the login", exc.smtp_code) from exc
+        except smtplib.SMTPResponseException as exc:
+            raise _error_for(exc.smtp_code, "the mail server refused the connection") from exc
+        except (OSError, smtplib.SMTPException) as exc:
+            raise TemporaryDeliveryError(f"cannot reach the mail server ({type(exc).__name__})") from exc
+        return connection
+
+    def _close(self) -> None:
+        if self.connection is not None:
+            try:
+                self.connection.quit()
+            except (OSError, smtplib.SMTPException):
+                self.connection.close()
+            self.connection = None
+
+    def send(self, message: EmailMessage) -> None:
+        if self.connection is None:
+            self.connection = self._open()
+        try:
+            refused = self.connection.send_message(message)
+        except smtplib.SMTPRecipientsRefused as exc:
+            code = min(code for code, _ in exc.recipients.values())
+            raise _error_for(code, "the mail server refused the recipient") from exc
+        except smtplib.SMTPResponseException as exc:
+            raise _error_for(exc.smtp_code, "the mail server refused the message") from exc
+        except (OSError, smtplib.SMTPException) as exc:
+            self.connection = None  # broken: the next message opens a new one
+            raise TemporaryDeliveryError(f"the connection was lost ({type(exc).__name__})") from exc
+        if refused:
+            code = min(code for code, _ in refused.values())
+            raise _error_for(code, "the mail server refused the recipient")
+
+
+def _error_for(code: int, reason: str) -> TemporaryDeliveryError | PermanentDeliveryError:
+    if 500 <= code < 600:
+        return PermanentDeliveryError(reason, code)
+    return TemporaryDeliveryError(reason, code)
+
+
+def backend_for(app: Flask) -> MailBackend:
+    config = app.config
+    name = config["MAIL_BACKEND"]
+    if name == "outbox":
+        return OutboxBackend(config["MAIL_OUTBOX_DIR"])
+    if name == "memory":
+        return MemoryBackend(app.extensions.setdefault("mail_memory", []))
+    if name == "smtp":
+        return SmtpBackend(config["SMTP_HOST"], config["SMTP_PORT"], security=config["SMTP_SECURITY"],
+                           username=config["SMTP_USERNAME"], password=config["SMTP_PASSWORD"],
+                           timeout=config["SMTP_TIMEOUT"])
+    raise ValueError(f"MAIL_BACKEND must be outbox, smtp or memory, not {name!r}")

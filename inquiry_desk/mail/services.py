@@ -1,0 +1,196 @@
+"""The transactional outbox: queue an email with the change that causes it, send it after.
+
+``queue_email`` only writes a row, in the caller's transaction. After a web
+request commits, the rows it queued are sent once the response has gone
+(``init_app`` arranges it); anything left behind (a failed send, a dead
+process, a command-line change) is sent by ``deliver_due``, which the
+sweeper runs.
+
+Sending claims each row with a short lease (a conditional UPDATE), so two
+senders never take the same row; a row is marked sent right after the mail
+server accepts it, so a crash can repeat at most the one message in flight.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask import current_app, g, has_request_context
+from sqlalchemy import or_, select, update
+from sqlalchemy.exc import IntegrityError
+
+from inquiry_desk.extensions import db
+from inquiry_desk.mail.backends import backend_for
+from inquiry_desk.mail.builder import build_message, check_header_value, new_message_id
+from inquiry_desk.mail.errors import DeliveryError, PermanentDeliveryError
+from inquiry_desk.mail.models import EmailStatus, OutgoingEmail
+from inquiry_desk.mail.rendering import RenderedEmail
+
+log = logging.getLogger(__name__)
+
+LEASE = timedelta(minutes=5)
+FIRST_RETRY = timedelta(minutes=1)
+LONGEST_WAIT = timedelta(hours=2)
+QUEUED_KEY = "mail_queued_ids"  # in Session.info: ids queued in the open transaction
+
+
+def queue_email(*, cause_key: str, to: str, rendered: RenderedEmail, language: str, now: datetime,
+                automatic: bool = False, reply_to: str | None = None,
+                headers: dict[str, str] | None = None) -> OutgoingEmail:
+    """Write the email to the outbox in the current transaction; one email per cause.
+
+    A second call with the same ``cause_key`` returns the first row and adds
+    nothing, even when two processes race (the unique key decides).
+    Raises HeaderInjectionError for a line break in any header value.
+    """
+    existing = db.session.scalar(select(OutgoingEmail).where(OutgoingEmail.cause_key == cause_key))
+    if existing is not None:
+        return existing
+    config = current_app.config
+    extra = dict(headers or {})
+    if automatic:
+        extra["Auto-Submitted"] = "auto-replied"  # RFC 3834: answer with no auto-reply
+    row = OutgoingEmail(
+        cause_key=cause_key,
+        to_address=check_header_value("To", to),
+        from_address=check_header_value("From", config["MAIL_FROM"]),
+        reply_to=check_header_value("Reply-To", reply_to or config["MAIL_REPLY_TO"]) or None,
+        subject=check_header_value("Subject", rendered.subject),
+        body_text=rendered.text,
+        body_html=rendered.html,
+        extra_headers={name: check_header_value(name, value) for name, value in extra.items()},
+        message_id=new_message_id(config["MAIL_FROM"]),
+        language=language,
+        status=EmailStatus.PENDING.value,
+        attempts=0,
+        next_attempt_at=now,
+        created_at=now,
+    )
+    try:
+        with db.session.begin_nested():
+            db.session.add(row)
+    except IntegrityError:
+        # Another transaction queued the same cause first and has committed.
+        existing = db.session.scalar(select(OutgoingEmail).where(OutgoingEmail.cause_key == cause_key))
+        if existing is None:
+            raise
+        return existing
+    db.session.info.setdefault(QUEUED_KEY, []).append(row.id)
+    return row
+
+
+@dataclass
+class DeliveryReport:
+    sent: int = 0
+    retrying: int = 0
+    failed: int = 0
+
+    def __iadd__(self, other: DeliveryReport) -> DeliveryReport:
+        self.sent += other.sent
+        self.retrying += other.retrying
+        self.failed += other.failed
+        return self
+
+
+def deliver_due(now: datetime, *, limit: int = 100) -> DeliveryReport:
+    """Send up to ``limit`` pending emails whose time has come and that no one else holds."""
+    ids = db.session.scalars(
+        select(OutgoingEmail.id)
+        .where(OutgoingEmail.status == EmailStatus.PENDING.value, OutgoingEmail.next_attempt_at <= now,
+               or_(OutgoingEmail.claimed_until.is_(None), OutgoingEmail.claimed_until < now))
+        .order_by(OutgoingEmail.next_attempt_at, OutgoingEmail.id)
+        .limit(limit)
+    ).all()
+    return deliver(ids, now=now)
+
+
+def sweep_outbox(now: datetime, *, batch: int = 100, max_batches: int = 100) -> DeliveryReport:
+    """Send everything due, a batch at a time (the sweeper job)."""
+    report = DeliveryReport()
+    for _ in range(max_batches):
+        done = deliver_due(now, limit=batch)
+        report += done
+        if done.sent + done.retrying + done.failed < batch:
+            break
+    return report
+
+
+def deliver(ids: Sequence[int], *, now: datetime) -> DeliveryReport:
+    """Claim the given rows (those still pending and free), send them over one connection."""
+    db.session.commit()  # end any open transaction: claims must be visible to other senders
+    claimed = [row_id for row_id in ids if _claim(row_id, now)]
+    db.session.commit()
+    report = DeliveryReport()
+    if not claimed:
+        return report
+    with backend_for(current_app._get_current_object()) as backend:  # type: ignore[attr-defined]
+        for row_id in claimed:
+            row = db.session.get(OutgoingEmail, row_id)
+            if row is None:
+                continue
+            try:
+                backend.send(build_message(row))
+            except DeliveryError as exc:
+                _record_failure(row, exc, now, report)
+            else:
+                row.status = EmailStatus.SENT.value
+                row.sent_at = now
+                row.attempts += 1
+                row.claimed_until = None
+                row.last_error = None
+                report.sent += 1
+            db.session.commit()  # one row at a time: a crash repeats at most one message
+    if report.retrying or report.failed:
+        log.warning("outbox: %d sent, %d to retry, %d failed", report.sent, report.retrying, report.failed)
+    return report
+
+
+def _claim(row_id: int, now: datetime) -> bool:
+    result = db.session.execute(
+        update(OutgoingEmail)
+        .where(OutgoingEmail.id == row_id, OutgoingEmail.status == EmailStatus.PENDING.value,
+               or_(OutgoingEmail.claimed_until.is_(None), OutgoingEmail.claimed_until < now))
+        .values(claimed_until=now + LEASE)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def _record_failure(row: OutgoingEmail, error: DeliveryError, now: datetime, report: DeliveryReport) -> None:
+    row.attempts += 1
+    row.claimed_until = None
+    row.last_error = error.summary()
+    give_up_at = row.created_at + timedelta(hours=current_app.config["MAIL_GIVE_UP_HOURS"])
+    if isinstance(error, PermanentDeliveryError) or now >= give_up_at:
+        row.status = EmailStatus.FAILED.value
+        report.failed += 1
+        log.error("outbox: email %s (%s) failed for good: %s", row.id, row.cause_key, row.last_error)
+        return
+    row.next_attempt_at = now + retry_delay(row.attempts)
+    report.retrying += 1
+    log.warning("outbox: email %s (%s) will be retried: %s", row.id, row.cause_key, row.last_error)
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """Exponential backoff: 1, 2, 4, 8… minutes, at most two hours."""
+    return min(FIRST_RETRY * 2 ** max(attempts - 1, 0), LONGEST_WAIT)
+
+
+def failed_emails(limit: int = 50) -> Iterable[OutgoingEmail]:
+    return db.session.scalars(
+        select(OutgoingEmail).where(OutgoingEmail.status == EmailStatus.FAILED.value)
+        .order_by(OutgoingEmail.created_at.desc()).limit(limit))
+
+
+# --- sending right after a web request commits -------------------------------------------
+
+def take_committed_ids(session_info: dict[str, list[int]]) -> list[int]:
+    return session_info.pop(QUEUED_KEY, [])
+
+
+def remember_for_after_response(ids: list[int]) -> None:
+    if ids and has_request_context():
+        g.setdefault("mail_after_response", []).extend(ids)

@@ -1,0 +1,156 @@
+"""Browser fixtures: a live server on the test's clean database, and one Chromium per session.
+
+Chromium comes from Debian (/usr/bin/chromium, or $CHROMIUM_EXECUTABLE); Playwright
+never downloads one. Without a browser the tests are skipped, unless
+REQUIRE_BROWSER=1, in which case they fail (CI sets it so that a broken browser
+cannot pass silently).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+from flask import Flask
+from werkzeug.serving import make_server
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, ConsoleMessage, Page
+
+CHROMIUM = os.environ.get("CHROMIUM_EXECUTABLE", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+# Playwright waits at most this long for an element or a page (milliseconds):
+# a broken page fails in seconds rather than after the default 30 s.
+DEFAULT_TIMEOUT_MS = 10_000
+# Browser locales that make the app's first guess (from Accept-Language) English or French.
+LOCALES = {"en": "en-CA", "fr": "fr-CA"}
+
+
+def _browser_unavailable(message: str) -> None:
+    if os.environ.get("REQUIRE_BROWSER") == "1":
+        pytest.fail(f"{message} (REQUIRE_BROWSER=1, so this is a failure, not a skip)", pytrace=False)
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    if not Path(CHROMIUM).exists():
+        _browser_unavailable(f"no Chromium at {CHROMIUM}: install Debian's chromium package")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError as exc:
+        _browser_unavailable(f"Playwright for Python is not installed: {exc}")
+    playwright = sync_playwright().start()
+    try:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    except Exception as exc:  # any launch failure means "no browser here"
+        playwright.stop()
+        _browser_unavailable(f"Playwright could not launch {CHROMIUM}: {exc}")
+    yield browser
+    browser.close()
+    playwright.stop()
+
+
+@pytest.fixture
+def live_app(app_factory: Callable[..., Flask]) -> Flask:
+    """The app the live server serves, on this test's clean database, with CSRF checks on.
+
+    Create users with ``support.create_user(live_app, ...)`` (it opens the app context).
+    """
+    return app_factory(WTF_CSRF_ENABLED=True)
+
+
+@pytest.fixture
+def live_server(live_app: Flask) -> Iterator[str]:
+    """Serve ``live_app`` on a free port in a daemon thread; yields the base URL."""
+    server = make_server("127.0.0.1", 0, live_app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+        server.server_close()
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[Any]) -> Iterator[Any]:
+    report = yield
+    setattr(item, f"report_{report.when}", report)
+    return report
+
+
+def _new_page(browser: Browser, lang: str) -> Page:
+    context = browser.new_context(locale=LOCALES[lang])
+    context.set_default_timeout(DEFAULT_TIMEOUT_MS)
+    return context.new_page()
+
+
+# Chromium asks every site for /favicon.ico by itself; the app has none (a 404 that
+# no page asked for), so that one is not counted as a problem of the page.
+IGNORED_RESOURCES = ("/favicon.ico",)
+
+
+def _console_problem(message: ConsoleMessage, problems: list[str]) -> None:
+    if message.type != "error":
+        return
+    url = (message.location or {}).get("url", "")
+    if url.endswith(IGNORED_RESOURCES):
+        return
+    problems.append(f"console {message.type}: {message.text} ({url or 'no url'})")
+
+
+@pytest.fixture
+def page_factory(browser: Browser, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Callable[..., Page]]:
+    """``page_factory(lang="fr")``: a page in a new browser context whose browser prefers ``lang``.
+
+    At teardown each context is closed. Errors in the browser console (a script
+    error, a resource refused by the Content-Security-Policy, a missing file) fail
+    the test; when a test failed, a screenshot and the HTML are kept in tmp_path.
+    """
+    pages: list[tuple[Page, list[str]]] = []
+
+    def factory(lang: str = "en") -> Page:
+        page = _new_page(browser, lang)
+        problems: list[str] = []
+        page.on("console", lambda msg: _console_problem(msg, problems))
+        page.on("pageerror", lambda exc: problems.append(f"uncaught script error: {exc}"))
+        pages.append((page, problems))
+        return page
+
+    yield factory
+
+    report = getattr(request.node, "report_call", None)
+    all_problems: list[str] = []
+    for number, (page, problems) in enumerate(pages):
+        if report is not None and report.failed and not page.is_closed():
+            try:
+                page.screenshot(path=str(tmp_path / f"page{number}.png"), full_page=True)
+                (tmp_path / f"page{number}.html").write_text(page.content(), encoding="utf-8")
+                print(f"browser page {number} ({page.url}) kept in {tmp_path}")
+            except Exception as exc:  # a screenshot is a courtesy; never hide the real failure
+                print(f"could not keep page {number}: {exc}")
+        all_problems.extend(problems)
+        page.context.close()
+    if all_problems and (report is None or report.passed):
+        pytest.fail("the browser reported problems:\n" + "\n".join(all_problems), pytrace=False)
+
+
+@pytest.fixture
+def page(page_factory: Callable[..., Page]) -> Page:
+    """A fresh context and page (browser language English); closed at teardown."""
+    return page_factory("en")
