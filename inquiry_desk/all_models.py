@@ -3,10 +3,23 @@
 from inquiry_desk.accounts.models import RecoveryCode, StaffSession, User
 from inquiry_desk.audit.models import AuditEvent
 from inquiry_desk.directory.models import Contact, Organisation, OrganisationDomain
-from inquiry_desk.inquiries.models import Inquiry, Message, PortalLink, Topic
+from inquiry_desk.inquiries.models import (
+    CannedResponse,
+    Closure,
+    Inquiry,
+    InquiryViewer,
+    Message,
+    PortalLink,
+    SavedView,
+    ServiceTarget,
+    Tag,
+    TeamCalendar,
+    Topic,
+)
 from inquiry_desk.mail.models import OutgoingEmail
 
 __all__ = [
-    "AuditEvent", "Contact", "Inquiry", "Message", "Organisation", "OrganisationDomain", "OutgoingEmail",
-    "PortalLink", "RecoveryCode", "StaffSession", "Topic", "User",
+    "AuditEvent", "CannedResponse", "Closure", "Contact", "Inquiry", "InquiryViewer", "Message", "Organisation",
+    "OrganisationDomain", "OutgoingEmail", "PortalLink", "RecoveryCode", "SavedView", "ServiceTarget",
+    "StaffSession", "Tag", "TeamCalendar", "Topic", "User",
 ]

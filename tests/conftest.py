@@ -98,11 +98,36 @@ def compiled_translations() -> None:
     )
 
 
+def _private_postgres_database(url: str) -> Iterator[str]:
+    """A database of this test run's own (TEST_PRIVATE_DATABASE=1), so that runs in parallel never meet."""
+    name = f"test_private_{os.getpid()}"
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f"DROP DATABASE IF EXISTS {name}"))
+        connection.execute(text(f"CREATE DATABASE {name}"))
+    try:
+        yield url.rsplit("/", 1)[0] + "/" + name
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        admin.dispose()
+
+
 @pytest.fixture(scope="session")
-def database_template(tmp_path_factory: pytest.TempPathFactory, compiled_translations: None) -> str:
+def postgres_url() -> Iterator[str]:
+    url = _normalise(POSTGRES_URL)
+    if os.environ.get("TEST_PRIVATE_DATABASE"):
+        yield from _private_postgres_database(url)
+    else:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def database_template(tmp_path_factory: pytest.TempPathFactory, compiled_translations: None,
+                      request: pytest.FixtureRequest) -> str:
     """The migrated database every test starts from: a file (SQLite) or a URL (PostgreSQL)."""
     if is_postgres():
-        url = _normalise(POSTGRES_URL)
+        url = request.getfixturevalue("postgres_url")
         reset_postgres_schema(url)
         upgrade_to_head(url)
         return url
@@ -112,7 +137,7 @@ def database_template(tmp_path_factory: pytest.TempPathFactory, compiled_transla
 
 
 # Reference data that migrations load (as on a real install) and tests leave alone.
-REFERENCE_TABLES = {"topics"}
+REFERENCE_TABLES = {"topics", "team_calendar", "service_targets"}
 
 
 def _truncate_all(app: Flask) -> None:

@@ -5,21 +5,23 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField, SubmitField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Email, EqualTo, InputRequired, Length
 
 from inquiry_desk.accounts.models import Role
+from inquiry_desk.form_choices import language_choices, select_choices
 
 PASSWORD_MIN = 12
 
 
-def role_choices() -> list[tuple[str, str]]:
+def role_choices() -> list[SelectChoice]:
     labels = {
         Role.VIEWER: _l("Viewer (reads inquiries)"),
         Role.OFFICER: _l("Officer (triages and answers)"),
         Role.LEAD: _l("Lead (approves and manages)"),
         Role.ADMIN: _l("Administrator (users and settings)"),
     }
-    return [(role.value, str(labels[role])) for role in Role]
+    return select_choices((role.value, labels[role]) for role in Role)
 
 
 class LoginForm(FlaskForm):
@@ -90,7 +92,7 @@ class NewUserForm(FlaskForm):
                     Email(_l("Enter an email address like name@example.org.")), Length(max=320)],
     )
     role = SelectField(_l("Role"), choices=role_choices)
-    language = SelectField(_l("Language"), choices=[("en", "English"), ("fr", "Français")])
+    language = SelectField(_l("Language"), choices=language_choices)
     password = _new_password_field(_l("Temporary password"))
     submit = SubmitField(_l("Create user"))
 

@@ -143,8 +143,8 @@ def seed_inquiries(now: datetime) -> list[str]:
             organisation_name=organisation_name, trusted_organisation=trusted,
             organisation_kind=trusted.kind if trusted else "other",
         )
-        inquiry.priority = rng.choice([Priority.LOW, Priority.NORMAL, Priority.NORMAL, Priority.HIGH,
-                                       Priority.URGENT]).value
+        priority = rng.choice([Priority.LOW, Priority.NORMAL, Priority.NORMAL, Priority.HIGH, Priority.URGENT])
+        inquiry.priority, inquiry.priority_rank = priority.value, priority.rank
         status = Status.NEW if received > now - timedelta(days=1) else rng.choice(statuses)
         _add_thread(inquiry, status, rng, officers, received, now)
     return [f"Inquiries: {DEMO_INQUIRY_COUNT} added, with their threads."]

@@ -1,11 +1,13 @@
-"""The Inquiry aggregate: an inquiry, its thread of messages, topics, private links."""
+"""The Inquiry aggregate: an inquiry, its thread of messages, topics, tags, private links,
+and what the inbox keeps around it (service targets, the team calendar, canned
+responses, saved views, who is looking at what)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import Column, Date, ForeignKey, Index, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from inquiry_desk.database import UTCDateTime, utcnow
@@ -26,6 +28,14 @@ class Priority(StrEnum):
     NORMAL = "normal"
     HIGH = "high"
     URGENT = "urgent"
+
+    @property
+    def rank(self) -> int:
+        """Higher is more pressing; stored on the inquiry so that sorting by priority uses an index."""
+        return list(Priority).index(self) + 1
+
+
+OPEN_STATUSES = (Status.NEW.value, Status.OPEN.value, Status.WAITING.value)
 
 
 class Channel(StrEnum):
@@ -57,11 +67,31 @@ class Topic(db.Model):
         return self.name_fr if lang == "fr" else self.name_en
 
 
+inquiry_tags = Table(
+    "inquiry_tags",
+    db.metadata,
+    Column("inquiry_id", ForeignKey("inquiries.id", ondelete="CASCADE"), primary_key=True),
+    Column("tag_id", ForeignKey("tags.id", ondelete="CASCADE"), primary_key=True, index=True),
+)
+
+
+class Tag(db.Model):
+    __tablename__ = "tags"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(60), unique=True)
+
+
 class Inquiry(db.Model):
     __tablename__ = "inquiries"
+    # Each queue and sort of the inbox walks one of these by keyset (QUALITY.md P1, P3).
     __table_args__ = (
         Index("ix_inquiries_status_received", "status", "received_at", "id"),
         Index("ix_inquiries_received", "received_at", "id"),
+        Index("ix_inquiries_assignee_status_received", "assignee_id", "status", "received_at", "id"),
+        Index("ix_inquiries_due", "due_at", "id"),
+        Index("ix_inquiries_updated", "updated_at", "id"),
+        Index("ix_inquiries_priority_received", "priority_rank", "received_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -71,6 +101,7 @@ class Inquiry(db.Model):
     topic_id: Mapped[int | None] = mapped_column(ForeignKey("topics.id", ondelete="SET NULL"), index=True)
     status: Mapped[str] = mapped_column(String(16), default=Status.NEW.value)
     priority: Mapped[str] = mapped_column(String(16), default=Priority.NORMAL.value)
+    priority_rank: Mapped[int] = mapped_column(default=Priority.NORMAL.rank)
     language: Mapped[str] = mapped_column(String(2), default="en")
     channel: Mapped[str] = mapped_column(String(16), default=Channel.WEB.value)
     contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id"), index=True)
@@ -87,12 +118,27 @@ class Inquiry(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     first_response_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Service targets, in business hours (see inquiries/targets.py). ``due_at`` is the
+    # next target still to meet; empty while waiting on the stakeholder and once resolved.
+    first_response_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    resolution_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    paused_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The calendar version the due times were computed with; the targets job redoes older ones.
+    targets_version: Mapped[int] = mapped_column(default=0)
+    # Which notices the targets job has sent: "soon", "missed" (each once per target).
+    target_notices: Mapped[str] = mapped_column(String(40), default="")
+    # A duplicate merged into another inquiry points to it.
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("inquiries.id", ondelete="SET NULL"))
+    merged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # Bumped on every change, so that a stale form can be told apart (collision warning).
     version: Mapped[int] = mapped_column(default=1)
 
     topic: Mapped[Topic | None] = relationship()
+    tags: Mapped[list[Tag]] = relationship(secondary=inquiry_tags, order_by="Tag.name")
     contact: Mapped[Contact] = relationship()
     organisation: Mapped[Organisation | None] = relationship()
+    merged_into: Mapped[Inquiry | None] = relationship(remote_side="Inquiry.id")
     messages: Mapped[list[Message]] = relationship(
         back_populates="inquiry", order_by="Message.created_at, Message.id", cascade="all, delete-orphan"
     )
@@ -129,3 +175,90 @@ class PortalLink(db.Model):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     inquiry: Mapped[Inquiry] = relationship()
+
+
+class ServiceTarget(db.Model):
+    """Time to first response and to resolution, in business hours, per priority and optionally topic."""
+
+    __tablename__ = "service_targets"
+    __table_args__ = (UniqueConstraint("priority", "topic_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    priority: Mapped[str] = mapped_column(String(16))
+    # Empty: the target for every topic without one of its own.
+    topic_id: Mapped[int | None] = mapped_column(ForeignKey("topics.id", ondelete="CASCADE"))
+    first_response_minutes: Mapped[int]
+    resolution_minutes: Mapped[int]
+
+    topic: Mapped[Topic | None] = relationship()
+
+
+class TeamCalendar(db.Model):
+    """The team's working week (one row). Statutory holidays come from the ``holidays`` package."""
+
+    __tablename__ = "team_calendar"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # ISO weekdays the team works, "1,2,3,4,5" = Monday to Friday.
+    working_days: Mapped[str] = mapped_column(String(20), default="1,2,3,4,5")
+    opens_minute: Mapped[int] = mapped_column(default=8 * 60 + 30)  # minutes after midnight, team time
+    closes_minute: Mapped[int] = mapped_column(default=16 * 60 + 30)
+    # Province or territory whose statutory holidays apply, besides the federal ones.
+    subdivision: Mapped[str] = mapped_column(String(2), default="ON")
+    # Bumped on every change of the calendar, closures or targets: due times are then recomputed.
+    version: Mapped[int] = mapped_column(default=1)
+
+
+class Closure(db.Model):
+    """A day the team adds as closed (beyond statutory holidays)."""
+
+    __tablename__ = "closures"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    day: Mapped[date] = mapped_column(Date, unique=True)
+    reason: Mapped[str] = mapped_column(String(200))
+
+
+class CannedResponse(db.Model):
+    """A reply template in both languages, with variables such as {{ reference }}."""
+
+    __tablename__ = "canned_responses"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title_en: Mapped[str] = mapped_column(String(200))
+    title_fr: Mapped[str] = mapped_column(String(200))
+    body_en: Mapped[str] = mapped_column(Text)
+    body_fr: Mapped[str] = mapped_column(Text)
+    active: Mapped[bool] = mapped_column(default=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+    def title(self, lang: str) -> str:
+        return self.title_fr if lang == "fr" else self.title_en
+
+    def body(self, lang: str) -> str:
+        return self.body_fr if lang == "fr" else self.body_en
+
+
+class SavedView(db.Model):
+    """A named set of inbox filters, kept per user."""
+
+    __tablename__ = "saved_views"
+    __table_args__ = (UniqueConstraint("user_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(80))
+    # The filters as a URL query string (queue, status, topic…), validated when applied.
+    query: Mapped[str] = mapped_column(String(2000))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class InquiryViewer(db.Model):
+    """Who has an inquiry open right now, for the collision warning."""
+
+    __tablename__ = "inquiry_viewers"
+
+    inquiry_id: Mapped[int] = mapped_column(ForeignKey("inquiries.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

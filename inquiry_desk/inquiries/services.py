@@ -14,7 +14,16 @@ from sqlalchemy.orm import selectinload
 
 from inquiry_desk.directory.models import Contact, Organisation
 from inquiry_desk.extensions import db
-from inquiry_desk.inquiries.models import Channel, Inquiry, Message, MessageKind, PortalLink, Status, Topic
+from inquiry_desk.inquiries.models import (
+    Channel,
+    Inquiry,
+    Message,
+    MessageKind,
+    PortalLink,
+    Priority,
+    Status,
+    Topic,
+)
 
 REFERENCE_PREFIX = "INQ"
 # 32 random bytes = 256 bits: far beyond guessing (QUALITY.md S4 asks for 128).
@@ -65,6 +74,8 @@ def create_inquiry(
         subject=subject,
         topic=topic,
         status=Status.NEW.value,
+        priority=Priority.NORMAL.value,
+        priority_rank=Priority.NORMAL.rank,
         language=language,
         channel=Channel(channel).value,
         contact=contact,

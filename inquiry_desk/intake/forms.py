@@ -9,9 +9,11 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, HiddenField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, Regexp, ValidationError
 
 from inquiry_desk.directory.models import OrganisationKind
+from inquiry_desk.form_choices import language_choices, select_choices
 
 ORGANISATION_KIND_LABELS = {
     OrganisationKind.NGO: _l("Non-governmental organisation (NGO)"),
@@ -25,9 +27,9 @@ ORGANISATION_KIND_LABELS = {
 }
 
 
-def organisation_kind_choices() -> list[tuple[str, str]]:
-    return [("", str(_l("Choose one")))] + [(kind.value, str(label)) for kind, label in
-                                             ORGANISATION_KIND_LABELS.items()]
+def organisation_kind_choices() -> list[SelectChoice]:
+    return select_choices([("", _l("Choose one")), *((kind.value, label) for kind, label in
+                                                     ORGANISATION_KIND_LABELS.items())])
 
 
 class ValidEmail:
@@ -99,7 +101,7 @@ class InquiryForm(FlaskForm):
     )
     language = SelectField(
         _l("Language for our answer"),
-        choices=[("en", "English"), ("fr", "Français")],
+        choices=language_choices,
         validators=[InputRequired()],
     )
     consent = BooleanField(

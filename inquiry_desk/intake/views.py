@@ -7,11 +7,13 @@ import logging
 from flask import Blueprint, Response, current_app, redirect, render_template, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from wtforms.fields.choices import SelectChoice
 
 from inquiry_desk.accounts.permissions import public
 from inquiry_desk.audit import services as audit
 from inquiry_desk.database import utcnow
 from inquiry_desk.extensions import db, limiter
+from inquiry_desk.form_choices import select_choices
 from inquiry_desk.i18n import localized_route
 from inquiry_desk.inquiries import services as inquiries
 from inquiry_desk.intake import services as intake
@@ -33,8 +35,8 @@ def _intake_limit() -> str:
     return current_app.config["INTAKE_RATE_LIMIT"]
 
 
-def _topic_choices(lang: str) -> list[tuple[str, str]]:
-    return [("", _("Choose a topic"))] + [(t.code, t.name(lang)) for t in inquiries.active_topics()]
+def _topic_choices(lang: str) -> list[SelectChoice]:
+    return select_choices([("", _("Choose a topic")), *((t.code, t.name(lang)) for t in inquiries.active_topics())])
 
 
 @localized_route(intake_bp, FORM_PATHS, "form", methods=["GET", "POST"])

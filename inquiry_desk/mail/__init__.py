@@ -61,6 +61,8 @@ def _listen_to_sessions() -> None:
 
     @event.listens_for(Session, "after_commit")
     def _after_commit(session: Session) -> None:
+        if session.in_nested_transaction():  # only a savepoint was released: nothing is committed yet
+            return
         services.remember_for_after_response(services.take_committed_ids(session.info))
 
     @event.listens_for(Session, "after_soft_rollback")

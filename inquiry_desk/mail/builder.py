@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
+import re
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid, parseaddr
 
 from inquiry_desk.mail.errors import HeaderInjectionError
 from inquiry_desk.mail.models import OutgoingEmail
 
+# CR and LF, and every other character that str.splitlines() (and so the email
+# package, when it builds the message) treats as the end of a line.
+_LINE_BREAKS = frozenset("\r\n\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029")
+_HEADER_NAME = re.compile(r"[!-9;-~]+")  # RFC 5322 field name: printable ASCII except ":"
+
 
 def check_header_value(name: str, value: str) -> str:
     """Refuse a value that would end its header and start another one."""
-    if "\r" in value or "\n" in value:
+    if not _HEADER_NAME.fullmatch(name):
+        raise HeaderInjectionError("invalid header name")
+    if any(char in _LINE_BREAKS for char in value):
         raise HeaderInjectionError(f"line break in the {name} header")
     return value
 

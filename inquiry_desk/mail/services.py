@@ -17,10 +17,12 @@ import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from flask import current_app, g, has_request_context
 from sqlalchemy import or_, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.sql.dml import ReturningInsert
 
 from inquiry_desk.extensions import db
 from inquiry_desk.mail.backends import backend_for
@@ -53,33 +55,45 @@ def queue_email(*, cause_key: str, to: str, rendered: RenderedEmail, language: s
     extra = dict(headers or {})
     if automatic:
         extra["Auto-Submitted"] = "auto-replied"  # RFC 3834: answer with no auto-reply
-    row = OutgoingEmail(
-        cause_key=cause_key,
-        to_address=check_header_value("To", to),
-        from_address=check_header_value("From", config["MAIL_FROM"]),
-        reply_to=check_header_value("Reply-To", reply_to or config["MAIL_REPLY_TO"]) or None,
-        subject=check_header_value("Subject", rendered.subject),
-        body_text=rendered.text,
-        body_html=rendered.html,
-        extra_headers={name: check_header_value(name, value) for name, value in extra.items()},
-        message_id=new_message_id(config["MAIL_FROM"]),
-        language=language,
-        status=EmailStatus.PENDING.value,
-        attempts=0,
-        next_attempt_at=now,
-        created_at=now,
-    )
-    try:
-        with db.session.begin_nested():
-            db.session.add(row)
-    except IntegrityError:
+    values = {
+        "cause_key": cause_key,
+        "to_address": check_header_value("To", to),
+        "from_address": check_header_value("From", config["MAIL_FROM"]),
+        "reply_to": check_header_value("Reply-To", reply_to or config["MAIL_REPLY_TO"]) or None,
+        "subject": check_header_value("Subject", rendered.subject),
+        "body_text": rendered.text,
+        "body_html": rendered.html,
+        "extra_headers": {name: check_header_value(name, value) for name, value in extra.items()},
+        "message_id": new_message_id(config["MAIL_FROM"]),
+        "language": language,
+        "status": EmailStatus.PENDING.value,
+        "attempts": 0,
+        "next_attempt_at": now,
+        "created_at": now,
+    }
+    row_id = db.session.scalar(_insert_unless_queued(values))
+    if row_id is None:
         # Another transaction queued the same cause first and has committed.
         existing = db.session.scalar(select(OutgoingEmail).where(OutgoingEmail.cause_key == cause_key))
         if existing is None:
-            raise
+            raise RuntimeError(f"outbox: {cause_key!r} is queued but cannot be read")
         return existing
+    row = db.session.get_one(OutgoingEmail, row_id)
     db.session.info.setdefault(QUEUED_KEY, []).append(row.id)
     return row
+
+
+def _insert_unless_queued(values: dict[str, Any]) -> ReturningInsert[tuple[int]]:
+    """INSERT … ON CONFLICT (cause_key) DO NOTHING RETURNING id: the unique key decides a race.
+
+    No savepoint: with the sqlite3 driver a SAVEPOINT opened before the first
+    write of a transaction is committed by its RELEASE, so a later rollback would
+    leave the email queued. This statement leaves the caller's transaction whole.
+    """
+    dialect = db.session.get_bind().dialect.name
+    insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[dialect]
+    return (insert(OutgoingEmail).values(values).on_conflict_do_nothing(index_elements=["cause_key"])
+            .returning(OutgoingEmail.id))
 
 
 @dataclass
