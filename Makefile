@@ -16,7 +16,7 @@ $(VENV)/.installed-dev: $(BIN)/python requirements.txt requirements-dev.txt
 	touch $@
 
 translations: $(VENV)/.installed-dev
-	$(BIN)/pybabel compile -d inquiry_desk/translations
+	$(BIN)/pybabel compile --use-fuzzy -d inquiry_desk/translations
 
 translations-update: $(VENV)/.installed-dev
 	$(BIN)/pybabel extract --no-location --omit-header -F babel.cfg -k _l -k lazy_gettext -o inquiry_desk/translations/messages.pot .

@@ -108,6 +108,11 @@ class BaseConfig:
         self.INTAKE_RATE_LIMIT = env.get("INTAKE_RATE_LIMIT", "5 per minute;30 per hour")
         self.EMAIL_CHECK_DELIVERABILITY = _flag(env, "EMAIL_CHECK_DELIVERABILITY", False)
 
+        # Inbox: what counts as "due soon", how many search hits a list takes, export size.
+        self.INBOX_DUE_SOON_MINUTES = _int(env, "INBOX_DUE_SOON_MINUTES", 240)
+        self.INBOX_SEARCH_LIMIT = _int(env, "INBOX_SEARCH_LIMIT", 1000)
+        self.INBOX_EXPORT_MAX_ROWS = _int(env, "INBOX_EXPORT_MAX_ROWS", 50_000)
+
         # Accounts: lockout and session lifetimes (minutes).
         self.LOGIN_MAX_FAILURES = _int(env, "LOGIN_MAX_FAILURES", 5)
         self.LOGIN_LOCKOUT_MINUTES = _int(env, "LOGIN_LOCKOUT_MINUTES", 15)

@@ -51,9 +51,14 @@ def create_app(config: str | BaseConfig | None = None) -> Flask:
 
 def _register_blueprints(app: Flask) -> None:
     from inquiry_desk.accounts.views import admin_bp, auth_bp, staff_bp
+    from inquiry_desk.inbox.canned_views import canned_bp
     from inquiry_desk.inbox.views import inbox_bp
     from inquiry_desk.intake.views import intake_bp
     from inquiry_desk.public.views import public_bp
 
     for blueprint in (public_bp, auth_bp, staff_bp, admin_bp, intake_bp, inbox_bp):
         app.register_blueprint(blueprint)
+    app.register_blueprint(canned_bp)
+    from inquiry_desk.inbox.targets_views import targets_bp  # targets: added by the targets engineer
+
+    app.register_blueprint(targets_bp)

@@ -56,3 +56,21 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
+
+
+def insert_unless_exists(model: Any, values: dict[str, Any], unique_columns: list[str]) -> Any:
+    """INSERT … ON CONFLICT (unique columns) DO NOTHING RETURNING id, on PostgreSQL and SQLite.
+
+    The unique key settles a race between two transactions without an error and
+    without a savepoint (the sqlite3 driver commits a savepoint opened before a
+    transaction's first write when it is released). Returns the new id, or
+    None when the row already existed.
+    """
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    from inquiry_desk.extensions import db
+
+    dialect = db.session.get_bind().dialect.name
+    insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[dialect]
+    statement = insert(model).values(values).on_conflict_do_nothing(index_elements=unique_columns)
+    return db.session.scalar(statement.returning(model.id))

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
 
-from flask import Flask
+import babel.dates
+from flask import Flask, current_app, g, has_app_context
 from flask_babel import format_datetime as babel_format_datetime
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
 ROLE_LABELS = {
@@ -31,10 +35,22 @@ PUBLIC_STATUS_LABELS = {
     "closed": _l("Closed"),
 }
 PRIORITY_LABELS = {"low": _l("Low"), "normal": _l("Normal"), "high": _l("High"), "urgent": _l("Urgent")}
+CHANNEL_LABELS = {"web": _l("Web form"), "email": _l("Email"), "phone": _l("Phone"), "manual": _l("Entered by staff")}
+# Kinds of organisation (directory.models.OrganisationKind), as the public form and the inbox name them.
+ORGANISATION_KIND_LABELS = {
+    "ngo": _l("Non-governmental organisation (NGO)"),
+    "referral_partner": _l("Referral partner"),
+    "advocacy_group": _l("Advocacy group"),
+    "settlement_partner": _l("Settlement partner (service provider organisation)"),
+    "private_sponsor": _l("Private sponsor or sponsorship group"),
+    "government": _l("Government (province, territory or department)"),
+    "international": _l("International partner"),
+    "other": _l("Other, or writing for myself"),
+}
 
 
 def status_label(status: str) -> str:
-    return str(STATUS_LABELS.get(status, status))
+    return _translated(STATUS_LABELS, status)
 
 
 def public_status_label(status: str) -> str:
@@ -42,7 +58,15 @@ def public_status_label(status: str) -> str:
 
 
 def priority_label(priority: str) -> str:
-    return str(PRIORITY_LABELS.get(priority, priority))
+    return _translated(PRIORITY_LABELS, priority)
+
+
+def organisation_kind_label(kind: str | None) -> str:
+    return str(ORGANISATION_KIND_LABELS.get(kind or "", kind or ""))
+
+
+def channel_label(channel: str) -> str:
+    return str(CHANNEL_LABELS.get(channel, channel))
 
 
 def role_label(role: str) -> str:
@@ -50,15 +74,41 @@ def role_label(role: str) -> str:
 
 
 def format_datetime(value: datetime | None, format: str = "medium") -> str:
-    """A UTC time shown in the team's time zone and the page's language."""
+    """A UTC time shown in the team's time zone and the page's language.
+
+    Calls Babel directly with the locale and zone looked up once per request:
+    a list of 50 rows formats 50 times, and Flask-Babel's per-call lookups cost
+    several times the formatting itself.
+    """
     if value is None:
         return ""
-    return babel_format_datetime(value, format)
+    if not has_app_context():
+        return babel_format_datetime(value, format)
+    if "_format_context" not in g:
+        g._format_context = (get_locale(), ZoneInfo(current_app.config["TIMEZONE"]))
+    locale, zone = g._format_context
+    return babel.dates.format_datetime(value, format, tzinfo=zone, locale=locale)
+
+
+def forget_request_formats() -> None:
+    """Drop the per-request locale caches (around ``force_locale``, which changes the language)."""
+    if has_app_context():
+        g.pop("_format_context", None)
+        g.pop("_label_cache", None)
+
+
+def _translated(labels: dict[str, Any], key: str) -> str:
+    """A label in the page's language, translated once per request and language."""
+    cache = g.setdefault("_label_cache", {}) if has_app_context() else {}
+    entry = (id(labels), key)
+    if entry not in cache:
+        cache[entry] = str(labels.get(key, key))
+    return cache[entry]
 
 
 def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(
         role_label=role_label, format_datetime=format_datetime, status_label=status_label,
         public_status_label=public_status_label,
-        priority_label=priority_label,
+        priority_label=priority_label, organisation_kind_label=organisation_kind_label, channel_label=channel_label,
     )

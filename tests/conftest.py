@@ -92,7 +92,7 @@ def reset_postgres_schema(database_url: str) -> None:
 def compiled_translations() -> None:
     """Compile the catalogues so that pages show French (the .mo files are not in git)."""
     subprocess.run(
-        [str(Path(sys.executable).parent / "pybabel"), "compile", "--statistics", "-d",
+        [str(Path(sys.executable).parent / "pybabel"), "compile", "--use-fuzzy", "--statistics", "-d",
          str(PROJECT_DIR / "inquiry_desk" / "translations")],
         check=True,
     )
@@ -200,6 +200,14 @@ def signed_in(app: Flask) -> Callable[..., FlaskClient]:
         return client
 
     return make
+
+
+@pytest.fixture(autouse=True)
+def fresh_queue_counts() -> None:
+    """Queue counts are cached per process; each test starts from a new database."""
+    from inquiry_desk.inquiries import queues
+
+    queues.forget_counts()
 
 
 class UnexpectedSMTPConnection(AssertionError):

@@ -74,8 +74,9 @@ def page(response: TestResponse, status: int = 200, lang: str | None = None) -> 
     soup = BeautifulSoup(response.get_data(as_text=True), "html.parser")
     headings = soup.find_all("h1")
     assert len(headings) == 1, f"expected one <h1>, found {len(headings)}"
-    title = soup.title.get_text(strip=True) if soup.title else ""
-    assert headings[0].get_text(strip=True) in title, f"<title> {title!r} lacks the <h1>"
+    title = " ".join(soup.title.get_text().split()) if soup.title else ""
+    heading = " ".join(headings[0].get_text().split())
+    assert heading in title, f"<title> {title!r} lacks the <h1> {heading!r}"
     html_lang = soup.html.get("lang") if soup.html else None
     assert html_lang in ("en", "fr")
     if lang:

@@ -15,7 +15,7 @@ from flask import Flask
 
 from inquiry_desk.accounts.models import Role
 
-from .helpers import make_user, sign_in
+from .helpers import make_inquiry, make_user, sign_in
 
 ROLES = ["viewer", "officer", "lead", "admin"]
 
@@ -46,6 +46,32 @@ ROUTES: dict[str, tuple[str, Values]] = {
     "intake.portal": ("public", lambda o: {"lang_code": "en", "token": "not-a-real-token"}),
     "intake.new_link": ("public", lambda o: {"lang_code": "fr"}),
     "inbox.index": ("viewer", NONE),
+    "inbox.show": ("viewer", lambda o: {"inquiry_id": o["inquiry"].id}),
+    "inbox.save_view": ("viewer", NONE),
+    "inbox.delete_view": ("viewer", lambda o: {"view_id": 1}),
+    "inbox.bulk": ("officer", NONE),
+    "inbox.export": ("officer", NONE),
+    "inbox.assign": ("officer", lambda o: {"inquiry_id": o["inquiry"].id}),
+    "inbox.take": ("officer", lambda o: {"inquiry_id": o["inquiry"].id}),
+    "inbox.set_status": ("officer", lambda o: {"inquiry_id": o["inquiry"].id}),
+    "inbox.set_priority": ("officer", lambda o: {"inquiry_id": o["inquiry"].id}),
+    "inbox.set_topic": ("officer", lambda o: {"inquiry_id": o["inquiry"].id}),
+    "inbox.set_tags": ("officer", lambda o: {"inquiry_id": o["inquiry"].id}),
+    "inbox.add_note": ("officer", lambda o: {"inquiry_id": o["inquiry"].id}),
+    "inbox.reply": ("officer", lambda o: {"inquiry_id": o["inquiry"].id}),
+    "inbox.merge": ("lead", lambda o: {"inquiry_id": o["inquiry"].id}),
+    "inbox.unmerge": ("lead", lambda o: {"inquiry_id": o["inquiry"].id}),
+    "targets.index": ("lead", NONE),
+    "targets.save_targets": ("lead", NONE),
+    "targets.add_topic_target": ("lead", NONE),
+    "targets.remove_topic_target": ("lead", NONE),
+    "targets.save_calendar": ("lead", NONE),
+    "targets.add_closure": ("lead", NONE),
+    "targets.remove_closure": ("lead", NONE),
+    "canned.index": ("officer", NONE),
+    "canned.new": ("lead", NONE),
+    "canned.edit": ("lead", lambda o: {"canned_id": 1}),
+    "canned.deactivate": ("lead", lambda o: {"canned_id": 1}),
 }
 
 
@@ -84,7 +110,7 @@ def _expected_status(required: str, role: str | None, actual: int) -> bool:
 
 @pytest.mark.parametrize("role", [None, *ROLES])
 def test_walk_every_route_as_each_role(app: Flask, role: str | None) -> None:
-    objects = {"target": make_user(role="viewer")}
+    objects = {"target": make_user(role="viewer"), "inquiry": make_inquiry()}
     make_user(role="admin")  # so that no change leaves the desk without an admin
     client = app.test_client()
     if role:

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from flask import url_for
 
-from .helpers import make_user, sign_in
+from .helpers import make_inquiry, make_user, sign_in
 from .test_authorisation import ROUTES, _endpoints
 
 
 def test_every_post_without_a_token_is_refused(app_factory) -> None:
     app = app_factory(WTF_CSRF_ENABLED=True)
     with app.app_context():
-        objects = {"target": make_user(role="viewer")}
+        objects = {"target": make_user(role="viewer"), "inquiry": make_inquiry()}
         client = app.test_client()
         sign_in(client, make_user(role="admin"))
         checked = 0

@@ -51,3 +51,14 @@ def test_a_missing_translation_is_detected(tmp_path: Path) -> None:
     catalogue.write_text(CATALOGUE.read_text(encoding="utf-8"), encoding="utf-8")
     expected = {"A sentence added today without its French twin"}
     assert missing_translations(expected, catalogue) == sorted(expected)
+
+
+def test_the_compiled_catalogue_holds_every_translation(compiled_translations: None) -> None:
+    """pybabel skips a catalogue it reads as fuzzy: the .mo pages use must hold every entry."""
+    from babel.messages.mofile import read_mo
+
+    with CATALOGUE.open("rb") as handle:
+        source = {m.id if isinstance(m.id, str) else m.id[0] for m in read_po(handle) if m.id}
+    with CATALOGUE.with_suffix(".mo").open("rb") as handle:
+        compiled = {m.id if isinstance(m.id, str) else m.id[0] for m in read_mo(handle) if m.id}
+    assert source <= compiled, f"{len(source - compiled)} translations are missing from the compiled catalogue"

@@ -78,6 +78,14 @@ def list_users() -> Sequence[User]:
     return db.session.scalars(select(User).order_by(User.name, User.id)).all()
 
 
+def assignable_users() -> Sequence[User]:
+    """Active staff who can hold inquiries (officers, leads, admins), by name."""
+    ranks = [role.value for role in Role if role.at_least(Role.OFFICER)]
+    return db.session.scalars(
+        select(User).where(User.active.is_(True), User.role.in_(ranks)).order_by(User.name)
+    ).all()
+
+
 def create_user(
     *,
     name: str,

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 
+from inquiry_desk.database import insert_unless_exists
 from inquiry_desk.directory.models import Contact, Organisation, OrganisationDomain
 from inquiry_desk.extensions import db
 
@@ -51,8 +52,10 @@ def record_contact(
     email = email.strip().lower()
     contact = db.session.scalar(select(Contact).where(Contact.email == email))
     if contact is None:
-        contact = Contact(email=email, name=name, created_at=now, language=language)
-        db.session.add(contact)
+        # Two first inquiries from one address at once: the unique email decides, neither fails.
+        insert_unless_exists(Contact, {"email": email, "name": name, "created_at": now, "language": language},
+                             ["email"])
+        contact = db.session.scalars(select(Contact).where(Contact.email == email)).one()
     contact.name = name
     contact.language = language
     if phone:
@@ -77,3 +80,8 @@ def add_organisation(
 
 def find_organisation_by_name(name: str) -> Organisation | None:
     return db.session.scalar(select(Organisation).where(Organisation.name == name))
+
+
+def trusted_organisations() -> Sequence[Organisation]:
+    query = select(Organisation).where(Organisation.trusted.is_(True)).order_by(Organisation.name)
+    return db.session.scalars(query).all()

@@ -1,21 +1,221 @@
-"""Staff views over inquiries. For now the newest inquiries; the full inbox comes next."""
+"""The staff inbox: queues with counts, filters, keyset pages, bulk actions, saved views, export."""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
-from flask_babel import lazy_gettext as _l
+import csv
+import io
+from collections.abc import Iterator
+from datetime import datetime
+from urllib.parse import urlencode
 
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from inquiry_desk.accounts import services as accounts
 from inquiry_desk.accounts.models import Role
 from inquiry_desk.accounts.permissions import role_required
-from inquiry_desk.inquiries import services as inquiries
+from inquiry_desk.audit import services as audit
+from inquiry_desk.database import utcnow
+from inquiry_desk.extensions import db
+from inquiry_desk.inbox.forms import BulkForm, DeleteForm, SavedViewForm
+from inquiry_desk.inbox.labels import QUEUE_LABELS, SORT_LABELS, filter_choices, history_label
+from inquiry_desk.inquiries import queues, saved_views, search, targets, triage
+from inquiry_desk.inquiries.models import Inquiry
 from inquiry_desk.navigation import STAFF_MENU, MenuItem
+from inquiry_desk.templating import status_label
 
 inbox_bp = Blueprint("inbox", __name__, url_prefix="/staff/inquiries")
 
 STAFF_MENU.insert(0, MenuItem("inbox.index", _l("Inquiries"), Role.VIEWER.value))
 
+EXPORT_COLUMNS = ("reference", "received_at", "status", "priority", "topic", "language", "channel", "subject",
+                  "requester", "email", "organisation", "trusted_partner", "assignee", "due_at", "tags")
+
+
+@inbox_bp.app_template_global("due_description")
+def due_description(due_at: datetime, now: datetime) -> tuple[str, str]:
+    return targets.describe_due(due_at, now)
+
+
+inbox_bp.add_app_template_global(history_label, "history_label")
+
+
+def _list_args() -> tuple[str, str, queues.Filters]:
+    queue = request.args.get("queue", "new")
+    sort = request.args.get("sort", "due" if queue in ("due_soon", "overdue") else "received")
+    return queue, sort, queues.Filters.from_args(request.args)
+
 
 @inbox_bp.route("/")
 @role_required(Role.VIEWER)
-def index() -> str:
-    return render_template("inbox/index.html", inquiries=inquiries.newest_inquiries(limit=50))
+def index() -> Response | str:
+    queue, sort, filters = _list_args()
+    now = utcnow()
+    if filters.q and not request.args.get("cursor"):
+        match = search.exact_match(filters.q)
+        if match is not None:
+            return redirect(url_for("inbox.show", inquiry_id=match))
+    try:
+        page = queues.list_page(queue, filters, user=current_user, now=now, sort=sort,
+                                cursor=request.args.get("cursor"))
+    except queues.InvalidFilter:
+        flash(_("That filter does not name anything we know; the list shows everything instead."), "error")
+        return redirect(url_for("inbox.index", queue="all"))
+    args = {"queue": queue, "sort": sort, **filters.as_args()}
+    return render_template(
+        "inbox/index.html", page=page, counts=queues.queue_counts(current_user, now), now=now,
+        queue_labels=QUEUE_LABELS, sort_labels=SORT_LABELS, choices=filter_choices(),
+        list_args=args, current_query=urlencode(args), saved=saved_views.views_of(current_user),
+        save_form=SavedViewForm(query=urlencode(args)), bulk_form=_bulk_form(), delete_form=DeleteForm(),
+        count_cap=queues.COUNT_CAP,
+    )
+
+
+def _bulk_form() -> BulkForm:
+    form = BulkForm()
+    form.action.choices = [
+        ("assign_me", _("Assign to me")), ("unassign", _("Return to the queue")),
+        *((f"status_{status}", _("Set status: %(status)s", status=status_label(status)))
+          for status in ("open", "waiting", "resolved")),
+        ("close", _("Close")), ("tag", _("Add a tag")),
+    ]
+    return form
+
+
+@inbox_bp.route("/bulk", methods=["POST"])
+@role_required(Role.OFFICER)
+def bulk() -> Response | str:
+    """A bulk action asks for confirmation first: the selection and the action are shown back."""
+    form = _bulk_form()
+    ids = [int(value) for value in request.form.getlist("selected") if value.isdigit()][:500]
+    back = request.form.get("back") or url_for("inbox.index")
+    if not form.validate_on_submit() or not ids:
+        flash(_("Select at least one inquiry and an action."), "error")
+        return redirect(_safe_back(back))
+    action, value = form.action.data, (form.value.data or "").strip()
+    if action == "tag" and not value:
+        flash(_("Type the tag to add."), "error")
+        return redirect(_safe_back(back))
+    if form.confirmed.data != "yes":
+        chosen = queues.inquiries_by_ids(ids)
+        return render_template("inbox/bulk_confirm.html", form=form, inquiries=chosen, action=action, value=value,
+                               back=back)
+    now = utcnow()
+    assignee = current_user if action == "assign_me" else None
+    service_action = {"assign_me": "assign", "unassign": "assign"}.get(action, action)
+    if action.startswith("status_"):
+        service_action, value = "status", action.removeprefix("status_")
+    try:
+        result = triage.bulk(ids, service_action, value, actor=current_user, now=now, assignee=assignee)
+    except triage.TriageError as exc:
+        flash(str(exc), "error")
+        return redirect(_safe_back(back))
+    db.session.commit()
+    queues.forget_counts()
+    flash(_("%(changed)d inquiries changed, %(refused)d left as they were.", changed=result.changed,
+            refused=result.refused), "success" if not result.refused else "info")
+    return redirect(_safe_back(back))
+
+
+def _safe_back(target: str) -> str:
+    return target if target.startswith("/staff/inquiries") else url_for("inbox.index")
+
+
+@inbox_bp.route("/views", methods=["POST"])
+@role_required(Role.VIEWER)
+def save_view() -> Response:
+    form = SavedViewForm()
+    if form.validate_on_submit():
+        try:
+            view = saved_views.save_view(current_user, form.name.data, form.query.data or "", now=utcnow())
+        except saved_views.SavedViewError as exc:
+            flash(str(exc), "error")
+        else:
+            db.session.commit()
+            flash(_("View “%(name)s” saved.", name=view.name), "success")
+            return redirect(url_for("inbox.index") + "?" + view.query)
+    else:
+        flash(_("Give the view a name of 80 characters or fewer."), "error")
+    return redirect(url_for("inbox.index") + "?" + saved_views.canonical_query(form.query.data or ""))
+
+
+@inbox_bp.route("/views/<int:view_id>/delete", methods=["POST"])
+@role_required(Role.VIEWER)
+def delete_view(view_id: int) -> Response:
+    if not DeleteForm().validate_on_submit():
+        abort(400)
+    if not saved_views.delete_view(current_user, view_id):
+        abort(404)
+    db.session.commit()
+    flash(_("View deleted."), "success")
+    return redirect(url_for("inbox.index"))
+
+
+@inbox_bp.route("/export.csv")
+@role_required(Role.OFFICER)
+def export() -> Response:
+    """The current filtered list as CSV, streamed a keyset page at a time, with a row limit."""
+    queue, sort, filters = _list_args()
+    now = utcnow()
+    max_rows = current_app.config["INBOX_EXPORT_MAX_ROWS"]
+    try:
+        queues.list_page(queue, filters, user=current_user, now=now, sort=sort, limit=1)
+    except queues.InvalidFilter:
+        abort(400)
+    audit.record("inquiry.exported", actor_id=current_user.id, subject_type="inquiry",
+                 details={"queue": queue, "sort": sort, "filters": filters.as_args(), "max_rows": max_rows}, now=now)
+    db.session.commit()
+    user = current_user._get_current_object()  # type: ignore[attr-defined]
+
+    def rows() -> Iterator[str]:
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(EXPORT_COLUMNS)
+        for inquiry in queues.iter_filtered(queue, filters, user=user, now=now, sort=sort, max_rows=max_rows):
+            writer.writerow(_export_row(inquiry))
+            if buffer.tell() > 16_384:
+                yield buffer.getvalue()
+                buffer.seek(0)
+                buffer.truncate()
+        yield buffer.getvalue()
+
+    filename = f"inquiries-{queue}-{now:%Y%m%d-%H%M}.csv"
+    return Response(stream_with_context(rows()), mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+def _export_row(inquiry: Inquiry) -> list[str]:
+    return _csv_safe([
+        inquiry.reference or "", inquiry.received_at.isoformat(), inquiry.status, inquiry.priority,
+        inquiry.topic.code if inquiry.topic else "", inquiry.language, inquiry.channel, inquiry.subject,
+        inquiry.contact.name, inquiry.contact.email,
+        inquiry.organisation.name if inquiry.organisation else (inquiry.organisation_name or ""),
+        "yes" if inquiry.trusted_partner else "no", str(inquiry.assignee_id or ""),
+        inquiry.due_at.isoformat() if inquiry.due_at else "", " ".join(tag.name for tag in inquiry.tags),
+    ])
+
+
+def _csv_safe(values: list[str]) -> list[str]:
+    """A cell starting with = + - @ is a formula in a spreadsheet: prefix it so it stays text."""
+    return ["'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value for value in values]
+
+
+def assignable_choices() -> list[tuple[str, str]]:
+    return [("", _("Nobody (back to the queue)"))] + [(str(u.id), u.name) for u in accounts.assignable_users()]
+
+
+# The inquiry page and its actions live in their own module, on this blueprint.
+from inquiry_desk.inbox import inquiry_views  # noqa: E402,F401

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from inquiry_desk.accounts.models import Role, User
 from inquiry_desk.directory import services as directory
 from inquiry_desk.extensions import db
+from inquiry_desk.inquiries import search, targets
 from inquiry_desk.inquiries import services as inquiries
 from inquiry_desk.inquiries.models import Channel, Inquiry, Message, MessageKind, Priority, Status
 
@@ -159,8 +160,14 @@ def _trusted_organisations() -> list:
 def _add_thread(inquiry: Inquiry, status: Status, rng: random.Random, officers: list[User],
                 received: datetime, now: datetime) -> None:
     inquiry.status = status.value
-    if status == Status.NEW or not officers:
-        return
+    if status != Status.NEW and officers:
+        _add_replies(inquiry, status, rng, officers, received, now)
+    targets.apply_targets(inquiry, now=now)
+    search.index_inquiry(inquiry)
+
+
+def _add_replies(inquiry: Inquiry, status: Status, rng: random.Random, officers: list[User],
+                 received: datetime, now: datetime) -> None:
     officer = rng.choice(officers)
     inquiry.assignee_id = officer.id
     moment = received + timedelta(hours=rng.randint(1, 48))
@@ -175,3 +182,5 @@ def _add_thread(inquiry: Inquiry, status: Status, rng: random.Random, officers: 
     if status in (Status.RESOLVED, Status.CLOSED):
         inquiry.resolved_at = min(moment + timedelta(days=1), now)
     inquiry.updated_at = moment
+    if status == Status.WAITING:
+        inquiry.paused_at = moment

@@ -88,7 +88,7 @@ class Inquiry(db.Model):
     __table_args__ = (
         Index("ix_inquiries_status_received", "status", "received_at", "id"),
         Index("ix_inquiries_received", "received_at", "id"),
-        Index("ix_inquiries_assignee_status_received", "assignee_id", "status", "received_at", "id"),
+        Index("ix_inquiries_assignee_received", "assignee_id", "received_at", "id"),
         Index("ix_inquiries_due", "due_at", "id"),
         Index("ix_inquiries_updated", "updated_at", "id"),
         Index("ix_inquiries_priority_received", "priority_rank", "received_at", "id"),

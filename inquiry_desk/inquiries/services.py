@@ -12,8 +12,10 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from inquiry_desk.audit import services as audit
 from inquiry_desk.directory.models import Contact, Organisation
 from inquiry_desk.extensions import db
+from inquiry_desk.inquiries import search, targets
 from inquiry_desk.inquiries.models import (
     Channel,
     Inquiry,
@@ -94,6 +96,8 @@ def create_inquiry(
     db.session.flush()  # the database allocates the id, and so the reference
     inquiry.reference = format_reference(inquiry.id, now)
     inquiry.messages[0].author_contact_id = contact.id
+    targets.apply_targets(inquiry, now=now)
+    search.index_inquiry(inquiry)
     return inquiry
 
 
@@ -115,10 +119,16 @@ def add_requester_message(inquiry: Inquiry, body: str, *, channel: Channel | str
     )
     inquiry.messages.append(message)
     if inquiry.status in (Status.WAITING.value, Status.RESOLVED.value):
+        old_status = inquiry.status
         inquiry.status = Status.OPEN.value
         inquiry.resolved_at = None
+        targets.on_status_change(inquiry, old_status, now=now)
     inquiry.updated_at = now
     inquiry.version += 1
+    db.session.flush()
+    search.index_inquiry(inquiry)
+    audit.record("inquiry.requester_replied", actor_id=None, subject_type="inquiry", subject_id=inquiry.id,
+                 details={"message_id": message.id, "channel": message.channel}, now=now)
     return message
 
 
@@ -161,6 +171,17 @@ def newest_inquiries(limit: int = 50) -> Sequence[Inquiry]:
     query = (
         select(Inquiry)
         .options(selectinload(Inquiry.contact), selectinload(Inquiry.organisation))
+        .order_by(Inquiry.received_at.desc(), Inquiry.id.desc())
+        .limit(limit)
+    )
+    return db.session.scalars(query).all()
+
+
+def other_inquiries_of(inquiry: Inquiry, *, limit: int = 10) -> Sequence[Inquiry]:
+    """The requester's other inquiries, newest first (shown beside the thread)."""
+    query = (
+        select(Inquiry)
+        .where(Inquiry.contact_id == inquiry.contact_id, Inquiry.id != inquiry.id)
         .order_by(Inquiry.received_at.desc(), Inquiry.id.desc())
         .limit(limit)
     )

@@ -12,23 +12,12 @@ from wtforms import BooleanField, EmailField, HiddenField, SelectField, StringFi
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, Regexp, ValidationError
 
-from inquiry_desk.directory.models import OrganisationKind
 from inquiry_desk.form_choices import language_choices, select_choices
-
-ORGANISATION_KIND_LABELS = {
-    OrganisationKind.NGO: _l("Non-governmental organisation (NGO)"),
-    OrganisationKind.REFERRAL_PARTNER: _l("Referral partner"),
-    OrganisationKind.ADVOCACY_GROUP: _l("Advocacy group"),
-    OrganisationKind.SETTLEMENT_PARTNER: _l("Settlement partner (service provider organisation)"),
-    OrganisationKind.PRIVATE_SPONSOR: _l("Private sponsor or sponsorship group"),
-    OrganisationKind.GOVERNMENT: _l("Government (province, territory or department)"),
-    OrganisationKind.INTERNATIONAL: _l("International partner"),
-    OrganisationKind.OTHER: _l("Other, or writing for myself"),
-}
+from inquiry_desk.templating import ORGANISATION_KIND_LABELS
 
 
 def organisation_kind_choices() -> list[SelectChoice]:
-    return select_choices([("", _l("Choose one")), *((kind.value, label) for kind, label in
+    return select_choices([("", _l("Choose one")), *((kind, label) for kind, label in
                                                      ORGANISATION_KIND_LABELS.items())])
 
 

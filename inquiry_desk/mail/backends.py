@@ -77,9 +77,10 @@ class SmtpBackend:
         self._close()
 
     def _open(self) -> smtplib.SMTP:
+        connection: smtplib.SMTP | None = None
         try:
             if self.security == "tls":
-                connection: smtplib.SMTP = smtplib.SMTP_SSL(
+                connection = smtplib.SMTP_SSL(
                     self.host, self.port, timeout=self.timeout, context=ssl.create_default_context())
             else:
                 connection = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
@@ -87,13 +88,21 @@ class SmtpBackend:
                     connection.starttls(context=ssl.create_default_context())
             if self.username:
                 connection.login(self.username, self.password)
+        except BaseException:
+            if connection is not None:  # connected, then refused (STARTTLS, login): do not leak the socket
+                connection.close()
+            raise
+        return connection
+
+    def _connect(self) -> smtplib.SMTP:
+        try:
+            return self._open()
         except smtplib.SMTPAuthenticationError as exc:
             raise TemporaryDeliveryError("the mail server refused the login", exc.smtp_code) from exc
         except smtplib.SMTPResponseException as exc:
             raise _error_for(exc.smtp_code, "the mail server refused the connection") from exc
         except (OSError, smtplib.SMTPException) as exc:
             raise TemporaryDeliveryError(f"cannot reach the mail server ({type(exc).__name__})") from exc
-        return connection
 
     def _close(self) -> None:
         if self.connection is not None:
@@ -105,20 +114,29 @@ class SmtpBackend:
 
     def send(self, message: EmailMessage) -> None:
         if self.connection is None:
-            self.connection = self._open()
+            self.connection = self._connect()
         try:
             refused = self.connection.send_message(message)
         except smtplib.SMTPRecipientsRefused as exc:
+            self._forget_if_closed()
             code = min(code for code, _ in exc.recipients.values())
             raise _error_for(code, "the mail server refused the recipient") from exc
         except smtplib.SMTPResponseException as exc:
+            self._forget_if_closed()
             raise _error_for(exc.smtp_code, "the mail server refused the message") from exc
         except (OSError, smtplib.SMTPException) as exc:
-            self.connection = None  # broken: the next message opens a new one
+            self.connection.close()  # broken (dropped, timed out): the next message opens a new one
+            self.connection = None
             raise TemporaryDeliveryError(f"the connection was lost ({type(exc).__name__})") from exc
         if refused:
             code = min(code for code, _ in refused.values())
             raise _error_for(code, "the mail server refused the recipient")
+
+    def _forget_if_closed(self) -> None:
+        # smtplib closes the connection itself after a 421 ("service closing"): the next
+        # message of the batch must open a new one rather than fail on the dead one.
+        if self.connection is not None and self.connection.sock is None:
+            self.connection = None
 
 
 def _error_for(code: int, reason: str) -> TemporaryDeliveryError | PermanentDeliveryError:

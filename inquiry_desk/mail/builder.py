@@ -44,8 +44,10 @@ def build_message(row: OutgoingEmail) -> EmailMessage:
     headers.update(row.extra_headers or {})
     for name, value in headers.items():
         message[name] = check_header_value(name, value)
-    message["Content-Language"] = row.language
     message.set_content(row.body_text)
     if row.body_html:
         message.add_alternative(row.body_html, subtype="html")
+    # Last: set_content() deletes every Content-* header, and add_alternative() moves them
+    # into the text part.
+    message["Content-Language"] = check_header_value("Content-Language", row.language)
     return message

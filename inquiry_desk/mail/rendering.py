@@ -14,6 +14,8 @@ from flask import current_app
 from flask_babel import force_locale
 from jinja2 import TemplateNotFound
 
+from inquiry_desk.templating import forget_request_formats
+
 
 @dataclass(frozen=True)
 class RenderedEmail:
@@ -25,6 +27,7 @@ class RenderedEmail:
 def render_email(template: str, language: str, /, **context: Any) -> RenderedEmail:
     env = current_app.jinja_env
     base = f"mail/{template}.{language}"
+    forget_request_formats()
     with force_locale(language):
         subject = env.get_template(f"{base}.subject.txt").render(**context)
         text = env.get_template(f"{base}.txt").render(**context)
@@ -32,6 +35,7 @@ def render_email(template: str, language: str, /, **context: Any) -> RenderedEma
             html: str | None = env.get_template(f"{base}.html").render(**context)
         except TemplateNotFound:
             html = None
+    forget_request_formats()
     # A subject is one line: a line break typed into a value must not split it.
     subject = " ".join(subject.split())
     return RenderedEmail(subject=subject, text=text.strip() + "\n", html=html)

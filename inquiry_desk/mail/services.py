@@ -17,13 +17,11 @@ import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from flask import current_app, g, has_request_context
 from sqlalchemy import or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.sql.dml import ReturningInsert
 
+from inquiry_desk.database import insert_unless_exists
 from inquiry_desk.extensions import db
 from inquiry_desk.mail.backends import backend_for
 from inquiry_desk.mail.builder import build_message, check_header_value, new_message_id
@@ -71,7 +69,7 @@ def queue_email(*, cause_key: str, to: str, rendered: RenderedEmail, language: s
         "next_attempt_at": now,
         "created_at": now,
     }
-    row_id = db.session.scalar(_insert_unless_queued(values))
+    row_id = insert_unless_exists(OutgoingEmail, values, ["cause_key"])
     if row_id is None:
         # Another transaction queued the same cause first and has committed.
         existing = db.session.scalar(select(OutgoingEmail).where(OutgoingEmail.cause_key == cause_key))
@@ -81,19 +79,6 @@ def queue_email(*, cause_key: str, to: str, rendered: RenderedEmail, language: s
     row = db.session.get_one(OutgoingEmail, row_id)
     db.session.info.setdefault(QUEUED_KEY, []).append(row.id)
     return row
-
-
-def _insert_unless_queued(values: dict[str, Any]) -> ReturningInsert[tuple[int]]:
-    """INSERT … ON CONFLICT (cause_key) DO NOTHING RETURNING id: the unique key decides a race.
-
-    No savepoint: with the sqlite3 driver a SAVEPOINT opened before the first
-    write of a transaction is committed by its RELEASE, so a later rollback would
-    leave the email queued. This statement leaves the caller's transaction whole.
-    """
-    dialect = db.session.get_bind().dialect.name
-    insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[dialect]
-    return (insert(OutgoingEmail).values(values).on_conflict_do_nothing(index_elements=["cause_key"])
-            .returning(OutgoingEmail.id))
 
 
 @dataclass
@@ -146,7 +131,14 @@ def deliver(ids: Sequence[int], *, now: datetime) -> DeliveryReport:
             if row is None:
                 continue
             try:
-                backend.send(build_message(row))
+                message = build_message(row)
+            except ValueError as exc:  # a row that can never become a message must not block the others
+                _record_failure(row, PermanentDeliveryError(f"the message cannot be built ({type(exc).__name__})"),
+                                now, report)
+                db.session.commit()
+                continue
+            try:
+                backend.send(message)
             except DeliveryError as exc:
                 _record_failure(row, exc, now, report)
             else:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -19,7 +19,7 @@ from flask import Flask
 from werkzeug.serving import make_server
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, ConsoleMessage, Page
+    from playwright.sync_api import Browser, ConsoleMessage, Page, Response
 
 CHROMIUM = os.environ.get("CHROMIUM_EXECUTABLE", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -73,10 +73,49 @@ def live_app(app_factory: Callable[..., Flask]) -> Flask:
     return app_factory(WTF_CSRF_ENABLED=True)
 
 
+class _ClosedOnceSent:
+    """A response body whose ``close()`` runs as soon as it has been written, and once only.
+
+    PEP 3333 wants the server to call ``close()`` on every response, whatever
+    happened; the app sends the mail a request queued from there. Werkzeug's
+    development server skips it when the client resets the connection while the
+    server reads what is left on the socket after the response (Chromium does,
+    now and then, after the redirect that follows a POST): the mail would then
+    wait for the sweeper, and a test that waits for it would fail at random.
+    An empty body is left to the server, which sends the headers only after it.
+    """
+
+    def __init__(self, iterable: Iterable[bytes]) -> None:
+        self._iterable = iterable
+        self._closed = False
+
+    def __iter__(self) -> Iterator[bytes]:
+        wrote = False
+        for chunk in self._iterable:
+            wrote = wrote or bool(chunk)
+            yield chunk
+        if wrote:  # the last chunk is written when the server asks for the next one
+            self.close()
+
+    def close(self) -> None:
+        if not self._closed:
+            self._closed = True
+            close = getattr(self._iterable, "close", None)
+            if close is not None:
+                close()
+
+
+def _closing_responses(app: Flask) -> Callable[[dict[str, Any], Callable[..., Any]], _ClosedOnceSent]:
+    def wsgi(environ: dict[str, Any], start_response: Callable[..., Any]) -> _ClosedOnceSent:
+        return _ClosedOnceSent(app(environ, start_response))
+
+    return wsgi
+
+
 @pytest.fixture
 def live_server(live_app: Flask) -> Iterator[str]:
     """Serve ``live_app`` on a free port in a daemon thread; yields the base URL."""
-    server = make_server("127.0.0.1", 0, live_app, threaded=True)
+    server = make_server("127.0.0.1", 0, _closing_responses(live_app), threaded=True)  # type: ignore[arg-type]
     thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
     thread.start()
     try:
@@ -103,15 +142,25 @@ def _new_page(browser: Browser, lang: str) -> Page:
 # Chromium asks every site for /favicon.ico by itself; the app has none (a 404 that
 # no page asked for), so that one is not counted as a problem of the page.
 IGNORED_RESOURCES = ("/favicon.ico",)
+# A page the app answers with one of these statuses is a whole page (a form shown again
+# with its errors, 422; a reply refused because someone changed the inquiry, 409), not a
+# resource that failed to load, although Chromium logs it as one.
+PAGE_STATUSES = (409, 422)
+FAILED_TO_LOAD = "Failed to load resource"
 
 
-def _console_problem(message: ConsoleMessage, problems: list[str]) -> None:
+def _console_problem(message: ConsoleMessage, problems: list[tuple[str, str]]) -> None:
     if message.type != "error":
         return
     url = (message.location or {}).get("url", "")
     if url.endswith(IGNORED_RESOURCES):
         return
-    problems.append(f"console {message.type}: {message.text} ({url or 'no url'})")
+    problems.append((url, f"console {message.type}: {message.text} ({url or 'no url'})"))
+
+
+def _pages_with_a_status(response: Response, pages: set[str]) -> None:
+    if response.request.resource_type == "document" and response.status in PAGE_STATUSES:
+        pages.add(response.url)
 
 
 @pytest.fixture
@@ -122,13 +171,15 @@ def page_factory(browser: Browser, request: pytest.FixtureRequest, tmp_path: Pat
     error, a resource refused by the Content-Security-Policy, a missing file) fail
     the test; when a test failed, a screenshot and the HTML are kept in tmp_path.
     """
-    pages: list[tuple[Page, list[str]]] = []
+    pages: list[tuple[Page, list[tuple[str, str]]]] = []
+    documents: set[str] = set()
 
     def factory(lang: str = "en") -> Page:
         page = _new_page(browser, lang)
-        problems: list[str] = []
+        problems: list[tuple[str, str]] = []
         page.on("console", lambda msg: _console_problem(msg, problems))
-        page.on("pageerror", lambda exc: problems.append(f"uncaught script error: {exc}"))
+        page.on("pageerror", lambda exc: problems.append(("", f"uncaught script error: {exc}")))
+        page.on("response", lambda response: _pages_with_a_status(response, documents))
         pages.append((page, problems))
         return page
 
@@ -144,7 +195,8 @@ def page_factory(browser: Browser, request: pytest.FixtureRequest, tmp_path: Pat
                 print(f"browser page {number} ({page.url}) kept in {tmp_path}")
             except Exception as exc:  # a screenshot is a courtesy; never hide the real failure
                 print(f"could not keep page {number}: {exc}")
-        all_problems.extend(problems)
+        all_problems.extend(text for url, text in problems
+                            if not (url in documents and text.startswith(f"console error: {FAILED_TO_LOAD}")))
         page.context.close()
     if all_problems and (report is None or report.passed):
         pytest.fail("the browser reported problems:\n" + "\n".join(all_problems), pytrace=False)

@@ -126,3 +126,25 @@ def assert_accessible(page: Page, tags: list[str] | None = None) -> None:
             f"axe-core found {len(violations)} accessibility violation(s) on {page.url} "
             f"(lang={html_lang(page)!r}):\n{describe_violations(violations)}"
         )
+
+
+def sign_in_with_cookie(page: Page, app: Flask, base_url: str, user: BrowserUser, lang: str = "en") -> None:
+    """A signed-in staff session put straight into the browser's cookie jar, without the forms.
+
+    The sign-in forms have their own tests (``test_sign_in``); pages that are tested
+    for what comes after signing in skip them, which saves a password hash and a
+    TOTP code per test. The session is a real one (``accounts.start_session``), in
+    the cookie the app itself would have set, with ``lang`` as the language chosen.
+    """
+    from inquiry_desk.accounts import services as accounts
+    from inquiry_desk.accounts.models import User
+    from inquiry_desk.accounts.views import SESSION_TOKEN_KEY
+    from inquiry_desk.database import utcnow
+    from inquiry_desk.extensions import db
+
+    with app.app_context():
+        token = accounts.start_session(db.session.get(User, user.id), now=utcnow())
+        db.session.commit()
+    serializer = app.session_interface.get_signing_serializer(app)  # type: ignore[attr-defined]
+    value = serializer.dumps({"_user_id": str(user.id), "_fresh": True, SESSION_TOKEN_KEY: token, "lang": lang})
+    page.context.add_cookies([{"name": app.config["SESSION_COOKIE_NAME"], "value": value, "url": base_url}])

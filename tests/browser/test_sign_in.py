@@ -80,7 +80,7 @@ def test_empty_login_form_shows_a_focused_error_summary(page: Page, live_server:
 
     summary = page.locator("[data-error-summary]")
     expect(summary).to_be_visible()
-    page.wait_for_function("document.activeElement && document.activeElement.hasAttribute('data-error-summary')")
+    page.wait_for_function("() => document.activeElement && document.activeElement.hasAttribute('data-error-summary')")
     expect(summary.locator("li")).to_have_count(2)  # the email address and the password
     assert page.locator("html").get_attribute("lang") == lang
     expected = {"en": "Error", "fr": "Erreur"}[lang]

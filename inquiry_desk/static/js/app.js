@@ -1,8 +1,201 @@
 // Progressive enhancement only: every page works without this file.
-document.addEventListener("DOMContentLoaded", function () {
-  // Move focus to the error summary so that screen readers announce it (QUALITY.md A2).
-  var summary = document.querySelector("[data-error-summary]");
-  if (summary) {
-    summary.focus();
+(function () {
+  "use strict";
+
+  // -- The error summary (QUALITY.md A2) -------------------------------------------------
+
+  // A link of the summary moves the focus to its field and shows the field's label (and
+  // its hint and error message) too, not just the box, scrolled to the top of the window.
+  function focusField(event) {
+    var link = event.target.closest("a[href^='#']");
+    if (!link) {
+      return;
+    }
+    var field = document.getElementById(decodeURIComponent(link.getAttribute("href").slice(1)));
+    if (!field || typeof field.focus !== "function") {
+      return;
+    }
+    event.preventDefault();
+    var label = field.labels && field.labels.length ? field.labels[0] : null;
+    var container = field.closest(".field") || label || field;
+    container.scrollIntoView();
+    field.focus({ preventScroll: true });
   }
-});
+
+  // -- The language toggle keeps what was typed (QUALITY.md L3) ---------------------------
+  //
+  // On a page whose form says data-keep-on-toggle="<name>", following the header's language
+  // toggle puts what was typed in sessionStorage (this tab only); the page in the other
+  // language, and only that page, puts it back into the same form and forgets it at once.
+
+  var KEPT = "inquiry-desk:kept-on-toggle";
+  var KEPT_FOR_MS = 5 * 60 * 1000;
+
+  function keptFields(form) {
+    return Array.prototype.filter.call(form.elements, function (element) {
+      var type = element.type;
+      return element.name && !element.disabled && element.name !== "csrf_token" &&
+        type !== "submit" && type !== "button" && type !== "reset" && type !== "file" && type !== "password" &&
+        !element.closest("[data-not-kept]");
+    });
+  }
+
+  function rememberForm(form, targetPath) {
+    var values = {};
+    keptFields(form).forEach(function (element) {
+      var list = values[element.name] || (values[element.name] = []);
+      if (element.type === "checkbox" || element.type === "radio") {
+        if (element.checked) {
+          list.push(element.value);
+        }
+      } else if (element.hasAttribute("data-follows-page-language") &&
+                 element.value === document.documentElement.lang) {
+        // Left as the page's language: the page in the other language sets its own.
+        delete values[element.name];
+      } else {
+        list.push(element.value);
+      }
+    });
+    try {
+      window.sessionStorage.setItem(KEPT, JSON.stringify({
+        form: form.getAttribute("data-keep-on-toggle"),
+        path: targetPath,
+        at: Date.now(),
+        values: values
+      }));
+    } catch (error) {
+      // Storage refused (private mode, quota): the toggle still works, without the values.
+    }
+  }
+
+  function takeRemembered() {
+    var raw = null;
+    try {
+      raw = window.sessionStorage.getItem(KEPT);
+      window.sessionStorage.removeItem(KEPT);  // personal information: never kept longer
+    } catch (error) {
+      return null;
+    }
+    if (!raw) {
+      return null;
+    }
+    try {
+      return JSON.parse(raw);
+    } catch (error) {
+      return null;
+    }
+  }
+
+  function restoreForm(form, kept) {
+    var seen = {};
+    keptFields(form).forEach(function (element) {
+      if (!Object.prototype.hasOwnProperty.call(kept.values, element.name)) {
+        return;
+      }
+      var list = kept.values[element.name];
+      if (element.type === "checkbox" || element.type === "radio") {
+        element.checked = list.indexOf(element.value) !== -1;
+      } else {
+        var index = seen[element.name] || 0;
+        seen[element.name] = index + 1;
+        if (index < list.length) {
+          element.value = list[index];
+        }
+      }
+    });
+  }
+
+  // -- Back where you were after a change (the inquiry page's triage forms) ----------------
+  //
+  // Each triage change is a form that posts and comes back to the same page, which starts
+  // again at the top. A form marked data-return-focus notes the id of its button; on the
+  // page it comes back to (the same path, within a minute), the focus returns to that
+  // button, and the confirmation the page shows is announced again, since a status message
+  // present when the page loads is not read out.
+
+  var RETURN = "inquiry-desk:return-focus";
+  var RETURN_FOR_MS = 60 * 1000;
+
+  function rememberFocus(event) {
+    var form = event.target;
+    if (!form.hasAttribute || !form.hasAttribute("data-return-focus")) {
+      return;
+    }
+    var button = event.submitter || form.querySelector("[type=submit]");
+    if (!button || !button.id) {
+      return;
+    }
+    try {
+      window.sessionStorage.setItem(RETURN, JSON.stringify({
+        path: window.location.pathname, id: button.id, at: Date.now()
+      }));
+    } catch (error) {
+      // Storage refused: the page still works, the focus starts at the top.
+    }
+  }
+
+  function returnFocus() {
+    var raw = null;
+    try {
+      raw = window.sessionStorage.getItem(RETURN);
+      window.sessionStorage.removeItem(RETURN);
+    } catch (error) {
+      return;
+    }
+    var saved = null;
+    try {
+      saved = raw ? JSON.parse(raw) : null;
+    } catch (error) {
+      return;
+    }
+    if (!saved || saved.path !== window.location.pathname || Date.now() - saved.at > RETURN_FOR_MS) {
+      return;
+    }
+    var button = document.getElementById(saved.id);
+    if (!button || button.disabled) {
+      return;
+    }
+    button.focus();
+    // Read the confirmation (or the refusal) out: empty its live region, then fill it again.
+    Array.prototype.forEach.call(document.querySelectorAll("main > .notice[role=status]"), function (notice) {
+      var text = notice.textContent;
+      notice.textContent = "";
+      window.setTimeout(function () { notice.textContent = text; }, 150);
+    });
+  }
+
+  // -- Bulk changes: the status suggestions fit the "Set status" action only --------------
+
+  document.addEventListener("DOMContentLoaded", function () {
+    // Move focus to the error summary so that screen readers announce it (QUALITY.md A2).
+    var summary = document.querySelector("[data-error-summary]");
+    if (summary) {
+      summary.addEventListener("click", focusField);
+      summary.focus();
+    } else if (!document.querySelector("[autofocus]")) {
+      returnFocus();
+    }
+    document.addEventListener("submit", rememberFocus);
+
+    // The reply's text is marked with the language of the reply (spelling, screen readers).
+    var replyForm = document.querySelector("form.reply-form");
+    if (replyForm && replyForm.elements.language && replyForm.elements.body) {
+      replyForm.elements.language.addEventListener("change", function () {
+        replyForm.elements.body.setAttribute("lang", replyForm.elements.language.value);
+      });
+    }
+
+    var form = document.querySelector("form[data-keep-on-toggle]");
+    var kept = takeRemembered();
+    if (form && kept && kept.values && kept.form === form.getAttribute("data-keep-on-toggle") &&
+        kept.path === window.location.pathname && Date.now() - kept.at < KEPT_FOR_MS) {
+      restoreForm(form, kept);
+    }
+    var toggle = document.querySelector("a.lang-toggle");
+    if (form && toggle) {
+      toggle.addEventListener("click", function () {
+        rememberForm(form, new URL(toggle.href, window.location.href).pathname);
+      });
+    }
+  });
+})();

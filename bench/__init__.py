@@ -1,0 +1,1 @@
+"""Benchmarks for the performance bars of ../shared/docs/QUALITY.md (run as scripts, never in CI)."""

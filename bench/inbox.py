@@ -1,0 +1,329 @@
+"""P1, P2 and P3 of ../shared/docs/QUALITY.md: the staff inbox and search at size.
+
+    .venv/bin/python bench/inbox.py SIZE [SIZE ...] [--database sqlite|postgres] [--requests 30]
+
+For each SIZE, a throwaway database (a SQLite file, or a PostgreSQL database
+``bench_inbox`` that is dropped at the end; never the test suite's ``test``)
+is built by the migrations and filled by bulk insert with SIZE inquiries
+(contacts, one or two messages each, tags, due times, search documents). Then,
+in one process, through the app's own WSGI stack (Flask test client, signed in
+as an officer with password and TOTP), each page is requested ``--requests``
+times after two unmeasured warm-ups, and its median and 95th percentile
+server time are printed against the floor: a trivial signed-in page of the
+same app (``/staff/``), measured in the same run, interleaved with the others
+so that a change in the machine's load falls on both.
+
+Pages: the first page of each queue, a filtered page (four filters), a deep
+keyset page (the page that starts half-way through the whole list), and
+searches for a word, a phrase, a reference number and an email address.
+With several sizes, P3 lines give each page's median at the largest size
+divided by its median at the smallest.
+
+Output: ``name: value unit (ratio x floor)``; lines starting with ``#`` are context.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import random
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(PROJECT_DIR))
+
+WORDS = (
+    "sponsorship", "application", "family", "travel", "documents", "arrival", "housing", "referral",
+    "eligibility", "medical", "interview", "visa", "status", "permanent", "residence", "settlement",
+    "community", "funding", "partner", "orientation", "language", "school", "employment", "airport", "hotel",
+    "transfer", "report", "delay", "question",
+)
+FRENCH = (
+    "parrainage", "demande", "famille", "voyage", "documents", "arrivée", "logement", "recommandation",
+    "admissibilité", "médical", "entrevue", "statut", "résidence", "établissement", "communauté",
+    "financement", "partenaire", "réunion", "école", "emploi", "aéroport", "hôtel", "transfert", "rapport",
+    "retard", "question",
+)
+STATUSES = ["new"] * 2 + ["open"] * 3 + ["waiting"] * 2 + ["resolved"] * 2 + ["closed"] * 6
+PRIORITIES = ["low", "normal", "normal", "normal", "high", "urgent"]
+BENCH_PASSWORD = "bench-password-" + "x" * 8  # a throwaway account in a throwaway database
+PRIORITY_RANK = {"low": 1, "normal": 2, "high": 3, "urgent": 4}
+
+
+def line(name: str, value: float | str, unit: str = "", ratio: float | None = None) -> None:
+    shown = f"{value:.2f}" if isinstance(value, float) else str(value)
+    suffix = f" ({ratio:.2f} x floor)" if ratio is not None else ""
+    print(f"{name}: {shown} {unit}{suffix}".rstrip(), flush=True)
+
+
+@contextlib.contextmanager
+def throwaway_database(kind: str, postgres_url: str, workdir: Path) -> Iterator[str]:
+    if kind == "sqlite":
+        yield f"sqlite:///{workdir / 'inbox.sqlite3'}"
+        return
+    from sqlalchemy import create_engine, text
+
+    admin = create_engine(postgres_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text("DROP DATABASE IF EXISTS bench_inbox WITH (FORCE)"))
+        connection.execute(text("CREATE DATABASE bench_inbox"))
+    try:
+        yield postgres_url.rsplit("/", 1)[0] + "/bench_inbox"
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text("DROP DATABASE IF EXISTS bench_inbox WITH (FORCE)"))
+        admin.dispose()
+
+
+def build_app(database_url: str, workdir: Path):
+    os.environ.update({"DATABASE_URL": database_url, "SECRET_KEY": "bench-secret", "INSTANCE_PATH": str(workdir),
+                       "MAIL_BACKEND": "memory", "RATELIMIT_ENABLED": "0", "LOG_LEVEL": "WARNING"})
+    from config import ProductionConfig
+    from inquiry_desk import create_app
+
+    config = ProductionConfig()
+    config.MAIL_BACKEND = "memory"
+    config.SESSION_COOKIE_SECURE = False
+    config.WTF_CSRF_ENABLED = False  # the bench only signs in by POST; every measured page is a GET
+    return create_app(config)
+
+
+def migrate(app) -> None:
+    from flask_migrate import upgrade
+
+    with app.app_context():
+        upgrade(directory=str(PROJECT_DIR / "migrations"))
+
+
+def fold(text: str) -> str:
+    from inquiry_desk.inquiries.search import fold as search_fold
+
+    return search_fold(text)
+
+
+def seed(app, size: int, rng: random.Random) -> dict[str, object]:
+    """Bulk insert: Core executemany in batches (COPY-like speed without ORM objects)."""
+    from sqlalchemy import insert, select, text
+
+    from inquiry_desk.accounts import second_factor
+    from inquiry_desk.accounts import services as accounts
+    from inquiry_desk.directory.models import Contact
+    from inquiry_desk.extensions import db
+    from inquiry_desk.inquiries.models import Inquiry, Message, Tag, Topic, inquiry_tags
+
+    now = datetime.now(UTC)
+    with app.app_context():
+        officer = accounts.create_user(name="Bench Officer", email="bench@example.org", role="officer",
+                                       password=BENCH_PASSWORD, actor=None, now=now)
+        officer.totp_secret = second_factor.new_totp_secret()
+        staff = [officer] + [accounts.create_user(name=f"Officer {n}", email=f"officer{n}@example.org",
+                                                  role="officer", password=BENCH_PASSWORD, actor=None,
+                                                  now=now) for n in range(4)]
+        db.session.commit()
+        staff_ids = [user.id for user in staff]
+        topics = [row for row in db.session.execute(select(Topic.id, Topic.code))]
+        tags = []
+        for name in ("media", "urgent-travel", "follow-up", "ukraine", "sudan"):
+            tag = Tag(name=name)
+            db.session.add(tag)
+            tags.append(tag)
+        db.session.commit()
+        tag_ids = [tag.id for tag in tags]
+        secret = officer.totp_secret
+
+        contacts = max(size // 3, 1)
+        batch = 5000
+        started = time.perf_counter()
+        for start in range(0, contacts, batch):
+            db.session.execute(insert(Contact), [
+                {"id": n + 1, "email": f"person{n}@example{n % 97}.org", "name": f"Person {n}",
+                 "language": "fr" if n % 3 == 0 else "en", "created_at": now}
+                for n in range(start, min(start + batch, contacts))])
+        db.session.commit()
+        dialect = db.session.get_bind().dialect.name
+        sample = {}
+        for start in range(0, size, batch):
+            inquiries, messages, tagged, documents = [], [], [], []
+            for n in range(start, min(start + batch, size)):
+                inquiry_id = n + 1
+                received = now - timedelta(minutes=(size - n) * 3)
+                status = rng.choice(STATUSES)
+                priority = rng.choice(PRIORITIES)
+                language = "fr" if n % 3 == 0 else "en"
+                vocabulary = FRENCH if language == "fr" else WORDS
+                subject = " ".join(rng.sample(vocabulary, 4)).capitalize()
+                body = " ".join(rng.choices(vocabulary, k=40))
+                contact_id = n % contacts + 1
+                active = status in ("new", "open")
+                reference = f"INQ-{received.year}-{inquiry_id:06d}"
+                inquiries.append({
+                    "id": inquiry_id, "reference": reference, "subject": subject,
+                    "topic_id": topics[n % len(topics)][0], "status": status, "priority": priority,
+                    "priority_rank": PRIORITY_RANK[priority], "language": language,
+                    "channel": "web" if n % 4 else "email", "contact_id": contact_id,
+                    "organisation_name": f"Organisation {n % 400}", "organisation_kind": "ngo",
+                    "trusted_partner": False,
+                    "assignee_id": None if status == "new" or n % 5 == 0 else staff_ids[n % len(staff_ids)],
+                    "received_at": received, "updated_at": received + timedelta(hours=1),
+                    "due_at": received + timedelta(days=2) if active else None,
+                    "first_response_due_at": received + timedelta(days=2),
+                    "resolution_due_at": received + timedelta(days=10), "targets_version": 1,
+                    "target_notices": "", "version": 1,
+                })
+                messages.append({"inquiry_id": inquiry_id, "kind": "inbound", "body": body, "channel": "web",
+                                 "author_contact_id": contact_id, "created_at": received})
+                if status != "new":
+                    messages.append({"inquiry_id": inquiry_id, "kind": "reply", "body": "Thank you; noted.",
+                                     "channel": "email", "author_user_id": staff_ids[0],
+                                     "created_at": received + timedelta(hours=1)})
+                if n % 10 == 0:
+                    tagged.append({"inquiry_id": inquiry_id, "tag_id": tag_ids[n % len(tag_ids)]})
+                document = fold(" ".join([reference, subject, body, f"Person {contact_id - 1}",
+                                          f"person{contact_id - 1}@example{(contact_id - 1) % 97}.org",
+                                          f"Organisation {n % 400}"]))
+                documents.append({"id": inquiry_id, "document": document})
+                if n == size // 2:
+                    email = f"person{contact_id - 1}@example{(contact_id - 1) % 97}.org"
+                    sample = {"reference": reference, "email": email, "word": vocabulary[3],
+                              "phrase": " ".join(body.split()[:2])}
+            db.session.execute(insert(Inquiry), inquiries)
+            db.session.execute(insert(Message), messages)
+            if tagged:
+                db.session.execute(insert(inquiry_tags), tagged)
+            if dialect == "postgresql":
+                db.session.execute(text("INSERT INTO fts_inquiries (inquiry_id, document) "
+                                        "VALUES (:id, to_tsvector('simple', :document))"), documents)
+            else:
+                db.session.execute(text("INSERT INTO fts_inquiries (rowid, document) VALUES (:id, :document)"),
+                                   documents)
+            db.session.commit()
+        if dialect == "postgresql":
+            for table in ("contacts", "inquiries", "messages"):
+                db.session.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "  # noqa: S608
+                                        f"(SELECT max(id) FROM {table}))"))
+            db.session.commit()
+            with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+                connection.execute(text("VACUUM ANALYZE"))
+        else:
+            db.session.execute(text("ANALYZE"))
+            db.session.commit()
+        print(f"# seeded {size:,} inquiries in {time.perf_counter() - started:.1f} s ({dialect})", flush=True)
+        return {"secret": secret, **sample}
+
+
+def sign_in(app, secret: str):
+    import pyotp
+
+    client = app.test_client()
+    client.post("/auth/login", data={"email": "bench@example.org", "password": BENCH_PASSWORD})
+    client.post("/auth/second-factor", data={"code": pyotp.TOTP(secret).now()})
+    assert client.get("/staff/").status_code == 200, "could not sign in"
+    return client
+
+
+def deep_cursor(app, size: int) -> str:
+    """The keyset cursor of the row half-way down the "all" list (newest first)."""
+    from sqlalchemy import select
+
+    from inquiry_desk.extensions import db
+    from inquiry_desk.inquiries.models import Inquiry
+    from inquiry_desk.inquiries.queues import encode_cursor
+
+    with app.app_context():
+        row = db.session.execute(select(Inquiry.received_at, Inquiry.id)
+                                 .order_by(Inquiry.received_at.desc(), Inquiry.id.desc())
+                                 .offset(size // 2).limit(1)).one()
+        return encode_cursor([row.received_at, row.id])
+
+
+def pages(sample: dict[str, object], cursor: str) -> dict[str, str]:
+    queues = ("new", "mine", "unassigned", "due_soon", "overdue", "waiting", "resolved", "all")
+    urls = {f"inbox_{queue}": f"/staff/inquiries/?queue={queue}" for queue in queues}
+    urls["inbox_filtered"] = "/staff/inquiries/?queue=all&language=fr&priority=normal&status=open&channel=web"
+    urls["inbox_deep_keyset"] = f"/staff/inquiries/?queue=all&cursor={cursor}"
+    urls["search_word"] = f"/staff/inquiries/?queue=all&q={sample['word']}"
+    urls["search_phrase"] = f"/staff/inquiries/?queue=all&q=%22{sample['phrase']}%22"
+    urls["search_reference"] = f"/staff/inquiries/?queue=all&q={sample['reference']}"
+    urls["search_email"] = f"/staff/inquiries/?queue=all&q={sample['email']}"
+    return urls
+
+
+def timed(client, url: str) -> float:
+    start = time.perf_counter()
+    response = client.get(url)
+    elapsed = (time.perf_counter() - start) * 1000
+    assert response.status_code in (200, 302), f"{url} answered {response.status_code}"
+    return elapsed
+
+
+def measure(client, urls: dict[str, str], requests: int) -> dict[str, list[float]]:
+    times: dict[str, list[float]] = {"floor": [], **{name: [] for name in urls}}
+    for _ in range(2):  # warm-up: caches, query plans, templates
+        timed(client, "/staff/")
+        for url in urls.values():
+            timed(client, url)
+    for _ in range(requests):
+        times["floor"].append(timed(client, "/staff/"))
+        for name, url in urls.items():
+            times[name].append(timed(client, url))
+            times["floor"].append(timed(client, "/staff/"))  # interleaved: same load on both
+    return times
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
+
+
+def run_size(size: int, args: argparse.Namespace) -> dict[str, float]:
+    with tempfile.TemporaryDirectory(prefix="bench-inbox-") as folder, \
+            throwaway_database(args.database, args.postgres_url, Path(folder)) as url:
+        app = build_app(url, Path(folder))
+        migrate(app)
+        sample = seed(app, size, random.Random(size))
+        client = sign_in(app, str(sample["secret"]))
+        times = measure(client, pages(sample, deep_cursor(app, size)), args.requests)
+        floor = statistics.median(times["floor"])
+        floor_p95 = percentile(times["floor"], 0.95)
+        print(f"# size {size:,} on {args.database}: {args.requests} requests per page")
+        line(f"floor_median_{size}", floor, "ms", 1.0)
+        medians = {}
+        for name, values in times.items():
+            if name == "floor":
+                continue
+            median, p95 = statistics.median(values), percentile(values, 0.95)
+            medians[name] = median
+            line(f"{name}_median_{size}", median, "ms", median / floor)
+            line(f"{name}_p95_{size}", p95, "ms", p95 / floor_p95)
+        with app.app_context():
+            from inquiry_desk.extensions import db
+
+            db.session.remove()
+            db.engine.dispose()
+        return medians
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("sizes", nargs="+", type=int)
+    parser.add_argument("--database", choices=("sqlite", "postgres"), default="sqlite")
+    parser.add_argument("--postgres-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/test")
+    parser.add_argument("--requests", type=int, default=30)
+    args = parser.parse_args(argv)
+    results = {size: run_size(size, args) for size in args.sizes}
+    if len(args.sizes) > 1:
+        small, large = min(args.sizes), max(args.sizes)
+        for name, median in results[large].items():
+            line(f"{name}_growth_{small}_to_{large}", median / results[small][name], "x")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,90 @@
+"""Forms of the staff inbox. Choices that come from the database are set by the view."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
+
+from inquiry_desk.form_choices import language_choices
+
+
+class AssignForm(FlaskForm):
+    assignee = SelectField(_l("Assigned to"), choices=[], validate_choice=True)
+    submit = SubmitField(_l("Assign"))
+
+
+class StatusForm(FlaskForm):
+    status = SelectField(_l("Status"), choices=[])
+    submit = SubmitField(_l("Set status"))
+
+
+class PriorityForm(FlaskForm):
+    priority = SelectField(_l("Priority"), choices=[])
+    submit = SubmitField(_l("Set priority"))
+
+
+class TopicForm(FlaskForm):
+    topic = SelectField(_l("Topic"), choices=[])
+    submit = SubmitField(_l("Set topic"))
+
+
+class TagsForm(FlaskForm):
+    tags = StringField(_l("Tags"), description=_l("Separate tags with commas."),
+                       validators=[Length(max=1200, message=_l("Use 1,200 characters or fewer."))])
+    submit = SubmitField(_l("Save tags"))
+
+
+class NoteForm(FlaskForm):
+    body = TextAreaField(_l("Internal note"), description=_l("Only staff see notes; they are never sent."),
+                         validators=[DataRequired(_l("Write the note.")),
+                                     Length(max=20000, message=_l("Use 20,000 characters or fewer."))],
+                         render_kw={"rows": 4})
+    submit = SubmitField(_l("Add note"))
+
+
+class ReplyForm(FlaskForm):
+    canned = SelectField(_l("Canned response"), choices=[], validators=[Optional()], validate_choice=False)
+    insert = SubmitField(_l("Insert into the reply"))
+    language = SelectField(_l("Language of the reply"), choices=language_choices)
+    body = TextAreaField(_l("Reply to the requester"),
+                         description=_l("Sent by email and shown on the requester's private page."),
+                         validators=[Length(max=20000, message=_l("Use 20,000 characters or fewer."))],
+                         render_kw={"rows": 8})
+    next_status = SelectField(_l("Then set the status to"), choices=[])
+    version = HiddenField()
+    confirm = HiddenField()
+    submit = SubmitField(_l("Send reply"))
+
+
+class MergeForm(FlaskForm):
+    target = StringField(_l("Reference of the inquiry to keep"),
+                         description=_l("For example INQ-2026-000123. This inquiry's thread moves there and it "
+                                        "is closed; the requester is told by email."),
+                         validators=[InputRequired(_l("Enter a reference number.")), Length(max=30)])
+    submit = SubmitField(_l("Merge into that inquiry"))
+
+
+class UnmergeForm(FlaskForm):
+    submit = SubmitField(_l("Undo the merge"))
+
+
+class BulkForm(FlaskForm):
+    action = SelectField(_l("Action"), choices=[])
+    value = StringField(_l("Value"), validators=[Optional(), Length(max=60)])
+    confirmed = HiddenField()
+    submit = SubmitField(_l("Apply to the selection"))
+
+
+class SavedViewForm(FlaskForm):
+    name = StringField(_l("Name of this view"), validators=[
+        InputRequired(_l("Give the view a name.")), Length(max=80, message=_l("Use 80 characters or fewer."))])
+    query = HiddenField()
+    submit = SubmitField(_l("Save this view"))
+
+
+class DeleteForm(FlaskForm):
+    submit = SubmitField(_l("Delete"))
+
+

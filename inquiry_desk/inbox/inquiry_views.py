@@ -1,0 +1,256 @@
+"""One inquiry: its thread, details, history, and the triage actions (each a POST that redirects back)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from flask import Response, abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from inquiry_desk.accounts import services as accounts
+from inquiry_desk.accounts.models import Role
+from inquiry_desk.accounts.permissions import role_required
+from inquiry_desk.audit import services as audit
+from inquiry_desk.database import utcnow
+from inquiry_desk.extensions import db
+from inquiry_desk.inbox.forms import (
+    AssignForm,
+    MergeForm,
+    NoteForm,
+    PriorityForm,
+    ReplyForm,
+    StatusForm,
+    TagsForm,
+    TopicForm,
+    UnmergeForm,
+)
+from inquiry_desk.inbox.views import assignable_choices, inbox_bp
+from inquiry_desk.inquiries import canned, correspondence, presence, queues, targets, triage
+from inquiry_desk.inquiries import services as inquiries
+from inquiry_desk.inquiries.models import Inquiry, MessageKind, Priority, Status
+from inquiry_desk.templating import PRIORITY_LABELS, STATUS_LABELS
+
+
+def _inquiry_or_404(inquiry_id: int) -> Inquiry:
+    inquiry = db.session.get(Inquiry, inquiry_id)
+    if inquiry is None:
+        abort(404)
+    return inquiry
+
+
+def _forms(inquiry: Inquiry, reply: ReplyForm | None = None) -> dict[str, Any]:
+    lang_topics = inquiries.active_topics()
+    assign = AssignForm(assignee=str(inquiry.assignee_id or ""))
+    assign.assignee.choices = assignable_choices()
+    status = StatusForm(status=inquiry.status)
+    status.status.choices = [(s.value, str(STATUS_LABELS[s.value])) for s in Status]
+    priority = PriorityForm(priority=inquiry.priority)
+    priority.priority.choices = [(p.value, str(PRIORITY_LABELS[p.value])) for p in Priority]
+    topic = TopicForm(topic=inquiry.topic.code if inquiry.topic else "")
+    topic.topic.choices = [("", _("No topic"))] + [(t.code, t.name(_page_lang())) for t in lang_topics]
+    tags = TagsForm(tags=", ".join(tag.name for tag in inquiry.tags))
+    if reply is None:
+        reply = ReplyForm(language=inquiry.language, next_status=Status.WAITING.value, version=str(inquiry.version))
+    _reply_choices(reply)
+    return {"assign_form": assign, "status_form": status, "priority_form": priority, "topic_form": topic,
+            "tags_form": tags, "note_form": NoteForm(), "reply_form": reply, "merge_form": MergeForm(),
+            "unmerge_form": UnmergeForm()}
+
+
+def _reply_choices(form: ReplyForm) -> None:
+    lang = _page_lang()
+    form.canned.choices = [("", _("Choose a canned response"))] + [
+        (str(response.id), response.title(lang)) for response in canned.list_active(lang)]
+    form.next_status.choices = [(s.value, str(STATUS_LABELS[s.value])) for s in
+                                (Status.WAITING, Status.OPEN, Status.RESOLVED, Status.CLOSED)]
+
+
+def _page_lang() -> str:
+    from flask import g
+
+    return getattr(g, "lang", "en")
+
+
+def _render(inquiry: Inquiry, *, reply: ReplyForm | None = None, conflict: list[str] | None = None,
+            status_code: int = 200) -> tuple[str, int]:
+    now = utcnow()
+    history = [event for event in audit.events_for("inquiry", inquiry.id) if event.action != "inquiry.viewed"]
+    users = {user.id: user for user in accounts.list_users()}
+    due_state, due_text = targets.describe_due(inquiry.due_at, now) if inquiry.due_at else ("", "")
+    page = render_template(
+        "inbox/inquiry.html", inquiry=inquiry, messages=inquiry.messages, history=history, users=users,
+        others=presence.others_viewing(inquiry.id, current_user, now=now), due_state=due_state, due_text=due_text,
+        other_inquiries=inquiries.other_inquiries_of(inquiry, limit=10), conflict=conflict,
+        can_unmerge=triage.can_unmerge(inquiry, now), MessageKind=MessageKind, **_forms(inquiry, reply),
+    )
+    return page, status_code
+
+
+@inbox_bp.route("/<int:inquiry_id>")
+@role_required(Role.VIEWER)
+def show(inquiry_id: int) -> tuple[str, int]:
+    inquiry = _inquiry_or_404(inquiry_id)
+    now = utcnow()
+    presence.mark_viewing(inquiry.id, current_user, now=now)
+    triage.record_view(inquiry, actor=current_user, now=now)
+    db.session.commit()
+    return _render(inquiry)
+
+
+def _act(inquiry_id: int, form_class: type, action: Callable[[Inquiry, Any], None], done: str) -> Response:
+    """Validate the form, run the triage action, commit, and go back to the inquiry."""
+    inquiry = _inquiry_or_404(inquiry_id)
+    form = form_class()
+    if hasattr(form, "assignee"):
+        form.assignee.choices = assignable_choices()
+    if hasattr(form, "status") and form_class is StatusForm:
+        form.status.choices = [(s.value, s.value) for s in Status]
+    if hasattr(form, "priority"):
+        form.priority.choices = [(p.value, p.value) for p in Priority]
+    if hasattr(form, "topic"):
+        form.topic.choices = [("", "")] + [(t.code, t.code) for t in inquiries.active_topics()]
+    if not form.validate_on_submit():
+        messages = [str(message) for errors in form.errors.values() for message in errors]
+        flash(" ".join(messages) or _("That change could not be made."), "error")
+        return redirect(url_for("inbox.show", inquiry_id=inquiry.id))
+    try:
+        action(inquiry, form)
+    except triage.TriageError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+    else:
+        db.session.commit()
+        queues.forget_counts()
+        flash(done, "success")
+    return redirect(url_for("inbox.show", inquiry_id=inquiry.id))
+
+
+@inbox_bp.route("/<int:inquiry_id>/assign", methods=["POST"])
+@role_required(Role.OFFICER)
+def assign(inquiry_id: int) -> Response:
+    def run(inquiry: Inquiry, form: AssignForm) -> None:
+        assignee = accounts.get_user(int(form.assignee.data)) if form.assignee.data else None
+        triage.assign(inquiry, assignee, actor=current_user, now=utcnow())
+
+    return _act(inquiry_id, AssignForm, run, _("Assignment saved."))
+
+
+@inbox_bp.route("/<int:inquiry_id>/take", methods=["POST"])
+@role_required(Role.OFFICER)
+def take(inquiry_id: int) -> Response:
+    """“Assign to me” in one step."""
+    def run(inquiry: Inquiry, form: UnmergeForm) -> None:
+        triage.assign(inquiry, current_user, actor=current_user, now=utcnow())
+
+    return _act(inquiry_id, UnmergeForm, run, _("The inquiry is assigned to you."))
+
+
+@inbox_bp.route("/<int:inquiry_id>/status", methods=["POST"])
+@role_required(Role.OFFICER)
+def set_status(inquiry_id: int) -> Response:
+    return _act(inquiry_id, StatusForm,
+                lambda inquiry, form: triage.set_status(inquiry, form.status.data, actor=current_user, now=utcnow()),
+                _("Status saved."))
+
+
+@inbox_bp.route("/<int:inquiry_id>/priority", methods=["POST"])
+@role_required(Role.OFFICER)
+def set_priority(inquiry_id: int) -> Response:
+    return _act(inquiry_id, PriorityForm,
+                lambda inquiry, form: triage.set_priority(inquiry, form.priority.data, actor=current_user,
+                                                          now=utcnow()),
+                _("Priority saved."))
+
+
+@inbox_bp.route("/<int:inquiry_id>/topic", methods=["POST"])
+@role_required(Role.OFFICER)
+def set_topic(inquiry_id: int) -> Response:
+    return _act(inquiry_id, TopicForm,
+                lambda inquiry, form: triage.set_topic(inquiry, inquiries.topic_by_code(form.topic.data or ""),
+                                                       actor=current_user, now=utcnow()),
+                _("Topic saved."))
+
+
+@inbox_bp.route("/<int:inquiry_id>/tags", methods=["POST"])
+@role_required(Role.OFFICER)
+def set_tags(inquiry_id: int) -> Response:
+    return _act(inquiry_id, TagsForm,
+                lambda inquiry, form: triage.set_tags(inquiry, (form.tags.data or "").split(","),
+                                                      actor=current_user, now=utcnow()),
+                _("Tags saved."))
+
+
+@inbox_bp.route("/<int:inquiry_id>/note", methods=["POST"])
+@role_required(Role.OFFICER)
+def add_note(inquiry_id: int) -> Response:
+    return _act(inquiry_id, NoteForm,
+                lambda inquiry, form: triage.add_note(inquiry, form.body.data, actor=current_user, now=utcnow()),
+                _("Note added. It is not sent to the requester."))
+
+
+@inbox_bp.route("/<int:inquiry_id>/reply", methods=["POST"])
+@role_required(Role.OFFICER)
+def reply(inquiry_id: int) -> Response | tuple[str, int]:
+    """Send a reply; or, with “Insert”, put a canned response into the box and show the page again."""
+    inquiry = _inquiry_or_404(inquiry_id)
+    form = ReplyForm()
+    _reply_choices(form)
+    if form.insert.data:
+        return _insert_canned(inquiry, form)
+    if not form.validate_on_submit() or not (form.body.data or "").strip():
+        if not (form.body.data or "").strip():
+            form.body.errors = [*form.body.errors, _("Write the reply.")]
+        return _render(inquiry, reply=form, status_code=422)
+    seen = int(form.version.data) if (form.version.data or "").isdigit() else None
+    if form.confirm.data == "yes":
+        seen = None  # the officer saw the newer changes and sends anyway
+    try:
+        correspondence.send_reply(inquiry, form.body.data, actor=current_user, now=utcnow(),
+                                  language=form.language.data, next_status=form.next_status.data, seen_version=seen)
+    except triage.VersionConflict as exc:
+        db.session.rollback()
+        form.version.data = str(inquiry.version)
+        form.confirm.data = "yes"
+        return _render(inquiry, reply=form, conflict=exc.changes, status_code=409)
+    except triage.TriageError as exc:
+        db.session.rollback()
+        form.body.errors = [*form.body.errors, str(exc)]
+        return _render(inquiry, reply=form, status_code=422)
+    db.session.commit()
+    queues.forget_counts()
+    flash(_("Reply sent to %(email)s.", email=inquiry.contact.email), "success")
+    return redirect(url_for("inbox.show", inquiry_id=inquiry.id))
+
+
+def _insert_canned(inquiry: Inquiry, form: ReplyForm) -> tuple[str, int]:
+    response = canned.get(int(form.canned.data)) if (form.canned.data or "").isdigit() else None
+    if response is None:
+        form.canned.errors = [_("Choose a canned response to insert.")]
+        return _render(inquiry, reply=form, status_code=422)
+    language = form.language.data if form.language.data in ("en", "fr") else inquiry.language
+    text = canned.render_canned(response, language, inquiry, current_user)
+    current = (form.body.data or "").rstrip()
+    form.body.data = f"{current}\n\n{text}" if current else text
+    return _render(inquiry, reply=form)
+
+
+@inbox_bp.route("/<int:inquiry_id>/merge", methods=["POST"])
+@role_required(Role.LEAD)
+def merge(inquiry_id: int) -> Response:
+    def run(inquiry: Inquiry, form: MergeForm) -> None:
+        target = inquiries.find_by_reference(form.target.data or "")
+        if target is None:
+            raise triage.InvalidValue(_("No inquiry has the reference %(reference)s.", reference=form.target.data))
+        correspondence.merge_and_notify(inquiry, target, actor=current_user, now=utcnow())
+
+    return _act(inquiry_id, MergeForm, run, _("Merged. The requester is told by email."))
+
+
+@inbox_bp.route("/<int:inquiry_id>/unmerge", methods=["POST"])
+@role_required(Role.LEAD)
+def unmerge(inquiry_id: int) -> Response:
+    return _act(inquiry_id, UnmergeForm,
+                lambda inquiry, form: triage.unmerge(inquiry, actor=current_user, now=utcnow()),
+                _("The merge is undone."))

@@ -1,0 +1,120 @@
+"""Names the inbox shows for queues, sorts and filter options, in the page's language."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from flask import g
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from inquiry_desk.accounts import services as accounts
+from inquiry_desk.directory import services as directory
+from inquiry_desk.inquiries import services as inquiries
+from inquiry_desk.inquiries.models import Channel, Priority, Status
+from inquiry_desk.templating import (
+    CHANNEL_LABELS,
+    ORGANISATION_KIND_LABELS,
+    PRIORITY_LABELS,
+    STATUS_LABELS,
+)
+
+QUEUE_LABELS = {
+    "new": _l("New"),
+    "mine": _l("Mine"),
+    "unassigned": _l("Unassigned"),
+    "due_soon": _l("Due soon"),
+    "overdue": _l("Overdue"),
+    "waiting": _l("Waiting on stakeholder"),
+    "resolved": _l("Resolved"),
+    "all": _l("All"),
+}
+SORT_LABELS = {
+    "received": _l("Newest first"),
+    "due": _l("Due soonest"),
+    "updated": _l("Recently updated"),
+    "priority": _l("Highest priority"),
+}
+
+
+_choices_cache: dict[str, tuple[float, dict[str, list[tuple[str, str]]]]] = {}
+CHOICES_SECONDS = 60
+
+
+def filter_choices() -> dict[str, list[tuple[str, str]]]:
+    """Options of each filter select, per language, kept a minute (topics and staff rarely change)."""
+    lang = getattr(g, "lang", "en")
+    cached = _choices_cache.get(lang)
+    if cached and time.monotonic() - cached[0] < CHOICES_SECONDS:
+        return cached[1]
+    choices = _build_filter_choices(lang)
+    _choices_cache[lang] = (time.monotonic(), choices)
+    return choices
+
+
+def forget_filter_choices() -> None:
+    _choices_cache.clear()
+
+
+def _build_filter_choices(lang: str) -> dict[str, list[tuple[str, str]]]:
+    """Options of each filter select; the first option of each means "any"."""
+    anything = ("", _("Any"))
+    return {
+        "status": [anything, *((s.value, str(STATUS_LABELS[s.value])) for s in Status)],
+        "priority": [anything, *((p.value, str(PRIORITY_LABELS[p.value])) for p in Priority)],
+        "topic": [anything, *((t.code, t.name(lang)) for t in inquiries.active_topics())],
+        "assignee": [anything, ("none", _("Nobody")),
+                     *((str(u.id), u.name) for u in accounts.assignable_users())],
+        "organisation": [anything, *((str(o.id), o.name) for o in directory.trusted_organisations())],
+        "organisation_kind": [anything, *((k, str(v)) for k, v in ORGANISATION_KIND_LABELS.items())],
+        "trusted": [anything, ("yes", _("Trusted partners only")), ("no", _("Not trusted partners"))],
+        "language": [anything, ("en", "English"), ("fr", "Français")],
+        "channel": [anything, *((c.value, str(CHANNEL_LABELS[c.value])) for c in Channel)],
+    }
+
+
+HISTORY_LABELS = {
+    "inquiry.assigned": _l("assigned"),
+    "inquiry.status_changed": _l("status changed"),
+    "inquiry.priority_changed": _l("priority changed"),
+    "inquiry.topic_changed": _l("topic changed"),
+    "inquiry.tags_changed": _l("tags changed"),
+    "inquiry.note_added": _l("internal note added"),
+    "inquiry.replied": _l("reply sent"),
+    "inquiry.merged_into": _l("merged into another inquiry"),
+    "inquiry.merged_from": _l("a duplicate was merged into this inquiry"),
+    "inquiry.unmerged": _l("merge undone"),
+    "inquiry.unmerged_from": _l("a merged duplicate was taken out again"),
+    "inquiry.requester_replied": _l("the requester answered"),
+    "inquiry.purged": _l("personal data purged"),
+}
+_VALUE_LABELS = {**STATUS_LABELS, **PRIORITY_LABELS}
+
+
+def history_label(event: Any) -> str:
+    """"status changed: New → Open" from an audit event of an inquiry, in the page's language."""
+    label = str(HISTORY_LABELS.get(event.action, event.action))
+    details = event.details or {}
+    if "before" in details and "after" in details:
+        kind = event.action.removeprefix("inquiry.").removesuffix("_changed")
+        return _("%(what)s: %(before)s → %(after)s", what=label, before=_value(kind, details["before"]),
+                 after=_value(kind, details["after"]))
+    for key in ("target_reference", "duplicate_reference"):
+        if key in details:
+            return _("%(what)s: %(reference)s", what=label, reference=details[key])
+    return label
+
+
+def _value(kind: str, value: Any) -> str:
+    if value is None or value == []:
+        return "—"
+    if isinstance(value, list):
+        return ", ".join(str(item) for item in value)
+    if kind == "assigned":
+        user = accounts.get_user(int(value))
+        return user.name if user else str(value)
+    if kind == "topic":
+        topic = inquiries.topic_by_code(str(value))
+        return topic.name(getattr(g, "lang", "en")) if topic else str(value)
+    return str(_VALUE_LABELS.get(value, value))

@@ -1,0 +1,85 @@
+"""Email from staff to a requester: replies (threaded) and the notice that a duplicate was merged.
+
+Each email is queued in the caller's transaction (the outbox) and leaves after
+the commit. Replies carry the inquiry's reference in the subject and thread
+with In-Reply-To/References, so that the requester's mail program keeps the
+conversation together and an answer by email can be matched back.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import current_app
+
+from inquiry_desk.accounts.models import Role, User
+from inquiry_desk.extensions import db
+from inquiry_desk.inquiries import search, targets, triage
+from inquiry_desk.inquiries.models import Inquiry, Message, MessageKind, Status
+from inquiry_desk.inquiries.services import create_portal_link
+from inquiry_desk.intake.links import portal_url
+from inquiry_desk.mail import services as mail
+from inquiry_desk.mail.rendering import render_email
+
+MAX_REFERENCES = 10
+
+
+def reply_subject(inquiry: Inquiry) -> str:
+    return f"[{inquiry.reference}] Re: {inquiry.subject}"
+
+
+def _threading_headers(inquiry: Inquiry) -> dict[str, str]:
+    ids = [message.email_message_id for message in inquiry.messages
+           if message.email_message_id and message.kind != MessageKind.NOTE.value]
+    if not ids:
+        return {}
+    return {"In-Reply-To": ids[-1], "References": " ".join(ids[-MAX_REFERENCES:])}
+
+
+def send_reply(inquiry: Inquiry, body: str, *, actor: User, now: datetime, language: str | None = None,
+               next_status: Status | str = Status.WAITING, seen_version: int | None = None) -> Message:
+    """Reply to the requester by email and record it in the thread.
+
+    ``seen_version`` is the inquiry version the officer's page showed: if
+    someone changed the inquiry since (another reply, say), VersionConflict
+    is raised and nothing is sent, so the officer can look before sending.
+    """
+    triage.check_version(inquiry, seen_version)
+    triage.require_role(actor, Role.OFFICER)
+    body = triage.check_body(body)
+    language = language if language in ("en", "fr") else inquiry.language
+    headers = _threading_headers(inquiry)
+    message = Message(kind=MessageKind.REPLY.value, body=body, author_user_id=actor.id, channel="email",
+                      created_at=now)
+    inquiry.messages.append(message)
+    triage.touch(inquiry, now)
+    db.session.flush()
+    _, token = create_portal_link(inquiry, now=now)
+    rendered = render_email(
+        "inquiry_reply", language, body=body, reference=inquiry.reference, officer_name=actor.name,
+        portal_url=portal_url(token, language), link_days=current_app.config["PORTAL_LINK_DAYS"],
+        subject_line=reply_subject(inquiry),
+    )
+    outgoing = mail.queue_email(cause_key=f"inquiry:{inquiry.id}:reply:{message.id}", to=inquiry.contact.email,
+                                rendered=rendered, language=language, now=now, headers=headers)
+    message.email_message_id = outgoing.message_id
+    first_response = inquiry.first_response_at is None
+    if first_response:
+        inquiry.first_response_at = now
+        targets.apply_targets(inquiry, now=now)
+    triage.record_event(inquiry, "replied", actor, now, message_id=message.id, language=language,
+                   first_response=first_response)
+    if next_status and inquiry.status != Status(next_status).value:
+        triage.set_status(inquiry, next_status, actor=actor, now=now)
+    search.index_inquiry(inquiry)
+    return message
+
+
+def merge_and_notify(duplicate: Inquiry, target: Inquiry, *, actor: User, now: datetime) -> None:
+    """Merge a duplicate (see triage.merge) and tell its requester where the conversation went on."""
+    triage.merge(duplicate, target, actor=actor, now=now)
+    language = duplicate.language
+    rendered = render_email("inquiry_merged", language, name=duplicate.contact.name,
+                            duplicate_reference=duplicate.reference, target_reference=target.reference)
+    mail.queue_email(cause_key=f"inquiry:{duplicate.id}:merged:{now.isoformat()}", to=duplicate.contact.email,
+                     rendered=rendered, language=language, now=now, automatic=True)

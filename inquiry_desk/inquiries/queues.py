@@ -1,0 +1,328 @@
+"""The inbox's lists: queues, filters, sorts, keyset pages and cheap counts.
+
+Every list is one indexed query paged by keyset (``WHERE (key, id) < cursor``),
+never OFFSET, so that page 1 and page 1,000 cost the same at a million rows.
+Counts are capped (``COUNT_CAP``) and cached for a short while: the inbox
+shows "10,000+" rather than counting a million rows on every page view.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field, fields
+from datetime import date, datetime, timedelta
+from datetime import time as clock_time
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import Select, and_, func, or_, select, tuple_
+from sqlalchemy.orm import joinedload, selectinload
+
+from inquiry_desk.accounts.models import User
+from inquiry_desk.directory.models import Organisation
+from inquiry_desk.extensions import db
+from inquiry_desk.inquiries import search
+from inquiry_desk.inquiries.models import (
+    Channel,
+    Inquiry,
+    Priority,
+    Status,
+    Tag,
+    Topic,
+    inquiry_tags,
+)
+
+QUEUES = ("new", "mine", "unassigned", "due_soon", "overdue", "waiting", "resolved", "all")
+SORTS = ("received", "due", "updated", "priority")
+PAGE_SIZE = 50
+COUNT_CAP = 10_000
+COUNT_CACHE_SECONDS = 30
+ACTIVE = (Status.NEW.value, Status.OPEN.value)
+
+
+# What a list row shows, loaded with the page: requester and organisation in the same query, tags in one more.
+LIST_LOADING = (joinedload(Inquiry.contact), joinedload(Inquiry.organisation), selectinload(Inquiry.tags))
+
+
+class InvalidFilter(ValueError):
+    """A filter value that does not name anything real (shown as a message, not a 500)."""
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What staff can narrow a list by; every field is optional and they combine (AND)."""
+
+    status: str = ""
+    priority: str = ""
+    topic: str = ""  # topic code
+    tag: str = ""
+    assignee: str = ""  # user id, or "none"
+    organisation: str = ""  # organisation id
+    organisation_kind: str = ""
+    trusted: str = ""  # "yes" / "no"
+    language: str = ""
+    channel: str = ""
+    received_from: str = ""  # YYYY-MM-DD, team time
+    received_to: str = ""
+    q: str = ""  # full-text search
+
+    @classmethod
+    def from_args(cls, args: Any) -> Filters:
+        return cls(**{f.name: (args.get(f.name) or "").strip()[:200] for f in fields(cls)})
+
+    def as_args(self) -> dict[str, str]:
+        return {f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name)}
+
+    def is_empty(self) -> bool:
+        return not self.as_args()
+
+
+@dataclass
+class Page:
+    items: Sequence[Inquiry]
+    next_cursor: str | None
+    filters: Filters
+    queue: str
+    sort: str
+    search_capped: bool = False
+    notes: list[str] = field(default_factory=list)
+
+
+def _team_zone() -> Any:
+    from zoneinfo import ZoneInfo
+
+    return ZoneInfo(current_app.config["TIMEZONE"])
+
+
+def _day_start(text: str) -> datetime:
+    try:
+        day = date.fromisoformat(text)
+    except ValueError as exc:
+        raise InvalidFilter("date") from exc
+    return datetime.combine(day, clock_time.min, tzinfo=_team_zone())
+
+
+def _queue_condition(queue: str, user: User, now: datetime) -> Any:
+    soon = now + timedelta(minutes=current_app.config["INBOX_DUE_SOON_MINUTES"])
+    conditions = {
+        "new": Inquiry.status == Status.NEW.value,
+        "mine": and_(Inquiry.assignee_id == user.id,
+                     Inquiry.status.in_((Status.NEW.value, Status.OPEN.value, Status.WAITING.value))),
+        "unassigned": and_(Inquiry.assignee_id.is_(None), Inquiry.status.in_(ACTIVE)),
+        "due_soon": and_(Inquiry.due_at >= now, Inquiry.due_at < soon),
+        "overdue": Inquiry.due_at < now,
+        "waiting": Inquiry.status == Status.WAITING.value,
+        "resolved": Inquiry.status == Status.RESOLVED.value,
+        "all": None,
+    }
+    if queue not in conditions:
+        raise InvalidFilter("queue")
+    return conditions[queue]
+
+
+def _filter_conditions(filters: Filters) -> list[Any]:
+    conditions: list[Any] = []
+    if filters.status:
+        if filters.status not in {s.value for s in Status}:
+            raise InvalidFilter("status")
+        conditions.append(Inquiry.status == filters.status)
+    if filters.priority:
+        if filters.priority not in {p.value for p in Priority}:
+            raise InvalidFilter("priority")
+        conditions.append(Inquiry.priority == filters.priority)
+    if filters.topic:
+        conditions.append(Inquiry.topic_id == select(Topic.id).where(Topic.code == filters.topic).scalar_subquery())
+    if filters.tag:
+        tagged = select(inquiry_tags.c.inquiry_id).join(Tag, Tag.id == inquiry_tags.c.tag_id)
+        conditions.append(Inquiry.id.in_(tagged.where(Tag.name == filters.tag.lower())))
+    if filters.assignee:
+        if filters.assignee == "none":
+            conditions.append(Inquiry.assignee_id.is_(None))
+        elif filters.assignee.isdigit():
+            conditions.append(Inquiry.assignee_id == int(filters.assignee))
+        else:
+            raise InvalidFilter("assignee")
+    if filters.organisation:
+        if not filters.organisation.isdigit():
+            raise InvalidFilter("organisation")
+        conditions.append(Inquiry.organisation_id == int(filters.organisation))
+    if filters.organisation_kind:
+        kind_of_match = select(Organisation.id).where(Organisation.kind == filters.organisation_kind)
+        conditions.append(or_(Inquiry.organisation_kind == filters.organisation_kind,
+                              Inquiry.organisation_id.in_(kind_of_match)))
+    if filters.trusted in ("yes", "no"):
+        conditions.append(Inquiry.trusted_partner.is_(filters.trusted == "yes"))
+    if filters.language:
+        if filters.language not in ("en", "fr"):
+            raise InvalidFilter("language")
+        conditions.append(Inquiry.language == filters.language)
+    if filters.channel:
+        if filters.channel not in {c.value for c in Channel}:
+            raise InvalidFilter("channel")
+        conditions.append(Inquiry.channel == filters.channel)
+    if filters.received_from:
+        conditions.append(Inquiry.received_at >= _day_start(filters.received_from))
+    if filters.received_to:
+        conditions.append(Inquiry.received_at < _day_start(filters.received_to) + timedelta(days=1))
+    return conditions
+
+
+def _sort_keys(sort: str) -> list[Any]:
+    """Columns of the keyset, most significant first; all descending except the due time."""
+    keys = {
+        "received": [Inquiry.received_at, Inquiry.id],
+        "due": [Inquiry.due_at, Inquiry.id],
+        "updated": [Inquiry.updated_at, Inquiry.id],
+        "priority": [Inquiry.priority_rank, Inquiry.received_at, Inquiry.id],
+    }
+    if sort not in keys:
+        raise InvalidFilter("sort")
+    return keys[sort]
+
+
+def encode_cursor(values: Sequence[Any]) -> str:
+    plain = [v.isoformat() if isinstance(v, datetime) else v for v in values]
+    return base64.urlsafe_b64encode(json.dumps(plain).encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, sort: str) -> list[Any]:
+    try:
+        raw = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        keys = _sort_keys(sort)
+        if not isinstance(raw, list) or len(raw) != len(keys):
+            raise ValueError
+        values: list[Any] = []
+        for key, value in zip(keys, raw, strict=True):
+            if key.key.endswith("_at"):
+                values.append(datetime.fromisoformat(value))
+            else:
+                values.append(int(value))
+        return values
+    except (ValueError, TypeError, json.JSONDecodeError) as exc:
+        raise InvalidFilter("cursor") from exc
+
+
+def _base_query(queue: str, filters: Filters, sort: str, user: User, now: datetime) -> Select[tuple[Inquiry]]:
+    query = select(Inquiry)
+    condition = _queue_condition(queue, user, now)
+    if condition is not None:
+        query = query.where(condition)
+    conditions = _filter_conditions(filters)
+    if conditions:
+        query = query.where(*conditions)
+    if sort == "due":
+        query = query.where(Inquiry.due_at.is_not(None))
+    return query
+
+
+def list_page(queue: str, filters: Filters, *, user: User, now: datetime, sort: str = "received",
+              cursor: str | None = None, limit: int = PAGE_SIZE) -> Page:
+    """One page of a queue with filters; ``next_cursor`` opens the next page."""
+    if filters.q and queue == "all" and sort == "received" and filters == Filters(q=filters.q):
+        return _search_page(filters, cursor=cursor, limit=limit)
+    keys = _sort_keys(sort)
+    query = _base_query(queue, filters, sort, user, now)
+    page_notes: list[str] = []
+    if filters.q:
+        ids = search.search_ids(filters.q, limit=search_limit())
+        if len(ids) >= search_limit():
+            page_notes.append("search_capped")
+        query = query.where(Inquiry.id.in_(ids))
+    ascending = sort == "due"
+    if cursor:
+        values = decode_cursor(cursor, sort)
+        row = tuple_(*keys)
+        query = query.where(row > tuple_(*values) if ascending else row < tuple_(*values))
+    order = [key.asc() if ascending else key.desc() for key in keys]
+    query = query.order_by(*order).limit(limit + 1).options(*LIST_LOADING)
+    rows = db.session.scalars(query).all()
+    next_cursor = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        last = rows[-1]
+        next_cursor = encode_cursor([getattr(last, key.key) for key in keys])
+    return Page(items=rows, next_cursor=next_cursor, filters=filters, queue=queue, sort=sort,
+                search_capped=bool(page_notes), notes=page_notes)
+
+
+def _search_page(filters: Filters, *, cursor: str | None, limit: int) -> Page:
+    """A plain search, paged by the search index itself (newest first): no cap, no IN list."""
+    after = tuple(decode_cursor(cursor, "received")) if cursor else None
+    ids = search.search_ids(filters.q, limit=limit + 1, after=after)
+    found = {inquiry.id: inquiry for inquiry in db.session.scalars(
+        select(Inquiry).where(Inquiry.id.in_(ids)).options(*LIST_LOADING))}
+    rows = [found[row_id] for row_id in ids if row_id in found]
+    next_cursor = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        next_cursor = encode_cursor([rows[-1].received_at, rows[-1].id])
+    return Page(items=rows, next_cursor=next_cursor, filters=filters, queue="all", sort="received")
+
+
+def inquiries_by_ids(ids: Sequence[int]) -> Sequence[Inquiry]:
+    return db.session.scalars(select(Inquiry).where(Inquiry.id.in_(ids)).order_by(Inquiry.received_at.desc())).all()
+
+
+def search_limit() -> int:
+    return int(current_app.config["INBOX_SEARCH_LIMIT"])
+
+
+def iter_filtered(queue: str, filters: Filters, *, user: User, now: datetime, sort: str = "received",
+                  max_rows: int, batch: int = 500) -> Any:
+    """Every inquiry of a filtered list, a keyset page at a time (for streaming exports)."""
+    cursor: str | None = None
+    sent = 0
+    while sent < max_rows:
+        page = list_page(queue, filters, user=user, now=now, sort=sort, cursor=cursor,
+                         limit=min(batch, max_rows - sent))
+        yield from page.items
+        sent += len(page.items)
+        db.session.expire_all()  # keep memory flat: drop what was already written out
+        if page.next_cursor is None:
+            return
+        cursor = page.next_cursor
+
+
+# --- counts --------------------------------------------------------------------------------
+
+_count_cache: dict[tuple[str, int, int], tuple[float, int]] = {}
+
+
+def _capped_count(query: Select[Any]) -> int:
+    limited = query.with_only_columns(Inquiry.id).order_by(None).limit(COUNT_CAP + 1).subquery()
+    return int(db.session.scalar(select(func.count()).select_from(limited)) or 0)
+
+
+def queue_counts(user: User, now: datetime) -> dict[str, int]:
+    """How many inquiries each queue holds, capped at COUNT_CAP + 1 and cached briefly."""
+    counts: dict[str, int] = {}
+    stamp = time.monotonic()
+    generation = _generation()
+    for queue in QUEUES:
+        key = (queue, user.id if queue == "mine" else 0, generation)
+        cached = _count_cache.get(key)
+        if cached and stamp - cached[0] < COUNT_CACHE_SECONDS:
+            counts[queue] = cached[1]
+            continue
+        query = _base_query(queue, Filters(), "received", user, now)
+        counts[queue] = _capped_count(query)
+        _count_cache[key] = (stamp, counts[queue])
+    if len(_count_cache) > 5000:
+        _count_cache.clear()
+    return counts
+
+
+_generation_value = 0
+
+
+def _generation() -> int:
+    return _generation_value
+
+
+def forget_counts() -> None:
+    """Drop cached counts (this process): called after a change, so the one who made it sees it."""
+    global _generation_value
+    _generation_value += 1
