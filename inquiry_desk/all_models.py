@@ -16,10 +16,11 @@ from inquiry_desk.inquiries.models import (
     TeamCalendar,
     Topic,
 )
+from inquiry_desk.jobs.models import JobRun, SchedulerLease
 from inquiry_desk.mail.models import OutgoingEmail
 
 __all__ = [
-    "AuditEvent", "CannedResponse", "Closure", "Contact", "Inquiry", "InquiryViewer", "Message", "Organisation",
+    "AuditEvent", "CannedResponse", "JobRun", "SchedulerLease", "Closure", "Contact", "Inquiry", "InquiryViewer", "Message", "Organisation",
     "OrganisationDomain", "OutgoingEmail", "PortalLink", "RecoveryCode", "SavedView", "ServiceTarget",
     "StaffSession", "Tag", "TeamCalendar", "Topic", "User",
 ]

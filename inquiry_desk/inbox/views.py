@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator
-from datetime import datetime
 from urllib.parse import urlencode
 
 from flask import (
@@ -32,7 +31,8 @@ from inquiry_desk.database import utcnow
 from inquiry_desk.extensions import db
 from inquiry_desk.inbox.forms import BulkForm, DeleteForm, SavedViewForm
 from inquiry_desk.inbox.labels import QUEUE_LABELS, SORT_LABELS, filter_choices, history_label
-from inquiry_desk.inquiries import queues, saved_views, search, targets, triage
+from inquiry_desk.inbox.rows import list_rows
+from inquiry_desk.inquiries import queues, saved_views, search, triage
 from inquiry_desk.inquiries.models import Inquiry
 from inquiry_desk.navigation import STAFF_MENU, MenuItem
 from inquiry_desk.templating import status_label
@@ -43,11 +43,6 @@ STAFF_MENU.insert(0, MenuItem("inbox.index", _l("Inquiries"), Role.VIEWER.value)
 
 EXPORT_COLUMNS = ("reference", "received_at", "status", "priority", "topic", "language", "channel", "subject",
                   "requester", "email", "organisation", "trusted_partner", "assignee", "due_at", "tags")
-
-
-@inbox_bp.app_template_global("due_description")
-def due_description(due_at: datetime, now: datetime) -> tuple[str, str]:
-    return targets.describe_due(due_at, now)
 
 
 inbox_bp.add_app_template_global(history_label, "history_label")
@@ -76,7 +71,8 @@ def index() -> Response | str:
         return redirect(url_for("inbox.index", queue="all"))
     args = {"queue": queue, "sort": sort, **filters.as_args()}
     return render_template(
-        "inbox/index.html", page=page, counts=queues.queue_counts(current_user, now), now=now,
+        "inbox/index.html", page=page, rows=list_rows(page.items, now),
+        counts=queues.queue_counts(current_user, now), now=now,
         queue_labels=QUEUE_LABELS, sort_labels=SORT_LABELS, choices=filter_choices(),
         list_args=args, current_query=urlencode(args), saved=saved_views.views_of(current_user),
         save_form=SavedViewForm(query=urlencode(args)), bulk_form=_bulk_form(), delete_form=DeleteForm(),

@@ -131,6 +131,8 @@ class Inquiry(db.Model):
     # A duplicate merged into another inquiry points to it.
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("inquiries.id", ondelete="SET NULL"))
     merged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Set when the retention purge erased the requester's details and the message bodies.
+    purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # Bumped on every change, so that a stale form can be told apart (collision warning).
     version: Mapped[int] = mapped_column(default=1)
 
