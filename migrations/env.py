@@ -41,6 +41,14 @@ def run_migrations_offline() -> None:
 def run_migrations_online() -> None:
     connectable = target_db.engine
     with connectable.connect() as connection:
+        if connection.dialect.name == "sqlite":
+            # A batch operation rebuilds a table: with foreign keys on, SQLite's DROP TABLE
+            # first deletes every row, cascading to the rows that refer to them (messages,
+            # portal links…). Off during migrations, as Alembic advises; the pragma only
+            # takes effect outside a transaction, hence the commit first.
+            connection.commit()
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            connection.commit()  # end the transaction the statement began, so Alembic runs its own
         context.configure(
             connection=connection,
             target_metadata=target_metadata,
@@ -51,6 +59,11 @@ def run_migrations_online() -> None:
         )
         with context.begin_transaction():
             context.run_migrations()
+        if connection.dialect.name == "sqlite":
+            # The connection goes back to the pool: the app must find foreign keys on.
+            connection.commit()
+            connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+            connection.commit()
 
 
 if context.is_offline_mode():

@@ -36,3 +36,21 @@ def test_each_revision_goes_down_and_up(app) -> None:
     assert tables == set()
     upgrade(directory=MIGRATIONS)
     assert _differences() == []
+
+
+def test_upgrading_keeps_the_data_and_foreign_keys_stay_on(app) -> None:
+    """A batch rebuild of `inquiries` (revision 0003 on SQLite) must not cascade-delete its messages."""
+    from .helpers import make_inquiry
+
+    inquiry = make_inquiry(body="Kept across the upgrade")
+    inquiry_id = inquiry.id
+    db.session.commit()
+    db.session.remove()
+    downgrade(directory=MIGRATIONS, revision="0002")
+    upgrade(directory=MIGRATIONS)
+    with db.engine.connect() as connection:
+        bodies = connection.exec_driver_sql(
+            f"SELECT body FROM messages WHERE inquiry_id = {int(inquiry_id)}").scalars().all()
+        assert bodies == ["Kept across the upgrade"]
+        if connection.dialect.name == "sqlite":
+            assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
