@@ -69,7 +69,17 @@ class BaseConfig:
         if database_url.startswith("postgresql://"):
             database_url = "postgresql+psycopg://" + database_url[len("postgresql://"):]
         self.SQLALCHEMY_DATABASE_URI = database_url
-        self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+        # pre-ping: a connection the database dropped (a restart) is replaced before use; recycle: none is kept
+        # longer than a proxy or firewall would keep it idle.
+        self.SQLALCHEMY_ENGINE_OPTIONS: dict[str, object] = {
+            "pool_pre_ping": True,
+            "pool_recycle": _int(env, "DATABASE_POOL_RECYCLE", 1800),
+        }
+        if not database_url.startswith("sqlite"):
+            # Per process: each gunicorn worker (and the scheduler) holds at most size + overflow connections.
+            self.SQLALCHEMY_ENGINE_OPTIONS["pool_size"] = _int(env, "DATABASE_POOL_SIZE", 5)
+            self.SQLALCHEMY_ENGINE_OPTIONS["max_overflow"] = _int(env, "DATABASE_MAX_OVERFLOW", 5)
+            self.SQLALCHEMY_ENGINE_OPTIONS["pool_timeout"] = _int(env, "DATABASE_POOL_TIMEOUT", 10)
         self.SQLALCHEMY_RECORD_QUERIES = False
 
         self.MAIL_BACKEND = env.get("MAIL_BACKEND", "outbox")
@@ -96,6 +106,11 @@ class BaseConfig:
         self.RATELIMIT_ENABLED = _flag(env, "RATELIMIT_ENABLED", True)
         self.RATELIMIT_HEADERS_ENABLED = True
         self.LOG_LEVEL = env.get("LOG_LEVEL", "INFO")
+        self.LOG_FORMAT = env.get("LOG_FORMAT", self.default_log_format())
+        if self.LOG_FORMAT not in {"text", "json"}:
+            raise ConfigError(f"LOG_FORMAT must be text or json, not {self.LOG_FORMAT!r}")
+        # GET /metrics answers only with "Authorization: Bearer <METRICS_TOKEN>"; empty: no such page (404).
+        self.METRICS_TOKEN = env.get("METRICS_TOKEN", "")
 
         self.ORG_NAME_EN = env.get("ORG_NAME_EN", "Dedicated Stakeholder Team")
         self.ORG_NAME_FR = env.get("ORG_NAME_FR", "Équipe dédiée aux parties prenantes")
@@ -112,6 +127,11 @@ class BaseConfig:
         self.INBOX_DUE_SOON_MINUTES = _int(env, "INBOX_DUE_SOON_MINUTES", 240)
         self.INBOX_SEARCH_LIMIT = _int(env, "INBOX_SEARCH_LIMIT", 1000)
         self.INBOX_EXPORT_MAX_ROWS = _int(env, "INBOX_EXPORT_MAX_ROWS", 50_000)
+
+        # Background jobs: how long closed inquiries are kept, when the daily digest goes out.
+        self.RETENTION_MONTHS = _int(env, "RETENTION_MONTHS", 24)
+        self.DIGEST_HOUR = _int(env, "DIGEST_HOUR", 7)
+        self.SCHEDULER_IN_PROCESS = _flag(env, "SCHEDULER_IN_PROCESS", False)  # `flask run` also schedules jobs
 
         # Accounts: lockout and session lifetimes (minutes).
         self.LOGIN_MAX_FAILURES = _int(env, "LOGIN_MAX_FAILURES", 5)
@@ -138,6 +158,9 @@ class BaseConfig:
     def secure_cookies_by_default(self) -> bool:
         return False
 
+    def default_log_format(self) -> str:
+        return "text"
+
 
 class DevelopmentConfig(BaseConfig):
     ENV_NAME = "development"
@@ -159,6 +182,9 @@ class ProductionConfig(BaseConfig):
 
     def secure_cookies_by_default(self) -> bool:
         return True
+
+    def default_log_format(self) -> str:
+        return "json"
 
 
 class TestingConfig(BaseConfig):

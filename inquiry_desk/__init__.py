@@ -24,7 +24,7 @@ def create_app(config: str | BaseConfig | None = None) -> Flask:
     logging.basicConfig(level=app.config["LOG_LEVEL"])
     logging.getLogger("alembic").setLevel(logging.WARNING)
 
-    from inquiry_desk import database, errors, i18n, mail, navigation, security, templating
+    from inquiry_desk import database, errors, i18n, mail, navigation, observability, security, templating
     from inquiry_desk.extensions import babel, csrf, db, limiter, login_manager, migrate
 
     database.configure_engine_events()
@@ -37,6 +37,7 @@ def create_app(config: str | BaseConfig | None = None) -> Flask:
 
     i18n.init_app(app)
     security.init_app(app)
+    observability.init_app(app)
     errors.init_app(app)
     navigation.init_app(app)
     templating.init_app(app)
@@ -44,8 +45,10 @@ def create_app(config: str | BaseConfig | None = None) -> Flask:
     _register_blueprints(app)
 
     from inquiry_desk import cli
+    from inquiry_desk.jobs import cli as jobs_cli
 
     cli.init_app(app)
+    jobs_cli.init_app(app)
     return app
 
 
@@ -54,11 +57,13 @@ def _register_blueprints(app: Flask) -> None:
     from inquiry_desk.inbox.canned_views import canned_bp
     from inquiry_desk.inbox.views import inbox_bp
     from inquiry_desk.intake.views import intake_bp
+    from inquiry_desk.jobs.views import jobs_bp
     from inquiry_desk.public.views import public_bp
 
     for blueprint in (public_bp, auth_bp, staff_bp, admin_bp, intake_bp, inbox_bp):
         app.register_blueprint(blueprint)
     app.register_blueprint(canned_bp)
+    app.register_blueprint(jobs_bp)
     from inquiry_desk.inbox.targets_views import targets_bp  # targets: added by the targets engineer
 
     app.register_blueprint(targets_bp)

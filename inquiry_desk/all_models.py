@@ -20,7 +20,25 @@ from inquiry_desk.jobs.models import JobRun, SchedulerLease
 from inquiry_desk.mail.models import OutgoingEmail
 
 __all__ = [
-    "AuditEvent", "CannedResponse", "JobRun", "SchedulerLease", "Closure", "Contact", "Inquiry", "InquiryViewer", "Message", "Organisation",
-    "OrganisationDomain", "OutgoingEmail", "PortalLink", "RecoveryCode", "SavedView", "ServiceTarget",
-    "StaffSession", "Tag", "TeamCalendar", "Topic", "User",
+    "AuditEvent",
+    "CannedResponse",
+    "Closure",
+    "Contact",
+    "Inquiry",
+    "InquiryViewer",
+    "JobRun",
+    "Message",
+    "Organisation",
+    "OrganisationDomain",
+    "OutgoingEmail",
+    "PortalLink",
+    "RecoveryCode",
+    "SavedView",
+    "SchedulerLease",
+    "ServiceTarget",
+    "StaffSession",
+    "Tag",
+    "TeamCalendar",
+    "Topic",
+    "User",
 ]

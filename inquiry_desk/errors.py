@@ -6,10 +6,11 @@ import logging
 
 from flask import Flask, current_app, render_template, request
 from flask_babel import lazy_gettext as _l
-from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, PendingRollbackError
 from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
 
 from inquiry_desk.extensions import db
+from inquiry_desk.observability import redact_path
 
 log = logging.getLogger(__name__)
 
@@ -46,15 +47,27 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(OperationalError)
     @app.errorhandler(InterfaceError)
+    @app.errorhandler(PendingRollbackError)
     def _database_unavailable(error: Exception) -> tuple[str, int]:
-        log.warning("database unavailable during %s %s: %s", request.method, request.path, type(error).__name__)
-        db.session.rollback()
+        log.warning("database unavailable during %s %s: %s", request.method, redact_path(request.path),
+                    type(error).__name__)
+        _rollback_quietly()
         return render_error(ServiceUnavailable.code)
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception) -> tuple[str, int]:
+        if isinstance(error, DBAPIError) and error.connection_invalidated:
+            return _database_unavailable(error)
         if current_app.testing or current_app.debug:
             raise error
-        log.exception("unhandled error during %s %s", request.method, request.path)
-        db.session.rollback()
+        log.exception("unhandled error during %s %s", request.method, redact_path(request.path))
+        _rollback_quietly()
         return render_error(InternalServerError.code)
+
+
+def _rollback_quietly() -> None:
+    """End the failed transaction; with the database gone, even that may fail, and the page must still show."""
+    try:
+        db.session.rollback()
+    except DBAPIError:
+        db.session.close()

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import babel.dates
+from babel import Locale
 from flask import Flask, current_app, g, has_app_context
 from flask_babel import format_datetime as babel_format_datetime
 from flask_babel import get_locale
@@ -87,7 +89,17 @@ def format_datetime(value: datetime | None, format: str = "medium") -> str:
     if "_format_context" not in g:
         g._format_context = (get_locale(), ZoneInfo(current_app.config["TIMEZONE"]))
     locale, zone = g._format_context
-    return babel.dates.format_datetime(value, format, tzinfo=zone, locale=locale)
+    return _datetime_pattern(str(locale), format).apply(value.astimezone(zone), locale)
+
+
+@lru_cache(maxsize=32)
+def _datetime_pattern(locale_name: str, format: str) -> babel.dates.DateTimePattern:
+    """Babel's date-and-time pattern for a locale and width, parsed once (a list formats many)."""
+    locale = Locale.parse(locale_name)
+    date = babel.dates.get_date_format(format, locale).pattern
+    time = babel.dates.get_time_format(format, locale).pattern
+    combined = babel.dates.get_datetime_format(format, locale).replace("{0}", time).replace("{1}", date)
+    return babel.dates.parse_pattern(combined)
 
 
 def forget_request_formats() -> None:

@@ -49,8 +49,8 @@ def test_upgrading_keeps_the_data_and_foreign_keys_stay_on(app) -> None:
     downgrade(directory=MIGRATIONS, revision="0002")
     upgrade(directory=MIGRATIONS)
     with db.engine.connect() as connection:
-        bodies = connection.exec_driver_sql(
-            f"SELECT body FROM messages WHERE inquiry_id = {int(inquiry_id)}").scalars().all()
+        bodies = connection.execute(db.text("SELECT body FROM messages WHERE inquiry_id = :id"),
+                                    {"id": inquiry_id}).scalars().all()
         assert bodies == ["Kept across the upgrade"]
         if connection.dialect.name == "sqlite":
             assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1

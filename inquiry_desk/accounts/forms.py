@@ -103,6 +103,13 @@ class EditUserForm(FlaskForm):
     submit = SubmitField(_l("Save changes"))
 
 
+class DigestPreferenceForm(FlaskForm):
+    wants_digest = BooleanField(
+        _l("Send me the daily digest"),
+        description=_l("One email each morning: new inquiries, and yours that are due soon or overdue."),
+    )
+
+
 class ConfirmForm(FlaskForm):
     """A button that only carries the CSRF token (sign out, reset a second factor)."""
 

@@ -25,6 +25,7 @@ from inquiry_desk.accounts import services as accounts
 from inquiry_desk.accounts.forms import (
     ChangePasswordForm,
     ConfirmForm,
+    DigestPreferenceForm,
     EditUserForm,
     EnrolForm,
     LoginForm,
@@ -37,6 +38,7 @@ from inquiry_desk.audit import services as audit
 from inquiry_desk.database import utcnow
 from inquiry_desk.extensions import db, limiter, login_manager
 from inquiry_desk.i18n import safe_next_path
+from inquiry_desk.inquiries import digest
 
 auth_bp = Blueprint("auth", __name__, url_prefix="/auth")
 staff_bp = Blueprint("staff", __name__, url_prefix="/staff")
@@ -200,7 +202,23 @@ def home() -> str:
 @role_required(Role.VIEWER)
 def account() -> str:
     return render_template("accounts/account.html", form=ConfirmForm(),
+                           digest_form=DigestPreferenceForm(wants_digest=current_user.wants_digest),
                            remaining_codes=accounts.remaining_recovery_codes(current_user))
+
+
+@staff_bp.route("/account/digest", endpoint="digest_preference", methods=["POST"])
+@role_required(Role.VIEWER)
+def digest_preference() -> Response:
+    form = DigestPreferenceForm()
+    if not form.validate_on_submit():
+        abort(400)
+    digest.set_preference(current_user, bool(form.wants_digest.data), now=utcnow())
+    db.session.commit()
+    if form.wants_digest.data:
+        flash(_("You will receive the daily digest."), "success")
+    else:
+        flash(_("You will no longer receive the daily digest."), "success")
+    return redirect(url_for("staff.account"))
 
 
 @staff_bp.route("/account/password", methods=["GET", "POST"])

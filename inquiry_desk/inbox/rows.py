@@ -14,7 +14,7 @@ from datetime import datetime
 from flask_babel import gettext as _
 
 from inquiry_desk.inquiries import targets
-from inquiry_desk.inquiries.models import Inquiry
+from inquiry_desk.inquiries.queues import Summary
 from inquiry_desk.templating import format_datetime, priority_label, status_label
 
 
@@ -36,19 +36,19 @@ class Row:
     received_text: str
 
 
-def list_rows(inquiries: Sequence[Inquiry], now: datetime) -> list[Row]:
+def list_rows(inquiries: Sequence[Summary], now: datetime) -> list[Row]:
     rows = []
     for inquiry in inquiries:
-        requester = inquiry.contact.name
+        requester = inquiry.contact_name
         if inquiry.organisation_name:
             requester = f"{requester}, {inquiry.organisation_name}"
         badge = ""
-        if inquiry.trusted_partner and inquiry.organisation is not None:
-            badge = _("Trusted partner: %(name)s", name=inquiry.organisation.name)
+        if inquiry.trusted_partner and inquiry.trusted_name:
+            badge = _("Trusted partner: %(name)s", name=inquiry.trusted_name)
         state, text = targets.describe_due(inquiry.due_at, now) if inquiry.due_at else ("", "")
         rows.append(Row(
             id=inquiry.id, reference=inquiry.reference or "", subject=inquiry.subject, language=inquiry.language,
-            tags=tuple(tag.name for tag in inquiry.tags), requester=requester, trusted_badge=badge,
+            tags=inquiry.tags, requester=requester, trusted_badge=badge,
             status=status_label(inquiry.status), priority=inquiry.priority,
             priority_text=priority_label(inquiry.priority), due_state=state, due_text=text,
             received_iso=inquiry.received_at.isoformat(), received_text=format_datetime(inquiry.received_at, "short"),

@@ -168,3 +168,12 @@ def test_export_has_a_row_limit(app_factory) -> None:
             make_inquiry(email=f"e{n}@example.org")
         rows = list(csv.reader(io.StringIO(client.get("/staff/inquiries/export.csv?queue=all").get_data(as_text=True))))
         assert len(rows) == 3
+
+
+def test_an_export_by_search_keeps_no_search_words_in_the_audit_log(app, signed_in) -> None:
+    officer = signed_in("officer")
+    make_inquiry(subject="Question from Zarmina Haidari")
+    response = officer.get("/staff/inquiries/export.csv?queue=all&status=new&q=zarmina+haidari")
+    assert response.status_code == 200
+    event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "inquiry.exported"))
+    assert "zarmina" not in str(event.details).lower() and event.details["filters"]["status"] == "new"

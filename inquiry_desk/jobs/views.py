@@ -1,0 +1,48 @@
+"""Admin page: the scheduled jobs, their next and last runs, and the scheduler that leads."""
+
+from __future__ import annotations
+
+from apscheduler.triggers.base import BaseTrigger
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+from flask import Blueprint, current_app, render_template
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
+
+from inquiry_desk.accounts.models import Role
+from inquiry_desk.accounts.permissions import role_required
+from inquiry_desk.database import utcnow
+from inquiry_desk.jobs import services
+from inquiry_desk.navigation import STAFF_MENU, MenuItem
+
+jobs_bp = Blueprint("jobs", __name__, url_prefix="/staff/admin/jobs")
+
+STAFF_MENU.append(MenuItem("jobs.index", _l("Scheduled jobs"), Role.ADMIN.value))
+
+OUTCOME_LABELS = {"running": _l("Running"), "ok": _l("Succeeded"), "failed": _l("Failed")}
+
+
+def schedule_label(trigger: BaseTrigger) -> str:
+    """"Every 5 minutes", "Every day at 07:00" (team time zone)."""
+    if isinstance(trigger, IntervalTrigger):
+        seconds = int(trigger.interval.total_seconds())
+        if seconds % 3600 == 0:
+            return ngettext("Every hour", "Every %(num)d hours", seconds // 3600)
+        if seconds % 60 == 0:
+            return ngettext("Every minute", "Every %(num)d minutes", seconds // 60)
+        return ngettext("Every second", "Every %(num)d seconds", seconds)
+    if isinstance(trigger, CronTrigger):
+        fields = {field.name: str(field) for field in trigger.fields}
+        if fields["hour"].isdigit() and fields["minute"].isdigit():
+            return _("Every day at %(time)s", time=f"{int(fields['hour']):02d}:{int(fields['minute']):02d}")
+    return str(trigger)
+
+
+@jobs_bp.get("/")
+@role_required(Role.ADMIN)
+def index() -> str:
+    now = utcnow()
+    return render_template("jobs/index.html", jobs=services.job_statuses(current_app.config, now),
+                           lease=services.current_lease(now), schedule_label=schedule_label,
+                           outcome_labels=OUTCOME_LABELS)

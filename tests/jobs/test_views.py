@@ -1,0 +1,41 @@
+"""The admin jobs page."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from inquiry_desk.extensions import db
+from inquiry_desk.jobs.leader import Leader
+from inquiry_desk.jobs.models import JobRun
+
+
+def test_admins_see_each_job_with_its_last_run_and_the_leader(app, signed_in) -> None:
+    db.session.add(JobRun(job="retention", occurrence="retention@manual:x", started_at=datetime(2026, 3, 2, tzinfo=UTC),
+                          finished_at=datetime(2026, 3, 2, tzinfo=UTC), outcome="failed",
+                          error="ValueError: the service broke"))
+    db.session.add(JobRun(job="outbox_sweep", occurrence="outbox_sweep@manual:y", outcome="ok",
+                          summary="sent 3, retrying 0, failed 0"))
+    db.session.commit()
+    leader = Leader(app, holder="scheduler-host:4242")
+    try:
+        assert leader.try_acquire()
+        response = signed_in("admin").get("/staff/admin/jobs/")
+    finally:
+        leader.release()
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    for name in ("outbox_sweep", "targets", "daily_digest", "retention", "housekeeping"):
+        assert name in page
+    assert "ValueError: the service broke" in page and "sent 3, retrying 0, failed 0" in page
+    assert "scheduler-host:4242" in page
+    assert "Every minute" in page and "Every 5 minutes" in page and "Every day at 02:30" in page
+    assert 'href="/staff/admin/jobs/"' in page  # in the staff menu
+
+
+def test_the_page_says_when_no_scheduler_runs(app, signed_in) -> None:
+    page = signed_in("admin").get("/staff/admin/jobs/").get_data(as_text=True)
+    assert "No scheduler is running" in page and "Never" in page
+
+
+def test_leads_may_not_open_the_jobs_page(app, signed_in) -> None:
+    assert signed_in("lead").get("/staff/admin/jobs/").status_code == 403

@@ -1,0 +1,1 @@
+"""Production operations: gunicorn settings, logs, metrics, load and fault tests."""
