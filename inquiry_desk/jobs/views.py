@@ -14,6 +14,7 @@ from inquiry_desk.accounts.models import Role
 from inquiry_desk.accounts.permissions import role_required
 from inquiry_desk.database import utcnow
 from inquiry_desk.jobs import services
+from inquiry_desk.mail import services as mail
 from inquiry_desk.navigation import STAFF_MENU, MenuItem
 
 jobs_bp = Blueprint("jobs", __name__, url_prefix="/staff/admin/jobs")
@@ -45,4 +46,4 @@ def index() -> str:
     now = utcnow()
     return render_template("jobs/index.html", jobs=services.job_statuses(current_app.config, now),
                            lease=services.current_lease(now), schedule_label=schedule_label,
-                           outcome_labels=OUTCOME_LABELS)
+                           outcome_labels=OUTCOME_LABELS, failed_emails=mail.failed_emails(limit=50))

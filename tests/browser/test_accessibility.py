@@ -57,6 +57,27 @@ def _admin_users(page: Page, app: Flask, base: str) -> None:
     expect(page.locator("main table")).to_be_visible()
 
 
+def _admin_jobs(page: Page, app: Flask, base: str) -> None:
+    with app.app_context():
+        from inquiry_desk.extensions import db
+        from inquiry_desk.mail.models import OutgoingEmail
+
+        from ..mail.support import T0, queue
+
+        row: OutgoingEmail = queue("a11y:failed", to="bounced@example.net", now=T0)
+        row.status, row.last_error = "failed", "PermanentDeliveryError 550: refused"
+        db.session.commit()
+    sign_in_with_form(page, base, create_user(app, role="admin"))
+    page.goto(f"{base}/staff/admin/jobs/")
+    expect(page.locator("#failed-emails")).to_be_visible()
+
+
+def _account(page: Page, app: Flask, base: str) -> None:
+    sign_in_with_form(page, base, create_user(app, role="viewer"))
+    page.goto(f"{base}/staff/account")
+    expect(page.locator("main h1")).to_be_visible()
+
+
 PAGES: dict[str, Callable[[Page, Flask, str], None]] = {
     "home": _home,
     "login": _login,
@@ -64,6 +85,8 @@ PAGES: dict[str, Callable[[Page, Flask, str], None]] = {
     "second-factor": _second_factor,
     "enrol": _enrol,
     "admin-users": _admin_users,
+    "admin-jobs": _admin_jobs,
+    "account": _account,
 }
 
 

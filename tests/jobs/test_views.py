@@ -39,3 +39,18 @@ def test_the_page_says_when_no_scheduler_runs(app, signed_in) -> None:
 
 def test_leads_may_not_open_the_jobs_page(app, signed_in) -> None:
     assert signed_in("lead").get("/staff/admin/jobs/").status_code == 403
+
+
+def test_emails_given_up_on_are_listed_for_admins(app, signed_in) -> None:
+    from inquiry_desk.mail.models import OutgoingEmail
+
+    from ..mail.support import T0, queue
+
+    failed = queue("test:failed", to="bounced@example.net", subject="Your inquiry INQ-2026-000042", now=T0)
+    failed.status, failed.attempts, failed.last_error = "failed", 3, "PermanentDeliveryError 550: refused"
+    queue("test:sent", to="fine@example.net", subject="Delivered fine", now=T0)
+    db.session.commit()
+    page = signed_in("admin").get("/staff/admin/jobs/").get_data(as_text=True)
+    assert "bounced@example.net" in page and "PermanentDeliveryError 550" in page
+    assert "fine@example.net" not in page
+    assert db.session.query(OutgoingEmail).count() == 2
