@@ -45,6 +45,19 @@ def init_app(app: Flask) -> None:
         body, code = render_error(error.code)
         return body, code
 
+    @app.teardown_appcontext
+    def _close_session_quietly(error: BaseException | None) -> None:
+        """End the request's session before Flask-SQLAlchemy does (teardowns run last first).
+
+        When the database went away after the response was made, the final rollback
+        fails; raised from a teardown, that would turn a finished page into a bare 500.
+        """
+        try:
+            db.session.remove()
+        except DBAPIError as exc:
+            log.warning("database connection lost while closing the session: %s", type(exc.orig).__name__)
+            db.session.registry.clear()
+
     @app.errorhandler(OperationalError)
     @app.errorhandler(InterfaceError)
     @app.errorhandler(PendingRollbackError)

@@ -138,3 +138,28 @@ def test_database_outage_gives_a_clean_503_page() -> None:
 def test_sqlite_runs_with_wal_and_foreign_keys(app) -> None:
     assert db.session.execute(text("PRAGMA journal_mode")).scalar() == "wal"
     assert db.session.execute(text("PRAGMA foreign_keys")).scalar() == 1
+
+
+def test_a_connection_lost_at_teardown_does_not_spoil_a_finished_page(app_factory, monkeypatch) -> None:
+    """QUALITY.md R6: the database went away after the page was made; the final rollback fails."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import OperationalError
+    from sqlalchemy.orm import Session
+
+    from inquiry_desk.accounts.permissions import public
+    from inquiry_desk.extensions import db
+
+    app = app_factory()
+
+    @app.get("/test-teardown")
+    @public
+    def finished_page() -> str:
+        db.session.execute(text("SELECT 1"))
+        return "done"
+
+    def lost(self: Session) -> None:
+        raise OperationalError("ROLLBACK", {}, Exception("terminating connection due to administrator command"))
+
+    monkeypatch.setattr(Session, "close", lost)
+    response = app.test_client().get("/test-teardown")
+    assert response.status_code == 200 and response.get_data(as_text=True) == "done"

@@ -15,7 +15,7 @@ from flask_babel import gettext as _
 
 from inquiry_desk.inquiries import targets
 from inquiry_desk.inquiries.queues import Summary
-from inquiry_desk.templating import format_datetime, priority_label, status_label
+from inquiry_desk.templating import PRIORITY_LABELS, STATUS_LABELS, format_datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +37,8 @@ class Row:
 
 
 def list_rows(inquiries: Sequence[Summary], now: datetime) -> list[Row]:
+    statuses = {key: str(label) for key, label in STATUS_LABELS.items()}  # translated once, not per row
+    priorities = {key: str(label) for key, label in PRIORITY_LABELS.items()}
     rows = []
     for inquiry in inquiries:
         requester = inquiry.contact_name
@@ -49,8 +51,8 @@ def list_rows(inquiries: Sequence[Summary], now: datetime) -> list[Row]:
         rows.append(Row(
             id=inquiry.id, reference=inquiry.reference or "", subject=inquiry.subject, language=inquiry.language,
             tags=inquiry.tags, requester=requester, trusted_badge=badge,
-            status=status_label(inquiry.status), priority=inquiry.priority,
-            priority_text=priority_label(inquiry.priority), due_state=state, due_text=text,
+            status=statuses.get(inquiry.status, inquiry.status), priority=inquiry.priority,
+            priority_text=priorities.get(inquiry.priority, inquiry.priority), due_state=state, due_text=text,
             received_iso=inquiry.received_at.isoformat(), received_text=format_datetime(inquiry.received_at, "short"),
         ))
     return rows

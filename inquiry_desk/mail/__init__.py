@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 
 import click
@@ -47,9 +48,11 @@ def _deliver_quietly(app: Flask, ids: list[int]) -> None:
     with app.app_context():
         try:
             services.deliver(ids, now=utcnow())
-        except Exception:  # the rows stay pending; the sweeper retries them
-            log.exception("outbox: sending after the response failed; the sweeper will retry")
-            db.session.rollback()
+        except Exception as exc:  # the rows stay pending; the sweeper retries them
+            log.warning("outbox: sending after the response failed (%s); the sweeper will retry",
+                        type(exc).__name__)
+            with contextlib.suppress(Exception):  # the database may be the thing that failed
+                db.session.rollback()
 
 
 def _listen_to_sessions() -> None:
