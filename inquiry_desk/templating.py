@@ -89,17 +89,23 @@ def format_datetime(value: datetime | None, format: str = "medium") -> str:
     if "_format_context" not in g:
         g._format_context = (get_locale(), ZoneInfo(current_app.config["TIMEZONE"]))
     locale, zone = g._format_context
-    return _datetime_pattern(str(locale), format).apply(value.astimezone(zone), locale)
+    pattern, canadian = _datetime_pattern(locale.language, format)
+    return pattern.apply(value.astimezone(zone), canadian)
 
 
 @lru_cache(maxsize=32)
-def _datetime_pattern(locale_name: str, format: str) -> babel.dates.DateTimePattern:
-    """Babel's date-and-time pattern for a locale and width, parsed once (a list formats many)."""
-    locale = Locale.parse(locale_name)
+def _datetime_pattern(language: str, format: str) -> tuple[babel.dates.DateTimePattern, Locale]:
+    """The date in the requested width and the time (to the minute for short and medium), as written in Canada.
+
+    Canadian English and French (en_CA: "2026-11-24, 4:53 a.m."; fr_CA: "2026-11-24 04 h 53"),
+    parsed once: a list formats many.
+    """
+    locale = Locale.parse(f"{language}_CA")
     date = babel.dates.get_date_format(format, locale).pattern
-    time = babel.dates.get_time_format(format, locale).pattern
+    # Seconds are noise in a list or a page; "long" and "full" keep their time, with the zone.
+    time = babel.dates.get_time_format("short" if format in ("short", "medium") else format, locale).pattern
     combined = babel.dates.get_datetime_format(format, locale).replace("{0}", time).replace("{1}", date)
-    return babel.dates.parse_pattern(combined)
+    return babel.dates.parse_pattern(combined), locale
 
 
 def forget_request_formats() -> None:
