@@ -21,6 +21,11 @@ def other_language(lang: str) -> str:
     return "fr" if lang == "en" else "en"
 
 
+def current_language() -> str:
+    """The language of the page being made ("en" outside a request)."""
+    return getattr(g, "lang", "en")
+
+
 def select_locale() -> str:
     """Flask-Babel's locale selector."""
     lang = getattr(g, "lang", None)
@@ -87,7 +92,7 @@ def init_app(app: Flask) -> None:
 
     @app.context_processor
     def _language_context() -> dict[str, Any]:
-        lang = getattr(g, "lang", "en")
+        lang = current_language()
         return {
             "current_lang": lang,
             "other_lang": other_language(lang),

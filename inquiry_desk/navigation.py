@@ -11,6 +11,8 @@ from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from inquiry_desk.i18n import current_language
+
 
 @dataclass(frozen=True)
 class MenuItem:
@@ -67,9 +69,7 @@ def _public_links(lang: str) -> list[Link]:
 def init_app(app: Flask) -> None:
     @app.context_processor
     def _menus() -> dict[str, Callable[[], list[Link]]]:
-        from flask import g
-
         return {
             "staff_menu": _staff_menu,
-            "public_service_links": lambda: _public_links(getattr(g, "lang", "en")),
+            "public_service_links": lambda: _public_links(current_language()),
         }

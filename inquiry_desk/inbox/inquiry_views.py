@@ -8,6 +8,7 @@ from typing import Any
 from flask import Response, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from flask_wtf import FlaskForm
 
 from inquiry_desk.accounts import services as accounts
 from inquiry_desk.accounts.models import Role
@@ -15,6 +16,7 @@ from inquiry_desk.accounts.permissions import role_required
 from inquiry_desk.audit import services as audit
 from inquiry_desk.database import utcnow
 from inquiry_desk.extensions import db
+from inquiry_desk.i18n import current_language
 from inquiry_desk.inbox.forms import (
     AssignForm,
     MergeForm,
@@ -40,37 +42,37 @@ def _inquiry_or_404(inquiry_id: int) -> Inquiry:
     return inquiry
 
 
+def _with_choices(form: FlaskForm) -> FlaskForm:
+    """Fill a triage form's lists, in the page's language: for showing and for checking a post."""
+    lang = current_language()
+    if isinstance(form, AssignForm):
+        form.assignee.choices = assignable_choices()
+    elif isinstance(form, StatusForm):
+        form.status.choices = [(s.value, str(STATUS_LABELS[s.value])) for s in Status]
+    elif isinstance(form, PriorityForm):
+        form.priority.choices = [(p.value, str(PRIORITY_LABELS[p.value])) for p in Priority]
+    elif isinstance(form, TopicForm):
+        form.topic.choices = [("", _("No topic"))] + [(t.code, t.name(lang)) for t in inquiries.active_topics()]
+    elif isinstance(form, ReplyForm):
+        form.canned.choices = [("", _("Choose a canned response"))] + [
+            (str(response.id), response.title(lang)) for response in canned.list_active(lang)]
+        form.next_status.choices = [(s.value, str(STATUS_LABELS[s.value])) for s in
+                                    (Status.WAITING, Status.OPEN, Status.RESOLVED, Status.CLOSED)]
+    return form
+
+
 def _forms(inquiry: Inquiry, reply: ReplyForm | None = None) -> dict[str, Any]:
-    lang_topics = inquiries.active_topics()
-    assign = AssignForm(assignee=str(inquiry.assignee_id or ""))
-    assign.assignee.choices = assignable_choices()
-    status = StatusForm(status=inquiry.status)
-    status.status.choices = [(s.value, str(STATUS_LABELS[s.value])) for s in Status]
-    priority = PriorityForm(priority=inquiry.priority)
-    priority.priority.choices = [(p.value, str(PRIORITY_LABELS[p.value])) for p in Priority]
-    topic = TopicForm(topic=inquiry.topic.code if inquiry.topic else "")
-    topic.topic.choices = [("", _("No topic"))] + [(t.code, t.name(_page_lang())) for t in lang_topics]
-    tags = TagsForm(tags=", ".join(tag.name for tag in inquiry.tags))
     if reply is None:
         reply = ReplyForm(language=inquiry.language, next_status=Status.WAITING.value, version=str(inquiry.version))
-    _reply_choices(reply)
-    return {"assign_form": assign, "status_form": status, "priority_form": priority, "topic_form": topic,
-            "tags_form": tags, "note_form": NoteForm(), "reply_form": reply, "merge_form": MergeForm(),
-            "unmerge_form": UnmergeForm()}
-
-
-def _reply_choices(form: ReplyForm) -> None:
-    lang = _page_lang()
-    form.canned.choices = [("", _("Choose a canned response"))] + [
-        (str(response.id), response.title(lang)) for response in canned.list_active(lang)]
-    form.next_status.choices = [(s.value, str(STATUS_LABELS[s.value])) for s in
-                                (Status.WAITING, Status.OPEN, Status.RESOLVED, Status.CLOSED)]
-
-
-def _page_lang() -> str:
-    from flask import g
-
-    return getattr(g, "lang", "en")
+    return {
+        "assign_form": _with_choices(AssignForm(assignee=str(inquiry.assignee_id or ""))),
+        "status_form": _with_choices(StatusForm(status=inquiry.status)),
+        "priority_form": _with_choices(PriorityForm(priority=inquiry.priority)),
+        "topic_form": _with_choices(TopicForm(topic=inquiry.topic.code if inquiry.topic else "")),
+        "tags_form": TagsForm(tags=", ".join(tag.name for tag in inquiry.tags)),
+        "note_form": NoteForm(), "reply_form": _with_choices(reply), "merge_form": MergeForm(),
+        "unmerge_form": UnmergeForm(),
+    }
 
 
 def _render(inquiry: Inquiry, *, reply: ReplyForm | None = None, conflict: list[str] | None = None,
@@ -102,15 +104,7 @@ def show(inquiry_id: int) -> tuple[str, int]:
 def _act(inquiry_id: int, form_class: type, action: Callable[[Inquiry, Any], None], done: str) -> Response:
     """Validate the form, run the triage action, commit, and go back to the inquiry."""
     inquiry = _inquiry_or_404(inquiry_id)
-    form = form_class()
-    if hasattr(form, "assignee"):
-        form.assignee.choices = assignable_choices()
-    if hasattr(form, "status") and form_class is StatusForm:
-        form.status.choices = [(s.value, s.value) for s in Status]
-    if hasattr(form, "priority"):
-        form.priority.choices = [(p.value, p.value) for p in Priority]
-    if hasattr(form, "topic"):
-        form.topic.choices = [("", "")] + [(t.code, t.code) for t in inquiries.active_topics()]
+    form = _with_choices(form_class())
     if not form.validate_on_submit():
         messages = [str(message) for errors in form.errors.values() for message in errors]
         flash(" ".join(messages) or _("That change could not be made."), "error")
@@ -141,10 +135,10 @@ def assign(inquiry_id: int) -> Response:
 @role_required(Role.OFFICER)
 def take(inquiry_id: int) -> Response:
     """“Assign to me” in one step."""
-    def run(inquiry: Inquiry, form: UnmergeForm) -> None:
+    def run(inquiry: Inquiry, form: FlaskForm) -> None:
         triage.assign(inquiry, current_user, actor=current_user, now=utcnow())
 
-    return _act(inquiry_id, UnmergeForm, run, _("The inquiry is assigned to you."))
+    return _act(inquiry_id, FlaskForm, run, _("The inquiry is assigned to you."))
 
 
 @inbox_bp.route("/<int:inquiry_id>/status", methods=["POST"])
@@ -195,8 +189,7 @@ def add_note(inquiry_id: int) -> Response:
 def reply(inquiry_id: int) -> Response | tuple[str, int]:
     """Send a reply; or, with “Insert”, put a canned response into the box and show the page again."""
     inquiry = _inquiry_or_404(inquiry_id)
-    form = ReplyForm()
-    _reply_choices(form)
+    form = _with_choices(ReplyForm())
     if form.insert.data:
         return _insert_canned(inquiry, form)
     if not form.validate_on_submit() or not (form.body.data or "").strip():

@@ -5,12 +5,12 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from flask import g
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from inquiry_desk.accounts import services as accounts
 from inquiry_desk.directory import services as directory
+from inquiry_desk.i18n import current_language
 from inquiry_desk.inquiries import services as inquiries
 from inquiry_desk.inquiries.models import Channel, Priority, Status
 from inquiry_desk.templating import (
@@ -44,7 +44,7 @@ CHOICES_SECONDS = 60
 
 def filter_choices() -> dict[str, list[tuple[str, str]]]:
     """Options of each filter select, per language, kept a minute (topics and staff rarely change)."""
-    lang = getattr(g, "lang", "en")
+    lang = current_language()
     cached = _choices_cache.get(lang)
     if cached and time.monotonic() - cached[0] < CHOICES_SECONDS:
         return cached[1]
@@ -116,5 +116,5 @@ def _value(kind: str, value: Any) -> str:
         return user.name if user else str(value)
     if kind == "topic":
         topic = inquiries.topic_by_code(str(value))
-        return topic.name(getattr(g, "lang", "en")) if topic else str(value)
+        return topic.name(current_language()) if topic else str(value)
     return str(_VALUE_LABELS.get(value, value))

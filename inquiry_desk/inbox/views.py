@@ -168,7 +168,7 @@ def export() -> Response:
     now = utcnow()
     max_rows = current_app.config["INBOX_EXPORT_MAX_ROWS"]
     try:
-        queues.list_page(queue, filters, user=current_user, now=now, sort=sort, limit=1)
+        queues.check_filters(queue, filters, sort, user=current_user, now=now)
     except queues.InvalidFilter:
         abort(400)
     audit.record("inquiry.exported", actor_id=current_user.id, subject_type="inquiry",

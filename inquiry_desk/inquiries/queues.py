@@ -218,6 +218,12 @@ def _base_query(queue: str, filters: Filters, sort: str, user: User, now: dateti
     return query
 
 
+def check_filters(queue: str, filters: Filters, sort: str, *, user: User, now: datetime) -> None:
+    """Raise InvalidFilter for a list that cannot be made, without running its query."""
+    _sort_keys(sort)
+    _base_query(queue, filters, sort, user, now)
+
+
 def list_page(queue: str, filters: Filters, *, user: User, now: datetime, sort: str = "received",
               cursor: str | None = None, limit: int = PAGE_SIZE, summaries: bool = False) -> Page:
     """One page of a queue with filters; ``next_cursor`` opens the next page.
