@@ -40,7 +40,7 @@ from gunicorn.config import KNOWN_SETTINGS
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from inquiry_desk.observability import redact_path, redact_url
+from inquiry_desk.core.logs import redact_path, redact_url
 
 
 def _int_env(name: str, default: int) -> int:

@@ -25,9 +25,9 @@ from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, inspe
 from sqlalchemy.exc import DatabaseError
 
 from inquiry_desk import create_app
-from inquiry_desk.accounts.permissions import public
-from inquiry_desk.database import utcnow
-from inquiry_desk.extensions import csrf, db, limiter
+from inquiry_desk.core.access import public
+from inquiry_desk.core.clock import utcnow
+from inquiry_desk.core.extensions import csrf, db, limiter
 
 log = logging.getLogger(__name__)
 

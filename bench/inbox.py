@@ -114,8 +114,8 @@ def seed(app, size: int, rng: random.Random) -> dict[str, object]:
 
     from inquiry_desk.accounts import second_factor
     from inquiry_desk.accounts import services as accounts
+    from inquiry_desk.core.extensions import db
     from inquiry_desk.directory.models import Contact
-    from inquiry_desk.extensions import db
     from inquiry_desk.inquiries.models import Inquiry, Message, Tag, Topic, inquiry_tags
 
     now = datetime.now(UTC)
@@ -232,7 +232,7 @@ def deep_cursor(app, size: int) -> str:
     """The keyset cursor of the row half-way down the "all" list (newest first)."""
     from sqlalchemy import select
 
-    from inquiry_desk.extensions import db
+    from inquiry_desk.core.extensions import db
     from inquiry_desk.inquiries.models import Inquiry
     from inquiry_desk.inquiries.queues import encode_cursor
 
@@ -303,7 +303,7 @@ def run_size(size: int, args: argparse.Namespace) -> dict[str, float]:
             line(f"{name}_median_{size}", median, "ms", median / floor)
             line(f"{name}_p95_{size}", p95, "ms", p95 / floor_p95)
         with app.app_context():
-            from inquiry_desk.extensions import db
+            from inquiry_desk.core.extensions import db
 
             db.session.remove()
             db.engine.dispose()

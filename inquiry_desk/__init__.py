@@ -14,7 +14,7 @@ PROJECT_DIR = PACKAGE_DIR.parent
 
 
 def create_app(config: str | BaseConfig | None = None) -> Flask:
-    """Build the application: config, extensions, blueprints, CLI, error pages."""
+    """Build the application: config, extensions, plumbing, capabilities, blueprints, CLI."""
     app = Flask(
         __name__,
         template_folder=str(PROJECT_DIR / "templates"),
@@ -23,9 +23,17 @@ def create_app(config: str | BaseConfig | None = None) -> Flask:
     app.config.from_object(config if isinstance(config, BaseConfig) else load_config(config))
     logging.basicConfig(level=app.config["LOG_LEVEL"])
     logging.getLogger("alembic").setLevel(logging.WARNING)
+    _init_extensions(app)
+    _init_core(app)
+    _init_capabilities(app)
+    _register_blueprints(app)
+    _register_commands(app)
+    return app
 
-    from inquiry_desk import database, errors, i18n, mail, navigation, observability, security, templating
-    from inquiry_desk.extensions import babel, csrf, db, limiter, login_manager, migrate
+
+def _init_extensions(app: Flask) -> None:
+    from inquiry_desk.core import database, i18n
+    from inquiry_desk.core.extensions import babel, csrf, db, limiter, login_manager, migrate
 
     database.configure_engine_events()
     db.init_app(app)
@@ -35,35 +43,48 @@ def create_app(config: str | BaseConfig | None = None) -> Flask:
     babel.init_app(app, locale_selector=i18n.select_locale)
     login_manager.init_app(app)
 
+
+def _init_core(app: Flask) -> None:
+    from inquiry_desk.core import errors, i18n, logs, metrics, navigation, security, templating
+
     i18n.init_app(app)
     security.init_app(app)
-    observability.init_app(app)
+    logs.init_app(app)
+    metrics.init_app(app)
     errors.init_app(app)
     navigation.init_app(app)
     templating.init_app(app)
+
+
+def _init_capabilities(app: Flask) -> None:
+    from inquiry_desk import mail
+    from inquiry_desk.accounts import labels as account_labels
+    from inquiry_desk.directory import labels as directory_labels
+    from inquiry_desk.inquiries import labels as inquiry_labels
+    from inquiry_desk.jobs import metrics as job_metrics  # noqa: F401  (registers its figures for /metrics)
+
     mail.init_app(app)
-    _register_blueprints(app)
-
-    from inquiry_desk import cli
-    from inquiry_desk.jobs import cli as jobs_cli
-
-    cli.init_app(app)
-    jobs_cli.init_app(app)
-    return app
+    for helpers in (account_labels.TEMPLATE_GLOBALS, directory_labels.TEMPLATE_GLOBALS,
+                    inquiry_labels.TEMPLATE_GLOBALS):
+        app.jinja_env.globals.update(helpers)
 
 
 def _register_blueprints(app: Flask) -> None:
     from inquiry_desk.accounts.views import admin_bp, auth_bp, staff_bp
     from inquiry_desk.inbox.canned_views import canned_bp
+    from inquiry_desk.inbox.targets_views import targets_bp
     from inquiry_desk.inbox.views import inbox_bp
     from inquiry_desk.intake.views import intake_bp
     from inquiry_desk.jobs.views import jobs_bp
     from inquiry_desk.public.views import public_bp
 
-    for blueprint in (public_bp, auth_bp, staff_bp, admin_bp, intake_bp, inbox_bp):
+    for blueprint in (public_bp, auth_bp, staff_bp, admin_bp, intake_bp, inbox_bp, canned_bp, targets_bp, jobs_bp):
         app.register_blueprint(blueprint)
-    app.register_blueprint(canned_bp)
-    app.register_blueprint(jobs_bp)
-    from inquiry_desk.inbox.targets_views import targets_bp  # targets: added by the targets engineer
 
-    app.register_blueprint(targets_bp)
+
+def _register_commands(app: Flask) -> None:
+    from inquiry_desk import cli
+    from inquiry_desk.jobs import cli as jobs_cli
+
+    cli.init_app(app)
+    jobs_cli.init_app(app)

@@ -11,8 +11,8 @@ from flask.cli import AppGroup
 
 from inquiry_desk.accounts import services as accounts
 from inquiry_desk.accounts.models import Role
-from inquiry_desk.database import utcnow
-from inquiry_desk.extensions import db
+from inquiry_desk.core.clock import utcnow
+from inquiry_desk.core.extensions import db
 
 users_cli = AppGroup("users", help="Manage staff accounts.")
 

@@ -11,7 +11,7 @@ from datetime import datetime
 
 from inquiry_desk.accounts.demo import seed_staff
 from inquiry_desk.directory.demo import seed_organisations
-from inquiry_desk.inquiries.canned_demo import seed_canned_responses
+from inquiry_desk.inquiries.canned.demo import seed_canned_responses
 from inquiry_desk.inquiries.demo import seed_inquiries
 
 Seeder = Callable[[datetime], list[str]]

@@ -7,7 +7,7 @@ from alembic import context
 from flask import current_app
 
 import inquiry_desk.all_models  # noqa: F401  (registers every table on the metadata)
-from inquiry_desk.database import UTCDateTime
+from inquiry_desk.core.database import UTCDateTime
 
 config = context.config
 if config.config_file_name and not logging.getLogger().handlers:

@@ -23,7 +23,7 @@ from sqlalchemy import create_engine, text
 
 from config import TestingConfig
 from inquiry_desk import create_app
-from inquiry_desk.extensions import db
+from inquiry_desk.core.extensions import db
 
 from .helpers import make_user, sign_in
 

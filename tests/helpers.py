@@ -14,8 +14,8 @@ from inquiry_desk.accounts import services as accounts
 from inquiry_desk.accounts.models import User
 from inquiry_desk.accounts.second_factor import new_totp_secret
 from inquiry_desk.accounts.views import SESSION_TOKEN_KEY
-from inquiry_desk.database import utcnow
-from inquiry_desk.extensions import db
+from inquiry_desk.core.clock import utcnow
+from inquiry_desk.core.extensions import db
 
 PASSWORD = "correct horse battery staple"
 _counter = itertools.count(1)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from inquiry_desk.accounts.models import User
-from inquiry_desk.extensions import db
+from inquiry_desk.core.extensions import db
 
 
 def test_users_create_makes_the_first_admin(app) -> None:

@@ -7,7 +7,7 @@ from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
 
 import inquiry_desk.all_models  # noqa: F401
-from inquiry_desk.extensions import db
+from inquiry_desk.core.extensions import db
 
 from .conftest import PROJECT_DIR
 

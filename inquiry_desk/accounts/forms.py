@@ -9,7 +9,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Email, EqualTo, InputRequired, Length
 
 from inquiry_desk.accounts.models import Role
-from inquiry_desk.form_choices import language_choices, select_choices
+from inquiry_desk.core.forms import language_choices, select_choices
 
 PASSWORD_MIN = 12
 

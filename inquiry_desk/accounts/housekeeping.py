@@ -21,7 +21,7 @@ from flask import current_app
 from sqlalchemy import and_, delete, or_, select
 
 from inquiry_desk.accounts.models import StaffSession
-from inquiry_desk.extensions import db
+from inquiry_desk.core.extensions import db
 from inquiry_desk.inquiries.models import InquiryViewer, PortalLink
 
 PORTAL_LINK_GRACE = timedelta(days=30)

@@ -4,25 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
-from typing import Any, TypeVar
+from typing import Any
 
 from flask import abort, redirect, request, url_for
 from flask_login import current_user
 
 from inquiry_desk.accounts.models import Role
-from inquiry_desk.extensions import login_manager
+from inquiry_desk.core.access import View
+from inquiry_desk.core.extensions import login_manager
 
-View = TypeVar("View", bound=Callable[..., Any])
-
-PUBLIC = "public"
 # Reachable while a new password is still owed (a temporary one was set by an admin).
 PASSWORD_CHANGE_ENDPOINTS = {"staff.change_password", "auth.logout"}
-
-
-def public(view: View) -> View:
-    """Open to anyone, signed in or not."""
-    view.access = PUBLIC  # type: ignore[attr-defined]
-    return view
 
 
 def role_required(minimum: Role | str) -> Callable[[View], View]:

@@ -19,13 +19,14 @@ from inquiry_desk.accounts import second_factor
 from inquiry_desk.accounts.models import RecoveryCode, Role, StaffSession, User
 from inquiry_desk.accounts.passwords import hash_password, needs_rehash, verify_password
 from inquiry_desk.audit import services as audit
-from inquiry_desk.extensions import db
+from inquiry_desk.core.domain import DomainError
+from inquiry_desk.core.extensions import db
 
 # last_seen_at is written at most this often, not on every request.
 SESSION_TOUCH_INTERVAL = timedelta(seconds=60)
 
 
-class AccountError(Exception):
+class AccountError(DomainError):
     """Base of the domain errors raised here; views turn them into messages."""
 
 

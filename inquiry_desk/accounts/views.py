@@ -33,11 +33,12 @@ from inquiry_desk.accounts.forms import (
     SecondFactorForm,
 )
 from inquiry_desk.accounts.models import Role, User
-from inquiry_desk.accounts.permissions import public, role_required
+from inquiry_desk.accounts.permissions import role_required
 from inquiry_desk.audit import services as audit
-from inquiry_desk.database import utcnow
-from inquiry_desk.extensions import db, limiter, login_manager
-from inquiry_desk.i18n import safe_next_path
+from inquiry_desk.core.access import public
+from inquiry_desk.core.clock import utcnow
+from inquiry_desk.core.extensions import db, limiter, login_manager
+from inquiry_desk.core.i18n import safe_next_path
 from inquiry_desk.inquiries import digest
 
 auth_bp = Blueprint("auth", __name__, url_prefix="/auth")

@@ -9,8 +9,8 @@ from typing import Any
 from sqlalchemy import select
 
 from inquiry_desk.audit.models import AuditEvent
-from inquiry_desk.database import utcnow
-from inquiry_desk.extensions import db
+from inquiry_desk.core.clock import utcnow
+from inquiry_desk.core.extensions import db
 
 
 def record(

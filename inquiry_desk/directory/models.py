@@ -8,8 +8,9 @@ from enum import StrEnum
 from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from inquiry_desk.database import UTCDateTime, utcnow
-from inquiry_desk.extensions import db
+from inquiry_desk.core.clock import utcnow
+from inquiry_desk.core.database import UTCDateTime
+from inquiry_desk.core.extensions import db
 
 
 class OrganisationKind(StrEnum):

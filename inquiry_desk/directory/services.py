@@ -7,9 +7,9 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from inquiry_desk.database import insert_unless_exists
+from inquiry_desk.core.database import insert_unless_exists
+from inquiry_desk.core.extensions import db
 from inquiry_desk.directory.models import Contact, Organisation, OrganisationDomain
-from inquiry_desk.extensions import db
 
 
 def email_domain(email: str) -> str:

@@ -10,7 +10,7 @@ from flask_wtf import FlaskForm
 from wtforms import StringField, SubmitField, TextAreaField
 from wtforms.validators import InputRequired, Length
 
-from inquiry_desk.inquiries.canned import BODY_MAX, TITLE_MAX, Problem
+from inquiry_desk.inquiries.canned.services import BODY_MAX, TITLE_MAX, Problem
 
 # What each variable holds, for the edit page (keys: canned.available_variables()).
 VARIABLE_DESCRIPTIONS = {

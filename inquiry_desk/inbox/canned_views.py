@@ -9,12 +9,12 @@ from flask_login import current_user
 
 from inquiry_desk.accounts.models import Role
 from inquiry_desk.accounts.permissions import role_required
-from inquiry_desk.database import utcnow
-from inquiry_desk.extensions import db
+from inquiry_desk.core.clock import utcnow
+from inquiry_desk.core.extensions import db
+from inquiry_desk.core.navigation import STAFF_MENU, MenuItem
 from inquiry_desk.inbox.canned_forms import VARIABLE_DESCRIPTIONS, CannedResponseForm, DeactivateForm, show_problems
-from inquiry_desk.inquiries import canned
-from inquiry_desk.inquiries.models import CannedResponse
-from inquiry_desk.navigation import STAFF_MENU, MenuItem
+from inquiry_desk.inquiries.canned import services as canned
+from inquiry_desk.inquiries.canned.models import CannedResponse
 
 canned_bp = Blueprint("canned", __name__, url_prefix="/staff/canned-responses")
 

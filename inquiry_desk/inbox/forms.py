@@ -7,7 +7,7 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
-from inquiry_desk.form_choices import language_choices
+from inquiry_desk.core.forms import language_choices
 
 
 class AssignForm(FlaskForm):

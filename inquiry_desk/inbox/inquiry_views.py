@@ -14,9 +14,9 @@ from inquiry_desk.accounts import services as accounts
 from inquiry_desk.accounts.models import Role
 from inquiry_desk.accounts.permissions import role_required
 from inquiry_desk.audit import services as audit
-from inquiry_desk.database import utcnow
-from inquiry_desk.extensions import db
-from inquiry_desk.i18n import current_language
+from inquiry_desk.core.clock import utcnow
+from inquiry_desk.core.extensions import db
+from inquiry_desk.core.i18n import current_language
 from inquiry_desk.inbox.forms import (
     AssignForm,
     MergeForm,
@@ -29,10 +29,12 @@ from inquiry_desk.inbox.forms import (
     UnmergeForm,
 )
 from inquiry_desk.inbox.views import assignable_choices, inbox_bp
-from inquiry_desk.inquiries import canned, correspondence, presence, queues, targets, triage
+from inquiry_desk.inquiries import correspondence, presence, queues, triage
 from inquiry_desk.inquiries import services as inquiries
+from inquiry_desk.inquiries.canned import services as canned
+from inquiry_desk.inquiries.labels import PRIORITY_LABELS, STATUS_LABELS
 from inquiry_desk.inquiries.models import Inquiry, MessageKind, Priority, Status
-from inquiry_desk.templating import PRIORITY_LABELS, STATUS_LABELS
+from inquiry_desk.inquiries.targets import services as targets
 
 
 def _inquiry_or_404(inquiry_id: int) -> Inquiry:

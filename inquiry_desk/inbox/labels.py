@@ -9,16 +9,12 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from inquiry_desk.accounts import services as accounts
+from inquiry_desk.core.i18n import current_language
 from inquiry_desk.directory import services as directory
-from inquiry_desk.i18n import current_language
+from inquiry_desk.directory.labels import ORGANISATION_KIND_LABELS
 from inquiry_desk.inquiries import services as inquiries
+from inquiry_desk.inquiries.labels import CHANNEL_LABELS, PRIORITY_LABELS, STATUS_LABELS
 from inquiry_desk.inquiries.models import Channel, Priority, Status
-from inquiry_desk.templating import (
-    CHANNEL_LABELS,
-    ORGANISATION_KIND_LABELS,
-    PRIORITY_LABELS,
-    STATUS_LABELS,
-)
 
 QUEUE_LABELS = {
     "new": _l("New"),

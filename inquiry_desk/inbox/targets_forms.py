@@ -18,10 +18,10 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, StopValidation, ValidationError
 from wtforms.widgets import CheckboxInput, DateInput, ListWidget, TimeInput
 
-from inquiry_desk.form_choices import select_choices
-from inquiry_desk.inquiries.business_hours import CANADIAN_SUBDIVISIONS
+from inquiry_desk.core.forms import select_choices
+from inquiry_desk.inquiries.labels import priority_label
 from inquiry_desk.inquiries.models import Priority
-from inquiry_desk.templating import priority_label
+from inquiry_desk.inquiries.targets.business_hours import CANADIAN_SUBDIVISIONS
 
 MAX_HOURS = 5000
 REASON_MAX = 200

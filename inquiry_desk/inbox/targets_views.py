@@ -18,8 +18,9 @@ from flask_wtf import FlaskForm
 
 from inquiry_desk.accounts.models import Role
 from inquiry_desk.accounts.permissions import role_required
-from inquiry_desk.database import utcnow
-from inquiry_desk.extensions import db
+from inquiry_desk.core.clock import team_timezone, utcnow
+from inquiry_desk.core.extensions import db
+from inquiry_desk.core.navigation import STAFF_MENU, MenuItem
 from inquiry_desk.inbox.targets_forms import (
     SUBDIVISION_LABELS,
     CalendarForm,
@@ -31,10 +32,9 @@ from inquiry_desk.inbox.targets_forms import (
     targets_form,
 )
 from inquiry_desk.inquiries import services as inquiries
-from inquiry_desk.inquiries import targets
-from inquiry_desk.inquiries.models import ServiceTarget
-from inquiry_desk.navigation import STAFF_MENU, MenuItem
-from inquiry_desk.templating import priority_label
+from inquiry_desk.inquiries.labels import priority_label
+from inquiry_desk.inquiries.targets import services as targets
+from inquiry_desk.inquiries.targets.models import ServiceTarget
 
 targets_bp = Blueprint("targets", __name__, url_prefix="/staff/targets")
 
@@ -73,7 +73,7 @@ def _calendar_form(from_request: bool = False) -> CalendarForm:
 
 def _page(**forms: FlaskForm) -> str:
     """The settings page, with the submitted form (if any) showing its errors."""
-    year = utcnow().astimezone(inquiries.team_timezone()).year
+    year = utcnow().astimezone(team_timezone()).year
     failed = next(iter(forms.values()), None)
     return render_template(
         "targets/index.html",

@@ -27,15 +27,16 @@ from inquiry_desk.accounts import services as accounts
 from inquiry_desk.accounts.models import Role
 from inquiry_desk.accounts.permissions import role_required
 from inquiry_desk.audit import services as audit
-from inquiry_desk.database import utcnow
-from inquiry_desk.extensions import db
+from inquiry_desk.core.clock import utcnow
+from inquiry_desk.core.extensions import db
+from inquiry_desk.core.navigation import STAFF_MENU, MenuItem
 from inquiry_desk.inbox.forms import BulkForm, DeleteForm, SavedViewForm
 from inquiry_desk.inbox.labels import QUEUE_LABELS, SORT_LABELS, filter_choices, history_label
 from inquiry_desk.inbox.rows import list_rows
-from inquiry_desk.inquiries import queues, saved_views, search, triage
+from inquiry_desk.inquiries import queues, search, triage
+from inquiry_desk.inquiries.labels import status_label
 from inquiry_desk.inquiries.models import Inquiry
-from inquiry_desk.navigation import STAFF_MENU, MenuItem
-from inquiry_desk.templating import status_label
+from inquiry_desk.inquiries.saved_views import services as saved_views
 
 inbox_bp = Blueprint("inbox", __name__, url_prefix="/staff/inquiries")
 

@@ -13,11 +13,12 @@ from datetime import datetime
 from flask import current_app
 
 from inquiry_desk.accounts.models import Role, User
-from inquiry_desk.extensions import db
-from inquiry_desk.inquiries import search, targets, triage
+from inquiry_desk.core.extensions import db
+from inquiry_desk.core.urls import external_url
+from inquiry_desk.inquiries import search, triage
 from inquiry_desk.inquiries.models import Inquiry, Message, MessageKind, Status
 from inquiry_desk.inquiries.services import create_portal_link
-from inquiry_desk.intake.links import portal_url
+from inquiry_desk.inquiries.targets import services as targets
 from inquiry_desk.mail import services as mail
 from inquiry_desk.mail.rendering import render_email
 
@@ -57,7 +58,8 @@ def send_reply(inquiry: Inquiry, body: str, *, actor: User, now: datetime, langu
     _, token = create_portal_link(inquiry, now=now)
     rendered = render_email(
         "inquiry_reply", language, body=body, reference=inquiry.reference, officer_name=actor.name,
-        portal_url=portal_url(token, language), link_days=current_app.config["PORTAL_LINK_DAYS"],
+        portal_url=external_url("intake.portal", lang_code=language, token=token),
+        link_days=current_app.config["PORTAL_LINK_DAYS"],
         subject_line=reply_subject(inquiry),
     )
     outgoing = mail.queue_email(cause_key=f"inquiry:{inquiry.id}:reply:{message.id}", to=inquiry.contact.email,

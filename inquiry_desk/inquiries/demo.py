@@ -12,11 +12,12 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 
 from inquiry_desk.accounts.models import Role, User
+from inquiry_desk.core.extensions import db
 from inquiry_desk.directory import services as directory
-from inquiry_desk.extensions import db
-from inquiry_desk.inquiries import search, targets
+from inquiry_desk.inquiries import search
 from inquiry_desk.inquiries import services as inquiries
 from inquiry_desk.inquiries.models import Channel, Inquiry, Message, MessageKind, Priority, Status
+from inquiry_desk.inquiries.targets import services as targets
 
 DEMO_INQUIRY_COUNT = 300
 

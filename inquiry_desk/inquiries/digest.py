@@ -16,14 +16,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from flask import current_app
 from sqlalchemy import func, select
 
 from inquiry_desk.accounts.models import User
 from inquiry_desk.audit import services as audit
-from inquiry_desk.extensions import db
+from inquiry_desk.core.clock import team_timezone
+from inquiry_desk.core.extensions import db
+from inquiry_desk.core.urls import external_url
 from inquiry_desk.inquiries.models import Inquiry, Status
 from inquiry_desk.mail import services as mail
 from inquiry_desk.mail.models import OutgoingEmail
@@ -49,7 +50,7 @@ def send_daily_digests(now: datetime) -> int:
     ``BATCH_SIZE`` users.
     """
     config = current_app.config
-    day = now.astimezone(ZoneInfo(config["TIMEZONE"])).date()
+    day = now.astimezone(team_timezone()).date()
     since = now - timedelta(hours=24)
     new_count, new_items = _new_inquiries(since, now)
     horizon = now + timedelta(minutes=config["INBOX_DUE_SOON_MINUTES"])
@@ -80,7 +81,7 @@ def _queue_digest(user: User, *, day: str, now: datetime, horizon: datetime, new
     due_soon = _own(user, Inquiry.due_at >= now, Inquiry.due_at <= horizon)
     rendered = render_email(
         "daily_digest", language, name=user.name, new_count=new_count, new_items=new_items, overdue=overdue,
-        due_soon=due_soon, listed=LISTED, inbox_url=f"{current_app.config['BASE_URL']}/staff/inquiries",
+        due_soon=due_soon, listed=LISTED, inbox_url=external_url("inbox.index"),
     )
     mail.queue_email(cause_key=cause_key, to=user.email, rendered=rendered, language=language, automatic=True,
                      now=now)
@@ -89,7 +90,7 @@ def _queue_digest(user: User, *, day: str, now: datetime, horizon: datetime, new
 
 def _item(inquiry: Inquiry) -> DigestItem:
     return DigestItem(reference=inquiry.reference or "", subject=inquiry.subject, due_at=inquiry.due_at,
-                      url=f"{current_app.config['BASE_URL']}/staff/inquiries/{inquiry.id}")
+                      url=external_url("inbox.show", inquiry_id=inquiry.id))
 
 
 def _new_inquiries(since: datetime, now: datetime) -> tuple[int, list[DigestItem]]:

@@ -1,18 +1,19 @@
 """The Inquiry aggregate: an inquiry, its thread of messages, topics, tags, private links,
-and what the inbox keeps around it (service targets, the team calendar, canned
-responses, saved views, who is looking at what)."""
+and who is looking at what. Service targets, canned responses and saved views have
+folders of their own (``inquiries/targets``, ``inquiries/canned``, ``inquiries/saved_views``)."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Column, Date, ForeignKey, Index, String, Table, Text, UniqueConstraint
+from sqlalchemy import Column, ForeignKey, Index, String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from inquiry_desk.database import UTCDateTime, utcnow
+from inquiry_desk.core.clock import utcnow
+from inquiry_desk.core.database import UTCDateTime
+from inquiry_desk.core.extensions import db
 from inquiry_desk.directory.models import Contact, Organisation
-from inquiry_desk.extensions import db
 
 
 class Status(StrEnum):
@@ -179,81 +180,9 @@ class PortalLink(db.Model):
     inquiry: Mapped[Inquiry] = relationship()
 
 
-class ServiceTarget(db.Model):
-    """Time to first response and to resolution, in business hours, per priority and optionally topic."""
-
-    __tablename__ = "service_targets"
-    __table_args__ = (UniqueConstraint("priority", "topic_id"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    priority: Mapped[str] = mapped_column(String(16))
-    # Empty: the target for every topic without one of its own.
-    topic_id: Mapped[int | None] = mapped_column(ForeignKey("topics.id", ondelete="CASCADE"))
-    first_response_minutes: Mapped[int]
-    resolution_minutes: Mapped[int]
-
-    topic: Mapped[Topic | None] = relationship()
 
 
-class TeamCalendar(db.Model):
-    """The team's working week (one row). Statutory holidays come from the ``holidays`` package."""
 
-    __tablename__ = "team_calendar"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    # ISO weekdays the team works, "1,2,3,4,5" = Monday to Friday.
-    working_days: Mapped[str] = mapped_column(String(20), default="1,2,3,4,5")
-    opens_minute: Mapped[int] = mapped_column(default=8 * 60 + 30)  # minutes after midnight, team time
-    closes_minute: Mapped[int] = mapped_column(default=16 * 60 + 30)
-    # Province or territory whose statutory holidays apply, besides the federal ones.
-    subdivision: Mapped[str] = mapped_column(String(2), default="ON")
-    # Bumped on every change of the calendar, closures or targets: due times are then recomputed.
-    version: Mapped[int] = mapped_column(default=1)
-
-
-class Closure(db.Model):
-    """A day the team adds as closed (beyond statutory holidays)."""
-
-    __tablename__ = "closures"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    day: Mapped[date] = mapped_column(Date, unique=True)
-    reason: Mapped[str] = mapped_column(String(200))
-
-
-class CannedResponse(db.Model):
-    """A reply template in both languages, with variables such as {{ reference }}."""
-
-    __tablename__ = "canned_responses"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    title_en: Mapped[str] = mapped_column(String(200))
-    title_fr: Mapped[str] = mapped_column(String(200))
-    body_en: Mapped[str] = mapped_column(Text)
-    body_fr: Mapped[str] = mapped_column(Text)
-    active: Mapped[bool] = mapped_column(default=True)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-
-    def title(self, lang: str) -> str:
-        return self.title_fr if lang == "fr" else self.title_en
-
-    def body(self, lang: str) -> str:
-        return self.body_fr if lang == "fr" else self.body_en
-
-
-class SavedView(db.Model):
-    """A named set of inbox filters, kept per user."""
-
-    __tablename__ = "saved_views"
-    __table_args__ = (UniqueConstraint("user_id", "name"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    name: Mapped[str] = mapped_column(String(80))
-    # The filters as a URL query string (queue, status, topic…), validated when applied.
-    query: Mapped[str] = mapped_column(String(2000))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class InquiryViewer(db.Model):

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from inquiry_desk.accounts.models import User
-from inquiry_desk.extensions import db
+from inquiry_desk.core.extensions import db
 from inquiry_desk.inquiries.models import InquiryViewer
 
 FRESH = timedelta(minutes=5)

@@ -22,8 +22,10 @@ from sqlalchemy import Select, and_, func, or_, select, tuple_
 from sqlalchemy.orm import joinedload, selectinload
 
 from inquiry_desk.accounts.models import User
+from inquiry_desk.core.clock import team_timezone
+from inquiry_desk.core.domain import DomainError
+from inquiry_desk.core.extensions import db
 from inquiry_desk.directory.models import Contact, Organisation
-from inquiry_desk.extensions import db
 from inquiry_desk.inquiries import search
 from inquiry_desk.inquiries.models import (
     Channel,
@@ -47,7 +49,7 @@ ACTIVE = (Status.NEW.value, Status.OPEN.value)
 LIST_LOADING = (joinedload(Inquiry.contact), joinedload(Inquiry.organisation), selectinload(Inquiry.tags))
 
 
-class InvalidFilter(ValueError):
+class InvalidFilter(DomainError, ValueError):
     """A filter value that does not name anything real (shown as a message, not a 500)."""
 
 
@@ -91,18 +93,12 @@ class Page:
     notes: list[str] = field(default_factory=list)
 
 
-def _team_zone() -> Any:
-    from zoneinfo import ZoneInfo
-
-    return ZoneInfo(current_app.config["TIMEZONE"])
-
-
 def _day_start(text: str) -> datetime:
     try:
         day = date.fromisoformat(text)
     except ValueError as exc:
         raise InvalidFilter("date") from exc
-    return datetime.combine(day, clock_time.min, tzinfo=_team_zone())
+    return datetime.combine(day, clock_time.min, tzinfo=team_timezone())
 
 
 def _queue_condition(queue: str, user: User, now: datetime) -> Any:

@@ -23,7 +23,8 @@ from flask import current_app
 from sqlalchemy import select, tuple_
 
 from inquiry_desk.accounts.models import User
-from inquiry_desk.extensions import db
+from inquiry_desk.core.extensions import db
+from inquiry_desk.core.urls import external_url
 from inquiry_desk.inquiries.models import Inquiry, Status
 from inquiry_desk.mail import services as mail
 from inquiry_desk.mail.rendering import render_email
@@ -93,10 +94,9 @@ def _remind(inquiry: Inquiry, now: datetime) -> int:
         return 0
     address, language = recipient
     stamp = due_stamp(inquiry.due_at)
-    config = current_app.config
     rendered = render_email(
         f"target_{kind}", language, reference=inquiry.reference, subject=inquiry.subject, due_at=inquiry.due_at,
-        staff_url=f"{config['BASE_URL']}/staff/inquiries/{inquiry.id}",
+        staff_url=external_url("inbox.show", inquiry_id=inquiry.id),
     )
     mail.queue_email(cause_key=f"inquiry:{inquiry.id}:target-{kind}:{stamp}", to=address, rendered=rendered,
                      language=language, automatic=True, now=now)

@@ -36,8 +36,8 @@ from sqlalchemy import delete, exists, or_, select, update
 from sqlalchemy.orm import selectinload
 
 from inquiry_desk.audit import services as audit
+from inquiry_desk.core.extensions import db
 from inquiry_desk.directory.models import Contact
-from inquiry_desk.extensions import db
 from inquiry_desk.inquiries import search
 from inquiry_desk.inquiries.models import Inquiry, Message, PortalLink, Status
 from inquiry_desk.mail.models import OutgoingEmail

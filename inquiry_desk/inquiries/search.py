@@ -54,8 +54,8 @@ from collections.abc import Iterable, Sequence
 from sqlalchemy import select, text
 from sqlalchemy.orm import selectinload
 
+from inquiry_desk.core.extensions import db
 from inquiry_desk.directory.models import Contact
-from inquiry_desk.extensions import db
 from inquiry_desk.inquiries.models import Inquiry
 
 TABLE = "fts_inquiries"

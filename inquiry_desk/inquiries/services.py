@@ -6,16 +6,17 @@ import hashlib
 import secrets
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from inquiry_desk.audit import services as audit
+from inquiry_desk.core.clock import team_timezone
+from inquiry_desk.core.domain import DomainError
+from inquiry_desk.core.extensions import db
 from inquiry_desk.directory.models import Contact, Organisation
-from inquiry_desk.extensions import db
-from inquiry_desk.inquiries import search, targets
+from inquiry_desk.inquiries import search
 from inquiry_desk.inquiries.models import (
     Channel,
     Inquiry,
@@ -26,17 +27,18 @@ from inquiry_desk.inquiries.models import (
     Status,
     Topic,
 )
+from inquiry_desk.inquiries.targets import services as targets
 
 REFERENCE_PREFIX = "INQ"
 # 32 random bytes = 256 bits: far beyond guessing (QUALITY.md S4 asks for 128).
 PORTAL_TOKEN_BYTES = 32
 
 
-class PortalLinkInvalid(Exception):
+class PortalLinkInvalid(DomainError):
     """No such link, or it was revoked."""
 
 
-class PortalLinkExpired(Exception):
+class PortalLinkExpired(DomainError):
     """The link was real but is too old; the requester can ask for a new one."""
 
 
@@ -46,10 +48,6 @@ def active_topics() -> Sequence[Topic]:
 
 def topic_by_code(code: str) -> Topic | None:
     return db.session.scalar(select(Topic).where(Topic.code == code, Topic.active.is_(True)))
-
-
-def team_timezone() -> ZoneInfo:
-    return ZoneInfo(current_app.config["TIMEZONE"])
 
 
 def format_reference(inquiry_id: int, received_at: datetime) -> str:

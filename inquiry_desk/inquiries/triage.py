@@ -19,8 +19,9 @@ from sqlalchemy import select, update
 
 from inquiry_desk.accounts.models import Role, User
 from inquiry_desk.audit import services as audit
-from inquiry_desk.extensions import db
-from inquiry_desk.inquiries import search, targets
+from inquiry_desk.core.domain import DomainError
+from inquiry_desk.core.extensions import db
+from inquiry_desk.inquiries import search
 from inquiry_desk.inquiries.models import (
     Inquiry,
     Message,
@@ -30,6 +31,7 @@ from inquiry_desk.inquiries.models import (
     Tag,
     Topic,
 )
+from inquiry_desk.inquiries.targets import services as targets
 
 MAX_TAGS = 20
 MAX_TAG_LENGTH = 60
@@ -37,7 +39,7 @@ MAX_BODY = 20000
 UNMERGE_DAYS = 7
 
 
-class TriageError(Exception):
+class TriageError(DomainError):
     """An action that cannot be done; the message is shown to staff as is (translated by the view)."""
 
     code = "triage_error"

@@ -12,8 +12,8 @@ from wtforms import BooleanField, EmailField, HiddenField, SelectField, StringFi
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, Regexp, ValidationError
 
-from inquiry_desk.form_choices import language_choices, select_choices
-from inquiry_desk.templating import ORGANISATION_KIND_LABELS
+from inquiry_desk.core.forms import language_choices, select_choices
+from inquiry_desk.directory.labels import ORGANISATION_KIND_LABELS
 
 
 def organisation_kind_choices() -> list[SelectChoice]:

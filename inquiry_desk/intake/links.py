@@ -1,18 +1,14 @@
-"""Public URLs of intake pages, shared by the routes and by emails (built without a request)."""
+"""The paths of intake's public pages in each language. A private link's token is a secret:
+it is kept out of every log line (``register_secret_paths``)."""
 
 from __future__ import annotations
 
-from flask import current_app
+from inquiry_desk.core.logs import register_secret_paths
 
 FORM_PATHS = {"en": "/en/inquiry", "fr": "/fr/demande"}
 THANKS_PATHS = {"en": "/en/inquiry/sent", "fr": "/fr/demande/envoyee"}
 PORTAL_PATHS = {"en": "/en/portal/<token>", "fr": "/fr/portail/<token>"}
 NEW_LINK_PATHS = {"en": "/en/portal/new-link", "fr": "/fr/portail/nouveau-lien"}
 
-
-def portal_url(token: str, language: str) -> str:
-    return current_app.config["BASE_URL"] + PORTAL_PATHS[language].replace("<token>", token)
-
-
-def new_link_url(language: str) -> str:
-    return current_app.config["BASE_URL"] + NEW_LINK_PATHS[language]
+register_secret_paths([path.split("<token>", 1)[0] for path in PORTAL_PATHS.values()],
+                      [path.rsplit("/", 1)[1] for path in NEW_LINK_PATHS.values()])

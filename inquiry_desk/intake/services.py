@@ -8,10 +8,10 @@ from datetime import datetime
 
 from flask import current_app
 
+from inquiry_desk.core.urls import external_url
 from inquiry_desk.directory import services as directory
 from inquiry_desk.inquiries import services as inquiries
 from inquiry_desk.inquiries.models import Channel, Inquiry, Message, Topic
-from inquiry_desk.intake.links import new_link_url, portal_url
 from inquiry_desk.mail import services as mail
 from inquiry_desk.mail.rendering import render_email
 
@@ -61,7 +61,7 @@ def _queue_confirmation(inquiry: Inquiry, submission: Submission, token: str, no
     rendered = render_email(
         "inquiry_confirmation", language,
         name=submission.name, reference=inquiry.reference, subject=submission.subject,
-        message=submission.message, portal_url=portal_url(token, language),
+        message=submission.message, portal_url=external_url("intake.portal", lang_code=language, token=token),
         link_days=current_app.config["PORTAL_LINK_DAYS"],
         topic=inquiry.topic.name(language) if inquiry.topic else None,
     )
@@ -78,7 +78,7 @@ def _queue_team_notice(inquiry: Inquiry, now: datetime) -> None:
     rendered = render_email(
         "new_inquiry_notice", "en", reference=inquiry.reference, subject=inquiry.subject,
         trusted=inquiry.trusted_partner, organisation=inquiry.organisation.name if inquiry.organisation else None,
-        staff_url=current_app.config["BASE_URL"] + "/staff/inquiries",
+        staff_url=external_url("inbox.index"),
     )
     mail.queue_email(cause_key=f"inquiry:{inquiry.id}:team-notice", to=team_address, rendered=rendered,
                      language="en", automatic=True, now=now)
@@ -99,8 +99,9 @@ def send_new_link(reference: str, email: str, *, now: datetime) -> None:
     language = inquiry.language
     rendered = render_email(
         "portal_new_link", language, name=inquiry.contact.name, reference=inquiry.reference,
-        portal_url=portal_url(token, language), link_days=current_app.config["PORTAL_LINK_DAYS"],
-        new_link_url=new_link_url(language),
+        portal_url=external_url("intake.portal", lang_code=language, token=token),
+        link_days=current_app.config["PORTAL_LINK_DAYS"],
+        new_link_url=external_url("intake.new_link", lang_code=language),
     )
     mail.queue_email(cause_key=f"inquiry:{inquiry.id}:portal-link:{link.id}", to=inquiry.contact.email,
                      rendered=rendered, language=language, automatic=True, now=now)

@@ -8,14 +8,18 @@ import time
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
 
+from inquiry_desk.core.domain import DomainError
+
 log = logging.getLogger(__name__)
 
 
-class SpamSuspected(Exception):
+class SpamSuspected(DomainError):
     """The submission looks automated; ``reason`` is logged, never shown."""
 
+    code = "spam_suspected"
+
     def __init__(self, reason: str) -> None:
-        super().__init__(reason)
+        super().__init__()
         self.reason = reason
 
 

@@ -9,18 +9,18 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from wtforms.fields.choices import SelectChoice
 
-from inquiry_desk.accounts.permissions import public
 from inquiry_desk.audit import services as audit
-from inquiry_desk.database import utcnow
-from inquiry_desk.extensions import db, limiter
-from inquiry_desk.form_choices import select_choices
-from inquiry_desk.i18n import localized_route
+from inquiry_desk.core.access import public
+from inquiry_desk.core.clock import utcnow
+from inquiry_desk.core.extensions import db, limiter
+from inquiry_desk.core.forms import select_choices
+from inquiry_desk.core.i18n import localized_route
+from inquiry_desk.core.navigation import PUBLIC_LINKS, MenuItem
 from inquiry_desk.inquiries import services as inquiries
 from inquiry_desk.intake import services as intake
 from inquiry_desk.intake.forms import InquiryForm, NewLinkForm, PortalReplyForm
 from inquiry_desk.intake.links import FORM_PATHS, NEW_LINK_PATHS, PORTAL_PATHS, THANKS_PATHS
 from inquiry_desk.intake.spam import SpamSuspected, check_submission, form_started_token
-from inquiry_desk.navigation import PUBLIC_LINKS, MenuItem
 
 log = logging.getLogger(__name__)
 intake_bp = Blueprint("intake", __name__)

@@ -8,7 +8,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
-from inquiry_desk.database import utcnow
+from inquiry_desk.core.clock import utcnow
 from inquiry_desk.jobs import leader as leader_module
 from inquiry_desk.jobs import scheduler as scheduler_module
 from inquiry_desk.jobs.registry import UnknownJob, all_jobs, next_fire_time

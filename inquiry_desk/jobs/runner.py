@@ -19,8 +19,10 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
-from inquiry_desk.database import insert_unless_exists, utcnow
-from inquiry_desk.extensions import db
+from inquiry_desk.core.clock import utcnow
+from inquiry_desk.core.database import insert_unless_exists
+from inquiry_desk.core.extensions import db
+from inquiry_desk.jobs.metrics import record_job_outcome
 from inquiry_desk.jobs.models import JobRun
 from inquiry_desk.jobs.registry import get_job
 
@@ -99,6 +101,7 @@ def run_job(name: str, *, occurrence: str | None, now: datetime, holder: str | N
     run.error = error
     run.finished_at = max(now, utcnow())
     db.session.commit()
+    record_job_outcome(name, run.outcome)
     if not error:
         log.info("job %s (%s): %s", name, occurrence, run.summary)
     return run

@@ -50,7 +50,7 @@ from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from flask import Flask
 
-from inquiry_desk.database import utcnow
+from inquiry_desk.core.clock import utcnow
 from inquiry_desk.jobs.leader import LEASE_SECONDS, RENEW_SECONDS, STANDBY_POLL_SECONDS, Leader
 from inquiry_desk.jobs.registry import all_jobs, latest_fire_time
 from inquiry_desk.jobs.runner import run_job, scheduled_occurrence

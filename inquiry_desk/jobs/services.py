@@ -10,7 +10,7 @@ from typing import Any
 from apscheduler.triggers.base import BaseTrigger
 from sqlalchemy import select
 
-from inquiry_desk.extensions import db
+from inquiry_desk.core.extensions import db
 from inquiry_desk.jobs.models import JobRun, SchedulerLease
 from inquiry_desk.jobs.registry import all_jobs, next_fire_time
 

@@ -12,10 +12,10 @@ from flask_babel import ngettext
 
 from inquiry_desk.accounts.models import Role
 from inquiry_desk.accounts.permissions import role_required
-from inquiry_desk.database import utcnow
+from inquiry_desk.core.clock import utcnow
+from inquiry_desk.core.navigation import STAFF_MENU, MenuItem
 from inquiry_desk.jobs import services
 from inquiry_desk.mail import services as mail
-from inquiry_desk.navigation import STAFF_MENU, MenuItem
 
 jobs_bp = Blueprint("jobs", __name__, url_prefix="/staff/admin/jobs")
 

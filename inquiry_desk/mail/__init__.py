@@ -10,8 +10,8 @@ from flask import Flask, Response, g
 from sqlalchemy import event
 from sqlalchemy.orm import Session, SessionTransaction
 
-from inquiry_desk.database import utcnow
-from inquiry_desk.extensions import db
+from inquiry_desk.core.clock import utcnow
+from inquiry_desk.core.extensions import db
 
 log = logging.getLogger(__name__)
 _listening = False
@@ -19,7 +19,7 @@ _listening = False
 
 def init_app(app: Flask) -> None:
     """Send after each committed request; `flask mail sweep` for what was left behind."""
-    from inquiry_desk.mail import services
+    from inquiry_desk.mail import metrics, services  # noqa: F401  (metrics: the outbox backlog in /metrics)
 
     _listen_to_sessions()
     app.extensions.setdefault("mail_memory", [])
@@ -43,7 +43,7 @@ def init_app(app: Flask) -> None:
 
 def _deliver_quietly(app: Flask, ids: list[int]) -> None:
     """Runs after the response has gone; a failure here is left to the sweeper."""
-    from inquiry_desk.mail import services
+    from inquiry_desk.mail import metrics, services  # noqa: F401  (metrics: the outbox backlog in /metrics)
 
     with app.app_context():
         try:
@@ -60,7 +60,7 @@ def _listen_to_sessions() -> None:
     if _listening:
         return
     _listening = True
-    from inquiry_desk.mail import services
+    from inquiry_desk.mail import metrics, services  # noqa: F401  (metrics: the outbox backlog in /metrics)
 
     @event.listens_for(Session, "after_commit")
     def _after_commit(session: Session) -> None:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from inquiry_desk.core.domain import DomainError
 
-class HeaderInjectionError(ValueError):
+
+class HeaderInjectionError(DomainError, ValueError):
     """A value meant for an email header holds a line break (CR or LF)."""
 
 

@@ -9,8 +9,9 @@ from typing import Any
 from sqlalchemy import JSON, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from inquiry_desk.database import UTCDateTime, utcnow
-from inquiry_desk.extensions import db
+from inquiry_desk.core.clock import utcnow
+from inquiry_desk.core.database import UTCDateTime
+from inquiry_desk.core.extensions import db
 
 
 class EmailStatus(StrEnum):

@@ -14,7 +14,7 @@ from flask import current_app
 from flask_babel import force_locale
 from jinja2 import TemplateNotFound
 
-from inquiry_desk.templating import forget_request_formats
+from inquiry_desk.core.templating import forget_request_formats
 
 
 @dataclass(frozen=True)

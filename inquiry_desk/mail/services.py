@@ -21,8 +21,8 @@ from datetime import datetime, timedelta
 from flask import current_app, g, has_request_context
 from sqlalchemy import or_, select, update
 
-from inquiry_desk.database import insert_unless_exists
-from inquiry_desk.extensions import db
+from inquiry_desk.core.database import insert_unless_exists
+from inquiry_desk.core.extensions import db
 from inquiry_desk.mail.backends import backend_for
 from inquiry_desk.mail.builder import build_message, check_header_value, new_message_id
 from inquiry_desk.mail.errors import DeliveryError, PermanentDeliveryError

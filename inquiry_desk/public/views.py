@@ -5,9 +5,9 @@ from __future__ import annotations
 from flask import Blueprint, Response, jsonify, redirect, render_template, request, session
 from sqlalchemy import text
 
-from inquiry_desk.accounts.permissions import public
-from inquiry_desk.extensions import db
-from inquiry_desk.i18n import LANGUAGES, localized_route, safe_next_path
+from inquiry_desk.core.access import public
+from inquiry_desk.core.extensions import db
+from inquiry_desk.core.i18n import LANGUAGES, localized_route, safe_next_path
 
 public_bp = Blueprint("public", __name__)
 

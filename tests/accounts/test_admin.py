@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from inquiry_desk.accounts.models import User
 from inquiry_desk.audit.models import AuditEvent
-from inquiry_desk.extensions import db
+from inquiry_desk.core.extensions import db
 
 from ..helpers import form_errors, make_user, page
 

@@ -9,8 +9,8 @@ import time_machine
 
 from inquiry_desk.accounts.models import StaffSession
 from inquiry_desk.audit.models import AuditEvent
-from inquiry_desk.database import utcnow
-from inquiry_desk.extensions import db
+from inquiry_desk.core.clock import utcnow
+from inquiry_desk.core.extensions import db
 
 from ..helpers import PASSWORD, current_code, form_errors, make_user, page, sign_in
 

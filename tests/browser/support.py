@@ -139,8 +139,8 @@ def sign_in_with_cookie(page: Page, app: Flask, base_url: str, user: BrowserUser
     from inquiry_desk.accounts import services as accounts
     from inquiry_desk.accounts.models import User
     from inquiry_desk.accounts.views import SESSION_TOKEN_KEY
-    from inquiry_desk.database import utcnow
-    from inquiry_desk.extensions import db
+    from inquiry_desk.core.clock import utcnow
+    from inquiry_desk.core.extensions import db
 
     with app.app_context():
         token = accounts.start_session(db.session.get(User, user.id), now=utcnow())

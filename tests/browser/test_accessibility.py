@@ -59,7 +59,7 @@ def _admin_users(page: Page, app: Flask, base: str) -> None:
 
 def _admin_jobs(page: Page, app: Flask, base: str) -> None:
     with app.app_context():
-        from inquiry_desk.extensions import db
+        from inquiry_desk.core.extensions import db
         from inquiry_desk.mail.models import OutgoingEmail
 
         from ..mail.support import T0, queue

@@ -46,10 +46,11 @@ class Seeded:
 
 
 def _seed(app: Flask) -> Seeded:
-    from inquiry_desk.database import utcnow
-    from inquiry_desk.extensions import db
-    from inquiry_desk.inquiries import canned, correspondence, presence, triage
+    from inquiry_desk.core.clock import utcnow
+    from inquiry_desk.core.extensions import db
+    from inquiry_desk.inquiries import correspondence, presence, triage
     from inquiry_desk.inquiries import services as inquiries
+    from inquiry_desk.inquiries.canned import services as canned
 
     from ..helpers import make_inquiry, make_organisation
 
@@ -243,7 +244,7 @@ def test_triage_a_new_inquiry_with_the_keyboard_alone(page_factory: Callable[...
                                                       live_server: str, seeded: Seeded) -> None:
     from sqlalchemy import select
 
-    from inquiry_desk.extensions import db
+    from inquiry_desk.core.extensions import db
     from inquiry_desk.inquiries.models import Inquiry, Message
     from inquiry_desk.mail.models import OutgoingEmail
 
@@ -327,7 +328,7 @@ def test_triage_a_new_inquiry_with_the_keyboard_alone(page_factory: Callable[...
 
 def test_close_two_inquiries_in_bulk_with_the_keyboard_alone(page_factory: Callable[..., Page], live_app: Flask,
                                                              live_server: str, seeded: Seeded) -> None:
-    from inquiry_desk.extensions import db
+    from inquiry_desk.core.extensions import db
     from inquiry_desk.inquiries.models import Inquiry
 
     page = _staff_page(page_factory, live_app, live_server, seeded.officer, "en")

@@ -65,8 +65,8 @@ def _submit(page: Page) -> None:
 
 def _create_inquiry(app: Flask, lang: str, *, with_team_reply: bool = True) -> tuple[str, str]:
     """An inquiry made through the intake service; returns its reference and its portal path."""
-    from inquiry_desk.database import utcnow
-    from inquiry_desk.extensions import db
+    from inquiry_desk.core.clock import utcnow
+    from inquiry_desk.core.extensions import db
     from inquiry_desk.inquiries import services as inquiries
     from inquiry_desk.inquiries.models import Message, MessageKind
 
@@ -93,7 +93,7 @@ def _wait_for_mail(app: Flask, to: str, timeout: float = 10.0) -> EmailMessage:
         time.sleep(0.05)
     from sqlalchemy import select
 
-    from inquiry_desk.extensions import db
+    from inquiry_desk.core.extensions import db
     from inquiry_desk.mail.models import OutgoingEmail
 
     with app.app_context():

@@ -8,8 +8,9 @@ import io
 from sqlalchemy import select
 
 from inquiry_desk.audit.models import AuditEvent
-from inquiry_desk.extensions import db
-from inquiry_desk.inquiries.models import Inquiry, SavedView
+from inquiry_desk.core.extensions import db
+from inquiry_desk.inquiries.models import Inquiry
+from inquiry_desk.inquiries.saved_views.models import SavedView
 
 from ..helpers import make_inquiry, page
 

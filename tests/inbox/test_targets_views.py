@@ -10,13 +10,13 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from inquiry_desk.audit.models import AuditEvent
-from inquiry_desk.extensions import db
+from inquiry_desk.core.extensions import db
 from inquiry_desk.inquiries import services as inquiries
-from inquiry_desk.inquiries import targets
-from inquiry_desk.inquiries.models import Closure, ServiceTarget
+from inquiry_desk.inquiries.targets import services as targets
+from inquiry_desk.inquiries.targets.models import Closure, ServiceTarget
 
 from ..helpers import form_errors, page
-from .test_targets import restore_reference_tables  # noqa: F401  (autouse: targets and calendar put back)
+from ..inquiries.targets.test_targets import restore_reference_tables  # noqa: F401  (autouse: targets and calendar put back)
 
 URL = "/staff/targets/"
 

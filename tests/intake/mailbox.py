@@ -9,7 +9,7 @@ from flask import Flask
 
 def deliver(app: Flask) -> None:
     """Send what is due (as the sweeper would), in its own app context."""
-    from inquiry_desk.database import utcnow
+    from inquiry_desk.core.clock import utcnow
     from inquiry_desk.mail import services as mail
 
     with app.app_context():

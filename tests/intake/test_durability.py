@@ -10,8 +10,8 @@ import threading
 import pytest
 from sqlalchemy import func, select
 
-from inquiry_desk.database import utcnow
-from inquiry_desk.extensions import db
+from inquiry_desk.core.clock import utcnow
+from inquiry_desk.core.extensions import db
 from inquiry_desk.inquiries.models import Inquiry
 from inquiry_desk.mail.models import OutgoingEmail
 
@@ -56,8 +56,8 @@ CRASH_AFTER_COMMIT = textwrap.dedent("""
     import os, sys
     sys.path.insert(0, {project!r})
     from tests.conftest import build_app
-    from inquiry_desk.database import utcnow
-    from inquiry_desk.extensions import db
+    from inquiry_desk.core.clock import utcnow
+    from inquiry_desk.core.extensions import db
     from inquiry_desk.inquiries import services as inquiries
     from inquiry_desk.intake import services as intake
 

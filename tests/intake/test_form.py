@@ -8,8 +8,8 @@ import time
 import pytest
 from sqlalchemy import func, select
 
+from inquiry_desk.core.extensions import db
 from inquiry_desk.directory.models import Contact
-from inquiry_desk.extensions import db
 from inquiry_desk.inquiries.models import Inquiry, MessageKind
 from inquiry_desk.intake.spam import form_started_token
 

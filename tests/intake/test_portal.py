@@ -8,8 +8,8 @@ from datetime import timedelta
 import time_machine
 from sqlalchemy import select
 
-from inquiry_desk.database import utcnow
-from inquiry_desk.extensions import db
+from inquiry_desk.core.clock import utcnow
+from inquiry_desk.core.extensions import db
 from inquiry_desk.inquiries import services as inquiries
 from inquiry_desk.inquiries.models import Message, MessageKind, PortalLink, Status
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from inquiry_desk.extensions import db
+from inquiry_desk.core.extensions import db
 from inquiry_desk.inquiries.models import Inquiry
 
 from ..helpers import inquiry_form_data, make_organisation

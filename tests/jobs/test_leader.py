@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import create_engine, text
 
-from inquiry_desk.extensions import db
+from inquiry_desk.core.extensions import db
 from inquiry_desk.jobs.leader import Leader
 from inquiry_desk.jobs.models import SchedulerLease
 from inquiry_desk.jobs.services import current_lease

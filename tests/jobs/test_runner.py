@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import func, select, text
 
-from inquiry_desk.extensions import db
+from inquiry_desk.core.extensions import db
 from inquiry_desk.jobs import registry
 from inquiry_desk.jobs.models import JobRun
 from inquiry_desk.jobs.registry import Job, UnknownJob

@@ -12,7 +12,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import select
 
-from inquiry_desk.extensions import db
+from inquiry_desk.core.extensions import db
 from inquiry_desk.jobs import registry
 from inquiry_desk.jobs.models import JobRun
 from inquiry_desk.jobs.scheduler import OccurrenceExecutor, SchedulerProcess, build_scheduler, should_start_in_process

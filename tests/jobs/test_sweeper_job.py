@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from inquiry_desk.extensions import db
+from inquiry_desk.core.extensions import db
 from inquiry_desk.jobs.runner import run_job
 
 from ..mail.smtp_server import SmtpSink, smtp_sink  # noqa: F401

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from inquiry_desk.extensions import db
+from inquiry_desk.core.extensions import db
 from inquiry_desk.jobs.models import JobRun, SchedulerLease
 
 from ..conftest import PROJECT_DIR, is_postgres

@@ -9,7 +9,7 @@ from typing import Any
 from flask import Flask
 from sqlalchemy import func, select
 
-from inquiry_desk.extensions import db
+from inquiry_desk.core.extensions import db
 from inquiry_desk.mail import services as mail
 from inquiry_desk.mail.models import OutgoingEmail
 from inquiry_desk.mail.rendering import RenderedEmail

@@ -9,7 +9,7 @@ from email.utils import parsedate_to_datetime
 
 import pytest
 
-from inquiry_desk.extensions import db
+from inquiry_desk.core.extensions import db
 from inquiry_desk.mail import services as mail
 from inquiry_desk.mail.builder import build_message
 from inquiry_desk.mail.errors import HeaderInjectionError

@@ -14,8 +14,8 @@ import pytest
 from flask import g
 from sqlalchemy import select, update
 
-from inquiry_desk.database import utcnow
-from inquiry_desk.extensions import db
+from inquiry_desk.core.clock import utcnow
+from inquiry_desk.core.extensions import db
 from inquiry_desk.mail import services as mail
 from inquiry_desk.mail.backends import MemoryBackend
 from inquiry_desk.mail.errors import PermanentDeliveryError, TemporaryDeliveryError

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 
-from inquiry_desk.extensions import db
+from inquiry_desk.core.extensions import db
 from inquiry_desk.mail import services as mail
 from inquiry_desk.mail.models import OutgoingEmail
 

@@ -1,0 +1,71 @@
+"""Database helpers shared by every capability: connection set-up, UTC timestamps, upserts."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import DateTime, Engine, event
+from sqlalchemy.types import TypeDecorator
+
+_configured = False
+
+
+def configure_engine_events() -> None:
+    """Switch on WAL and foreign keys for every SQLite connection (once per process)."""
+    global _configured
+    if _configured:
+        return
+    _configured = True
+
+    @event.listens_for(Engine, "connect")
+    def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
+        if type(dbapi_connection).__module__.startswith("sqlite3"):
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA busy_timeout=10000")
+            cursor.close()
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timestamp stored in UTC and always read back timezone-aware.
+
+    SQLite keeps no time zone, so values are normalised to UTC on the way in
+    and marked as UTC on the way out; PostgreSQL stores ``timestamptz``.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given; use timezone-aware UTC times")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+def insert_unless_exists(model: Any, values: dict[str, Any], unique_columns: list[str]) -> Any:
+    """INSERT … ON CONFLICT (unique columns) DO NOTHING RETURNING id, on PostgreSQL and SQLite.
+
+    The unique key settles a race between two transactions without an error and
+    without a savepoint (the sqlite3 driver commits a savepoint opened before a
+    transaction's first write when it is released). Returns the new id, or
+    None when the row already existed.
+    """
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    from inquiry_desk.core.extensions import db
+
+    dialect = db.session.get_bind().dialect.name
+    insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[dialect]
+    statement = insert(model).values(values).on_conflict_do_nothing(index_elements=unique_columns)
+    return db.session.scalar(statement.returning(model.id))

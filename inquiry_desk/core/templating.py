@@ -1,0 +1,68 @@
+"""Helpers every template may use."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from functools import lru_cache
+from typing import Any
+
+import babel.dates
+from babel import Locale
+from flask import Flask, g, has_app_context
+from flask_babel import format_datetime as babel_format_datetime
+from flask_babel import get_locale
+
+from inquiry_desk.core.clock import team_timezone
+
+
+def format_datetime(value: datetime | None, format: str = "medium") -> str:
+    """A UTC time shown in the team's time zone and the page's language.
+
+    Calls Babel directly with the locale and zone looked up once per request:
+    a list of 50 rows formats 50 times, and Flask-Babel's per-call lookups cost
+    several times the formatting itself.
+    """
+    if value is None:
+        return ""
+    if not has_app_context():
+        return babel_format_datetime(value, format)
+    if "_format_context" not in g:
+        g._format_context = (get_locale(), team_timezone())
+    locale, zone = g._format_context
+    pattern, canadian = _datetime_pattern(locale.language, format)
+    return pattern.apply(value.astimezone(zone), canadian)
+
+
+@lru_cache(maxsize=32)
+def _datetime_pattern(language: str, format: str) -> tuple[babel.dates.DateTimePattern, Locale]:
+    """The date in the requested width and the time (to the minute for short and medium), as written in Canada.
+
+    Canadian English and French (en_CA: "2026-11-24, 4:53 a.m."; fr_CA: "2026-11-24 04 h 53"),
+    parsed once: a list formats many.
+    """
+    locale = Locale.parse(f"{language}_CA")
+    date = babel.dates.get_date_format(format, locale).pattern
+    # Seconds are noise in a list or a page; "long" and "full" keep their time, with the zone.
+    time = babel.dates.get_time_format("short" if format in ("short", "medium") else format, locale).pattern
+    combined = babel.dates.get_datetime_format(format, locale).replace("{0}", time).replace("{1}", date)
+    return babel.dates.parse_pattern(combined), locale
+
+
+def forget_request_formats() -> None:
+    """Drop the per-request locale caches (around ``force_locale``, which changes the language)."""
+    if has_app_context():
+        g.pop("_format_context", None)
+        g.pop("_label_cache", None)
+
+
+def translated_label(labels: dict[str, Any], key: str) -> str:
+    """A label in the page's language, translated once per request and language."""
+    cache = g.setdefault("_label_cache", {}) if has_app_context() else {}
+    entry = (id(labels), key)
+    if entry not in cache:
+        cache[entry] = str(labels.get(key, key))
+    return cache[entry]
+
+
+def init_app(app: Flask) -> None:
+    app.jinja_env.globals.update(format_datetime=format_datetime)

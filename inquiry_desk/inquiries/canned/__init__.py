@@ -1,0 +1,1 @@
+"""Canned responses: bilingual reply templates with known variables."""

@@ -1,0 +1,1 @@
+"""Saved views: named inbox filters kept per user."""

@@ -1,0 +1,1 @@
+"""Service-level targets: business hours, the team calendar, each inquiry's due times."""

@@ -1,0 +1,162 @@
+"""Queues, filters, sorts, keyset pages and capped counts."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from inquiry_desk.core.clock import utcnow
+from inquiry_desk.core.extensions import db
+from inquiry_desk.inquiries import queues, triage
+from inquiry_desk.inquiries import services as inquiries
+
+from ..helpers import make_inquiry, make_organisation, make_user
+
+
+def _refs(page: queues.Page) -> list[str]:
+    return [inquiry.reference for inquiry in page.items]
+
+
+@pytest.fixture
+def desk(app):
+    """Seven inquiries in different states, received an hour apart (newest last)."""
+    officer, other = make_user(role="officer"), make_user(role="officer")
+    start = utcnow() - timedelta(hours=10)
+    made = [make_inquiry(email=f"q{n}@example.org", subject=f"Question {n}", now=start + timedelta(hours=n),
+                         language="fr" if n % 2 else "en") for n in range(7)]
+    now = utcnow()
+    triage.assign(made[1], officer, actor=officer, now=now)
+    triage.assign(made[2], other, actor=other, now=now)
+    triage.set_status(made[3], "waiting", actor=officer, now=now)
+    triage.set_status(made[4], "resolved", actor=officer, now=now)
+    triage.set_priority(made[5], "urgent", actor=officer, now=now)
+    triage.set_tags(made[5], ["media"], actor=officer, now=now)
+    db.session.commit()
+    queues.forget_counts()
+    return {"officer": officer, "other": other, "made": made}
+
+
+def test_each_queue_holds_what_its_name_says(desk) -> None:
+    officer, made = desk["officer"], desk["made"]
+    now = utcnow()
+    page = lambda queue: set(_refs(queues.list_page(queue, queues.Filters(), user=officer, now=now)))  # noqa: E731
+    refs = [inquiry.reference for inquiry in made]
+    assert page("new") == {refs[0], refs[5], refs[6]}
+    assert page("mine") == {refs[1]}
+    assert page("unassigned") == {refs[0], refs[5], refs[6]}
+    assert page("waiting") == {refs[3]}
+    assert page("resolved") == {refs[4]}
+    assert page("all") == set(refs)
+
+
+def test_due_queues_follow_the_due_time(desk) -> None:
+    officer, made = desk["officer"], desk["made"]
+    now = utcnow()
+    made[0].due_at = now - timedelta(minutes=5)
+    made[6].due_at = now + timedelta(hours=1)
+    made[5].due_at = now + timedelta(days=5)
+    db.session.commit()
+    assert _refs(queues.list_page("overdue", queues.Filters(), user=officer, now=now)) == [made[0].reference]
+    assert _refs(queues.list_page("due_soon", queues.Filters(), user=officer, now=now)) == [made[6].reference]
+
+
+def test_filters_combine(desk) -> None:
+    officer, made = desk["officer"], desk["made"]
+    now = utcnow()
+    french = queues.list_page("all", queues.Filters(language="fr"), user=officer, now=now)
+    assert set(_refs(french)) == {made[1].reference, made[3].reference, made[5].reference}
+    urgent_french = queues.list_page("all", queues.Filters(language="fr", priority="urgent"), user=officer, now=now)
+    assert _refs(urgent_french) == [made[5].reference]
+    tagged = queues.list_page("all", queues.Filters(tag="MEDIA"), user=officer, now=now)
+    assert _refs(tagged) == [made[5].reference]
+    mine = queues.list_page("all", queues.Filters(assignee=str(officer.id)), user=officer, now=now)
+    assert _refs(mine) == [made[1].reference]
+    nobody = queues.list_page("all", queues.Filters(assignee="none", status="new"), user=officer, now=now)
+    assert set(_refs(nobody)) == {made[0].reference, made[5].reference, made[6].reference}
+    topic = queues.list_page("all", queues.Filters(topic="other"), user=officer, now=now)
+    assert len(topic.items) == 7
+    with pytest.raises(queues.InvalidFilter):
+        queues.list_page("all", queues.Filters(status="nonsense"), user=officer, now=now)
+    with pytest.raises(queues.InvalidFilter):
+        queues.list_page("nonsense", queues.Filters(), user=officer, now=now)
+
+
+def test_date_range_uses_the_team_day(desk) -> None:
+    officer = desk["officer"]
+    today = utcnow().astimezone(inquiries.team_timezone()).date()
+    page = queues.list_page("all", queues.Filters(received_from=(today + timedelta(days=1)).isoformat()),
+                            user=officer, now=utcnow())
+    assert page.items == []
+    with pytest.raises(queues.InvalidFilter):
+        queues.list_page("all", queues.Filters(received_from="yesterday"), user=officer, now=utcnow())
+
+
+def test_trusted_partner_and_organisation_filters(app) -> None:
+    officer = make_user(role="officer")
+    organisation = make_organisation("Aman Lara", domains=["amanlara.org"])
+    trusted = make_inquiry(email="someone@amanlara.org")
+    make_inquiry(email="someone@elsewhere.org")
+    now = utcnow()
+    assert _refs(queues.list_page("all", queues.Filters(trusted="yes"), user=officer, now=now)) == [trusted.reference]
+    assert _refs(queues.list_page("all", queues.Filters(organisation=str(organisation.id)), user=officer,
+                                  now=now)) == [trusted.reference]
+    assert _refs(queues.list_page("all", queues.Filters(organisation_kind="ngo"), user=officer,
+                                  now=now)) == [trusted.reference]
+
+
+@pytest.mark.parametrize("sort", ["received", "updated", "priority", "due"])
+def test_keyset_pages_cover_everything_once(app, sort: str) -> None:
+    officer = make_user(role="officer")
+    start = utcnow() - timedelta(days=1)
+    made = [make_inquiry(email=f"k{n}@example.org", now=start + timedelta(minutes=n % 4)) for n in range(11)]
+    for n, inquiry in enumerate(made):
+        inquiry.priority_rank = n % 3
+        inquiry.due_at = start + timedelta(hours=n % 5)
+    db.session.commit()
+    seen, cursor = [], None
+    while True:
+        page = queues.list_page("all", queues.Filters(), user=officer, now=utcnow(), sort=sort, cursor=cursor,
+                                limit=4)
+        seen.extend(_refs(page))
+        if page.next_cursor is None:
+            break
+        cursor = page.next_cursor
+    assert sorted(seen) == sorted(i.reference for i in made) and len(seen) == len(set(seen))
+
+
+def test_a_forged_cursor_is_an_invalid_filter(app) -> None:
+    officer = make_user(role="officer")
+    for cursor in ("garbage", "W10", "WyJ4IiwgMV0"):
+        with pytest.raises(queues.InvalidFilter):
+            queues.list_page("all", queues.Filters(), user=officer, now=utcnow(), cursor=cursor)
+
+
+def test_counts_are_capped_and_cached(desk, monkeypatch) -> None:
+    officer = desk["officer"]
+    counts = queues.queue_counts(officer, utcnow())
+    assert counts["all"] == 7 and counts["mine"] == 1 and counts["waiting"] == 1
+    make_inquiry(email="late@example.org")
+    assert queues.queue_counts(officer, utcnow())["all"] == 7  # cached
+    queues.forget_counts()
+    assert queues.queue_counts(officer, utcnow())["all"] == 8
+    monkeypatch.setattr(queues, "COUNT_CAP", 3)
+    queues.forget_counts()
+    assert queues.queue_counts(officer, utcnow())["all"] == 4  # "3+"
+
+
+def test_a_plain_search_pages_through_every_match(app) -> None:
+    officer = make_user(role="officer")
+    made = [make_inquiry(email=f"s{n}@example.org", subject=f"Réunion numéro {n}") for n in range(7)]
+    make_inquiry(email="other@example.org", subject="Something else")
+    seen, cursor = [], None
+    while True:
+        page = queues.list_page("all", queues.Filters(q="reunion"), user=officer, now=utcnow(), cursor=cursor,
+                                limit=3)
+        seen.extend(_refs(page))
+        if page.next_cursor is None:
+            break
+        cursor = page.next_cursor
+    assert seen == [inquiry.reference for inquiry in reversed(made)]
+    filtered = queues.list_page("all", queues.Filters(q="reunion", language="fr"), user=officer, now=utcnow())
+    assert filtered.items == []
