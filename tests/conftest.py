@@ -7,6 +7,7 @@ file, on PostgreSQL the migrated schema with every table truncated.
 
 from __future__ import annotations
 
+import contextvars
 import os
 import shutil
 import smtplib
@@ -46,18 +47,32 @@ def pytest_report_header(config: pytest.Config) -> str:
 
 
 class IsolatedClient(FlaskClient):
-    """Each request runs in its own app context, as in production.
+    """Each request runs as under a WSGI server: in contexts of its own, torn down before the body is read.
 
-    The test's own app context (and its database session) stays as it was, so
-    nothing cached in ``g`` or in the session leaks from the test into a request.
-    Responses are buffered, so that they are closed as a WSGI server closes
-    them, and what runs on close (sending queued mail) runs.
+    The request runs in a fresh ``contextvars.Context``, so the test's own app context
+    (and its database session) is neither reused nor disturbed, and Flask pushes and pops
+    the request's app context itself. As under gunicorn, that pop (whose teardown removes
+    the database session) comes when the app returns, *before* the body is read: a
+    streamed response that leans on the request's session fails here as it fails in
+    production. Then the body is read and the response closed, and what runs on close
+    runs (with ``buffered=False`` the test closes it). ``response.was_streamed`` tells
+    whether the app streamed the body.
     """
 
     def open(self, *args: Any, **kwargs: Any) -> Any:
-        kwargs.setdefault("buffered", True)
-        with self.application.app_context():
-            return super().open(*args, **kwargs)
+        buffered = kwargs.pop("buffered", True)
+
+        def run() -> Any:
+            response = super(IsolatedClient, self).open(*args, buffered=False, **kwargs)
+            response.was_streamed = response.is_streamed
+            try:
+                response.get_data()
+            finally:
+                if buffered:
+                    response.close()
+            return response
+
+        return contextvars.Context().run(run)
 
 
 def build_app(database_url: str, **overrides: object) -> Flask:

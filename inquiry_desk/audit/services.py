@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import select
 
@@ -13,20 +13,27 @@ from inquiry_desk.core.clock import utcnow
 from inquiry_desk.core.extensions import db
 
 
+class Actor(Protocol):
+    """Whoever acted: a staff user (the audit log is a leaf and imports no capability)."""
+
+    id: int
+
+
 def record(
     action: str,
     *,
-    actor_id: int | None,
+    actor: Actor | None = None,
+    actor_id: int | None = None,
     subject_type: str | None = None,
     subject_id: int | None = None,
     details: dict[str, Any] | None = None,
     ip_address: str | None = None,
     now: datetime | None = None,
 ) -> AuditEvent:
-    """Add one entry to the audit log in the caller's transaction."""
+    """Add one entry to the audit log in the caller's transaction; the actor by object or by id."""
     event = AuditEvent(
         action=action,
-        actor_id=actor_id,
+        actor_id=actor.id if actor is not None else actor_id,
         subject_type=subject_type,
         subject_id=subject_id,
         details=details or {},

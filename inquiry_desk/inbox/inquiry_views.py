@@ -9,12 +9,15 @@ from flask import Response, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
+from sqlalchemy.orm.exc import StaleDataError
 
 from inquiry_desk.accounts import services as accounts
 from inquiry_desk.accounts.models import Role
 from inquiry_desk.accounts.permissions import role_required
 from inquiry_desk.audit import services as audit
 from inquiry_desk.core.clock import utcnow
+from inquiry_desk.core.domain import Conflict, DomainError
+from inquiry_desk.core.errors import flash_domain_error
 from inquiry_desk.core.extensions import db
 from inquiry_desk.core.i18n import current_language
 from inquiry_desk.inbox.forms import (
@@ -29,12 +32,11 @@ from inquiry_desk.inbox.forms import (
     UnmergeForm,
 )
 from inquiry_desk.inbox.views import assignable_choices, inbox_bp
-from inquiry_desk.inquiries import correspondence, presence, queues, triage
+from inquiry_desk.inquiries import correspondence, presence, targets, triage
 from inquiry_desk.inquiries import services as inquiries
 from inquiry_desk.inquiries.canned import services as canned
 from inquiry_desk.inquiries.labels import PRIORITY_LABELS, STATUS_LABELS
 from inquiry_desk.inquiries.models import Inquiry, MessageKind, Priority, Status
-from inquiry_desk.inquiries.targets import services as targets
 
 
 def _inquiry_or_404(inquiry_id: int) -> Inquiry:
@@ -113,12 +115,14 @@ def _act(inquiry_id: int, form_class: type, action: Callable[[Inquiry, Any], Non
         return redirect(url_for("inbox.show", inquiry_id=inquiry.id))
     try:
         action(inquiry, form)
-    except triage.TriageError as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
-    else:
         db.session.commit()
-        queues.forget_counts()
+    except DomainError as exc:
+        db.session.rollback()
+        flash_domain_error(exc)
+    except StaleDataError:  # someone else changed the inquiry between our read and our write
+        db.session.rollback()
+        flash_domain_error(Conflict())
+    else:
         flash(done, "success")
     return redirect(url_for("inbox.show", inquiry_id=inquiry.id))
 
@@ -204,19 +208,27 @@ def reply(inquiry_id: int) -> Response | tuple[str, int]:
     try:
         correspondence.send_reply(inquiry, form.body.data, actor=current_user, now=utcnow(),
                                   language=form.language.data, next_status=form.next_status.data, seen_version=seen)
+        db.session.commit()
     except triage.VersionConflict as exc:
         db.session.rollback()
-        form.version.data = str(inquiry.version)
-        form.confirm.data = "yes"
-        return _render(inquiry, reply=form, conflict=exc.changes, status_code=409)
+        return _render_conflict(inquiry, form, exc.changes)
+    except StaleDataError:  # another reply or change was committed between our read and our write
+        db.session.rollback()
+        inquiry = _inquiry_or_404(inquiry_id)
+        return _render_conflict(inquiry, form, triage.changes_since(inquiry, seen or inquiry.version - 1))
     except triage.TriageError as exc:
         db.session.rollback()
         form.body.errors = [*form.body.errors, str(exc)]
         return _render(inquiry, reply=form, status_code=422)
-    db.session.commit()
-    queues.forget_counts()
     flash(_("Reply sent to %(email)s.", email=inquiry.contact.email), "success")
     return redirect(url_for("inbox.show", inquiry_id=inquiry.id))
+
+
+def _render_conflict(inquiry: Inquiry, form: ReplyForm, changes: list[str]) -> tuple[str, int]:
+    """The reply was not sent: show what changed, and let the officer send it anyway."""
+    form.version.data = str(inquiry.version)
+    form.confirm.data = "yes"
+    return _render(inquiry, reply=form, conflict=changes, status_code=409)
 
 
 def _insert_canned(inquiry: Inquiry, form: ReplyForm) -> tuple[str, int]:

@@ -82,7 +82,10 @@ HISTORY_LABELS = {
     "inquiry.merged_from": _l("a duplicate was merged into this inquiry"),
     "inquiry.unmerged": _l("merge undone"),
     "inquiry.unmerged_from": _l("a merged duplicate was taken out again"),
-    "inquiry.requester_replied": _l("the requester answered"),
+    "inquiry.requester_replied": _l("the stakeholder answered"),
+    "inquiry.stakeholder_replied": _l("the stakeholder answered"),
+    "inquiry.received": _l("inquiry received"),
+    "inquiry.imported": _l("imported with its earlier history"),
     "inquiry.purged": _l("personal data purged"),
 }
 _VALUE_LABELS = {**STATUS_LABELS, **PRIORITY_LABELS}

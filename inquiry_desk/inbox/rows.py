@@ -14,9 +14,9 @@ from datetime import datetime
 from flask_babel import gettext as _
 
 from inquiry_desk.core.templating import format_datetime
+from inquiry_desk.inquiries import targets
 from inquiry_desk.inquiries.labels import PRIORITY_LABELS, STATUS_LABELS
 from inquiry_desk.inquiries.queues import Summary
-from inquiry_desk.inquiries.targets import services as targets
 
 
 @dataclass(frozen=True, slots=True)

@@ -32,8 +32,8 @@ from inquiry_desk.inbox.targets_forms import (
     targets_form,
 )
 from inquiry_desk.inquiries import services as inquiries
+from inquiry_desk.inquiries import targets
 from inquiry_desk.inquiries.labels import priority_label
-from inquiry_desk.inquiries.targets import services as targets
 from inquiry_desk.inquiries.targets.models import ServiceTarget
 
 targets_bp = Blueprint("targets", __name__, url_prefix="/staff/targets")
@@ -111,7 +111,7 @@ def index() -> str:
 def save_targets() -> Response | str:
     form = _targets_form(from_request=True)
     if form.validate_on_submit():
-        changed = targets.update_targets(form.minutes_by_target(), actor_id=current_user.id, now=utcnow())
+        changed = targets.update_targets(form.minutes_by_target(), actor=current_user, now=utcnow())
         return _done(_("Service targets saved."), "service-targets", changed)
     return _page(targets_form=form)
 
@@ -125,7 +125,7 @@ def add_topic_target() -> Response | str:
             targets.add_topic_target(topic_id=form.topic.data, priority=form.priority.data,
                                      first_response_minutes=form.first_response.minutes,
                                      resolution_minutes=form.resolution.minutes,
-                                     actor_id=current_user.id, now=utcnow())
+                                     actor=current_user, now=utcnow())
         except targets.TargetExists:
             form.form_errors.append(_("This topic already has its own target for this priority. "
                                       "Change it in the table of service targets."))
@@ -141,7 +141,7 @@ def remove_topic_target() -> Response:
     try:
         if not form.validate_on_submit():
             raise targets.NotFound()
-        targets.remove_topic_target(form.item_id.data, actor_id=current_user.id, now=utcnow())
+        targets.remove_topic_target(form.item_id.data, actor=current_user, now=utcnow())
     except targets.NotFound:
         flash(_("That target was already removed."), "info")
         return redirect(url_for("targets.index", _anchor="service-targets"))
@@ -157,7 +157,7 @@ def save_calendar() -> Response | str:
             changed = targets.update_calendar(
                 working_days=form.working_days.data, opens_minute=form.opens.minute,
                 closes_minute=form.closes.minute, subdivision=form.subdivision.data,
-                actor_id=current_user.id, now=utcnow(),
+                actor=current_user, now=utcnow(),
             )
         except targets.InvalidCalendar:
             form.form_errors.append(_("These settings cannot be used. Check the days, times and province."))
@@ -172,7 +172,7 @@ def add_closure() -> Response | str:
     form = ClosureForm()
     if form.validate_on_submit():
         try:
-            targets.add_closure(form.day.data, form.reason.data, actor_id=current_user.id, now=utcnow())
+            targets.add_closure(form.day.data, form.reason.data, actor=current_user, now=utcnow())
         except targets.ClosureExists:
             form.day.errors.append(_("This day is already a closure."))
         else:
@@ -187,7 +187,7 @@ def remove_closure() -> Response:
     try:
         if not form.validate_on_submit():
             raise targets.NotFound()
-        closure = targets.remove_closure(form.item_id.data, actor_id=current_user.id, now=utcnow())
+        closure = targets.remove_closure(form.item_id.data, actor=current_user, now=utcnow())
     except targets.NotFound:
         flash(_("That closure was already removed."), "info")
         return redirect(url_for("targets.index", _anchor="closures"))

@@ -26,25 +26,19 @@ from flask_login import current_user
 from inquiry_desk.accounts import services as accounts
 from inquiry_desk.accounts.models import Role
 from inquiry_desk.accounts.permissions import role_required
-from inquiry_desk.audit import services as audit
 from inquiry_desk.core.clock import utcnow
 from inquiry_desk.core.extensions import db
 from inquiry_desk.core.navigation import STAFF_MENU, MenuItem
 from inquiry_desk.inbox.forms import BulkForm, DeleteForm, SavedViewForm
 from inquiry_desk.inbox.labels import QUEUE_LABELS, SORT_LABELS, filter_choices, history_label
 from inquiry_desk.inbox.rows import list_rows
-from inquiry_desk.inquiries import queues, search, triage
+from inquiry_desk.inquiries import exports, queues, search, triage
 from inquiry_desk.inquiries.labels import status_label
-from inquiry_desk.inquiries.models import Inquiry
 from inquiry_desk.inquiries.saved_views import services as saved_views
 
 inbox_bp = Blueprint("inbox", __name__, url_prefix="/staff/inquiries")
 
 STAFF_MENU.insert(0, MenuItem("inbox.index", _l("Inquiries"), Role.VIEWER.value))
-
-EXPORT_COLUMNS = ("reference", "received_at", "status", "priority", "topic", "language", "channel", "subject",
-                  "requester", "email", "organisation", "trusted_partner", "assignee", "due_at", "tags")
-
 
 inbox_bp.add_app_template_global(history_label, "history_label")
 
@@ -121,7 +115,6 @@ def bulk() -> Response | str:
         flash(str(exc), "error")
         return redirect(_safe_back(back))
     db.session.commit()
-    queues.forget_counts()
     flash(_("%(changed)d inquiries changed, %(refused)d left as they were.", changed=result.changed,
             refused=result.refused), "success" if not result.refused else "info")
     return redirect(_safe_back(back))
@@ -167,55 +160,28 @@ def export() -> Response:
     """The current filtered list as CSV, streamed a keyset page at a time, with a row limit."""
     queue, sort, filters = _list_args()
     now = utcnow()
-    max_rows = current_app.config["INBOX_EXPORT_MAX_ROWS"]
     try:
         queues.check_filters(queue, filters, sort, user=current_user, now=now)
     except queues.InvalidFilter:
         abort(400)
-    audit.record("inquiry.exported", actor_id=current_user.id, subject_type="inquiry",
-                 details={"queue": queue, "sort": sort, "filters": _auditable(filters), "max_rows": max_rows}, now=now)
-    db.session.commit()
-    user = current_user._get_current_object()  # type: ignore[attr-defined]
-
-    def rows() -> Iterator[str]:
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        writer.writerow(EXPORT_COLUMNS)
-        for inquiry in queues.iter_filtered(queue, filters, user=user, now=now, sort=sort, max_rows=max_rows):
-            writer.writerow(_export_row(inquiry))
-            if buffer.tell() > 16_384:
-                yield buffer.getvalue()
-                buffer.seek(0)
-                buffer.truncate()
-        yield buffer.getvalue()
-
+    rows = exports.export_rows(queue, filters, actor_id=current_user.id, now=now, sort=sort,
+                               max_rows=current_app.config["INBOX_EXPORT_MAX_ROWS"])
     filename = f"inquiries-{queue}-{now:%Y%m%d-%H%M}.csv"
-    return Response(stream_with_context(rows()), mimetype="text/csv",
+    return Response(stream_with_context(_csv_text(rows)), mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 
-def _auditable(filters: queues.Filters) -> dict[str, str]:
-    """The filters of an export, for the audit log: a search may be a person's name, so only its presence."""
-    args = filters.as_args()
-    if "q" in args:
-        args["q"] = "[search words not kept]"
-    return args
-
-
-def _export_row(inquiry: Inquiry) -> list[str]:
-    return _csv_safe([
-        inquiry.reference or "", inquiry.received_at.isoformat(), inquiry.status, inquiry.priority,
-        inquiry.topic.code if inquiry.topic else "", inquiry.language, inquiry.channel, inquiry.subject,
-        inquiry.contact.name, inquiry.contact.email,
-        inquiry.organisation.name if inquiry.organisation else (inquiry.organisation_name or ""),
-        "yes" if inquiry.trusted_partner else "no", str(inquiry.assignee_id or ""),
-        inquiry.due_at.isoformat() if inquiry.due_at else "", " ".join(tag.name for tag in inquiry.tags),
-    ])
-
-
-def _csv_safe(values: list[str]) -> list[str]:
-    """A cell starting with = + - @ is a formula in a spreadsheet: prefix it so it stays text."""
-    return ["'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value for value in values]
+def _csv_text(rows: Iterator[list[str]]) -> Iterator[str]:
+    """CSV text in chunks of about 16 kB."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    for row in rows:
+        writer.writerow(row)
+        if buffer.tell() > 16_384:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue()
 
 
 def assignable_choices() -> list[tuple[str, str]]:

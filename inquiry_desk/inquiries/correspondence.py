@@ -15,10 +15,9 @@ from flask import current_app
 from inquiry_desk.accounts.models import Role, User
 from inquiry_desk.core.extensions import db
 from inquiry_desk.core.urls import external_url
-from inquiry_desk.inquiries import search, triage
+from inquiry_desk.inquiries import recorder, triage
 from inquiry_desk.inquiries.models import Inquiry, Message, MessageKind, Status
 from inquiry_desk.inquiries.services import create_portal_link
-from inquiry_desk.inquiries.targets import services as targets
 from inquiry_desk.mail import services as mail
 from inquiry_desk.mail.rendering import render_email
 
@@ -52,28 +51,25 @@ def send_reply(inquiry: Inquiry, body: str, *, actor: User, now: datetime, langu
     headers = _threading_headers(inquiry)
     message = Message(kind=MessageKind.REPLY.value, body=body, author_user_id=actor.id, channel="email",
                       created_at=now)
-    inquiry.messages.append(message)
-    triage.touch(inquiry, now)
-    db.session.flush()
-    _, token = create_portal_link(inquiry, now=now)
-    rendered = render_email(
-        "inquiry_reply", language, body=body, reference=inquiry.reference, officer_name=actor.name,
-        portal_url=external_url("intake.portal", lang_code=language, token=token),
-        link_days=current_app.config["PORTAL_LINK_DAYS"],
-        subject_line=reply_subject(inquiry),
-    )
-    outgoing = mail.queue_email(cause_key=f"inquiry:{inquiry.id}:reply:{message.id}", to=inquiry.contact.email,
-                                rendered=rendered, language=language, now=now, headers=headers)
-    message.email_message_id = outgoing.message_id
-    first_response = inquiry.first_response_at is None
-    if first_response:
-        inquiry.first_response_at = now
-        targets.apply_targets(inquiry, now=now)
-    triage.record_event(inquiry, "replied", actor, now, message_id=message.id, language=language,
-                   first_response=first_response)
-    if next_status and inquiry.status != Status(next_status).value:
-        triage.set_status(inquiry, next_status, actor=actor, now=now)
-    search.index_inquiry(inquiry)
+    with recorder.change(inquiry, actor=actor, now=now) as change:
+        inquiry.messages.append(message)
+        db.session.flush()
+        _, token = create_portal_link(inquiry, now=now)
+        rendered = render_email(
+            "inquiry_reply", language, body=body, reference=inquiry.reference, officer_name=actor.name,
+            portal_url=external_url("intake.portal", lang_code=language, token=token),
+            link_days=current_app.config["PORTAL_LINK_DAYS"], subject_line=reply_subject(inquiry),
+        )
+        outgoing = mail.queue_email(cause_key=f"inquiry:{inquiry.id}:reply:{message.id}",
+                                    to=inquiry.contact.email, rendered=rendered, language=language, now=now,
+                                    headers=headers)
+        message.email_message_id = outgoing.message_id
+        first_response = inquiry.first_response_at is None
+        if first_response:
+            inquiry.first_response_at = now
+        change.event("replied", message_id=message.id, language=language, first_response=first_response)
+        if next_status and inquiry.status != Status(next_status).value:
+            triage.set_status(inquiry, next_status, actor=actor, now=now)
     return message
 
 

@@ -14,10 +14,9 @@ from sqlalchemy import func, select
 from inquiry_desk.accounts.models import Role, User
 from inquiry_desk.core.extensions import db
 from inquiry_desk.directory import services as directory
-from inquiry_desk.inquiries import search
+from inquiry_desk.inquiries import recorder
 from inquiry_desk.inquiries import services as inquiries
 from inquiry_desk.inquiries.models import Channel, Inquiry, Message, MessageKind, Priority, Status
-from inquiry_desk.inquiries.targets import services as targets
 
 DEMO_INQUIRY_COUNT = 300
 
@@ -146,9 +145,8 @@ def seed_inquiries(now: datetime) -> list[str]:
             organisation_kind=trusted.kind if trusted else "other",
         )
         priority = rng.choice([Priority.LOW, Priority.NORMAL, Priority.NORMAL, Priority.HIGH, Priority.URGENT])
-        inquiry.priority, inquiry.priority_rank = priority.value, priority.rank
         status = Status.NEW if received > now - timedelta(days=1) else rng.choice(statuses)
-        _add_thread(inquiry, status, rng, officers, received, now)
+        _add_thread(inquiry, status, priority, rng, officers, received, now)
     return [f"Inquiries: {DEMO_INQUIRY_COUNT} added, with their threads."]
 
 
@@ -158,17 +156,20 @@ def _trusted_organisations() -> list:
     return list(db.session.scalars(select(Organisation).where(Organisation.trusted.is_(True))))
 
 
-def _add_thread(inquiry: Inquiry, status: Status, rng: random.Random, officers: list[User],
+def _add_thread(inquiry: Inquiry, status: Status, priority: Priority, rng: random.Random, officers: list[User],
                 received: datetime, now: datetime) -> None:
-    inquiry.status = status.value
-    if status != Status.NEW and officers:
-        _add_replies(inquiry, status, rng, officers, received, now)
-    targets.apply_targets(inquiry, now=now)
-    search.index_inquiry(inquiry)
+    """The demo inquiry's earlier life, written as it stands today: one "imported" event in its history."""
+    with recorder.change(inquiry, actor=None, now=now) as change:
+        inquiry.priority, inquiry.priority_rank = priority.value, priority.rank
+        inquiry.status = status.value
+        if status != Status.NEW and officers:
+            change.now = _add_replies(inquiry, status, rng, officers, received, now)
+        change.event("imported", status=status.value)
 
 
 def _add_replies(inquiry: Inquiry, status: Status, rng: random.Random, officers: list[User],
-                 received: datetime, now: datetime) -> None:
+                 received: datetime, now: datetime) -> datetime:
+    """Add the officer's note and reply; returns when the thread was last touched."""
     officer = rng.choice(officers)
     inquiry.assignee_id = officer.id
     moment = received + timedelta(hours=rng.randint(1, 48))
@@ -182,6 +183,6 @@ def _add_replies(inquiry: Inquiry, status: Status, rng: random.Random, officers:
         inquiry.first_response_at = moment
     if status in (Status.RESOLVED, Status.CLOSED):
         inquiry.resolved_at = min(moment + timedelta(days=1), now)
-    inquiry.updated_at = moment
     if status == Status.WAITING:
         inquiry.paused_at = moment
+    return moment

@@ -134,7 +134,8 @@ class Inquiry(db.Model):
     merged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # Set when the retention purge erased the requester's details and the message bodies.
     purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    # Bumped on every change, so that a stale form can be told apart (collision warning).
+    # Bumped by inquiries/recorder.py on every change. It is SQLAlchemy's version counter: each
+    # UPDATE says WHERE version = <the one read>, so two changes made at once cannot both commit.
     version: Mapped[int] = mapped_column(default=1)
 
     topic: Mapped[Topic | None] = relationship()
@@ -145,6 +146,8 @@ class Inquiry(db.Model):
     messages: Mapped[list[Message]] = relationship(
         back_populates="inquiry", order_by="Message.created_at, Message.id", cascade="all, delete-orphan"
     )
+
+    __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
 
 
 class Message(db.Model):

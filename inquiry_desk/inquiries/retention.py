@@ -35,10 +35,9 @@ from flask import current_app
 from sqlalchemy import delete, exists, or_, select, update
 from sqlalchemy.orm import selectinload
 
-from inquiry_desk.audit import services as audit
 from inquiry_desk.core.extensions import db
 from inquiry_desk.directory.models import Contact
-from inquiry_desk.inquiries import search
+from inquiry_desk.inquiries import recorder
 from inquiry_desk.inquiries.models import Inquiry, Message, PortalLink, Status
 from inquiry_desk.mail.models import OutgoingEmail
 
@@ -84,17 +83,16 @@ def purge_closed_inquiries(now: datetime) -> int:
 
 
 def _purge(inquiry: Inquiry, now: datetime) -> None:
-    db.session.execute(update(Message).where(Message.inquiry_id == inquiry.id).values(body=REMOVED))
-    inquiry.subject = REMOVED
-    inquiry.organisation_name = None
-    inquiry.purged_at = now
-    inquiry.version += 1
-    db.session.execute(delete(PortalLink).where(PortalLink.inquiry_id == inquiry.id))
+    with recorder.change(inquiry, actor=None, now=now) as change:
+        db.session.execute(update(Message).where(Message.inquiry_id == inquiry.id).values(body=REMOVED))
+        db.session.expire(inquiry, ["messages"])
+        inquiry.subject = REMOVED
+        inquiry.organisation_name = None
+        inquiry.purged_at = now
+        db.session.execute(delete(PortalLink).where(PortalLink.inquiry_id == inquiry.id))
+        change.event("purged", reference=inquiry.reference)
     db.session.flush()
     _erase_contact_unless_used(inquiry.contact, inquiry.id)
-    search.remove_inquiry(inquiry.id)
-    audit.record("inquiry.purged", actor_id=None, subject_type="inquiry", subject_id=inquiry.id,
-                 details={"reference": inquiry.reference}, now=now)
 
 
 def _erase_contact_unless_used(contact: Contact, purged_inquiry_id: int) -> None:

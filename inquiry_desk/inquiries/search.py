@@ -94,7 +94,9 @@ def words(value: str) -> list[str]:
 
 
 def document_text(inquiry: Inquiry) -> str:
-    """The folded words an inquiry is found by, separated by spaces."""
+    """The folded words an inquiry is found by, separated by spaces (none for a purged one)."""
+    if inquiry.purged_at is not None:
+        return ""
     parts = [
         inquiry.reference or "",
         inquiry.subject or "",

@@ -11,12 +11,12 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from inquiry_desk.audit import services as audit
+from inquiry_desk.accounts.models import User
 from inquiry_desk.core.clock import team_timezone
 from inquiry_desk.core.domain import DomainError
 from inquiry_desk.core.extensions import db
 from inquiry_desk.directory.models import Contact, Organisation
-from inquiry_desk.inquiries import search
+from inquiry_desk.inquiries import recorder
 from inquiry_desk.inquiries.models import (
     Channel,
     Inquiry,
@@ -27,7 +27,6 @@ from inquiry_desk.inquiries.models import (
     Status,
     Topic,
 )
-from inquiry_desk.inquiries.targets import services as targets
 
 REFERENCE_PREFIX = "INQ"
 # 32 random bytes = 256 bits: far beyond guessing (QUALITY.md S4 asks for 128).
@@ -68,8 +67,9 @@ def create_inquiry(
     organisation_kind: str | None = None,
     trusted_organisation: Organisation | None = None,
     email_message_id: str | None = None,
+    actor: User | None = None,
 ) -> Inquiry:
-    """A new inquiry with its first inbound message and its reference number."""
+    """A new inquiry with its first inbound message and its reference number (``received`` in its history)."""
     inquiry = Inquiry(
         subject=subject,
         topic=topic,
@@ -90,12 +90,12 @@ def create_inquiry(
         Message(kind=MessageKind.INBOUND.value, body=body, author_contact_id=None, channel=inquiry.channel,
                 email_message_id=email_message_id, created_at=now)
     )
-    db.session.add(inquiry)
-    db.session.flush()  # the database allocates the id, and so the reference
-    inquiry.reference = format_reference(inquiry.id, now)
-    inquiry.messages[0].author_contact_id = contact.id
-    targets.apply_targets(inquiry, now=now)
-    search.index_inquiry(inquiry)
+    with recorder.change(inquiry, actor=actor, now=now) as change:
+        db.session.add(inquiry)
+        db.session.flush()  # the database allocates the id, and so the reference
+        inquiry.reference = format_reference(inquiry.id, now)
+        inquiry.messages[0].author_contact_id = contact.id
+        change.event("received", channel=inquiry.channel, trusted_partner=inquiry.trusted_partner)
     return inquiry
 
 
@@ -108,25 +108,20 @@ def public_thread(inquiry: Inquiry) -> list[Message]:
     return [message for message in inquiry.messages if message.kind != MessageKind.NOTE.value]
 
 
-def add_requester_message(inquiry: Inquiry, body: str, *, channel: Channel | str, now: datetime,
-                          email_message_id: str | None = None) -> Message:
-    """A follow-up from the requester; it reopens an inquiry that waited on them or was resolved."""
+def add_stakeholder_message(inquiry: Inquiry, body: str, *, channel: Channel | str, now: datetime,
+                            email_message_id: str | None = None) -> Message:
+    """A follow-up from the stakeholder; it reopens an inquiry that waited on them or was resolved."""
     message = Message(
         kind=MessageKind.INBOUND.value, body=body, author_contact_id=inquiry.contact_id,
         channel=Channel(channel).value, email_message_id=email_message_id, created_at=now,
     )
-    inquiry.messages.append(message)
-    if inquiry.status in (Status.WAITING.value, Status.RESOLVED.value):
-        old_status = inquiry.status
-        inquiry.status = Status.OPEN.value
-        inquiry.resolved_at = None
-        targets.on_status_change(inquiry, old_status, now=now)
-    inquiry.updated_at = now
-    inquiry.version += 1
-    db.session.flush()
-    search.index_inquiry(inquiry)
-    audit.record("inquiry.requester_replied", actor_id=None, subject_type="inquiry", subject_id=inquiry.id,
-                 details={"message_id": message.id, "channel": message.channel}, now=now)
+    with recorder.change(inquiry, actor=None, now=now) as change:
+        inquiry.messages.append(message)
+        if inquiry.status in (Status.WAITING.value, Status.RESOLVED.value):
+            inquiry.status = Status.OPEN.value
+            inquiry.resolved_at = None
+        db.session.flush()
+        change.event("stakeholder_replied", message_id=message.id, channel=message.channel)
     return message
 
 

@@ -1,9 +1,10 @@
-"""Triage: what staff do to an inquiry. Each action is one call that writes the audit log.
+"""Triage: what staff do to an inquiry. Each action is one call.
 
-Every function takes the acting user and ``now``, changes the inquiry in the
-caller's transaction, bumps its version (so a stale page can be told apart),
-and records who did what in the audit log, which is the inquiry's history.
-Roles: viewers read; officers triage and reply; leads also merge and
+Every function takes the acting user and ``now`` and changes the inquiry in the
+caller's transaction inside ``recorder.change``, which bumps its version (so a stale
+page can be told apart, and two people acting at once cannot both win), records who
+did what in the audit log (the inquiry's history), re-indexes it and recomputes its
+targets. Roles: viewers read; officers triage and reply; leads also merge and
 reassign an inquiry someone else holds.
 """
 
@@ -12,16 +13,16 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
+from sqlalchemy.orm.exc import StaleDataError
 
 from inquiry_desk.accounts.models import Role, User
 from inquiry_desk.audit import services as audit
 from inquiry_desk.core.domain import DomainError
 from inquiry_desk.core.extensions import db
-from inquiry_desk.inquiries import search
+from inquiry_desk.inquiries import recorder
 from inquiry_desk.inquiries.models import (
     Inquiry,
     Message,
@@ -31,7 +32,6 @@ from inquiry_desk.inquiries.models import (
     Tag,
     Topic,
 )
-from inquiry_desk.inquiries.targets import services as targets
 
 MAX_TAGS = 20
 MAX_TAG_LENGTH = 60
@@ -68,19 +68,9 @@ def require_role(actor: User, role: Role) -> None:
         raise NotAllowed(_l("Your role does not allow this."))
 
 
-def touch(inquiry: Inquiry, now: datetime) -> None:
-    inquiry.updated_at = now
-    inquiry.version += 1
-
-
-def record_event(inquiry: Inquiry, action: str, actor: User, now: datetime, **details: Any) -> None:
-    audit.record(f"inquiry.{action}", actor_id=actor.id, subject_type="inquiry", subject_id=inquiry.id,
-                 details=details, now=now)
-
-
 def record_view(inquiry: Inquiry, *, actor: User, now: datetime) -> None:
-    """Reading an inquiry is recorded too (QUALITY.md S8)."""
-    record_event(inquiry, "viewed", actor, now)
+    """Reading an inquiry is recorded too (QUALITY.md S8); it is not a change."""
+    audit.record("inquiry.viewed", actor=actor, subject_type="inquiry", subject_id=inquiry.id, now=now)
 
 
 def assign(inquiry: Inquiry, assignee: User | None, *, actor: User, now: datetime) -> None:
@@ -97,12 +87,12 @@ def assign(inquiry: Inquiry, assignee: User | None, *, actor: User, now: datetim
         raise NotAllowed(_l("Only a lead can reassign an inquiry someone else holds."))
     if inquiry.assignee_id == (assignee.id if assignee else None):
         return
-    before = inquiry.assignee_id
-    inquiry.assignee_id = assignee.id if assignee else None
-    if inquiry.status == Status.NEW.value and assignee is not None:
-        set_status(inquiry, Status.OPEN, actor=actor, now=now)
-    touch(inquiry, now)
-    record_event(inquiry, "assigned", actor, now, before=before, after=inquiry.assignee_id)
+    with recorder.change(inquiry, actor=actor, now=now) as change:
+        before = inquiry.assignee_id
+        inquiry.assignee_id = assignee.id if assignee else None
+        change.event("assigned", before=before, after=inquiry.assignee_id)
+        if inquiry.status == Status.NEW.value and assignee is not None:
+            set_status(inquiry, Status.OPEN, actor=actor, now=now)
 
 
 def set_status(inquiry: Inquiry, status: Status | str, *, actor: User, now: datetime) -> None:
@@ -116,14 +106,13 @@ def set_status(inquiry: Inquiry, status: Status | str, *, actor: User, now: date
         return
     if inquiry.merged_into_id is not None:
         raise InvalidValue(_l("A merged inquiry stays closed; undo the merge first."))
-    inquiry.status = new.value
-    if new in (Status.RESOLVED, Status.CLOSED):
-        inquiry.resolved_at = inquiry.resolved_at or now
-    else:
-        inquiry.resolved_at = None
-    targets.on_status_change(inquiry, old, now=now)
-    touch(inquiry, now)
-    record_event(inquiry, "status_changed", actor, now, before=old, after=new.value)
+    with recorder.change(inquiry, actor=actor, now=now) as change:
+        inquiry.status = new.value
+        if new in (Status.RESOLVED, Status.CLOSED):
+            inquiry.resolved_at = inquiry.resolved_at or now
+        else:
+            inquiry.resolved_at = None
+        change.event("status_changed", before=old, after=new.value)
 
 
 def set_priority(inquiry: Inquiry, priority: Priority | str, *, actor: User, now: datetime) -> None:
@@ -134,23 +123,21 @@ def set_priority(inquiry: Inquiry, priority: Priority | str, *, actor: User, now
         raise InvalidValue(_l("Choose a priority from the list.")) from exc
     if inquiry.priority == new.value:
         return
-    before = inquiry.priority
-    inquiry.priority, inquiry.priority_rank = new.value, new.rank
-    targets.apply_targets(inquiry, now=now)
-    touch(inquiry, now)
-    record_event(inquiry, "priority_changed", actor, now, before=before, after=new.value)
+    with recorder.change(inquiry, actor=actor, now=now) as change:
+        before = inquiry.priority
+        inquiry.priority, inquiry.priority_rank = new.value, new.rank
+        change.event("priority_changed", before=before, after=new.value)
 
 
 def set_topic(inquiry: Inquiry, topic: Topic | None, *, actor: User, now: datetime) -> None:
     require_role(actor, Role.OFFICER)
     if inquiry.topic_id == (topic.id if topic else None):
         return
-    before = inquiry.topic.code if inquiry.topic else None
-    inquiry.topic = topic
-    db.session.flush()
-    targets.apply_targets(inquiry, now=now)
-    touch(inquiry, now)
-    record_event(inquiry, "topic_changed", actor, now, before=before, after=topic.code if topic else None)
+    with recorder.change(inquiry, actor=actor, now=now) as change:
+        before = inquiry.topic.code if inquiry.topic else None
+        inquiry.topic = topic
+        inquiry.topic_id = topic.id if topic else None
+        change.event("topic_changed", before=before, after=topic.code if topic else None)
 
 
 def normalise_tags(names: Iterable[str]) -> list[str]:
@@ -187,9 +174,9 @@ def set_tags(inquiry: Inquiry, names: Iterable[str], *, actor: User, now: dateti
     before = [tag.name for tag in inquiry.tags]
     if sorted(before) == sorted(wanted):
         return
-    inquiry.tags = _tags_named(wanted)
-    touch(inquiry, now)
-    record_event(inquiry, "tags_changed", actor, now, before=before, after=wanted)
+    with recorder.change(inquiry, actor=actor, now=now) as change:
+        inquiry.tags = _tags_named(wanted)
+        change.event("tags_changed", before=before, after=wanted)
 
 
 def add_tags(inquiry: Inquiry, names: Iterable[str], *, actor: User, now: datetime) -> None:
@@ -210,34 +197,37 @@ def add_note(inquiry: Inquiry, body: str, *, actor: User, now: datetime) -> Mess
     require_role(actor, Role.OFFICER)
     message = Message(kind=MessageKind.NOTE.value, body=check_body(body), author_user_id=actor.id,
                       channel="manual", created_at=now)
-    inquiry.messages.append(message)
-    touch(inquiry, now)
-    db.session.flush()
-    search.index_inquiry(inquiry)
-    record_event(inquiry, "note_added", actor, now, message_id=message.id)
+    with recorder.change(inquiry, actor=actor, now=now) as change:
+        inquiry.messages.append(message)
+        db.session.flush()
+        change.event("note_added", message_id=message.id)
     return message
 
 
 def check_version(inquiry: Inquiry, seen_version: int | None) -> None:
     """Raise VersionConflict when the inquiry changed after the page showing ``seen_version``.
 
-    Only changes a replying officer must see count: new messages and replies,
-    a status change, a new assignee. The list of what changed comes from the
-    audit log (every change is there).
+    The list of what changed comes from the audit log: every change is there, with
+    the version it made. Two requests that pass this check at the same moment are
+    settled by the database (the version counter, see ``recorder``).
     """
     if seen_version is None or seen_version >= inquiry.version:
         return
     raise VersionConflict(changes_since(inquiry, seen_version))
 
 
+# What a replying officer must know about before sending.
+NOTEWORTHY = frozenset({"inquiry.replied", "inquiry.note_added", "inquiry.status_changed", "inquiry.assigned",
+                        "inquiry.requester_replied",  # the name before "stakeholder" (older entries)
+                        "inquiry.stakeholder_replied", "inquiry.merged_into"})
+
+
 def changes_since(inquiry: Inquiry, seen_version: int) -> list[str]:
+    """The noteworthy actions recorded after ``seen_version`` (at least one: "inquiry.changed")."""
     events = audit.events_for("inquiry", inquiry.id)
-    interesting = {"inquiry.replied", "inquiry.note_added", "inquiry.status_changed", "inquiry.assigned",
-                   "inquiry.requester_replied", "inquiry.merged_into"}
-    # Versions are bumped once per change, so the last (current - seen) changes are the new ones.
-    count = inquiry.version - seen_version
-    recent = [event for event in events if event.action != "inquiry.viewed"][-count:]
-    return [event.action for event in recent if event.action in interesting] or ["inquiry.changed"]
+    recent = [event.action for event in events
+              if int((event.details or {}).get("version", 0)) > seen_version and event.action in NOTEWORTHY]
+    return recent or ["inquiry.changed"]
 
 
 @dataclass(frozen=True)
@@ -269,7 +259,7 @@ def bulk(inquiry_ids: Sequence[int], action: str, value: str | None, *, actor: U
                 else:
                     add_tags(inquiry, [value or ""], actor=actor, now=now)
             changed += 1
-        except TriageError:
+        except (TriageError, StaleDataError):  # refused, or changed by someone else meanwhile
             refused += 1
     return BulkResult(changed=changed, refused=refused)
 
@@ -288,27 +278,23 @@ def merge(duplicate: Inquiry, target: Inquiry, *, actor: User, now: datetime) ->
     if target.merged_into_id is not None:
         raise InvalidValue(_l("That inquiry is itself merged; merge into the one it points to."))
     moved = [message.id for message in duplicate.messages]
-    db.session.execute(
-        update(Message).where(Message.inquiry_id == duplicate.id).values(inquiry_id=target.id)
-        .execution_options(synchronize_session=False)
-    )
-    old_status = duplicate.status
-    duplicate.status = Status.CLOSED.value
-    duplicate.resolved_at = now
-    duplicate.merged_into_id = target.id
-    duplicate.merged_at = now
-    targets.on_status_change(duplicate, old_status, now=now)
-    touch(duplicate, now)
-    touch(target, now)
-    db.session.flush()
-    db.session.expire(duplicate, ["messages"])
-    db.session.expire(target, ["messages"])
-    search.index_inquiry(duplicate)
-    search.index_inquiry(target)
-    record_event(duplicate, "merged_into", actor, now, target=target.id, target_reference=target.reference,
-            messages=moved, status_before=old_status)
-    record_event(target, "merged_from", actor, now, duplicate=duplicate.id, duplicate_reference=duplicate.reference,
-            messages=moved)
+    with recorder.change(duplicate, actor=actor, now=now) as duplicate_change, \
+            recorder.change(target, actor=actor, now=now) as target_change:
+        db.session.execute(
+            update(Message).where(Message.inquiry_id == duplicate.id).values(inquiry_id=target.id)
+            .execution_options(synchronize_session=False)
+        )
+        old_status = duplicate.status
+        duplicate.status = Status.CLOSED.value
+        duplicate.resolved_at = now
+        duplicate.merged_into_id = target.id
+        duplicate.merged_at = now
+        db.session.expire(duplicate, ["messages"])
+        db.session.expire(target, ["messages"])
+        duplicate_change.event("merged_into", target=target.id, target_reference=target.reference, messages=moved,
+                               status_before=old_status)
+        target_change.event("merged_from", duplicate=duplicate.id, duplicate_reference=duplicate.reference,
+                            messages=moved)
     return moved
 
 
@@ -324,22 +310,18 @@ def unmerge(duplicate: Inquiry, *, actor: User, now: datetime) -> None:
     merges = [event for event in audit.events_for("inquiry", duplicate.id) if event.action == "inquiry.merged_into"]
     details = merges[-1].details
     target = db.session.get(Inquiry, duplicate.merged_into_id)
-    db.session.execute(
-        update(Message).where(Message.id.in_(details.get("messages", [])))
-        .values(inquiry_id=duplicate.id).execution_options(synchronize_session=False)
-    )
-    duplicate.merged_into_id = None
-    duplicate.merged_at = None
-    duplicate.status = details.get("status_before", Status.OPEN.value)
-    duplicate.resolved_at = None
-    targets.on_status_change(duplicate, Status.CLOSED.value, now=now)
-    touch(duplicate, now)
-    db.session.flush()
-    db.session.expire(duplicate, ["messages"])
-    search.index_inquiry(duplicate)
+    with recorder.change(duplicate, actor=actor, now=now) as change:
+        db.session.execute(
+            update(Message).where(Message.id.in_(details.get("messages", [])))
+            .values(inquiry_id=duplicate.id).execution_options(synchronize_session=False)
+        )
+        duplicate.merged_into_id = None
+        duplicate.merged_at = None
+        duplicate.status = details.get("status_before", Status.OPEN.value)
+        duplicate.resolved_at = None
+        db.session.expire(duplicate, ["messages"])
+        change.event("unmerged", target=details.get("target"))
     if target is not None:
-        touch(target, now)
-        db.session.expire(target, ["messages"])
-        search.index_inquiry(target)
-        record_event(target, "unmerged_from", actor, now, duplicate=duplicate.id)
-    record_event(duplicate, "unmerged", actor, now, target=details.get("target"))
+        with recorder.change(target, actor=actor, now=now) as target_change:
+            db.session.expire(target, ["messages"])
+            target_change.event("unmerged_from", duplicate=duplicate.id)

@@ -85,8 +85,8 @@ def _queue_team_notice(inquiry: Inquiry, now: datetime) -> None:
 
 
 def reply_from_portal(inquiry: Inquiry, body: str, *, now: datetime) -> Message:
-    """The requester answers through their private link."""
-    return inquiries.add_requester_message(inquiry, body, channel=Channel.WEB, now=now)
+    """The stakeholder answers through their private link."""
+    return inquiries.add_stakeholder_message(inquiry, body, channel=Channel.WEB, now=now)
 
 
 def send_new_link(reference: str, email: str, *, now: datetime) -> None:

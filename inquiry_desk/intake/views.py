@@ -93,8 +93,6 @@ def portal(lang_code: str, token: str) -> Response | tuple[str, int] | str:
     form = PortalReplyForm()
     if form.validate_on_submit():
         intake.reply_from_portal(inquiry, form.message.data.strip(), now=now)
-        audit.record("inquiry.requester_replied", actor_id=None, subject_type="inquiry", subject_id=inquiry.id,
-                     details={"channel": "portal"}, now=now)
         db.session.commit()
         session["portal_notice"] = inquiry.reference
         return redirect(url_for("intake.portal", lang_code=lang_code, token=token))

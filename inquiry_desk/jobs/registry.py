@@ -75,7 +75,7 @@ def outbox_sweep(now: datetime) -> str:
 
 def targets(now: datetime) -> str:
     from inquiry_desk.inquiries.reminders import send_target_reminders
-    from inquiry_desk.inquiries.targets.services import recompute_stale
+    from inquiry_desk.inquiries.targets import recompute_stale
 
     recomputed = recompute_stale(now)
     reminded = send_target_reminders(now)

@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from flask import Flask
@@ -170,7 +171,7 @@ def _inquiry(page: Page, base: str, seeded: Seeded, lang: str) -> None:
         labels.add(page.locator(f".thread-{kind} .thread-kind").inner_text().split(" ")[0])
     assert len(labels) == 3, f"the kinds of message are not told apart in words: {labels}"  # not colour alone
     expect(page.locator(".thread-inbound .thread-body")).to_have_attribute("lang", "en")
-    expect(page.locator(".history li")).to_have_count(7)
+    expect(page.locator(".history li")).to_have_count(8)  # received, then seven changes
     expect(page.locator(".inquiry-side .tag")).to_have_count(2)
     expect(page.locator("[data-testid=others-viewing]")).to_contain_text("Omar Haddad")
 
@@ -358,3 +359,20 @@ def test_close_two_inquiries_in_bulk_with_the_keyboard_alone(page_factory: Calla
     expect(page.locator(".inbox-table tbody")).to_have_text("No inquiries here.")
     with live_app.app_context():
         assert [db.session.get(Inquiry, i).status for i in seeded.new_ids] == ["closed", "closed"]
+
+
+def test_the_csv_export_downloads_through_a_real_server(page_factory: Callable[..., Page], live_app: Flask,
+                                                        live_server: str, seeded: Seeded) -> None:
+    """The export is streamed after the request's session is gone: only a real server shows it works."""
+    import csv
+    import io
+
+    page = _staff_page(page_factory, live_app, live_server, seeded.officer, "en")
+    page.goto(f"{live_server}{INBOX}?queue=new")
+    with page.expect_download() as download_info:
+        page.locator(".export-link a").click()
+    download = download_info.value
+    assert download.suggested_filename.startswith("inquiries-new-")
+    rows = list(csv.reader(io.StringIO(Path(download.path()).read_text(encoding="utf-8"))))
+    assert rows[0][:2] == ["reference", "received_at"]
+    assert sorted(row[0] for row in rows[1:]) == sorted(seeded.new_references)

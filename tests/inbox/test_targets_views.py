@@ -12,7 +12,7 @@ from sqlalchemy import select
 from inquiry_desk.audit.models import AuditEvent
 from inquiry_desk.core.extensions import db
 from inquiry_desk.inquiries import services as inquiries
-from inquiry_desk.inquiries.targets import services as targets
+from inquiry_desk.inquiries import targets
 from inquiry_desk.inquiries.targets.models import Closure, ServiceTarget
 
 from ..helpers import form_errors, page

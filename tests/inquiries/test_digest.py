@@ -13,7 +13,7 @@ from inquiry_desk.inquiries import triage
 from inquiry_desk.inquiries.digest import send_daily_digests
 from inquiry_desk.mail.models import OutgoingEmail
 
-from ..helpers import make_inquiry, make_user, page
+from ..helpers import edit, make_inquiry, make_user, page
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)  # 07:00 in Toronto
 
@@ -57,10 +57,10 @@ def test_content_and_language(app: Flask) -> None:
     second = make_inquiry(now=NOW - timedelta(hours=2), subject="Orientation sessions", language="fr")
     overdue = make_inquiry(now=NOW - timedelta(days=4), subject="Late one")
     triage.assign(overdue, english, actor=lead, now=NOW - timedelta(days=3))
-    overdue.due_at = NOW - timedelta(hours=3)
+    edit(overdue, due_at=NOW - timedelta(hours=3))
     soon = make_inquiry(now=NOW - timedelta(days=5), subject="Soon one")
     triage.assign(soon, english, actor=lead, now=NOW - timedelta(days=3))
-    soon.due_at = NOW + timedelta(hours=1)
+    edit(soon, due_at=NOW + timedelta(hours=1))
     db.session.commit()
 
     send_daily_digests(NOW)

@@ -15,7 +15,7 @@ from inquiry_desk.inquiries.models import Inquiry, Status
 from inquiry_desk.inquiries.reminders import send_target_reminders
 from inquiry_desk.mail.models import OutgoingEmail
 
-from ..helpers import make_inquiry, make_user
+from ..helpers import edit, make_inquiry, make_user
 
 NOW = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)  # Tuesday, 10:00 in Toronto
 TEAM = "team@example.org"
@@ -39,7 +39,7 @@ def inquiry_due(due_at: datetime, *, assignee=None, subject: str = "Sponsorship 
     if assignee is not None:
         lead = make_user(role="lead")
         triage.assign(inquiry, assignee, actor=lead, now=NOW - timedelta(days=1))
-    inquiry.due_at = due_at
+    edit(inquiry, due_at=due_at)
     db.session.commit()
     return inquiry
 

@@ -17,7 +17,7 @@ from inquiry_desk.inquiries.models import Inquiry, Message, PortalLink, Status
 from inquiry_desk.inquiries.retention import REMOVED, purge_closed_inquiries
 from inquiry_desk.mail.models import OutgoingEmail
 
-from ..helpers import make_inquiry, make_user
+from ..helpers import edit, make_inquiry, make_user
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 LONG_AGO = NOW - timedelta(days=800)  # more than 24 months
@@ -40,7 +40,7 @@ def closed_inquiry(*, received: datetime, email: str = EMAIL, subject: str = "Xy
     inquiry.contact.name = "Zoltan Quimby"
     inquiry.contact.phone = "+1 613 555 0199"
     inquiry.contact.organisation_name = "Wobblewick Sponsors"
-    inquiry.organisation_name = "Wobblewick Sponsors"
+    edit(inquiry, organisation_name="Wobblewick Sponsors")
     triage.assign(inquiry, officer, actor=officer, now=received + timedelta(hours=1))
     triage.add_note(inquiry, "Called Zoltan Quimby about the Marmalade case", actor=officer,
                     now=received + timedelta(hours=2))
@@ -94,7 +94,7 @@ def test_no_personal_data_of_a_purged_inquiry_remains(app: Flask) -> None:
         assert search.search_ids(word, limit=10) == []
     [event] = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "inquiry.purged")).all()
     assert (event.subject_type, event.subject_id, event.actor_id) == ("inquiry", inquiry.id, None)
-    assert event.details == {"reference": inquiry.reference}
+    assert event.details == {"reference": inquiry.reference, "version": inquiry.version}
 
 
 def test_a_second_run_changes_nothing(app: Flask) -> None:
@@ -125,7 +125,7 @@ def test_recent_and_open_inquiries_are_untouched(app: Flask) -> None:
 
 def test_a_closed_inquiry_changed_recently_waits(app: Flask) -> None:
     inquiry = closed_inquiry(received=LONG_AGO)
-    inquiry.updated_at = NOW - timedelta(days=30)
+    edit(inquiry, updated_at=NOW - timedelta(days=30))
     db.session.commit()
     assert purge_closed_inquiries(NOW) == 0
 

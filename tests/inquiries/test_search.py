@@ -15,7 +15,7 @@ from inquiry_desk.inquiries.models import Inquiry, Message, MessageKind
 from inquiry_desk.intake import services as intake
 
 from ..conftest import PROJECT_DIR, is_postgres
-from ..helpers import make_inquiry, make_organisation
+from ..helpers import edit, make_inquiry, make_organisation
 
 HOSTILE = [
     '"', '""', '"""', "AND (", "(", ")", "*", "-foo", "foo*", "^foo", "NOT", "OR", "AND", "a OR b", "a AND NOT b",
@@ -153,7 +153,7 @@ def test_intake_indexes_new_inquiries_and_follow_ups(app) -> None:
 
 def test_an_updated_inquiry_is_reindexed(app) -> None:
     inquiry = make_inquiry(subject="Old subject line")
-    inquiry.subject = "Renamed entirely"
+    edit(inquiry, subject="Renamed entirely")
     search.index_inquiry(inquiry)
     db.session.commit()
     assert _ids("old") == []
@@ -164,7 +164,8 @@ def test_an_updated_inquiry_is_reindexed(app) -> None:
 def test_bulk_indexing(app) -> None:
     first = make_inquiry(subject="Alpha")
     second = make_inquiry(subject="Beta")
-    first.subject, second.subject = "Gamma", "Delta"
+    edit(first, subject="Gamma")
+    edit(second, subject="Delta")
     db.session.flush()
     assert search.index_inquiries([first.id, second.id, second.id, 999_999]) == 2
     db.session.commit()

@@ -31,7 +31,7 @@ def test_assign_opens_a_new_inquiry_and_is_audited(app) -> None:
     db.session.commit()
     assert inquiry.assignee_id == officer.id and inquiry.status == Status.OPEN.value
     assert inquiry.version > version
-    assert _actions(inquiry) == ["inquiry.status_changed", "inquiry.assigned"]
+    assert _actions(inquiry) == ["inquiry.received", "inquiry.assigned", "inquiry.status_changed"]
 
 
 def test_only_a_lead_takes_an_inquiry_someone_else_holds(app) -> None:

@@ -8,12 +8,13 @@ from datetime import timedelta
 import time_machine
 from sqlalchemy import select
 
+from inquiry_desk.audit import services as audit
 from inquiry_desk.core.clock import utcnow
 from inquiry_desk.core.extensions import db
 from inquiry_desk.inquiries import services as inquiries
 from inquiry_desk.inquiries.models import Message, MessageKind, PortalLink, Status
 
-from ..helpers import form_errors, make_inquiry, page
+from ..helpers import edit, form_errors, make_inquiry, page
 from .mailbox import deliver, sent_messages, text_body
 
 
@@ -70,7 +71,7 @@ def test_revoked_link_stops_working(app, client) -> None:
 
 def test_reply_through_the_portal_reopens_a_waiting_inquiry(app, client) -> None:
     inquiry = make_inquiry()
-    inquiry.status = Status.WAITING.value
+    edit(inquiry, status=Status.WAITING.value)
     db.session.commit()
     path = _portal_path(app)
     soup = page(client.post(path, data={"message": ""}))
@@ -83,6 +84,9 @@ def test_reply_through_the_portal_reopens_a_waiting_inquiry(app, client) -> None
     db.session.refresh(inquiry)
     assert inquiry.status == Status.OPEN.value
     assert [m.kind for m in inquiry.messages] == ["inbound", "inbound"]
+    # Drift (issue 9): the reply was written to the audit log twice (by the service and by the view).
+    replies = [event for event in audit.events_for("inquiry", inquiry.id) if event.action.endswith("_replied")]
+    assert [(event.action, event.details["channel"]) for event in replies] == [("inquiry.stakeholder_replied", "web")]
 
 
 def test_new_link_reveals_nothing(app, client) -> None:

@@ -79,6 +79,19 @@ def test_a_failure_is_recorded_not_raised(app, calls) -> None:
     assert run_job("count", occurrence=None, now=NOW).outcome == "ok"
 
 
+def test_each_run_is_counted_for_the_metrics_by_outcome(app, calls) -> None:
+    """Drift (issue 9): record_job_outcome was documented as counted by the runner and never was."""
+    from inquiry_desk.jobs.metrics import JOB_OUTCOMES
+
+    def counted(outcome: str) -> float:
+        return JOB_OUTCOMES.labels(job="fail" if outcome == "failed" else "count", outcome=outcome)._value.get()
+
+    ok_before, failed_before = counted("ok"), counted("failed")
+    run_job("count", occurrence=None, now=NOW)
+    run_job("fail", occurrence=None, now=NOW)
+    assert (counted("ok"), counted("failed")) == (ok_before + 1, failed_before + 1)
+
+
 def test_a_database_error_is_recorded_without_sql_or_parameters(app, calls) -> None:
     run = run_job("leak", occurrence=None, now=NOW)
     assert run.outcome == "failed"

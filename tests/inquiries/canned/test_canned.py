@@ -13,7 +13,7 @@ from inquiry_desk.inquiries.canned import services as canned
 from inquiry_desk.inquiries.canned.demo import DEMO_CANNED_RESPONSES, seed_canned_responses
 from inquiry_desk.inquiries.canned.models import CannedResponse
 
-from ...helpers import form_errors, make_inquiry, make_user, page
+from ...helpers import edit, form_errors, make_inquiry, make_user, page
 
 EVERY_VARIABLE_EN = ("Hello {{ requester_name }}, about {{ subject }} ({{ reference }}, {{ topic }}) "
                      "from {{ organisation }}. {{ officer_name }}")
@@ -50,7 +50,7 @@ def _codes(excinfo: pytest.ExceptionInfo) -> list[tuple[str, str]]:
 def test_every_variable_is_filled_in_each_language(app, lang: str, expected: str) -> None:
     officer = make_user(role="lead", name="Nadia Lead")
     inquiry = make_inquiry(subject="Sponsorship timeline", language=lang)
-    inquiry.organisation_name = "Halifax Welcome Circle"
+    edit(inquiry, organisation_name="Halifax Welcome Circle")
     response = _create(officer, body_en=EVERY_VARIABLE_EN, body_fr=EVERY_VARIABLE_FR)
     text = canned.render_canned(response, lang, inquiry, officer)
     assert text == expected.replace("REF", inquiry.reference)
@@ -71,7 +71,7 @@ def test_if_and_text_filters_help_with_empty_values(app) -> None:
     response = _create(officer, body_en="Hi{% if organisation %} from {{ organisation }}{% endif %}, "
                                         "{{ topic|default('no topic', true)|upper }}")
     assert canned.render_canned(response, "en", inquiry, officer) == "Hi, OTHER"
-    inquiry.organisation_name = "Aman Lara"
+    edit(inquiry, organisation_name="Aman Lara")
     assert canned.render_canned(response, "en", inquiry, officer) == "Hi from Aman Lara, OTHER"
 
 

@@ -14,8 +14,8 @@ from sqlalchemy import delete, insert, select, update
 from inquiry_desk.audit.models import AuditEvent
 from inquiry_desk.core.extensions import db
 from inquiry_desk.inquiries import services as inquiries
+from inquiry_desk.inquiries import targets
 from inquiry_desk.inquiries.models import Inquiry, Status
-from inquiry_desk.inquiries.targets import services as targets
 from inquiry_desk.inquiries.targets.models import ServiceTarget, TeamCalendar
 
 from ...helpers import make_inquiry
@@ -42,6 +42,15 @@ def restore_reference_tables(app) -> Iterator[None]:
                     connection.execute(update(table).where(table.c.id == row["id"]).values(**row))
                 else:
                     connection.execute(insert(table).values(**row))
+
+
+@pytest.fixture(autouse=True)
+def _clock_mechanics_unrecorded(app):
+    """These tests drive the due-time functions directly, as the recorder does, on hand-set columns."""
+    from inquiry_desk.inquiries import recorder
+
+    with recorder.unrecorded():
+        yield
 
 
 def local(*args: int) -> datetime:
@@ -194,7 +203,7 @@ def test_recompute_stale_after_a_closure_is_added(app) -> None:
     change_status(waiting, Status.WAITING, local(2026, 3, 3, 10, 0))
     change_status(resolved, Status.RESOLVED, local(2026, 3, 3, 10, 0))
     old_version = targets.calendar_version()
-    targets.add_closure(date(2026, 3, 4), "Team retreat", actor_id=None, now=local(2026, 3, 3, 10, 0))
+    targets.add_closure(date(2026, 3, 4), "Team retreat", actor=None, now=local(2026, 3, 3, 10, 0))
     db.session.commit()
     assert targets.calendar_version() == old_version + 1
 
@@ -220,17 +229,17 @@ def test_the_calendar_is_read_again_after_a_change(app) -> None:
 
 
 def test_settings_changes_are_audited(app) -> None:
-    closure = targets.add_closure(date(2026, 12, 24), "Holiday closure", actor_id=None, now=RECEIVED)
+    closure = targets.add_closure(date(2026, 12, 24), "Holiday closure", actor=None, now=RECEIVED)
     with pytest.raises(targets.ClosureExists):
-        targets.add_closure(date(2026, 12, 24), "Again", actor_id=None, now=RECEIVED)
-    targets.remove_closure(closure.id, actor_id=None, now=RECEIVED)
+        targets.add_closure(date(2026, 12, 24), "Again", actor=None, now=RECEIVED)
+    targets.remove_closure(closure.id, actor=None, now=RECEIVED)
     assert targets.update_calendar(working_days=[1, 2, 3, 4], opens_minute=540, closes_minute=1020,
-                                   subdivision="QC", actor_id=None, now=RECEIVED)
+                                   subdivision="QC", actor=None, now=RECEIVED)
     assert not targets.update_calendar(working_days=[4, 3, 2, 1], opens_minute=540, closes_minute=1020,
-                                       subdivision="QC", actor_id=None, now=RECEIVED)
+                                       subdivision="QC", actor=None, now=RECEIVED)
     with pytest.raises(targets.InvalidCalendar):
         targets.update_calendar(working_days=[], opens_minute=540, closes_minute=1020, subdivision="QC",
-                                actor_id=None, now=RECEIVED)
+                                actor=None, now=RECEIVED)
     db.session.commit()
     actions = list(db.session.scalars(select(AuditEvent.action).order_by(AuditEvent.id)))
     assert actions == ["closure.add", "closure.remove", "calendar.update"]
