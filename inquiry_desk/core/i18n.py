@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Flask, g, request, session, url_for
+from flask import Blueprint, Flask, g, has_request_context, request, session, url_for
 
 LANGUAGES = ("en", "fr")
 LANGUAGE_NAMES = {"en": "English", "fr": "Français"}
@@ -35,7 +35,9 @@ def select_locale() -> str:
 
 
 def _negotiated_language() -> str:
-    url_lang = (request.view_args or {}).get("lang_code") if request else None
+    if not has_request_context():  # a job or a command: English unless force_locale says otherwise
+        return "en"
+    url_lang = (request.view_args or {}).get("lang_code")
     if url_lang in LANGUAGES:
         return url_lang
     remembered = session.get("lang")

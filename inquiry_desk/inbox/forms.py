@@ -5,9 +5,10 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectField, StringField, SubmitField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length, Optional
+from wtforms.validators import Optional
 
-from inquiry_desk.core.forms import language_choices
+from inquiry_desk.core.forms import Parsed, language_choices
+from inquiry_desk.core.text import parse_line, parse_text
 
 
 class AssignForm(FlaskForm):
@@ -32,14 +33,13 @@ class TopicForm(FlaskForm):
 
 class TagsForm(FlaskForm):
     tags = StringField(_l("Tags"), description=_l("Separate tags with commas."),
-                       validators=[Length(max=1200, message=_l("Use 1,200 characters or fewer."))])
+                       validators=[Parsed(parse_line, max_length=1200, required=False)])
     submit = SubmitField(_l("Save tags"))
 
 
 class NoteForm(FlaskForm):
     body = TextAreaField(_l("Internal note"), description=_l("Only staff see notes; they are never sent."),
-                         validators=[DataRequired(_l("Write the note.")),
-                                     Length(max=20000, message=_l("Use 20,000 characters or fewer."))],
+                         validators=[Parsed(parse_text, max_length=20000, required_message=_l("Write the note."))],
                          render_kw={"rows": 4})
     submit = SubmitField(_l("Add note"))
 
@@ -50,7 +50,7 @@ class ReplyForm(FlaskForm):
     language = SelectField(_l("Language of the reply"), choices=language_choices)
     body = TextAreaField(_l("Reply to the requester"),
                          description=_l("Sent by email and shown on the requester's private page."),
-                         validators=[Length(max=20000, message=_l("Use 20,000 characters or fewer."))],
+                         validators=[Parsed(parse_text, max_length=20000, required=False)],
                          render_kw={"rows": 8})
     next_status = SelectField(_l("Then set the status to"), choices=[])
     version = HiddenField()
@@ -62,7 +62,8 @@ class MergeForm(FlaskForm):
     target = StringField(_l("Reference of the inquiry to keep"),
                          description=_l("For example INQ-2026-000123. This inquiry's thread moves there and it "
                                         "is closed; the requester is told by email."),
-                         validators=[InputRequired(_l("Enter a reference number.")), Length(max=30)])
+                         validators=[Parsed(parse_line, max_length=30,
+                                            required_message=_l("Enter a reference number."))])
     submit = SubmitField(_l("Merge into that inquiry"))
 
 
@@ -72,14 +73,14 @@ class UnmergeForm(FlaskForm):
 
 class BulkForm(FlaskForm):
     action = SelectField(_l("Action"), choices=[])
-    value = StringField(_l("Value"), validators=[Optional(), Length(max=60)])
+    value = StringField(_l("Value"), validators=[Parsed(parse_line, max_length=60, required=False)])
     confirmed = HiddenField()
     submit = SubmitField(_l("Apply to the selection"))
 
 
 class SavedViewForm(FlaskForm):
     name = StringField(_l("Name of this view"), validators=[
-        InputRequired(_l("Give the view a name.")), Length(max=80, message=_l("Use 80 characters or fewer."))])
+        Parsed(parse_line, max_length=80, required_message=_l("Give the view a name."))])
     query = HiddenField()
     submit = SubmitField(_l("Save this view"))
 

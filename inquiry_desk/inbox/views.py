@@ -27,6 +27,8 @@ from inquiry_desk.accounts import services as accounts
 from inquiry_desk.accounts.models import Role
 from inquiry_desk.accounts.permissions import role_required
 from inquiry_desk.core.clock import utcnow
+from inquiry_desk.core.domain import DomainError
+from inquiry_desk.core.errors import flash_domain_error
 from inquiry_desk.core.extensions import db
 from inquiry_desk.core.navigation import STAFF_MENU, MenuItem
 from inquiry_desk.inbox.forms import BulkForm, DeleteForm, SavedViewForm
@@ -59,7 +61,7 @@ def index() -> Response | str:
         if match is not None:
             return redirect(url_for("inbox.show", inquiry_id=match))
     try:
-        page = queues.list_page(queue, filters, user=current_user, now=now, sort=sort,
+        page = queues.list_page(queue, filters, actor=current_user, now=now, sort=sort,
                                 cursor=request.args.get("cursor"), summaries=True)
     except queues.InvalidFilter:
         flash(_("That filter does not name anything we know; the list shows everything instead."), "error")
@@ -131,14 +133,14 @@ def save_view() -> Response:
     if form.validate_on_submit():
         try:
             view = saved_views.save_view(current_user, form.name.data, form.query.data or "", now=utcnow())
-        except saved_views.SavedViewError as exc:
-            flash(str(exc), "error")
+        except DomainError as exc:
+            flash_domain_error(exc)
         else:
             db.session.commit()
             flash(_("View “%(name)s” saved.", name=view.name), "success")
             return redirect(url_for("inbox.index") + "?" + view.query)
     else:
-        flash(_("Give the view a name of 80 characters or fewer."), "error")
+        flash(" ".join(str(message) for messages in form.errors.values() for message in messages), "error")
     return redirect(url_for("inbox.index") + "?" + saved_views.canonical_query(form.query.data or ""))
 
 
@@ -161,7 +163,7 @@ def export() -> Response:
     queue, sort, filters = _list_args()
     now = utcnow()
     try:
-        queues.check_filters(queue, filters, sort, user=current_user, now=now)
+        queues.check_filters(queue, filters, sort, actor=current_user, now=now)
     except queues.InvalidFilter:
         abort(400)
     rows = exports.export_rows(queue, filters, actor_id=current_user.id, now=now, sort=sort,

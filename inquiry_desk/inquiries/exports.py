@@ -32,7 +32,7 @@ def export_rows(queue: str, filters: queues.Filters, *, actor_id: int, now: date
     actor = db.session.get(User, actor_id)
     if actor is None:
         return
-    rows = queues.iter_filtered(queue, filters, user=actor, now=now, sort=sort, max_rows=max_rows)
+    rows = queues.iter_filtered(queue, filters, actor=actor, now=now, sort=sort, max_rows=max_rows)
     first = next(rows, None)
     audit.record("inquiry.exported", actor_id=actor_id, subject_type="inquiry",
                  details={"queue": queue, "sort": sort, "filters": auditable_filters(filters), "max_rows": max_rows},

@@ -101,11 +101,11 @@ def _day_start(text: str) -> datetime:
     return datetime.combine(day, clock_time.min, tzinfo=team_timezone())
 
 
-def _queue_condition(queue: str, user: User, now: datetime) -> Any:
+def _queue_condition(queue: str, actor: User, now: datetime) -> Any:
     soon = now + timedelta(minutes=current_app.config["INBOX_DUE_SOON_MINUTES"])
     conditions = {
         "new": Inquiry.status == Status.NEW.value,
-        "mine": and_(Inquiry.assignee_id == user.id,
+        "mine": and_(Inquiry.assignee_id == actor.id,
                      Inquiry.status.in_((Status.NEW.value, Status.OPEN.value, Status.WAITING.value))),
         "unassigned": and_(Inquiry.assignee_id.is_(None), Inquiry.status.in_(ACTIVE)),
         "due_soon": and_(Inquiry.due_at >= now, Inquiry.due_at < soon),
@@ -201,9 +201,9 @@ def decode_cursor(cursor: str, sort: str) -> list[Any]:
         raise InvalidFilter("cursor") from exc
 
 
-def _base_query(queue: str, filters: Filters, sort: str, user: User, now: datetime) -> Select[tuple[Inquiry]]:
+def _base_query(queue: str, filters: Filters, sort: str, actor: User, now: datetime) -> Select[tuple[Inquiry]]:
     query = select(Inquiry)
-    condition = _queue_condition(queue, user, now)
+    condition = _queue_condition(queue, actor, now)
     if condition is not None:
         query = query.where(condition)
     conditions = _filter_conditions(filters)
@@ -214,13 +214,13 @@ def _base_query(queue: str, filters: Filters, sort: str, user: User, now: dateti
     return query
 
 
-def check_filters(queue: str, filters: Filters, sort: str, *, user: User, now: datetime) -> None:
+def check_filters(queue: str, filters: Filters, sort: str, *, actor: User, now: datetime) -> None:
     """Raise InvalidFilter for a list that cannot be made, without running its query."""
     _sort_keys(sort)
-    _base_query(queue, filters, sort, user, now)
+    _base_query(queue, filters, sort, actor, now)
 
 
-def list_page(queue: str, filters: Filters, *, user: User, now: datetime, sort: str = "received",
+def list_page(queue: str, filters: Filters, *, actor: User, now: datetime, sort: str = "received",
               cursor: str | None = None, limit: int = PAGE_SIZE, summaries: bool = False) -> Page:
     """One page of a queue with filters; ``next_cursor`` opens the next page.
 
@@ -230,7 +230,7 @@ def list_page(queue: str, filters: Filters, *, user: User, now: datetime, sort: 
     if filters.q and queue == "all" and sort == "received" and filters == Filters(q=filters.q):
         return _search_page(filters, cursor=cursor, limit=limit, summaries=summaries)
     keys = _sort_keys(sort)
-    query = _base_query(queue, filters, sort, user, now)
+    query = _base_query(queue, filters, sort, actor, now)
     page_notes: list[str] = []
     if filters.q:
         ids = search.search_ids(filters.q, limit=search_limit())
@@ -318,13 +318,13 @@ def search_limit() -> int:
     return int(current_app.config["INBOX_SEARCH_LIMIT"])
 
 
-def iter_filtered(queue: str, filters: Filters, *, user: User, now: datetime, sort: str = "received",
+def iter_filtered(queue: str, filters: Filters, *, actor: User, now: datetime, sort: str = "received",
                   max_rows: int, batch: int = 500) -> Any:
     """Every inquiry of a filtered list, a keyset page at a time (for streaming exports)."""
     cursor: str | None = None
     sent = 0
     while sent < max_rows:
-        page = list_page(queue, filters, user=user, now=now, sort=sort, cursor=cursor,
+        page = list_page(queue, filters, actor=actor, now=now, sort=sort, cursor=cursor,
                          limit=min(batch, max_rows - sent))
         yield from page.items
         sent += len(page.items)
@@ -344,18 +344,18 @@ def _capped_count(query: Select[Any]) -> int:
     return int(db.session.scalar(select(func.count()).select_from(limited)) or 0)
 
 
-def queue_counts(user: User, now: datetime) -> dict[str, int]:
+def queue_counts(actor: User, now: datetime) -> dict[str, int]:
     """How many inquiries each queue holds, capped at COUNT_CAP + 1 and cached briefly."""
     counts: dict[str, int] = {}
     stamp = time.monotonic()
     generation = _generation()
     for queue in QUEUES:
-        key = (queue, user.id if queue == "mine" else 0, generation)
+        key = (queue, actor.id if queue == "mine" else 0, generation)
         cached = _count_cache.get(key)
         if cached and stamp - cached[0] < COUNT_CACHE_SECONDS:
             counts[queue] = cached[1]
             continue
-        query = _base_query(queue, Filters(), "received", user, now)
+        query = _base_query(queue, Filters(), "received", actor, now)
         counts[queue] = _capped_count(query)
         _count_cache[key] = (stamp, counts[queue])
     if len(_count_cache) > 5000:

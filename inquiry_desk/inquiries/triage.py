@@ -22,6 +22,7 @@ from inquiry_desk.accounts.models import Role, User
 from inquiry_desk.audit import services as audit
 from inquiry_desk.core.domain import DomainError
 from inquiry_desk.core.extensions import db
+from inquiry_desk.core.text import TextRequired, parse_line, parse_text
 from inquiry_desk.inquiries import recorder
 from inquiry_desk.inquiries.models import (
     Inquiry,
@@ -149,6 +150,7 @@ def normalise_tags(names: Iterable[str]) -> list[str]:
             continue
         if len(tag) > MAX_TAG_LENGTH:
             raise InvalidValue(_l("A tag has at most %(count)d characters.", count=MAX_TAG_LENGTH))
+        tag = parse_line(tag, max_length=MAX_TAG_LENGTH)  # refuses control characters
         if tag not in cleaned:
             cleaned.append(tag)
     if len(cleaned) > MAX_TAGS:
@@ -184,12 +186,11 @@ def add_tags(inquiry: Inquiry, names: Iterable[str], *, actor: User, now: dateti
 
 
 def check_body(body: str) -> str:
-    body = body.strip()
-    if not body:
-        raise InvalidValue(_l("The message is empty."))
-    if len(body) > MAX_BODY:
-        raise InvalidValue(_l("Use %(count)d characters or fewer.", count=MAX_BODY))
-    return body
+    """A reply or note: line endings normalised, control characters refused, not empty (core/text.py)."""
+    try:
+        return parse_text(body, max_length=MAX_BODY)
+    except TextRequired as exc:
+        raise InvalidValue(_l("The message is empty.")) from exc
 
 
 def add_note(inquiry: Inquiry, body: str, *, actor: User, now: datetime) -> Message:

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, HiddenField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, InputRequired, Length, Optional, Regexp, ValidationError
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, Regexp
 
-from inquiry_desk.core.forms import language_choices, select_choices
+from inquiry_desk.core.forms import Parsed, language_choices, select_choices
+from inquiry_desk.core.text import parse_email_address, parse_line, parse_text
 from inquiry_desk.directory.labels import ORGANISATION_KIND_LABELS
+from inquiry_desk.intake.services import MESSAGE_MAX
 
 
 def organisation_kind_choices() -> list[SelectChoice]:
@@ -25,30 +26,14 @@ class ValidEmail:
     """Syntax always; deliverability (a DNS look-up) only when configured."""
 
     def __call__(self, form: FlaskForm, field: Any) -> None:
-        if not field.data:
-            return
-        try:
-            result = validate_email(
-                field.data.strip(), check_deliverability=current_app.config["EMAIL_CHECK_DELIVERABILITY"]
-            )
-        except EmailNotValidError as exc:
-            raise ValidationError(_l("Enter an email address like name@example.org.")) from exc
-        field.data = result.normalized
-
-
-class SingleLine:
-    """Refuse line breaks and control characters where one line is expected (names, subjects)."""
-
-    def __call__(self, form: FlaskForm, field: Any) -> None:
-        if field.data and any(ord(ch) < 32 or ord(ch) == 127 for ch in field.data):
-            raise ValidationError(_l("Use one line, without line breaks."))
+        Parsed(parse_email_address, required=False,
+               check_deliverability=current_app.config["EMAIL_CHECK_DELIVERABILITY"])(form, field)
 
 
 class InquiryForm(FlaskForm):
     name = StringField(
         _l("Your name"),
-        validators=[InputRequired(_l("Enter your name.")), Length(max=200, message=_l("Use 200 characters or fewer.")),
-                    SingleLine()],
+        validators=[Parsed(parse_line, max_length=200, required_message=_l("Enter your name."))],
         render_kw={"autocomplete": "name"},
     )
     email = EmailField(
@@ -67,7 +52,7 @@ class InquiryForm(FlaskForm):
     organisation = StringField(
         _l("Organisation"),
         description=_l("The organisation you write for, if any."),
-        validators=[Optional(), Length(max=300, message=_l("Use 300 characters or fewer.")), SingleLine()],
+        validators=[Parsed(parse_line, max_length=300, required=False)],
         render_kw={"autocomplete": "organization"},
     )
     organisation_kind = SelectField(
@@ -78,14 +63,12 @@ class InquiryForm(FlaskForm):
     topic = SelectField(_l("Topic"), validators=[InputRequired(_l("Choose a topic."))], choices=[])
     subject = StringField(
         _l("Subject"),
-        validators=[InputRequired(_l("Enter a subject.")), Length(max=200, message=_l("Use 200 characters or fewer.")),
-                    SingleLine()],
+        validators=[Parsed(parse_line, max_length=200, required_message=_l("Enter a subject."))],
     )
     message = TextAreaField(
         _l("Your message"),
         description=_l("Do not include information about a person at risk unless it is needed to answer you."),
-        validators=[InputRequired(_l("Enter your message.")),
-                    Length(max=20000, message=_l("Use 20,000 characters or fewer."))],
+        validators=[Parsed(parse_text, max_length=MESSAGE_MAX, required_message=_l("Enter your message."))],
         render_kw={"rows": 10},
     )
     language = SelectField(
@@ -106,8 +89,7 @@ class InquiryForm(FlaskForm):
 class PortalReplyForm(FlaskForm):
     message = TextAreaField(
         _l("Your reply"),
-        validators=[InputRequired(_l("Enter your reply.")),
-                    Length(max=20000, message=_l("Use 20,000 characters or fewer."))],
+        validators=[Parsed(parse_text, max_length=MESSAGE_MAX, required_message=_l("Enter your reply."))],
         render_kw={"rows": 8},
     )
     submit = SubmitField(_l("Send reply"))
@@ -117,7 +99,7 @@ class NewLinkForm(FlaskForm):
     reference = StringField(
         _l("Reference number"),
         description=_l("For example INQ-2026-000123. It is in the confirmation email."),
-        validators=[InputRequired(_l("Enter the reference number.")), Length(max=24)],
+        validators=[Parsed(parse_line, max_length=24, required_message=_l("Enter the reference number."))],
         render_kw={"spellcheck": "false", "autocomplete": "off"},
     )
     email = EmailField(

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from flask import current_app
 
+from inquiry_desk.core.i18n import LANGUAGES
+from inquiry_desk.core.text import parse_email_address, parse_line, parse_text
 from inquiry_desk.core.urls import external_url
 from inquiry_desk.directory import services as directory
 from inquiry_desk.inquiries import services as inquiries
@@ -18,9 +20,16 @@ from inquiry_desk.mail.rendering import render_email
 log = logging.getLogger(__name__)
 
 
+NAME_MAX = 200
+SUBJECT_MAX = 200
+MESSAGE_MAX = 20_000
+ORGANISATION_MAX = 300
+PHONE_MAX = 40
+
+
 @dataclass(frozen=True)
 class Submission:
-    """What a stakeholder typed in the public form, already validated."""
+    """What a stakeholder sent (through the form, or later by email or the API)."""
 
     name: str
     email: str
@@ -32,6 +41,22 @@ class Submission:
     organisation_kind: str | None = None
     phone: str | None = None
 
+    def checked(self) -> Submission:
+        """The same submission cleaned by the plain parse functions every way in shares (core/text.py).
+
+        Raises a core.text error (an InvalidInput) for what cannot be accepted.
+        """
+        return replace(
+            self,
+            name=parse_line(self.name, max_length=NAME_MAX),
+            email=parse_email_address(self.email),
+            subject=parse_line(self.subject, max_length=SUBJECT_MAX),
+            message=parse_text(self.message, max_length=MESSAGE_MAX),
+            language=self.language if self.language in LANGUAGES else "en",
+            organisation=parse_line(self.organisation, max_length=ORGANISATION_MAX, required=False) or None,
+            phone=parse_line(self.phone, max_length=PHONE_MAX, required=False) or None,
+        )
+
 
 def submit_inquiry(submission: Submission, *, now: datetime, channel: Channel = Channel.WEB) -> Inquiry:
     """Record the inquiry, recognise a trusted partner, and queue the confirmation email.
@@ -39,6 +64,7 @@ def submit_inquiry(submission: Submission, *, now: datetime, channel: Channel = 
     Everything, including the emails, is written in the caller's transaction:
     the emails leave only once it is committed (transactional outbox).
     """
+    submission = submission.checked()
     trusted = directory.trusted_organisation_for(submission.email)
     contact = directory.record_contact(
         email=submission.email, name=submission.name, language=submission.language, now=now,
@@ -86,7 +112,8 @@ def _queue_team_notice(inquiry: Inquiry, now: datetime) -> None:
 
 def reply_from_portal(inquiry: Inquiry, body: str, *, now: datetime) -> Message:
     """The stakeholder answers through their private link."""
-    return inquiries.add_stakeholder_message(inquiry, body, channel=Channel.WEB, now=now)
+    return inquiries.add_stakeholder_message(inquiry, parse_text(body, max_length=MESSAGE_MAX), channel=Channel.WEB,
+                                             now=now)
 
 
 def send_new_link(reference: str, email: str, *, now: datetime) -> None:

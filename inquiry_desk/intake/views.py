@@ -58,10 +58,10 @@ def form(lang_code: str) -> Response | str:
                                       "and send it again."))
         else:
             submission = intake.Submission(
-                name=form.name.data.strip(), email=form.email.data, subject=form.subject.data.strip(),
-                message=form.message.data.strip(), language=form.language.data,
-                topic=inquiries.topic_by_code(form.topic.data), organisation=(form.organisation.data or "").strip()
-                or None, organisation_kind=form.organisation_kind.data, phone=(form.phone.data or "").strip() or None,
+                name=form.name.data, email=form.email.data, subject=form.subject.data, message=form.message.data,
+                language=form.language.data, topic=inquiries.topic_by_code(form.topic.data),
+                organisation=form.organisation.data or None, organisation_kind=form.organisation_kind.data,
+                phone=form.phone.data or None,
             )
             inquiry = intake.submit_inquiry(submission, now=utcnow())
             db.session.commit()
@@ -92,7 +92,7 @@ def portal(lang_code: str, token: str) -> Response | tuple[str, int] | str:
         return render_template("intake/link_problem.html", expired=False), 404
     form = PortalReplyForm()
     if form.validate_on_submit():
-        intake.reply_from_portal(inquiry, form.message.data.strip(), now=now)
+        intake.reply_from_portal(inquiry, form.message.data, now=now)
         db.session.commit()
         session["portal_notice"] = inquiry.reference
         return redirect(url_for("intake.portal", lang_code=lang_code, token=token))

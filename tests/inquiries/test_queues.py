@@ -40,7 +40,7 @@ def desk(app):
 def test_each_queue_holds_what_its_name_says(desk) -> None:
     officer, made = desk["officer"], desk["made"]
     now = utcnow()
-    page = lambda queue: set(_refs(queues.list_page(queue, queues.Filters(), user=officer, now=now)))  # noqa: E731
+    page = lambda queue: set(_refs(queues.list_page(queue, queues.Filters(), actor=officer, now=now)))  # noqa: E731
     refs = [inquiry.reference for inquiry in made]
     assert page("new") == {refs[0], refs[5], refs[6]}
     assert page("mine") == {refs[1]}
@@ -57,39 +57,39 @@ def test_due_queues_follow_the_due_time(desk) -> None:
     edit(made[6], due_at=now + timedelta(hours=1))
     edit(made[5], due_at=now + timedelta(days=5))
     db.session.commit()
-    assert _refs(queues.list_page("overdue", queues.Filters(), user=officer, now=now)) == [made[0].reference]
-    assert _refs(queues.list_page("due_soon", queues.Filters(), user=officer, now=now)) == [made[6].reference]
+    assert _refs(queues.list_page("overdue", queues.Filters(), actor=officer, now=now)) == [made[0].reference]
+    assert _refs(queues.list_page("due_soon", queues.Filters(), actor=officer, now=now)) == [made[6].reference]
 
 
 def test_filters_combine(desk) -> None:
     officer, made = desk["officer"], desk["made"]
     now = utcnow()
-    french = queues.list_page("all", queues.Filters(language="fr"), user=officer, now=now)
+    french = queues.list_page("all", queues.Filters(language="fr"), actor=officer, now=now)
     assert set(_refs(french)) == {made[1].reference, made[3].reference, made[5].reference}
-    urgent_french = queues.list_page("all", queues.Filters(language="fr", priority="urgent"), user=officer, now=now)
+    urgent_french = queues.list_page("all", queues.Filters(language="fr", priority="urgent"), actor=officer, now=now)
     assert _refs(urgent_french) == [made[5].reference]
-    tagged = queues.list_page("all", queues.Filters(tag="MEDIA"), user=officer, now=now)
+    tagged = queues.list_page("all", queues.Filters(tag="MEDIA"), actor=officer, now=now)
     assert _refs(tagged) == [made[5].reference]
-    mine = queues.list_page("all", queues.Filters(assignee=str(officer.id)), user=officer, now=now)
+    mine = queues.list_page("all", queues.Filters(assignee=str(officer.id)), actor=officer, now=now)
     assert _refs(mine) == [made[1].reference]
-    nobody = queues.list_page("all", queues.Filters(assignee="none", status="new"), user=officer, now=now)
+    nobody = queues.list_page("all", queues.Filters(assignee="none", status="new"), actor=officer, now=now)
     assert set(_refs(nobody)) == {made[0].reference, made[5].reference, made[6].reference}
-    topic = queues.list_page("all", queues.Filters(topic="other"), user=officer, now=now)
+    topic = queues.list_page("all", queues.Filters(topic="other"), actor=officer, now=now)
     assert len(topic.items) == 7
     with pytest.raises(queues.InvalidFilter):
-        queues.list_page("all", queues.Filters(status="nonsense"), user=officer, now=now)
+        queues.list_page("all", queues.Filters(status="nonsense"), actor=officer, now=now)
     with pytest.raises(queues.InvalidFilter):
-        queues.list_page("nonsense", queues.Filters(), user=officer, now=now)
+        queues.list_page("nonsense", queues.Filters(), actor=officer, now=now)
 
 
 def test_date_range_uses_the_team_day(desk) -> None:
     officer = desk["officer"]
     today = utcnow().astimezone(inquiries.team_timezone()).date()
     page = queues.list_page("all", queues.Filters(received_from=(today + timedelta(days=1)).isoformat()),
-                            user=officer, now=utcnow())
+                            actor=officer, now=utcnow())
     assert page.items == []
     with pytest.raises(queues.InvalidFilter):
-        queues.list_page("all", queues.Filters(received_from="yesterday"), user=officer, now=utcnow())
+        queues.list_page("all", queues.Filters(received_from="yesterday"), actor=officer, now=utcnow())
 
 
 def test_trusted_partner_and_organisation_filters(app) -> None:
@@ -98,10 +98,10 @@ def test_trusted_partner_and_organisation_filters(app) -> None:
     trusted = make_inquiry(email="someone@amanlara.org")
     make_inquiry(email="someone@elsewhere.org")
     now = utcnow()
-    assert _refs(queues.list_page("all", queues.Filters(trusted="yes"), user=officer, now=now)) == [trusted.reference]
-    assert _refs(queues.list_page("all", queues.Filters(organisation=str(organisation.id)), user=officer,
+    assert _refs(queues.list_page("all", queues.Filters(trusted="yes"), actor=officer, now=now)) == [trusted.reference]
+    assert _refs(queues.list_page("all", queues.Filters(organisation=str(organisation.id)), actor=officer,
                                   now=now)) == [trusted.reference]
-    assert _refs(queues.list_page("all", queues.Filters(organisation_kind="ngo"), user=officer,
+    assert _refs(queues.list_page("all", queues.Filters(organisation_kind="ngo"), actor=officer,
                                   now=now)) == [trusted.reference]
 
 
@@ -115,7 +115,7 @@ def test_keyset_pages_cover_everything_once(app, sort: str) -> None:
     db.session.commit()
     seen, cursor = [], None
     while True:
-        page = queues.list_page("all", queues.Filters(), user=officer, now=utcnow(), sort=sort, cursor=cursor,
+        page = queues.list_page("all", queues.Filters(), actor=officer, now=utcnow(), sort=sort, cursor=cursor,
                                 limit=4)
         seen.extend(_refs(page))
         if page.next_cursor is None:
@@ -128,7 +128,7 @@ def test_a_forged_cursor_is_an_invalid_filter(app) -> None:
     officer = make_user(role="officer")
     for cursor in ("garbage", "W10", "WyJ4IiwgMV0"):
         with pytest.raises(queues.InvalidFilter):
-            queues.list_page("all", queues.Filters(), user=officer, now=utcnow(), cursor=cursor)
+            queues.list_page("all", queues.Filters(), actor=officer, now=utcnow(), cursor=cursor)
 
 
 def test_counts_are_capped_and_cached(desk, monkeypatch) -> None:
@@ -149,12 +149,12 @@ def test_a_plain_search_pages_through_every_match(app) -> None:
     make_inquiry(email="other@example.org", subject="Something else")
     seen, cursor = [], None
     while True:
-        page = queues.list_page("all", queues.Filters(q="reunion"), user=officer, now=utcnow(), cursor=cursor,
+        page = queues.list_page("all", queues.Filters(q="reunion"), actor=officer, now=utcnow(), cursor=cursor,
                                 limit=3)
         seen.extend(_refs(page))
         if page.next_cursor is None:
             break
         cursor = page.next_cursor
     assert seen == [inquiry.reference for inquiry in reversed(made)]
-    filtered = queues.list_page("all", queues.Filters(q="reunion", language="fr"), user=officer, now=utcnow())
+    filtered = queues.list_page("all", queues.Filters(q="reunion", language="fr"), actor=officer, now=utcnow())
     assert filtered.items == []

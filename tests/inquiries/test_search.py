@@ -9,13 +9,13 @@ from sqlalchemy import select
 from inquiry_desk.core.clock import utcnow
 from inquiry_desk.core.extensions import db
 from inquiry_desk.directory.models import Contact
-from inquiry_desk.inquiries import search
+from inquiry_desk.inquiries import search, triage
 from inquiry_desk.inquiries import services as inquiries
 from inquiry_desk.inquiries.models import Inquiry, Message, MessageKind
 from inquiry_desk.intake import services as intake
 
 from ..conftest import PROJECT_DIR, is_postgres
-from ..helpers import edit, make_inquiry, make_organisation
+from ..helpers import edit, make_inquiry, make_organisation, make_user
 
 HOSTILE = [
     '"', '""', '"""', "AND (", "(", ")", "*", "-foo", "foo*", "^foo", "NOT", "OR", "AND", "a OR b", "a AND NOT b",
@@ -108,17 +108,17 @@ def test_french_with_and_without_accents_both_ways(app) -> None:
 
 
 def test_words_are_anded(app) -> None:
-    both = make_inquiry(subject="Housing and employment", body="")
-    housing = make_inquiry(subject="Housing only", body="")
-    make_inquiry(subject="Employment only", body="")
+    both = make_inquiry(subject="Housing and employment", body="…")
+    housing = make_inquiry(subject="Housing only", body="…")
+    make_inquiry(subject="Employment only", body="…")
     assert _ids("housing employment") == [both.id]
     assert _ids("housing") == [housing.id, both.id]
     assert _ids("housing nowhereword") == []
 
 
 def test_quoted_phrases_match_as_phrases(app) -> None:
-    phrase = make_inquiry(subject="Private sponsorship timeline", body="")
-    scattered = make_inquiry(subject="Sponsorship for a private group", body="")
+    phrase = make_inquiry(subject="Private sponsorship timeline", body="…")
+    scattered = make_inquiry(subject="Sponsorship for a private group", body="…")
     assert _ids('"private sponsorship"') == [phrase.id]
     assert _ids("private sponsorship") == [scattered.id, phrase.id]
     assert _ids('"private sponsorship" timeline') == [phrase.id]
@@ -127,7 +127,7 @@ def test_quoted_phrases_match_as_phrases(app) -> None:
 
 
 def test_hostile_input_never_breaks_the_query(app) -> None:
-    inquiry = make_inquiry(subject="document foo bar and not or near a b", body="")
+    inquiry = make_inquiry(subject="document foo bar and not or near a b", body="…")
     for query in HOSTILE:
         assert isinstance(_ids(query), list), query
         assert isinstance(search.exact_match(query), int | None), query
@@ -243,8 +243,12 @@ def test_exact_match_by_email(app) -> None:
 
 
 def test_a_long_thread_is_indexed_up_to_the_cap(app) -> None:
-    body = " ".join(f"w{n}x" for n in range(60_000))  # ~420,000 characters of distinct words
-    inquiry = make_inquiry(subject="Very long thread", body=body)
+    words = [f"w{n}x" for n in range(60_000)]  # ~420,000 characters of distinct words, in notes of 20,000 at most
+    inquiry = make_inquiry(subject="Very long thread", body=" ".join(words[:2500]))
+    officer = make_user(role="officer")
+    for start in range(2500, 60_000, 2500):
+        triage.add_note(inquiry, " ".join(words[start:start + 2500]), actor=officer, now=utcnow())
+    db.session.commit()
     assert _ids("w10x") == [inquiry.id]
     assert _ids("w59999x") == []  # beyond the cap
     assert len(search.document_text(inquiry)) <= search.MAX_DOCUMENT_CHARS

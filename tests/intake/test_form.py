@@ -131,6 +131,31 @@ def test_line_breaks_in_one_line_fields_are_refused(app, client) -> None:
     assert sent_messages(app) == []
 
 
+def test_a_message_of_exactly_the_limit_with_line_breaks_is_accepted(app, client) -> None:
+    """Issue 10 defect 5: the browser counts a line break once and sends CRLF; the server must count the same."""
+    message = ("x" * 99 + "\n") * 199 + "x" * 100  # 20,000 characters in the browser's count
+    sent = message.replace("\n", "\r\n")
+    assert len(message) == 20_000 and len(sent) > 20_000
+    response = client.post(FORM["en"], data=inquiry_form_data(message=sent))
+    assert response.status_code == 302
+    inquiry = db.session.scalar(select(Inquiry))
+    assert inquiry.messages[0].body == message
+
+
+@pytest.mark.parametrize("field", ["name", "subject", "message", "organisation"])
+def test_a_nul_byte_or_control_character_is_refused_with_a_clear_message(app, client, field: str) -> None:
+    """Issue 11 H2: on PostgreSQL a NUL byte was a 500 (and the SQL parameters went to the log)."""
+    soup = page(client.post(FORM["en"], data=inquiry_form_data(**{field: "secret abc\x00def"})))
+    assert "Remove the invisible control characters (for example from a copy and paste)." in form_errors(soup)
+    assert db.session.scalar(select(func.count()).select_from(Inquiry)) == 0
+
+
+def test_fields_of_spaces_alone_are_refused(app, client) -> None:
+    soup = page(client.post(FORM["en"], data=inquiry_form_data(name="   ", subject=" \t ", message="\r\n  \r\n")))
+    assert {"Enter your name.", "Enter a subject.", "Enter your message."} <= set(form_errors(soup))
+    assert db.session.scalar(select(func.count()).select_from(Inquiry)) == 0
+
+
 def test_home_page_links_to_the_form_in_each_language(client) -> None:
     soup = page(client.get("/", headers={"Accept-Language": "en"}))
     hrefs = {a["href"] for a in soup.select("main a")}

@@ -12,10 +12,13 @@ from sqlalchemy import select
 from inquiry_desk.accounts.models import User
 from inquiry_desk.core.domain import DomainError
 from inquiry_desk.core.extensions import db
+from inquiry_desk.core.text import TextRequired, parse_line
 from inquiry_desk.inquiries.queues import QUEUES, SORTS, Filters
 from inquiry_desk.inquiries.saved_views.models import SavedView
 
 MAX_VIEWS_PER_USER = 30
+NAME_MAX = 80  # the column's length
+QUERY_MAX = 2000  # the column's length
 
 
 class SavedViewError(DomainError, ValueError):
@@ -38,16 +41,21 @@ def canonical_query(query: str) -> str:
 
 
 def save_view(user: User, name: str, query: str, *, now: datetime) -> SavedView:
-    name = " ".join(name.split())
-    if not name:
-        raise SavedViewError(_l("Give the view a name."))
+    """Save (or update, by name) one of the user's views. Raises SavedViewError or a core.text error."""
+    try:
+        name = parse_line(" ".join(name.split()), max_length=NAME_MAX)
+    except TextRequired as exc:
+        raise SavedViewError(_l("Give the view a name.")) from exc
+    query = canonical_query(query)
+    if len(query) > QUERY_MAX:
+        raise SavedViewError(_l("This view has too many filters to be saved; remove some first."))
     existing = db.session.scalar(select(SavedView).where(SavedView.user_id == user.id, SavedView.name == name))
     if existing is not None:
-        existing.query = canonical_query(query)
+        existing.query = query
         return existing
     if len(views_of(user)) >= MAX_VIEWS_PER_USER:
         raise SavedViewError(_l("You have too many saved views; delete one first."))
-    view = SavedView(user_id=user.id, name=name, query=canonical_query(query), created_at=now)
+    view = SavedView(user_id=user.id, name=name, query=query, created_at=now)
     db.session.add(view)
     return view
 
