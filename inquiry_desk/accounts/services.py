@@ -314,3 +314,12 @@ def reset_second_factor(user: User, *, actor: User, now: datetime) -> None:
 def set_language(user: User, language: str) -> None:
     if language in ("en", "fr"):
         user.language = language
+
+
+def set_digest_preference(user: User, wanted: bool, *, actor: User, now: datetime) -> None:
+    """Turn the daily digest on or off for a staff member (audited when it changes)."""
+    if user.wants_digest == wanted:
+        return
+    user.wants_digest = wanted
+    audit.record("user.digest_preference", actor_id=actor.id, subject_type="user", subject_id=user.id,
+                 details={"wants_digest": wanted}, now=now)

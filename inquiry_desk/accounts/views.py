@@ -39,7 +39,6 @@ from inquiry_desk.core.access import public
 from inquiry_desk.core.clock import utcnow
 from inquiry_desk.core.extensions import db, limiter, login_manager
 from inquiry_desk.core.i18n import safe_next_path
-from inquiry_desk.inquiries import digest
 
 auth_bp = Blueprint("auth", __name__, url_prefix="/auth")
 staff_bp = Blueprint("staff", __name__, url_prefix="/staff")
@@ -213,7 +212,7 @@ def digest_preference() -> Response:
     form = DigestPreferenceForm()
     if not form.validate_on_submit():
         abort(400)
-    digest.set_preference(current_user, bool(form.wants_digest.data), now=utcnow())
+    accounts.set_digest_preference(current_user, bool(form.wants_digest.data), actor=current_user, now=utcnow())
     db.session.commit()
     if form.wants_digest.data:
         flash(_("You will receive the daily digest."), "success")

@@ -17,6 +17,7 @@ from inquiry_desk.audit import services as audit
 from inquiry_desk.core.clock import utcnow
 from inquiry_desk.core.extensions import db
 from inquiry_desk.core.i18n import current_language
+from inquiry_desk.inbox.blueprint import inbox_bp
 from inquiry_desk.inbox.forms import (
     AssignForm,
     MergeForm,
@@ -28,7 +29,6 @@ from inquiry_desk.inbox.forms import (
     TopicForm,
     UnmergeForm,
 )
-from inquiry_desk.inbox.views import assignable_choices, inbox_bp
 from inquiry_desk.inquiries import correspondence, presence, queues, triage
 from inquiry_desk.inquiries import services as inquiries
 from inquiry_desk.inquiries.canned import services as canned
@@ -44,11 +44,15 @@ def _inquiry_or_404(inquiry_id: int) -> Inquiry:
     return inquiry
 
 
+def _assignable_choices() -> list[tuple[str, str]]:
+    return [("", _("Nobody (back to the queue)"))] + [(str(u.id), u.name) for u in accounts.assignable_users()]
+
+
 def _with_choices(form: FlaskForm) -> FlaskForm:
     """Fill a triage form's lists, in the page's language: for showing and for checking a post."""
     lang = current_language()
     if isinstance(form, AssignForm):
-        form.assignee.choices = assignable_choices()
+        form.assignee.choices = _assignable_choices()
     elif isinstance(form, StatusForm):
         form.status.choices = [(s.value, str(STATUS_LABELS[s.value])) for s in Status]
     elif isinstance(form, PriorityForm):

@@ -8,7 +8,6 @@ from collections.abc import Iterator
 from urllib.parse import urlencode
 
 from flask import (
-    Blueprint,
     Response,
     abort,
     current_app,
@@ -23,13 +22,13 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from inquiry_desk.accounts import services as accounts
 from inquiry_desk.accounts.models import Role
 from inquiry_desk.accounts.permissions import role_required
 from inquiry_desk.audit import services as audit
 from inquiry_desk.core.clock import utcnow
 from inquiry_desk.core.extensions import db
 from inquiry_desk.core.navigation import STAFF_MENU, MenuItem
+from inquiry_desk.inbox.blueprint import inbox_bp
 from inquiry_desk.inbox.forms import BulkForm, DeleteForm, SavedViewForm
 from inquiry_desk.inbox.labels import QUEUE_LABELS, SORT_LABELS, filter_choices, history_label
 from inquiry_desk.inbox.rows import list_rows
@@ -37,8 +36,6 @@ from inquiry_desk.inquiries import queues, search, triage
 from inquiry_desk.inquiries.labels import status_label
 from inquiry_desk.inquiries.models import Inquiry
 from inquiry_desk.inquiries.saved_views import services as saved_views
-
-inbox_bp = Blueprint("inbox", __name__, url_prefix="/staff/inquiries")
 
 STAFF_MENU.insert(0, MenuItem("inbox.index", _l("Inquiries"), Role.VIEWER.value))
 
@@ -217,10 +214,3 @@ def _csv_safe(values: list[str]) -> list[str]:
     """A cell starting with = + - @ is a formula in a spreadsheet: prefix it so it stays text."""
     return ["'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value for value in values]
 
-
-def assignable_choices() -> list[tuple[str, str]]:
-    return [("", _("Nobody (back to the queue)"))] + [(str(u.id), u.name) for u in accounts.assignable_users()]
-
-
-# The inquiry page and its actions live in their own module, on this blueprint.
-from inquiry_desk.inbox import inquiry_views  # noqa: E402,F401

@@ -21,7 +21,6 @@ from flask import current_app
 from sqlalchemy import func, select
 
 from inquiry_desk.accounts.models import User
-from inquiry_desk.audit import services as audit
 from inquiry_desk.core.clock import team_timezone
 from inquiry_desk.core.extensions import db
 from inquiry_desk.core.urls import external_url
@@ -113,11 +112,3 @@ def _own(user: User, *conditions: object) -> list[DigestItem]:
     ).all()
     return [_item(inquiry) for inquiry in inquiries]
 
-
-def set_preference(user: User, wanted: bool, *, now: datetime) -> None:
-    """Turn the daily digest on or off for a staff member (audited when it changes)."""
-    if user.wants_digest == wanted:
-        return
-    user.wants_digest = wanted
-    audit.record("user.digest_preference", actor_id=user.id, subject_type="user", subject_id=user.id,
-                 details={"wants_digest": wanted}, now=now)
