@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, delete, select
 from sqlalchemy.orm import InstrumentedAttribute
 
+from inquiry_desk.core.database import rows_affected
 from inquiry_desk.core.extensions import db
 
 BATCH_SIZE = 1000
@@ -33,7 +34,3 @@ def delete_in_batches(id_column: InstrumentedAttribute[int], condition: ColumnEl
         if len(ids) < batch_size:
             return deleted
 
-
-def rows_affected(result: object) -> int:
-    """The row count of a DML result (``Result`` does not declare ``rowcount``, ``CursorResult`` does)."""
-    return int(getattr(result, "rowcount", 0) or 0)

@@ -1,10 +1,18 @@
-"""Options for select fields, shared by every capability's forms."""
+"""Helpers shared by every capability's forms: select options, errors added after validation."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TypeVar
 
-from wtforms.fields.choices import SelectChoice
+from wtforms import Field
+
+# types-WTForms 3.2 predates SelectChoice (WTForms 3.3): other modules import it from here.
+from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]
+
+__all__ = ["SelectChoice", "add_error", "language_choices", "required", "select_choices"]
+
+Value = TypeVar("Value")
 
 
 def select_choices(pairs: Iterable[tuple[str, object]]) -> list[SelectChoice]:
@@ -18,3 +26,15 @@ def language_choices() -> list[SelectChoice]:
         SelectChoice("en", "English", render_kw={"lang": "en"}),
         SelectChoice("fr", "Français", render_kw={"lang": "fr"}),
     ]
+
+
+def add_error(field: Field, message: str) -> None:
+    """Show ``message`` on ``field`` after validation: a service refused what the form accepted."""
+    field.errors = [*field.errors, message]
+
+
+def required(value: Value | None) -> Value:
+    """The value of a field that validation has made sure of: a WTForms field's ``data`` is typed optional."""
+    if value is None:
+        raise ValueError("a field that validation requires has no value")
+    return value

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
-from flask import Response, abort, flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
+from werkzeug.wrappers import Response
 
 from inquiry_desk.accounts import services as accounts
 from inquiry_desk.accounts.models import Role
@@ -36,6 +37,8 @@ from inquiry_desk.inquiries.labels import PRIORITY_LABELS, STATUS_LABELS
 from inquiry_desk.inquiries.models import Inquiry, MessageKind, Priority, Status
 from inquiry_desk.inquiries.targets import services as targets
 
+AnyForm = TypeVar("AnyForm", bound=FlaskForm)
+
 
 def _inquiry_or_404(inquiry_id: int) -> Inquiry:
     inquiry = db.session.get(Inquiry, inquiry_id)
@@ -48,7 +51,7 @@ def _assignable_choices() -> list[tuple[str, str]]:
     return [("", _("Nobody (back to the queue)"))] + [(str(u.id), u.name) for u in accounts.assignable_users()]
 
 
-def _with_choices(form: FlaskForm) -> FlaskForm:
+def _with_choices(form: AnyForm) -> AnyForm:
     """Fill a triage form's lists, in the page's language: for showing and for checking a post."""
     lang = current_language()
     if isinstance(form, AssignForm):
@@ -107,7 +110,7 @@ def show(inquiry_id: int) -> tuple[str, int]:
     return _render(inquiry)
 
 
-def _act(inquiry_id: int, form_class: type, action: Callable[[Inquiry, Any], None], done: str) -> Response:
+def _act(inquiry_id: int, form_class: type[FlaskForm], action: Callable[[Inquiry, Any], object], done: str) -> Response:
     """Validate the form, run the triage action, commit, and go back to the inquiry."""
     inquiry = _inquiry_or_404(inquiry_id)
     form = _with_choices(form_class())
@@ -202,11 +205,12 @@ def reply(inquiry_id: int) -> Response | tuple[str, int]:
         if not (form.body.data or "").strip():
             form.body.errors = [*form.body.errors, _("Write the reply.")]
         return _render(inquiry, reply=form, status_code=422)
-    seen = int(form.version.data) if (form.version.data or "").isdigit() else None
+    version = form.version.data or ""
+    seen = int(version) if version.isdigit() else None
     if form.confirm.data == "yes":
         seen = None  # the officer saw the newer changes and sends anyway
     try:
-        correspondence.send_reply(inquiry, form.body.data, actor=current_user, now=utcnow(),
+        correspondence.send_reply(inquiry, form.body.data or "", actor=current_user, now=utcnow(),
                                   language=form.language.data, next_status=form.next_status.data, seen_version=seen)
     except triage.VersionConflict as exc:
         db.session.rollback()

@@ -8,7 +8,6 @@ from collections.abc import Iterator
 from urllib.parse import urlencode
 
 from flask import (
-    Response,
     abort,
     current_app,
     flash,
@@ -21,6 +20,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from werkzeug.wrappers import Response
 
 from inquiry_desk.accounts.models import Role
 from inquiry_desk.accounts.permissions import role_required
@@ -134,7 +134,7 @@ def save_view() -> Response:
     form = SavedViewForm()
     if form.validate_on_submit():
         try:
-            view = saved_views.save_view(current_user, form.name.data, form.query.data or "", now=utcnow())
+            view = saved_views.save_view(current_user, form.name.data or "", form.query.data or "", now=utcnow())
         except saved_views.SavedViewError as exc:
             flash(str(exc), "error")
         else:
@@ -172,7 +172,7 @@ def export() -> Response:
     audit.record("inquiry.exported", actor_id=current_user.id, subject_type="inquiry",
                  details={"queue": queue, "sort": sort, "filters": _auditable(filters), "max_rows": max_rows}, now=now)
     db.session.commit()
-    user = current_user._get_current_object()  # type: ignore[attr-defined]
+    user = current_user._get_current_object()
 
     def rows() -> Iterator[str]:
         buffer = io.StringIO()
@@ -187,7 +187,7 @@ def export() -> Response:
         yield buffer.getvalue()
 
     filename = f"inquiries-{queue}-{now:%Y%m%d-%H%M}.csv"
-    return Response(stream_with_context(rows()), mimetype="text/csv",
+    return current_app.response_class(stream_with_context(rows()), mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 

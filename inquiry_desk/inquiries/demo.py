@@ -7,6 +7,7 @@ No email is queued for demo data.
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
@@ -14,6 +15,7 @@ from sqlalchemy import func, select
 from inquiry_desk.accounts.models import Role, User
 from inquiry_desk.core.extensions import db
 from inquiry_desk.directory import services as directory
+from inquiry_desk.directory.models import Organisation
 from inquiry_desk.inquiries import search
 from inquiry_desk.inquiries import services as inquiries
 from inquiry_desk.inquiries.models import Channel, Inquiry, Message, MessageKind, Priority, Status
@@ -152,13 +154,11 @@ def seed_inquiries(now: datetime) -> list[str]:
     return [f"Inquiries: {DEMO_INQUIRY_COUNT} added, with their threads."]
 
 
-def _trusted_organisations() -> list:
-    from inquiry_desk.directory.models import Organisation
-
+def _trusted_organisations() -> list[Organisation]:
     return list(db.session.scalars(select(Organisation).where(Organisation.trusted.is_(True))))
 
 
-def _add_thread(inquiry: Inquiry, status: Status, rng: random.Random, officers: list[User],
+def _add_thread(inquiry: Inquiry, status: Status, rng: random.Random, officers: Sequence[User],
                 received: datetime, now: datetime) -> None:
     inquiry.status = status.value
     if status != Status.NEW and officers:
@@ -167,7 +167,7 @@ def _add_thread(inquiry: Inquiry, status: Status, rng: random.Random, officers: 
     search.index_inquiry(inquiry)
 
 
-def _add_replies(inquiry: Inquiry, status: Status, rng: random.Random, officers: list[User],
+def _add_replies(inquiry: Inquiry, status: Status, rng: random.Random, officers: Sequence[User],
                  received: datetime, now: datetime) -> None:
     officer = rng.choice(officers)
     inquiry.assignee_id = officer.id

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 
 from inquiry_desk.accounts.models import User
 from inquiry_desk.core.clock import team_timezone
@@ -102,12 +102,12 @@ def _new_inquiries(since: datetime, now: datetime) -> tuple[int, list[DigestItem
     return count, [_item(inquiry) for inquiry in newest]
 
 
-def _own(user: User, *conditions: object) -> list[DigestItem]:
+def _own(user: User, *conditions: ColumnElement[bool]) -> list[DigestItem]:
     """The user's running inquiries matching ``conditions`` on the due time, soonest first (ix_inquiries_due)."""
     inquiries = db.session.scalars(
         select(Inquiry)
         .where(Inquiry.assignee_id == user.id, Inquiry.status.in_(RUNNING), Inquiry.due_at.is_not(None),
-               *conditions)  # type: ignore[arg-type]
+               *conditions)
         .order_by(Inquiry.due_at, Inquiry.id).limit(LISTED)
     ).all()
     return [_item(inquiry) for inquiry in inquiries]

@@ -16,7 +16,8 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import and_, delete, or_
 
-from inquiry_desk.core.batches import BATCH_SIZE, delete_in_batches, rows_affected
+from inquiry_desk.core.batches import BATCH_SIZE, delete_in_batches
+from inquiry_desk.core.database import rows_affected
 from inquiry_desk.core.extensions import db
 from inquiry_desk.inquiries.models import InquiryViewer, PortalLink
 

@@ -139,7 +139,8 @@ def get_job(config: Mapping[str, Any], name: str) -> Job:
 
 def next_fire_time(job: Job, config: Mapping[str, Any], now: datetime) -> datetime | None:
     """When the trigger fires next after ``now`` (aware, in the team's time zone)."""
-    return job.build_trigger(config).get_next_fire_time(None, now)
+    fire: datetime | None = job.build_trigger(config).get_next_fire_time(None, now)
+    return fire
 
 
 def latest_fire_time(job: Job, config: Mapping[str, Any], now: datetime) -> datetime | None:
