@@ -188,7 +188,7 @@ def export() -> Response:
 
     filename = f"inquiries-{queue}-{now:%Y%m%d-%H%M}.csv"
     return current_app.response_class(stream_with_context(rows()), mimetype="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+                                      headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 
 def _auditable(filters: queues.Filters) -> dict[str, str]:
