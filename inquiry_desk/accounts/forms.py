@@ -5,11 +5,10 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField, SubmitField
-from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Email, EqualTo, InputRequired, Length
 
 from inquiry_desk.accounts.models import Role
-from inquiry_desk.core.forms import language_choices, select_choices
+from inquiry_desk.core.forms import SelectChoice, language_choices, select_choices
 
 PASSWORD_MIN = 12
 

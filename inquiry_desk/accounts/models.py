@@ -11,7 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from inquiry_desk.core.clock import utcnow
 from inquiry_desk.core.database import UTCDateTime
-from inquiry_desk.core.extensions import db
+from inquiry_desk.core.extensions import Model
 
 
 class Role(StrEnum):
@@ -30,7 +30,7 @@ class Role(StrEnum):
         return self.rank >= Role(other).rank
 
 
-class User(UserMixin, db.Model):
+class User(UserMixin, Model):
     __tablename__ = "users"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -74,7 +74,7 @@ class User(UserMixin, db.Model):
         return f"<User {self.id} {self.role}>"
 
 
-class RecoveryCode(db.Model):
+class RecoveryCode(Model):
     """A single-use code that stands in for the second factor; stored hashed."""
 
     __tablename__ = "recovery_codes"
@@ -87,7 +87,7 @@ class RecoveryCode(db.Model):
     user: Mapped[User] = relationship(back_populates="recovery_codes")
 
 
-class StaffSession(db.Model):
+class StaffSession(Model):
     """A signed-in browser. The cookie holds only the token; ending the row ends the session."""
 
     __tablename__ = "staff_sessions"

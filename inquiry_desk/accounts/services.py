@@ -19,6 +19,7 @@ from inquiry_desk.accounts import second_factor
 from inquiry_desk.accounts.models import RecoveryCode, Role, StaffSession, User
 from inquiry_desk.accounts.passwords import hash_password, needs_rehash, verify_password
 from inquiry_desk.audit import services as audit
+from inquiry_desk.core.database import rows_affected
 from inquiry_desk.core.domain import DomainError
 from inquiry_desk.core.extensions import db
 
@@ -183,7 +184,7 @@ def _use_recovery_code(user: User, code: str, now: datetime) -> bool:
         )
         .values(used_at=now)
     )
-    return result.rowcount == 1
+    return rows_affected(result) == 1
 
 
 def remaining_recovery_codes(user: User) -> int:
@@ -288,7 +289,7 @@ def update_user(user: User, *, role: Role | str, active: bool, actor: User, now:
     losing_admin = user.role == Role.ADMIN.value and user.active and (new_role != Role.ADMIN.value or not active)
     if losing_admin and _active_admin_count() <= 1:
         raise LastAdminError()
-    changes = {}
+    changes: dict[str, list[str | bool]] = {}
     if user.role != new_role:
         changes["role"] = [user.role, new_role]
         user.role = new_role
@@ -314,3 +315,12 @@ def reset_second_factor(user: User, *, actor: User, now: datetime) -> None:
 def set_language(user: User, language: str) -> None:
     if language in ("en", "fr"):
         user.language = language
+
+
+def set_digest_preference(user: User, wanted: bool, *, actor: User, now: datetime) -> None:
+    """Turn the daily digest on or off for a staff member (audited when it changes)."""
+    if user.wants_digest == wanted:
+        return
+    user.wants_digest = wanted
+    audit.record("user.digest_preference", actor_id=actor.id, subject_type="user", subject_id=user.id,
+                 details={"wants_digest": wanted}, now=now)

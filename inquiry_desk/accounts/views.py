@@ -6,7 +6,6 @@ from datetime import datetime, timedelta
 
 from flask import (
     Blueprint,
-    Response,
     abort,
     current_app,
     flash,
@@ -19,6 +18,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
+from werkzeug.wrappers import Response
 
 from inquiry_desk.accounts import second_factor
 from inquiry_desk.accounts import services as accounts
@@ -38,8 +38,8 @@ from inquiry_desk.audit import services as audit
 from inquiry_desk.core.access import public
 from inquiry_desk.core.clock import utcnow
 from inquiry_desk.core.extensions import db, limiter, login_manager
+from inquiry_desk.core.forms import add_error
 from inquiry_desk.core.i18n import safe_next_path
-from inquiry_desk.inquiries import digest
 
 auth_bp = Blueprint("auth", __name__, url_prefix="/auth")
 staff_bp = Blueprint("staff", __name__, url_prefix="/staff")
@@ -63,7 +63,7 @@ def _load_user(user_id: str) -> User | None:
 
 
 def _login_limit() -> str:
-    return current_app.config["LOGIN_RATE_LIMIT"]
+    return str(current_app.config["LOGIN_RATE_LIMIT"])
 
 
 def _email_key() -> str:
@@ -111,7 +111,7 @@ def login() -> Response | str:
     if form.validate_on_submit():
         now = utcnow()
         try:
-            user = accounts.check_password(form.email.data, form.password.data, now=now,
+            user = accounts.check_password(form.email.data or "", form.password.data or "", now=now,
                                            ip_address=request.remote_addr)
         except accounts.LoginFailed:
             db.session.commit()  # keep the failure count
@@ -142,10 +142,10 @@ def second_factor_step() -> Response | str:
     form = SecondFactorForm()
     if form.validate_on_submit():
         try:
-            accounts.check_second_factor(user, form.code.data, now=now, ip_address=request.remote_addr)
+            accounts.check_second_factor(user, form.code.data or "", now=now, ip_address=request.remote_addr)
         except accounts.SecondFactorFailed:
             db.session.commit()
-            form.code.errors.append(_("This code is not right, or it was already used. Wait for a new code."))
+            add_error(form.code, _("This code is not right, or it was already used. Wait for a new code."))
         else:
             return _finish_login(user, now)
     return render_template("accounts/second_factor.html", form=form)
@@ -164,9 +164,9 @@ def enrol() -> Response | str:
     form = EnrolForm()
     if form.validate_on_submit():
         try:
-            codes = accounts.confirm_enrolment(user, secret, form.code.data, now=now)
+            codes = accounts.confirm_enrolment(user, secret, form.code.data or "", now=now)
         except accounts.SecondFactorFailed:
-            form.code.errors.append(_("This code is not right. Check the time on your phone and try the next code."))
+            add_error(form.code, _("This code is not right. Check the time on your phone and try the next code."))
         else:
             session.pop("enrol_secret", None)
             response = _finish_login(user, now)
@@ -213,7 +213,7 @@ def digest_preference() -> Response:
     form = DigestPreferenceForm()
     if not form.validate_on_submit():
         abort(400)
-    digest.set_preference(current_user, bool(form.wants_digest.data), now=utcnow())
+    accounts.set_digest_preference(current_user, bool(form.wants_digest.data), actor=current_user, now=utcnow())
     db.session.commit()
     if form.wants_digest.data:
         flash(_("You will receive the daily digest."), "success")
@@ -228,12 +228,12 @@ def change_password() -> Response | str:
     form = ChangePasswordForm()
     if form.validate_on_submit():
         try:
-            accounts.change_password(current_user, form.current_password.data, form.new_password.data,
+            accounts.change_password(current_user, form.current_password.data or "", form.new_password.data or "",
                                      keep_token=session.get(SESSION_TOKEN_KEY), now=utcnow())
         except accounts.LoginFailed:
-            form.current_password.errors.append(_("Your current password is not right."))
+            add_error(form.current_password, _("Your current password is not right."))
         except accounts.WeakPassword:
-            form.new_password.errors.append(_("The password must have at least 12 characters."))
+            add_error(form.new_password, _("The password must have at least 12 characters."))
         else:
             db.session.commit()
             flash(_("Your password is changed. You were signed out everywhere else."), "success")
@@ -265,13 +265,14 @@ def new_user() -> Response | str:
     if form.validate_on_submit():
         try:
             user = accounts.create_user(
-                name=form.name.data, email=form.email.data, role=form.role.data, password=form.password.data,
-                language=form.language.data, actor=current_user, now=utcnow(), must_change_password=True,
+                name=form.name.data or "", email=form.email.data or "", role=form.role.data,
+                password=form.password.data or "", language=form.language.data, actor=current_user, now=utcnow(),
+                must_change_password=True,
             )
         except accounts.InvalidEmail:
-            form.email.errors.append(_("Enter an email address like name@example.org."))
+            add_error(form.email, _("Enter an email address like name@example.org."))
         except accounts.EmailTaken:
-            form.email.errors.append(_("A user with this email address already exists."))
+            add_error(form.email, _("A user with this email address already exists."))
         else:
             db.session.commit()
             flash(_("User %(name)s created. Give them the temporary password; they set their own at first "

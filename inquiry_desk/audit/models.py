@@ -10,14 +10,14 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from inquiry_desk.core.clock import utcnow
 from inquiry_desk.core.database import UTCDateTime
-from inquiry_desk.core.extensions import db
+from inquiry_desk.core.extensions import Model
 
 
 class AuditLogIsAppendOnly(RuntimeError):
     """Raised when code tries to change or delete an audit entry."""
 
 
-class AuditEvent(db.Model):
+class AuditEvent(Model):
     __tablename__ = "audit_events"
     __table_args__ = (Index("ix_audit_events_subject", "subject_type", "subject_id", "id"),)
 

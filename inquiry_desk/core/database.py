@@ -1,7 +1,8 @@
-"""Database helpers shared by every capability: connection set-up, UTC timestamps, upserts."""
+"""Database helpers shared by every capability: connection set-up, UTC timestamps, upserts, row counts."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -66,6 +67,13 @@ def insert_unless_exists(model: Any, values: dict[str, Any], unique_columns: lis
     from inquiry_desk.core.extensions import db
 
     dialect = db.session.get_bind().dialect.name
-    insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[dialect]
+    inserts: dict[str, Callable[[Any], postgresql.Insert | sqlite.Insert]] = {
+        "postgresql": postgresql.insert, "sqlite": sqlite.insert}
+    insert = inserts[dialect]
     statement = insert(model).values(values).on_conflict_do_nothing(index_elements=unique_columns)
     return db.session.scalar(statement.returning(model.id))
+
+
+def rows_affected(result: object) -> int:
+    """The row count of an UPDATE or DELETE (``Result`` does not declare ``rowcount``; ``CursorResult`` does)."""
+    return int(getattr(result, "rowcount", 0) or 0)

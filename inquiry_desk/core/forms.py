@@ -1,15 +1,22 @@
-"""What every capability's forms share: options for select fields, and the ``Parsed`` validator."""
+"""What every capability's forms share: select options, errors added after validation, ``Parsed``."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, TypeVar
 
-from wtforms.fields.choices import SelectChoice
+from wtforms import Field
+
+# types-WTForms 3.2 predates SelectChoice (WTForms 3.3): other modules import it from here.
+from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]
 from wtforms.validators import StopValidation
 
 from inquiry_desk.core.domain import DomainError
 from inquiry_desk.core.text import TextRequired
+
+__all__ = ["Parsed", "SelectChoice", "add_error", "language_choices", "required", "select_choices"]
+
+Value = TypeVar("Value")
 
 
 def select_choices(pairs: Iterable[tuple[str, object]]) -> list[SelectChoice]:
@@ -23,6 +30,18 @@ def language_choices() -> list[SelectChoice]:
         SelectChoice("en", "English", render_kw={"lang": "en"}),
         SelectChoice("fr", "Français", render_kw={"lang": "fr"}),
     ]
+
+
+def add_error(field: Field, message: str) -> None:
+    """Show ``message`` on ``field`` after validation: a service refused what the form accepted."""
+    field.errors = [*field.errors, message]
+
+
+def required(value: Value | None) -> Value:
+    """The value of a field that validation has made sure of: a WTForms field's ``data`` is typed optional."""
+    if value is None:
+        raise ValueError("a field that validation requires has no value")
+    return value
 
 
 class Parsed:

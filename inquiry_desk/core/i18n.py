@@ -23,14 +23,14 @@ def other_language(lang: str) -> str:
 
 def current_language() -> str:
     """The language of the page being made ("en" outside a request)."""
-    return getattr(g, "lang", "en")
+    return str(getattr(g, "lang", "en"))
 
 
 def select_locale() -> str:
     """Flask-Babel's locale selector."""
     lang = getattr(g, "lang", None)
     if lang in LANGUAGES:
-        return lang
+        return str(lang)
     return _negotiated_language()
 
 
@@ -39,10 +39,10 @@ def _negotiated_language() -> str:
         return "en"
     url_lang = (request.view_args or {}).get("lang_code")
     if url_lang in LANGUAGES:
-        return url_lang
+        return str(url_lang)
     remembered = session.get("lang")
     if remembered in LANGUAGES:
-        return remembered
+        return str(remembered)
     return request.accept_languages.best_match(LANGUAGES) or "en"
 
 

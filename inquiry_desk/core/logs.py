@@ -16,7 +16,7 @@ import logging
 import re
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -42,7 +42,7 @@ _pattern: re.Pattern[str] | None = None
 _LONG_TOKEN = re.compile(r"(?<=/)[A-Za-z0-9_\-.~]{32,}(?=/|$)")
 
 
-def register_secret_paths(prefixes: list[str], not_secrets: list[str] = ()) -> None:  # type: ignore[assignment]
+def register_secret_paths(prefixes: list[str], not_secrets: Iterable[str] = ()) -> None:
     """Hide what follows these path prefixes in every log line (called by the owning capability)."""
     global _pattern
     for prefix in prefixes:

@@ -20,7 +20,7 @@ class MenuItem:
     label: Any  # a lazy string, translated when shown
     minimum_role: str = "viewer"
     description: Any = None
-    values: tuple[tuple[str, str], ...] = ()
+    values: tuple[tuple[str, Any], ...] = ()
 
 
 # Capabilities append to these when they are built (see each views.py).

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from functools import lru_cache
-from typing import Any
+from typing import Any, Literal, cast
 
 import babel.dates
 from babel import Locale
@@ -33,6 +33,9 @@ def format_datetime(value: datetime | None, format: str = "medium") -> str:
     return pattern.apply(value.astimezone(zone), canadian)
 
 
+Width = Literal["short", "medium", "long", "full"]
+
+
 @lru_cache(maxsize=32)
 def _datetime_pattern(language: str, format: str) -> tuple[babel.dates.DateTimePattern, Locale]:
     """The date in the requested width and the time (to the minute for short and medium), as written in Canada.
@@ -41,10 +44,12 @@ def _datetime_pattern(language: str, format: str) -> tuple[babel.dates.DateTimeP
     parsed once: a list formats many.
     """
     locale = Locale.parse(f"{language}_CA")
-    date = babel.dates.get_date_format(format, locale).pattern
+    width = cast(Width, format)
+    date = babel.dates.get_date_format(width, locale).pattern
     # Seconds are noise in a list or a page; "long" and "full" keep their time, with the zone.
-    time = babel.dates.get_time_format("short" if format in ("short", "medium") else format, locale).pattern
-    combined = babel.dates.get_datetime_format(format, locale).replace("{0}", time).replace("{1}", date)
+    time = babel.dates.get_time_format("short" if width in ("short", "medium") else width, locale).pattern
+    # Babel declares a DateTimePattern, but gives the "{1}, {0}" string: str() is right for both.
+    combined = str(babel.dates.get_datetime_format(width, locale)).replace("{0}", time).replace("{1}", date)
     return babel.dates.parse_pattern(combined), locale
 
 
@@ -61,7 +66,7 @@ def translated_label(labels: dict[str, Any], key: str) -> str:
     entry = (id(labels), key)
     if entry not in cache:
         cache[entry] = str(labels.get(key, key))
-    return cache[entry]
+    return str(cache[entry])
 
 
 def init_app(app: Flask) -> None:

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from inquiry_desk.core.clock import utcnow
 from inquiry_desk.core.database import UTCDateTime
-from inquiry_desk.core.extensions import db
+from inquiry_desk.core.extensions import Model
 
 
 class OrganisationKind(StrEnum):
@@ -24,7 +24,7 @@ class OrganisationKind(StrEnum):
     OTHER = "other"
 
 
-class Organisation(db.Model):
+class Organisation(Model):
     __tablename__ = "organisations"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -41,7 +41,7 @@ class Organisation(db.Model):
     )
 
 
-class OrganisationDomain(db.Model):
+class OrganisationDomain(Model):
     """An email domain that belongs to an organisation; only verified ones confer trust."""
 
     __tablename__ = "organisation_domains"
@@ -54,7 +54,7 @@ class OrganisationDomain(db.Model):
     organisation: Mapped[Organisation] = relationship(back_populates="domains")
 
 
-class Contact(db.Model):
+class Contact(Model):
     """A person who wrote to the team or subscribed; one row per email address."""
 
     __tablename__ = "contacts"

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
-from flask import Response, abort, flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy.orm.exc import StaleDataError
+from werkzeug.wrappers import Response
 
 from inquiry_desk.accounts import services as accounts
 from inquiry_desk.accounts.models import Role
@@ -20,6 +21,7 @@ from inquiry_desk.core.domain import Conflict, DomainError
 from inquiry_desk.core.errors import flash_domain_error
 from inquiry_desk.core.extensions import db
 from inquiry_desk.core.i18n import current_language
+from inquiry_desk.inbox.blueprint import inbox_bp
 from inquiry_desk.inbox.forms import (
     AssignForm,
     MergeForm,
@@ -31,12 +33,13 @@ from inquiry_desk.inbox.forms import (
     TopicForm,
     UnmergeForm,
 )
-from inquiry_desk.inbox.views import assignable_choices, inbox_bp
 from inquiry_desk.inquiries import correspondence, presence, targets, triage
 from inquiry_desk.inquiries import services as inquiries
 from inquiry_desk.inquiries.canned import services as canned
 from inquiry_desk.inquiries.labels import PRIORITY_LABELS, STATUS_LABELS
 from inquiry_desk.inquiries.models import Inquiry, MessageKind, Priority, Status
+
+AnyForm = TypeVar("AnyForm", bound=FlaskForm)
 
 
 def _inquiry_or_404(inquiry_id: int) -> Inquiry:
@@ -46,11 +49,15 @@ def _inquiry_or_404(inquiry_id: int) -> Inquiry:
     return inquiry
 
 
-def _with_choices(form: FlaskForm) -> FlaskForm:
+def _assignable_choices() -> list[tuple[str, str]]:
+    return [("", _("Nobody (back to the queue)"))] + [(str(u.id), u.name) for u in accounts.assignable_users()]
+
+
+def _with_choices(form: AnyForm) -> AnyForm:
     """Fill a triage form's lists, in the page's language: for showing and for checking a post."""
     lang = current_language()
     if isinstance(form, AssignForm):
-        form.assignee.choices = assignable_choices()
+        form.assignee.choices = _assignable_choices()
     elif isinstance(form, StatusForm):
         form.status.choices = [(s.value, str(STATUS_LABELS[s.value])) for s in Status]
     elif isinstance(form, PriorityForm):
@@ -105,7 +112,7 @@ def show(inquiry_id: int) -> tuple[str, int]:
     return _render(inquiry)
 
 
-def _act(inquiry_id: int, form_class: type, action: Callable[[Inquiry, Any], None], done: str) -> Response:
+def _act(inquiry_id: int, form_class: type[FlaskForm], action: Callable[[Inquiry, Any], object], done: str) -> Response:
     """Validate the form, run the triage action, commit, and go back to the inquiry."""
     inquiry = _inquiry_or_404(inquiry_id)
     form = _with_choices(form_class())
@@ -202,11 +209,12 @@ def reply(inquiry_id: int) -> Response | tuple[str, int]:
         if not (form.body.data or "").strip():
             form.body.errors = [*form.body.errors, _("Write the reply.")]
         return _render(inquiry, reply=form, status_code=422)
-    seen = int(form.version.data) if (form.version.data or "").isdigit() else None
+    version = form.version.data or ""
+    seen = int(version) if version.isdigit() else None
     if form.confirm.data == "yes":
         seen = None  # the officer saw the newer changes and sends anyway
     try:
-        correspondence.send_reply(inquiry, form.body.data, actor=current_user, now=utcnow(),
+        correspondence.send_reply(inquiry, form.body.data or "", actor=current_user, now=utcnow(),
                                   language=form.language.data, next_status=form.next_status.data, seen_version=seen)
         db.session.commit()
     except triage.VersionConflict as exc:

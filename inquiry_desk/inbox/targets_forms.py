@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, cast
 
 from babel.dates import get_day_names
 from flask_babel import format_decimal, get_locale
@@ -14,11 +14,10 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, Field, IntegerField, SelectField, SelectMultipleField, StringField, SubmitField
-from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, StopValidation, ValidationError
 from wtforms.widgets import CheckboxInput, DateInput, ListWidget, TimeInput
 
-from inquiry_desk.core.forms import select_choices
+from inquiry_desk.core.forms import SelectChoice, add_error, select_choices
 from inquiry_desk.inquiries.labels import priority_label
 from inquiry_desk.inquiries.models import Priority
 from inquiry_desk.inquiries.targets.business_hours import CANADIAN_SUBDIVISIONS
@@ -44,8 +43,9 @@ SUBDIVISION_LABELS = {
 
 
 def subdivision_choices() -> list[SelectChoice]:
-    pairs = [(code, str(SUBDIVISION_LABELS.get(code, code))) for code in CANADIAN_SUBDIVISIONS]
-    return select_choices(sorted(pairs, key=lambda pair: pair[1]))
+    pairs = sorted(((code, str(SUBDIVISION_LABELS.get(code, code))) for code in CANADIAN_SUBDIVISIONS),
+                   key=lambda pair: pair[1])
+    return select_choices(pairs)
 
 
 def weekday_choices() -> list[SelectChoice]:
@@ -151,10 +151,13 @@ class TargetsForm(_PrefixedForm):
     PREFIX = "targets"
 
     submit = SubmitField(_l("Save targets"))
+    # Set by ``targets_form``, with a field pair per target.
+    target_ids: list[int]
+    row_labels: dict[int, str]
 
     def rows(self) -> list[tuple[int, HoursField, HoursField]]:
-        return [(target_id, self[f"first_{target_id}"], self[f"resolution_{target_id}"])
-                for target_id in self.target_ids]
+        return [(target_id, cast(HoursField, self[f"first_{target_id}"]),
+                 cast(HoursField, self[f"resolution_{target_id}"])) for target_id in self.target_ids]
 
     def minutes_by_target(self) -> dict[int, tuple[int, int]]:
         return {target_id: (first.minutes, resolution.minutes) for target_id, first, resolution in self.rows()
@@ -164,7 +167,7 @@ class TargetsForm(_PrefixedForm):
         valid = super().validate(extra_validators)
         for target_id, first, resolution in self.rows():
             if first.minutes is not None and resolution.minutes is not None and resolution.minutes < first.minutes:
-                resolution.errors.append(_("%(row)s: the time to resolution cannot be shorter than the time to "
+                add_error(resolution, _("%(row)s: the time to resolution cannot be shorter than the time to "
                                            "first response.", row=self.row_labels[target_id]))
                 valid = False
         return valid

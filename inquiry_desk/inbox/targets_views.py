@@ -9,17 +9,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, flash, g, redirect, render_template, url_for
+from flask import Blueprint, flash, g, redirect, render_template, url_for
 from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
+from werkzeug.wrappers import Response
 
 from inquiry_desk.accounts.models import Role
 from inquiry_desk.accounts.permissions import role_required
 from inquiry_desk.core.clock import team_timezone, utcnow
 from inquiry_desk.core.extensions import db
+from inquiry_desk.core.forms import add_error, required
 from inquiry_desk.core.navigation import STAFF_MENU, MenuItem
 from inquiry_desk.inbox.targets_forms import (
     SUBDIVISION_LABELS,
@@ -123,8 +125,8 @@ def add_topic_target() -> Response | str:
     if form.validate_on_submit():
         try:
             targets.add_topic_target(topic_id=form.topic.data, priority=form.priority.data,
-                                     first_response_minutes=form.first_response.minutes,
-                                     resolution_minutes=form.resolution.minutes,
+                                     first_response_minutes=required(form.first_response.minutes),
+                                     resolution_minutes=required(form.resolution.minutes),
                                      actor=current_user, now=utcnow())
         except targets.TargetExists:
             form.form_errors.append(_("This topic already has its own target for this priority. "
@@ -141,7 +143,7 @@ def remove_topic_target() -> Response:
     try:
         if not form.validate_on_submit():
             raise targets.NotFound()
-        targets.remove_topic_target(form.item_id.data, actor=current_user, now=utcnow())
+        targets.remove_topic_target(required(form.item_id.data), actor=current_user, now=utcnow())
     except targets.NotFound:
         flash(_("That target was already removed."), "info")
         return redirect(url_for("targets.index", _anchor="service-targets"))
@@ -155,8 +157,8 @@ def save_calendar() -> Response | str:
     if form.validate_on_submit():
         try:
             changed = targets.update_calendar(
-                working_days=form.working_days.data, opens_minute=form.opens.minute,
-                closes_minute=form.closes.minute, subdivision=form.subdivision.data,
+                working_days=required(form.working_days.data), opens_minute=required(form.opens.minute),
+                closes_minute=required(form.closes.minute), subdivision=form.subdivision.data,
                 actor=current_user, now=utcnow(),
             )
         except targets.InvalidCalendar:
@@ -172,9 +174,9 @@ def add_closure() -> Response | str:
     form = ClosureForm()
     if form.validate_on_submit():
         try:
-            targets.add_closure(form.day.data, form.reason.data, actor=current_user, now=utcnow())
+            targets.add_closure(required(form.day.data), form.reason.data or "", actor=current_user, now=utcnow())
         except targets.ClosureExists:
-            form.day.errors.append(_("This day is already a closure."))
+            add_error(form.day, _("This day is already a closure."))
         else:
             return _done(_("Closure added for %(day)s.", day=format_date(form.day.data, "long")), "closures")
     return _page(closure_form=form)
@@ -187,7 +189,7 @@ def remove_closure() -> Response:
     try:
         if not form.validate_on_submit():
             raise targets.NotFound()
-        closure = targets.remove_closure(form.item_id.data, actor=current_user, now=utcnow())
+        closure = targets.remove_closure(required(form.item_id.data), actor=current_user, now=utcnow())
     except targets.NotFound:
         flash(_("That closure was already removed."), "info")
         return redirect(url_for("targets.index", _anchor="closures"))

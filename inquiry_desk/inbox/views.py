@@ -8,8 +8,6 @@ from collections.abc import Iterator
 from urllib.parse import urlencode
 
 from flask import (
-    Blueprint,
-    Response,
     abort,
     current_app,
     flash,
@@ -22,8 +20,8 @@ from flask import (
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from werkzeug.wrappers import Response
 
-from inquiry_desk.accounts import services as accounts
 from inquiry_desk.accounts.models import Role
 from inquiry_desk.accounts.permissions import role_required
 from inquiry_desk.core.clock import utcnow
@@ -31,14 +29,13 @@ from inquiry_desk.core.domain import DomainError
 from inquiry_desk.core.errors import flash_domain_error
 from inquiry_desk.core.extensions import db
 from inquiry_desk.core.navigation import STAFF_MENU, MenuItem
+from inquiry_desk.inbox.blueprint import inbox_bp
 from inquiry_desk.inbox.forms import BulkForm, DeleteForm, SavedViewForm
 from inquiry_desk.inbox.labels import QUEUE_LABELS, SORT_LABELS, filter_choices, history_label
 from inquiry_desk.inbox.rows import list_rows
 from inquiry_desk.inquiries import exports, queues, search, triage
 from inquiry_desk.inquiries.labels import status_label
 from inquiry_desk.inquiries.saved_views import services as saved_views
-
-inbox_bp = Blueprint("inbox", __name__, url_prefix="/staff/inquiries")
 
 STAFF_MENU.insert(0, MenuItem("inbox.index", _l("Inquiries"), Role.VIEWER.value))
 
@@ -132,7 +129,7 @@ def save_view() -> Response:
     form = SavedViewForm()
     if form.validate_on_submit():
         try:
-            view = saved_views.save_view(current_user, form.name.data, form.query.data or "", now=utcnow())
+            view = saved_views.save_view(current_user, form.name.data or "", form.query.data or "", now=utcnow())
         except DomainError as exc:
             flash_domain_error(exc)
         else:
@@ -169,8 +166,8 @@ def export() -> Response:
     rows = exports.export_rows(queue, filters, actor_id=current_user.id, now=now, sort=sort,
                                max_rows=current_app.config["INBOX_EXPORT_MAX_ROWS"])
     filename = f"inquiries-{queue}-{now:%Y%m%d-%H%M}.csv"
-    return Response(stream_with_context(_csv_text(rows)), mimetype="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    return current_app.response_class(stream_with_context(_csv_text(rows)), mimetype="text/csv",
+                                      headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 
 def _csv_text(rows: Iterator[list[str]]) -> Iterator[str]:
@@ -185,10 +182,3 @@ def _csv_text(rows: Iterator[list[str]]) -> Iterator[str]:
             buffer.truncate()
     yield buffer.getvalue()
 
-
-def assignable_choices() -> list[tuple[str, str]]:
-    return [("", _("Nobody (back to the queue)"))] + [(str(u.id), u.name) for u in accounts.assignable_users()]
-
-
-# The inquiry page and its actions live in their own module, on this blueprint.
-from inquiry_desk.inbox import inquiry_views  # noqa: E402,F401

@@ -7,6 +7,7 @@ No email is queued for demo data.
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
@@ -14,6 +15,7 @@ from sqlalchemy import func, select
 from inquiry_desk.accounts.models import Role, User
 from inquiry_desk.core.extensions import db
 from inquiry_desk.directory import services as directory
+from inquiry_desk.directory.models import Organisation
 from inquiry_desk.inquiries import recorder
 from inquiry_desk.inquiries import services as inquiries
 from inquiry_desk.inquiries.models import Channel, Inquiry, Message, MessageKind, Priority, Status
@@ -150,13 +152,11 @@ def seed_inquiries(now: datetime) -> list[str]:
     return [f"Inquiries: {DEMO_INQUIRY_COUNT} added, with their threads."]
 
 
-def _trusted_organisations() -> list:
-    from inquiry_desk.directory.models import Organisation
-
+def _trusted_organisations() -> list[Organisation]:
     return list(db.session.scalars(select(Organisation).where(Organisation.trusted.is_(True))))
 
 
-def _add_thread(inquiry: Inquiry, status: Status, priority: Priority, rng: random.Random, officers: list[User],
+def _add_thread(inquiry: Inquiry, status: Status, priority: Priority, rng: random.Random, officers: Sequence[User],
                 received: datetime, now: datetime) -> None:
     """The demo inquiry's earlier life, written as it stands today: one "imported" event in its history."""
     with recorder.change(inquiry, actor=None, now=now) as change:
@@ -167,7 +167,7 @@ def _add_thread(inquiry: Inquiry, status: Status, priority: Priority, rng: rando
         change.event("imported", status=status.value)
 
 
-def _add_replies(inquiry: Inquiry, status: Status, rng: random.Random, officers: list[User],
+def _add_replies(inquiry: Inquiry, status: Status, rng: random.Random, officers: Sequence[User],
                  received: datetime, now: datetime) -> datetime:
     """Add the officer's note and reply; returns when the thread was last touched."""
     officer = rng.choice(officers)

@@ -18,10 +18,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 
 from inquiry_desk.accounts.models import User
-from inquiry_desk.audit import services as audit
 from inquiry_desk.core.clock import team_timezone
 from inquiry_desk.core.extensions import db
 from inquiry_desk.core.urls import external_url
@@ -103,21 +102,13 @@ def _new_inquiries(since: datetime, now: datetime) -> tuple[int, list[DigestItem
     return count, [_item(inquiry) for inquiry in newest]
 
 
-def _own(user: User, *conditions: object) -> list[DigestItem]:
+def _own(user: User, *conditions: ColumnElement[bool]) -> list[DigestItem]:
     """The user's running inquiries matching ``conditions`` on the due time, soonest first (ix_inquiries_due)."""
     inquiries = db.session.scalars(
         select(Inquiry)
         .where(Inquiry.assignee_id == user.id, Inquiry.status.in_(RUNNING), Inquiry.due_at.is_not(None),
-               *conditions)  # type: ignore[arg-type]
+               *conditions)
         .order_by(Inquiry.due_at, Inquiry.id).limit(LISTED)
     ).all()
     return [_item(inquiry) for inquiry in inquiries]
 
-
-def set_preference(user: User, wanted: bool, *, now: datetime) -> None:
-    """Turn the daily digest on or off for a staff member (audited when it changes)."""
-    if user.wants_digest == wanted:
-        return
-    user.wants_digest = wanted
-    audit.record("user.digest_preference", actor_id=user.id, subject_type="user", subject_id=user.id,
-                 details={"wants_digest": wanted}, now=now)

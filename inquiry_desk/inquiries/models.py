@@ -12,7 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from inquiry_desk.core.clock import utcnow
 from inquiry_desk.core.database import UTCDateTime
-from inquiry_desk.core.extensions import db
+from inquiry_desk.core.extensions import Model, db
 from inquiry_desk.directory.models import Contact, Organisation
 
 
@@ -52,7 +52,7 @@ class MessageKind(StrEnum):
     NOTE = "note"  # internal, never sent or shown in the portal
 
 
-class Topic(db.Model):
+class Topic(Model):
     """A managed list of subjects inquiries are about, named in both languages."""
 
     __tablename__ = "topics"
@@ -76,14 +76,14 @@ inquiry_tags = Table(
 )
 
 
-class Tag(db.Model):
+class Tag(Model):
     __tablename__ = "tags"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(60), unique=True)
 
 
-class Inquiry(db.Model):
+class Inquiry(Model):
     __tablename__ = "inquiries"
     # Each queue and sort of the inbox walks one of these by keyset (QUALITY.md P1, P3).
     __table_args__ = (
@@ -150,7 +150,7 @@ class Inquiry(db.Model):
     __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
 
 
-class Message(db.Model):
+class Message(Model):
     __tablename__ = "messages"
     __table_args__ = (Index("ix_messages_inquiry_created", "inquiry_id", "created_at", "id"),)
 
@@ -168,7 +168,7 @@ class Message(db.Model):
     inquiry: Mapped[Inquiry] = relationship(back_populates="messages")
 
 
-class PortalLink(db.Model):
+class PortalLink(Model):
     """A private link that opens one inquiry for its requester. Only a hash is kept."""
 
     __tablename__ = "portal_links"
@@ -188,7 +188,7 @@ class PortalLink(db.Model):
 
 
 
-class InquiryViewer(db.Model):
+class InquiryViewer(Model):
     """Who has an inquiry open right now, for the collision warning."""
 
     __tablename__ = "inquiry_viewers"

@@ -84,7 +84,7 @@ class Filters:
 
 @dataclass
 class Page:
-    items: Sequence[Inquiry]
+    items: Sequence[Any]  # Inquiry objects, or Summary rows when asked for summaries
     next_cursor: str | None
     filters: Filters
     queue: str
@@ -168,7 +168,7 @@ def _filter_conditions(filters: Filters) -> list[Any]:
 
 def _sort_keys(sort: str) -> list[Any]:
     """Columns of the keyset, most significant first; all descending except the due time."""
-    keys = {
+    keys: dict[str, list[Any]] = {
         "received": [Inquiry.received_at, Inquiry.id],
         "due": [Inquiry.due_at, Inquiry.id],
         "updated": [Inquiry.updated_at, Inquiry.id],
@@ -201,7 +201,7 @@ def decode_cursor(cursor: str, sort: str) -> list[Any]:
         raise InvalidFilter("cursor") from exc
 
 
-def _base_query(queue: str, filters: Filters, sort: str, actor: User, now: datetime) -> Select[tuple[Inquiry]]:
+def _base_query(queue: str, filters: Filters, sort: str, actor: User, now: datetime) -> Select[Inquiry]:
     query = select(Inquiry)
     condition = _queue_condition(queue, actor, now)
     if condition is not None:
@@ -294,7 +294,7 @@ _SUMMARY_COLUMNS = (
 )
 
 
-def _load(query: Select[tuple[Inquiry]], summaries: bool) -> Sequence[Any]:
+def _load(query: Select[Inquiry], summaries: bool) -> Sequence[Any]:
     if not summaries:
         return db.session.scalars(query.options(*LIST_LOADING)).all()
     light = (query.with_only_columns(*_SUMMARY_COLUMNS, maintain_column_froms=True)

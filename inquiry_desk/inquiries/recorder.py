@@ -93,7 +93,7 @@ class Change:
         for action, details in self.events:
             audit.record(f"inquiry.{action}", actor_id=actor_id, subject_type="inquiry", subject_id=inquiry.id,
                          details={**details, "version": inquiry.version}, now=now)
-        mark_for_indexing(db.session, [inquiry.id])
+        mark_for_indexing(db.session(), [inquiry.id])
         db.session.info[_CHANGED] = True
 
 

@@ -50,6 +50,7 @@ import json
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 from sqlalchemy import select, text
 from sqlalchemy.orm import selectinload
@@ -203,7 +204,7 @@ def remove_inquiry(inquiry_id: int) -> None:
 # Searching
 
 
-def search_ids(query: str, *, limit: int, after: tuple | None = None) -> list[int]:
+def search_ids(query: str, *, limit: int, after: tuple[Any, ...] | None = None) -> list[int]:
     """Ids of the inquiries matching every term of ``query``, newest first (by id).
 
     ``after`` is the keyset of the last row of the previous page: ``(id,)``; a ``(received_at,
@@ -268,12 +269,12 @@ def _postgresql_ids(terms: list[list[str]], limit: int, after_id: int | None) ->
     return list(db.session.scalars(text(sql), params))
 
 
-def _estimated_rows(plan: object) -> tuple[float, float]:
+def _estimated_rows(plan: Any) -> tuple[float, float]:
     """(matches, documents) from the plan of the two-branch query; (1, 1) if it has another shape."""
     try:
         if isinstance(plan, str):
             plan = json.loads(plan)
-        branches = plan[0]["Plan"]["Plans"]  # type: ignore[index]
+        branches = plan[0]["Plan"]["Plans"]
         matches = max(float(branches[0]["Plan Rows"]), 1.0)
         return matches, max(float(branches[1]["Plan Rows"]), matches)
     except (KeyError, IndexError, TypeError, ValueError):
@@ -305,7 +306,7 @@ def exact_match(query: str) -> int | None:
         row = db.session.execute(select(Inquiry.id, Inquiry.reference).where(Inquiry.id == inquiry_id)).first()
         if row is None or (year and not (row.reference or "").startswith(f"INQ-{year}-")):
             return None
-        return row.id
+        return int(row.id)
     contact_id = contact_id_for_email(query)
     if contact_id is None:
         return None

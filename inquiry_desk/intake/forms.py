@@ -8,10 +8,9 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, HiddenField, SelectField, StringField, SubmitField, TextAreaField
-from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, Regexp
 
-from inquiry_desk.core.forms import Parsed, language_choices, select_choices
+from inquiry_desk.core.forms import Parsed, SelectChoice, language_choices, select_choices
 from inquiry_desk.core.text import parse_email_address, parse_line, parse_text
 from inquiry_desk.directory.labels import ORGANISATION_KIND_LABELS
 from inquiry_desk.intake.services import MESSAGE_MAX

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, Response, current_app, redirect, render_template, session, url_for
+from flask import Blueprint, current_app, redirect, render_template, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from wtforms.fields.choices import SelectChoice
+from werkzeug.wrappers import Response
 
 from inquiry_desk.audit import services as audit
 from inquiry_desk.core.access import public
 from inquiry_desk.core.clock import utcnow
 from inquiry_desk.core.extensions import db, limiter
-from inquiry_desk.core.forms import select_choices
+from inquiry_desk.core.forms import SelectChoice, required, select_choices
 from inquiry_desk.core.i18n import localized_route
 from inquiry_desk.core.navigation import PUBLIC_LINKS, MenuItem
 from inquiry_desk.inquiries import services as inquiries
@@ -32,7 +32,7 @@ PUBLIC_LINKS.append(MenuItem("intake.new_link", _l("Follow an inquiry you sent")
 
 
 def _intake_limit() -> str:
-    return current_app.config["INTAKE_RATE_LIMIT"]
+    return str(current_app.config["INTAKE_RATE_LIMIT"])
 
 
 def _topic_choices(lang: str) -> list[SelectChoice]:
@@ -58,7 +58,8 @@ def form(lang_code: str) -> Response | str:
                                       "and send it again."))
         else:
             submission = intake.Submission(
-                name=form.name.data, email=form.email.data, subject=form.subject.data, message=form.message.data,
+                name=required(form.name.data), email=required(form.email.data), subject=required(form.subject.data),
+                message=required(form.message.data),
                 language=form.language.data, topic=inquiries.topic_by_code(form.topic.data),
                 organisation=form.organisation.data or None, organisation_kind=form.organisation_kind.data,
                 phone=form.phone.data or None,
@@ -92,7 +93,7 @@ def portal(lang_code: str, token: str) -> Response | tuple[str, int] | str:
         return render_template("intake/link_problem.html", expired=False), 404
     form = PortalReplyForm()
     if form.validate_on_submit():
-        intake.reply_from_portal(inquiry, form.message.data, now=now)
+        intake.reply_from_portal(inquiry, required(form.message.data), now=now)
         db.session.commit()
         session["portal_notice"] = inquiry.reference
         return redirect(url_for("intake.portal", lang_code=lang_code, token=token))
@@ -109,7 +110,7 @@ def portal(lang_code: str, token: str) -> Response | tuple[str, int] | str:
 def new_link(lang_code: str) -> str:
     form = NewLinkForm()
     if form.validate_on_submit():
-        intake.send_new_link(form.reference.data, form.email.data, now=utcnow())
+        intake.send_new_link(required(form.reference.data), required(form.email.data), now=utcnow())
         db.session.commit()
         return render_template("intake/new_link_sent.html")
     return render_template("intake/new_link.html", form=form)

@@ -9,10 +9,10 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from inquiry_desk.core.clock import utcnow
 from inquiry_desk.core.database import UTCDateTime
-from inquiry_desk.core.extensions import db
+from inquiry_desk.core.extensions import Model
 
 
-class SchedulerLease(db.Model):
+class SchedulerLease(Model):
     """One row per lock name: the scheduler instance that holds it, until ``expires_at``.
 
     On SQLite this is the leader lock (renewed by a heartbeat); on PostgreSQL an
@@ -27,7 +27,7 @@ class SchedulerLease(db.Model):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
-class JobRun(db.Model):
+class JobRun(Model):
     """One run of a job. ``occurrence`` is unique: one scheduled occurrence runs once, whoever fires it."""
 
     __tablename__ = "job_runs"

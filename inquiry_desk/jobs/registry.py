@@ -95,10 +95,12 @@ def retention(now: datetime) -> str:
 
 
 def housekeeping(now: datetime) -> str:
-    from inquiry_desk.accounts.housekeeping import run_housekeeping
+    from inquiry_desk.accounts.housekeeping import delete_stale_sessions
+    from inquiry_desk.inquiries.housekeeping import delete_stale_links_and_viewers
 
-    counts = run_housekeeping(now)
-    return ", ".join(f"{name} {count}" for name, count in counts.items()) or "nothing to do"
+    counts = delete_stale_links_and_viewers(now)
+    counts["staff_sessions"] = delete_stale_sessions(now)
+    return ", ".join(f"{name} {count}" for name, count in counts.items())
 
 
 def tick(now: datetime) -> str:
@@ -137,7 +139,8 @@ def get_job(config: Mapping[str, Any], name: str) -> Job:
 
 def next_fire_time(job: Job, config: Mapping[str, Any], now: datetime) -> datetime | None:
     """When the trigger fires next after ``now`` (aware, in the team's time zone)."""
-    return job.build_trigger(config).get_next_fire_time(None, now)
+    fire: datetime | None = job.build_trigger(config).get_next_fire_time(None, now)
+    return fire
 
 
 def latest_fire_time(job: Job, config: Mapping[str, Any], now: datetime) -> datetime | None:

@@ -48,8 +48,8 @@ def manual_occurrence(name: str) -> str:
 
 def describe_error(exc: BaseException) -> str:
     """The exception's class and the first line of its message, without SQL or bound parameters."""
-    if isinstance(exc, SQLAlchemyError) and getattr(exc, "orig", None) is not None:
-        inner = exc.orig
+    inner = getattr(exc, "orig", None)  # a DBAPIError's driver exception
+    if isinstance(exc, SQLAlchemyError) and inner is not None:
         message = f"{type(exc).__name__} ({type(inner).__name__}): {_first_line(inner)}"
     elif isinstance(exc, SQLAlchemyError):
         message = f"{type(exc).__name__}: {_first_line(exc).split(' [SQL:')[0]}"

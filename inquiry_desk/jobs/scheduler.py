@@ -31,7 +31,7 @@ import logging
 import signal
 import threading
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from types import FrameType
 from typing import Any
@@ -79,7 +79,7 @@ def _run_with_fire_time(job: Any, jobstore_alias: str, run_times: list[datetime]
     return events
 
 
-class OccurrenceExecutor(ThreadPoolExecutor):
+class OccurrenceExecutor(ThreadPoolExecutor):  # type: ignore[misc]  # APScheduler 3 is untyped
     """A thread pool that tells each job the fire time it runs for."""
 
     def _do_submit_job(self, job: Any, run_times: list[datetime]) -> None:
@@ -249,15 +249,15 @@ def should_start_in_process(app: Flask, environ: dict[str, str] | None = None,
     import os
 
     import click
-    from flask.cli import get_debug_flag
+    from flask.helpers import get_debug_flag
 
     if not app.config.get("SCHEDULER_IN_PROCESS") or app.testing:
         return False
-    environ = os.environ if environ is None else environ  # type: ignore[assignment]
+    variables: Mapping[str, str] = os.environ if environ is None else environ
     context = (command or (lambda: click.get_current_context(silent=True)))()
     if context is None or context.info_name != "run":
         return False
     reload = context.params.get("reload")
     if reload is None:
         reload = get_debug_flag()
-    return not reload or environ.get("WERKZEUG_RUN_MAIN") == "true"
+    return not reload or variables.get("WERKZEUG_RUN_MAIN") == "true"

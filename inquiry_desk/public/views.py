@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, jsonify, redirect, render_template, request, session
+from flask import Blueprint, jsonify, redirect, render_template, request, session
 from sqlalchemy import text
+from werkzeug.wrappers import Response
 
 from inquiry_desk.core.access import public
 from inquiry_desk.core.extensions import db

@@ -7,13 +7,12 @@ from datetime import UTC, datetime, timedelta
 from flask import Flask
 from sqlalchemy import select
 
-from inquiry_desk.audit.models import AuditEvent
 from inquiry_desk.core.extensions import db
 from inquiry_desk.inquiries import triage
 from inquiry_desk.inquiries.digest import send_daily_digests
 from inquiry_desk.mail.models import OutgoingEmail
 
-from ..helpers import edit, make_inquiry, make_user, page
+from ..helpers import edit, make_inquiry, make_user
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)  # 07:00 in Toronto
 
@@ -92,36 +91,3 @@ def test_a_quiet_day_still_sends_a_short_digest(app: Flask) -> None:
     english = next(email for email in digests() if email.language == "en")
     assert "No new inquiries in the last 24 hours." in english.body_text
     assert "None of your inquiries is overdue." in english.body_text
-
-
-def test_the_account_page_turns_the_digest_on_and_off(app: Flask, signed_in) -> None:
-    client = signed_in("viewer")
-    soup = page(client.get("/staff/account"))
-    checkbox = soup.select_one("input#wants_digest")
-    assert checkbox is not None and not checkbox.has_attr("checked")
-    assert soup.find("label", attrs={"for": "wants_digest"}).get_text(strip=True) == "Send me the daily digest"
-
-    response = client.post("/staff/account/digest", data={"wants_digest": "y"})
-    assert response.status_code == 302 and response.headers["Location"].endswith("/staff/account")
-    db.session.expire_all()
-    assert client.user.wants_digest is True
-    assert page(client.get("/staff/account")).select_one("input#wants_digest").has_attr("checked")
-
-    client.post("/staff/account/digest", data={})
-    db.session.expire_all()
-    assert client.user.wants_digest is False
-    events = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "user.digest_preference")).all()
-    assert [event.details for event in events] == [{"wants_digest": True}, {"wants_digest": False}]
-
-
-def test_the_digest_choice_needs_a_csrf_token(app_factory) -> None:
-    from ..helpers import sign_in
-
-    app = app_factory(WTF_CSRF_ENABLED=True)
-    with app.app_context():
-        user = make_user(role="viewer")
-        client = app.test_client()
-        sign_in(client, user)
-        assert client.post("/staff/account/digest", data={"wants_digest": "y"}).status_code == 400
-        db.session.expire_all()
-        assert user.wants_digest is False

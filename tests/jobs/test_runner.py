@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import threading
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select, text
 
+from inquiry_desk.accounts.models import StaffSession
 from inquiry_desk.core.extensions import db
+from inquiry_desk.inquiries.models import PortalLink
 from inquiry_desk.jobs import registry
 from inquiry_desk.jobs.models import JobRun
 from inquiry_desk.jobs.registry import Job, UnknownJob
 from inquiry_desk.jobs.runner import describe_error, run_job, scheduled_occurrence
+
+from ..helpers import make_inquiry, make_user
 
 NOW = datetime(2026, 3, 2, 14, 0, tzinfo=UTC)
 
@@ -133,3 +137,14 @@ def test_flask_jobs_list(app) -> None:
     assert result.exit_code == 0, result.output
     for name in ("outbox_sweep", "targets", "daily_digest", "retention", "housekeeping"):
         assert name in result.output
+
+
+def test_the_housekeeping_job_cleans_up_links_viewers_and_sessions(app) -> None:
+    inquiry = make_inquiry(now=NOW - timedelta(days=200))  # its own link long expired
+    user = make_user()
+    db.session.add(StaffSession(token_hash="s".ljust(64, "0"), user_id=user.id, created_at=NOW - timedelta(days=20),
+                                last_seen_at=NOW - timedelta(days=20), ended_at=NOW - timedelta(days=19)))
+    db.session.commit()
+    assert registry.housekeeping(NOW) == "portal_links 1, inquiry_viewers 0, staff_sessions 1"
+    assert db.session.scalars(select(PortalLink).where(PortalLink.inquiry_id == inquiry.id)).all() == []
+    assert db.session.scalars(select(StaffSession)).all() == []

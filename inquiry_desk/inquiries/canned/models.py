@@ -9,10 +9,10 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from inquiry_desk.core.clock import utcnow
 from inquiry_desk.core.database import UTCDateTime
-from inquiry_desk.core.extensions import db
+from inquiry_desk.core.extensions import Model
 
 
-class CannedResponse(db.Model):
+class CannedResponse(Model):
     """A reply template in both languages, with variables such as {{ reference }}."""
 
     __tablename__ = "canned_responses"

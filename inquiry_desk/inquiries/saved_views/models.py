@@ -9,10 +9,10 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from inquiry_desk.core.clock import utcnow
 from inquiry_desk.core.database import UTCDateTime
-from inquiry_desk.core.extensions import db
+from inquiry_desk.core.extensions import Model
 
 
-class SavedView(db.Model):
+class SavedView(Model):
     """A named set of inbox filters, kept per user."""
 
     __tablename__ = "saved_views"

@@ -21,13 +21,14 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 import holidays
+from holidays.countries.canada import Canada
 
 ONE_DAY = timedelta(days=1)
 ONE_MINUTE = timedelta(minutes=1)
 # A calendar with no open day for this long is a mistake, not a slow week.
 MAX_SEARCH_DAYS = 3 * 366
 # Provinces and territories whose statutory holidays the package knows.
-CANADIAN_SUBDIVISIONS: tuple[str, ...] = tuple(holidays.CA.subdivisions)
+CANADIAN_SUBDIVISIONS: tuple[str, ...] = tuple(Canada.subdivisions)
 
 
 @lru_cache(maxsize=512)
@@ -65,7 +66,7 @@ class ClosedDays:
         """Closed days in ``[start, end)``, sorted, without duplicates."""
         if end <= start:
             return []
-        days = set()
+        days: set[date] = set()
         for year in range(start.year, end.year + 1):
             days.update(day for day in self._holidays(year) if start <= day < end)
         low = bisect.bisect_left(self._sorted_closures, start)

@@ -8,11 +8,11 @@ from datetime import date
 from sqlalchemy import Date, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from inquiry_desk.core.extensions import db
+from inquiry_desk.core.extensions import Model
 from inquiry_desk.inquiries.models import Topic
 
 
-class ServiceTarget(db.Model):
+class ServiceTarget(Model):
     """Time to first response and to resolution, in business hours, per priority and optionally topic."""
 
     __tablename__ = "service_targets"
@@ -28,7 +28,7 @@ class ServiceTarget(db.Model):
     topic: Mapped[Topic | None] = relationship()
 
 
-class TeamCalendar(db.Model):
+class TeamCalendar(Model):
     """The team's working week (one row). Statutory holidays come from the ``holidays`` package."""
 
     __tablename__ = "team_calendar"
@@ -44,7 +44,7 @@ class TeamCalendar(db.Model):
     version: Mapped[int] = mapped_column(default=1)
 
 
-class Closure(db.Model):
+class Closure(Model):
     """A day the team adds as closed (beyond statutory holidays)."""
 
     __tablename__ = "closures"
