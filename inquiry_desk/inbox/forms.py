@@ -48,8 +48,8 @@ class ReplyForm(FlaskForm):
     canned = SelectField(_l("Canned response"), choices=[], validators=[Optional()], validate_choice=False)
     insert = SubmitField(_l("Insert into the reply"))
     language = SelectField(_l("Language of the reply"), choices=language_choices)
-    body = TextAreaField(_l("Reply to the requester"),
-                         description=_l("Sent by email and shown on the requester's private page."),
+    body = TextAreaField(_l("Reply to the stakeholder"),
+                         description=_l("Sent by email and shown on the stakeholder's private page."),
                          validators=[Parsed(parse_text, max_length=20000, required=False)],
                          render_kw={"rows": 8})
     next_status = SelectField(_l("Then set the status to"), choices=[])
@@ -61,7 +61,7 @@ class ReplyForm(FlaskForm):
 class MergeForm(FlaskForm):
     target = StringField(_l("Reference of the inquiry to keep"),
                          description=_l("For example INQ-2026-000123. This inquiry's thread moves there and it "
-                                        "is closed; the requester is told by email."),
+                                        "is closed; the stakeholder is told by email."),
                          validators=[Parsed(parse_line, max_length=30,
                                             required_message=_l("Enter a reference number."))])
     submit = SubmitField(_l("Merge into that inquiry"))

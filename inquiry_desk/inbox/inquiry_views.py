@@ -194,7 +194,7 @@ def set_tags(inquiry_id: int) -> Response:
 def add_note(inquiry_id: int) -> Response:
     return _act(inquiry_id, NoteForm,
                 lambda inquiry, form: triage.add_note(inquiry, form.body.data, actor=current_user, now=utcnow()),
-                _("Note added. It is not sent to the requester."))
+                _("Note added. It is not sent to the stakeholder."))
 
 
 @inbox_bp.route("/<int:inquiry_id>/reply", methods=["POST"])
@@ -260,7 +260,7 @@ def merge(inquiry_id: int) -> Response:
             raise triage.InvalidValue(_("No inquiry has the reference %(reference)s.", reference=form.target.data))
         correspondence.merge_and_notify(inquiry, target, actor=current_user, now=utcnow())
 
-    return _act(inquiry_id, MergeForm, run, _("Merged. The requester is told by email."))
+    return _act(inquiry_id, MergeForm, run, _("Merged. The stakeholder is told by email."))
 
 
 @inbox_bp.route("/<int:inquiry_id>/unmerge", methods=["POST"])

@@ -26,7 +26,7 @@ class Row:
     subject: str
     language: str
     tags: tuple[str, ...]
-    requester: str
+    stakeholder: str
     trusted_badge: str
     status: str
     priority: str
@@ -42,16 +42,16 @@ def list_rows(inquiries: Sequence[Summary], now: datetime) -> list[Row]:
     priorities = {key: str(label) for key, label in PRIORITY_LABELS.items()}
     rows = []
     for inquiry in inquiries:
-        requester = inquiry.contact_name
+        stakeholder = inquiry.contact_name
         if inquiry.organisation_name:
-            requester = f"{requester}, {inquiry.organisation_name}"
+            stakeholder = f"{stakeholder}, {inquiry.organisation_name}"
         badge = ""
         if inquiry.trusted_partner and inquiry.trusted_name:
             badge = _("Trusted partner: %(name)s", name=inquiry.trusted_name)
         state, text = targets.describe_due(inquiry.due_at, now) if inquiry.due_at else ("", "")
         rows.append(Row(
             id=inquiry.id, reference=inquiry.reference or "", subject=inquiry.subject, language=inquiry.language,
-            tags=inquiry.tags, requester=requester, trusted_badge=badge,
+            tags=inquiry.tags, stakeholder=stakeholder, trusted_badge=badge,
             status=statuses.get(inquiry.status, inquiry.status), priority=inquiry.priority,
             priority_text=priorities.get(inquiry.priority, inquiry.priority), due_state=state, due_text=text,
             received_iso=inquiry.received_at.isoformat(), received_text=format_datetime(inquiry.received_at, "short"),

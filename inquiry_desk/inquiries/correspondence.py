@@ -1,8 +1,8 @@
-"""Email from staff to a requester: replies (threaded) and the notice that a duplicate was merged.
+"""Email from staff to a stakeholder: replies (threaded) and the notice that a duplicate was merged.
 
 Each email is queued in the caller's transaction (the outbox) and leaves after
 the commit. Replies carry the inquiry's reference in the subject and thread
-with In-Reply-To/References, so that the requester's mail program keeps the
+with In-Reply-To/References, so that the stakeholder's mail program keeps the
 conversation together and an answer by email can be matched back.
 """
 
@@ -38,7 +38,7 @@ def _threading_headers(inquiry: Inquiry) -> dict[str, str]:
 
 def send_reply(inquiry: Inquiry, body: str, *, actor: User, now: datetime, language: str | None = None,
                next_status: Status | str = Status.WAITING, seen_version: int | None = None) -> Message:
-    """Reply to the requester by email and record it in the thread.
+    """Reply to the stakeholder by email and record it in the thread.
 
     ``seen_version`` is the inquiry version the officer's page showed: if
     someone changed the inquiry since (another reply, say), VersionConflict
@@ -74,7 +74,7 @@ def send_reply(inquiry: Inquiry, body: str, *, actor: User, now: datetime, langu
 
 
 def merge_and_notify(duplicate: Inquiry, target: Inquiry, *, actor: User, now: datetime) -> None:
-    """Merge a duplicate (see triage.merge) and tell its requester where the conversation went on."""
+    """Merge a duplicate (see triage.merge) and tell its stakeholder where the conversation went on."""
     triage.merge(duplicate, target, actor=actor, now=now)
     language = duplicate.language
     rendered = render_email("inquiry_merged", language, name=duplicate.contact.name,

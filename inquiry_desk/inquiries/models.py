@@ -106,7 +106,7 @@ class Inquiry(Model):
     language: Mapped[str] = mapped_column(String(2), default="en")
     channel: Mapped[str] = mapped_column(String(16), default=Channel.WEB.value)
     contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id"), index=True)
-    # What the requester told us about themselves, as typed or chosen.
+    # What the stakeholder told us about themselves, as typed or chosen.
     organisation_name: Mapped[str | None] = mapped_column(String(300))
     organisation_kind: Mapped[str | None] = mapped_column(String(40))
     # Set only when the sender's email domain is a verified domain of a trusted partner.
@@ -132,7 +132,7 @@ class Inquiry(Model):
     # A duplicate merged into another inquiry points to it.
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("inquiries.id", ondelete="SET NULL"))
     merged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    # Set when the retention purge erased the requester's details and the message bodies.
+    # Set when the retention purge erased the stakeholder's details and the message bodies.
     purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # Bumped by inquiries/recorder.py on every change. It is SQLAlchemy's version counter: each
     # UPDATE says WHERE version = <the one read>, so two changes made at once cannot both commit.
@@ -169,7 +169,7 @@ class Message(Model):
 
 
 class PortalLink(Model):
-    """A private link that opens one inquiry for its requester. Only a hash is kept."""
+    """A private link that opens one inquiry for its stakeholder. Only a hash is kept."""
 
     __tablename__ = "portal_links"
 

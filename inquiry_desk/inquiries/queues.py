@@ -45,7 +45,7 @@ COUNT_CACHE_SECONDS = 30
 ACTIVE = (Status.NEW.value, Status.OPEN.value)
 
 
-# What a list row shows, loaded with the page: requester and organisation in the same query, tags in one more.
+# What a list row shows, loaded with the page: stakeholder and organisation in the same query, tags in one more.
 LIST_LOADING = (joinedload(Inquiry.contact), joinedload(Inquiry.organisation), selectinload(Inquiry.tags))
 
 

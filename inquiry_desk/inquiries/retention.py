@@ -6,9 +6,9 @@ Which inquiries
 
 What is erased
     - every message body of the thread, and the inquiry's subject: replaced by ``REMOVED``;
-    - the organisation name the requester typed on the inquiry (the matched organisation
+    - the organisation name the stakeholder typed on the inquiry (the matched organisation
       of the directory, a public body, stays linked);
-    - the requester's contact, unless another inquiry that is not purged still uses it:
+    - the stakeholder's contact, unless another inquiry that is not purged still uses it:
       name ``—``, email ``purged-<contact id>@invalid`` (the column is unique), phone and
       organisation name emptied;
     - the private links of the inquiry (deleted);

@@ -1,8 +1,8 @@
 """Full-text search over inquiries: one search document per inquiry, on SQLite and PostgreSQL.
 
 What is indexed: the reference number, the subject, every message body (inbound, replies and
-internal notes: staff search their notes too), the requester's name and email address, the
-organisation name as the requester typed it and the name of the matched organisation.
+internal notes: staff search their notes too), the stakeholder's name and email address, the
+organisation name as the stakeholder typed it and the name of the matched organisation.
 
 Accents, case and punctuation are dealt with in Python, the same way for documents and
 queries, on both databases: text is case-folded, decomposed (NFKD), stripped of combining
@@ -171,7 +171,7 @@ def index_inquiry(inquiry: Inquiry) -> None:
     """Insert or replace the search document of one inquiry, in the caller's transaction.
 
     Call it after every change to indexed text: a new message or note, a subject, the
-    requester or organisation, a merge (both inquiries).
+    stakeholder or organisation, a merge (both inquiries).
     """
     if inquiry.id is None:
         db.session.flush()
@@ -293,8 +293,8 @@ def exact_match(query: str) -> int | None:
     """The one inquiry a typed reference number or email address points to, else None.
 
     A reference (``INQ-2026-000123``, any case, or just ``123`` / ``000123``) gives that
-    inquiry if it exists. An email address gives the requester's inquiry when they have
-    exactly one; with several, None: filter by requester (``contact_id_for_email``) instead.
+    inquiry if it exists. An email address gives the stakeholder's inquiry when they have
+    exactly one; with several, None: filter by stakeholder (``contact_id_for_email``) instead.
     """
     query = query.strip()
     reference = _REFERENCE.match(query)

@@ -38,7 +38,7 @@ class PortalLinkInvalid(DomainError):
 
 
 class PortalLinkExpired(DomainError):
-    """The link was real but is too old; the requester can ask for a new one."""
+    """The link was real but is too old; the stakeholder can ask for a new one."""
 
 
 def active_topics() -> Sequence[Topic]:
@@ -104,7 +104,7 @@ def find_by_reference(reference: str) -> Inquiry | None:
 
 
 def public_thread(inquiry: Inquiry) -> list[Message]:
-    """What the requester may see: everything but internal notes."""
+    """What the stakeholder may see: everything but internal notes."""
     return [message for message in inquiry.messages if message.kind != MessageKind.NOTE.value]
 
 
@@ -171,7 +171,7 @@ def newest_inquiries(limit: int = 50) -> Sequence[Inquiry]:
 
 
 def other_inquiries_of(inquiry: Inquiry, *, limit: int = 10) -> Sequence[Inquiry]:
-    """The requester's other inquiries, newest first (shown beside the thread)."""
+    """The stakeholder's other inquiries, newest first (shown beside the thread)."""
     query = (
         select(Inquiry)
         .where(Inquiry.contact_id == inquiry.contact_id, Inquiry.id != inquiry.id)

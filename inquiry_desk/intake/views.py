@@ -97,7 +97,7 @@ def portal(lang_code: str, token: str) -> Response | tuple[str, int] | str:
         db.session.commit()
         session["portal_notice"] = inquiry.reference
         return redirect(url_for("intake.portal", lang_code=lang_code, token=token))
-    audit.record("inquiry.viewed_by_requester", actor_id=None, subject_type="inquiry", subject_id=inquiry.id, now=now)
+    audit.record("inquiry.viewed_by_stakeholder", actor_id=None, subject_type="inquiry", subject_id=inquiry.id, now=now)
     db.session.commit()
     just_replied = session.pop("portal_notice", None) == inquiry.reference
     return render_template("intake/portal.html", inquiry=inquiry, thread=inquiries.public_thread(inquiry),

@@ -234,7 +234,7 @@ def test_exact_match_by_email(app) -> None:
     _submit(email="two@example.net")
     assert search.exact_match("one@example.net") == single.id
     assert search.exact_match(" ONE@Example.NET ") == single.id
-    assert search.exact_match("two@example.net") is None  # several: filter by requester instead
+    assert search.exact_match("two@example.net") is None  # several: filter by stakeholder instead
     assert search.exact_match("nobody@example.net") is None
     two = db.session.scalar(select(Contact.id).where(Contact.email == "two@example.net"))
     assert search.contact_id_for_email("Two@Example.net") == two

@@ -298,7 +298,7 @@ def deactivate(response: CannedResponse, *, actor: User, now: datetime) -> None:
 
 def variables_for(inquiry: Inquiry, officer: User, lang: str) -> dict[str, str]:
     """The value of each variable for one inquiry and the officer replying, as plain strings."""
-    # A trusted partner's registered name wins over what the requester typed.
+    # A trusted partner's registered name wins over what the stakeholder typed.
     organisation = inquiry.organisation.name if inquiry.organisation is not None else inquiry.organisation_name
     return {
         "requester_name": inquiry.contact.name if inquiry.contact else "",
