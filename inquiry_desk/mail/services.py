@@ -20,6 +20,8 @@ from datetime import datetime, timedelta
 
 from flask import current_app, g, has_request_context
 from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.util import identity_key
 
 from inquiry_desk.core.database import insert_unless_exists
 from inquiry_desk.core.extensions import db
@@ -96,13 +98,14 @@ class DeliveryReport:
 
 def deliver_due(now: datetime, *, limit: int = 100) -> DeliveryReport:
     """Send up to ``limit`` pending emails whose time has come and that no one else holds."""
-    ids = db.session.scalars(
-        select(OutgoingEmail.id)
-        .where(OutgoingEmail.status == EmailStatus.PENDING.value, OutgoingEmail.next_attempt_at <= now,
-               or_(OutgoingEmail.claimed_until.is_(None), OutgoingEmail.claimed_until < now))
-        .order_by(OutgoingEmail.next_attempt_at, OutgoingEmail.id)
-        .limit(limit)
-    ).all()
+    with Session(db.engine) as session:
+        ids = session.scalars(
+            select(OutgoingEmail.id)
+            .where(OutgoingEmail.status == EmailStatus.PENDING.value, OutgoingEmail.next_attempt_at <= now,
+                   or_(OutgoingEmail.claimed_until.is_(None), OutgoingEmail.claimed_until < now))
+            .order_by(OutgoingEmail.next_attempt_at, OutgoingEmail.id)
+            .limit(limit)
+        ).all()
     return deliver(ids, now=now)
 
 
@@ -118,16 +121,36 @@ def sweep_outbox(now: datetime, *, batch: int = 100, max_batches: int = 100) -> 
 
 
 def deliver(ids: Sequence[int], *, now: datetime) -> DeliveryReport:
-    """Claim the given rows (those still pending and free), send them over one connection."""
-    db.session.commit()  # end any open transaction: claims must be visible to other senders
-    claimed = [row_id for row_id in ids if _claim(row_id, now)]
-    db.session.commit()
-    report = DeliveryReport()
-    if not claimed:
-        return report
+    """Claim the given rows (those still pending and free), send them over one connection.
+
+    A documented batch job: it works in a session of its own and commits a row
+    at a time, so the caller's open transaction is neither committed nor seen
+    (queue in a transaction, commit it, then deliver).
+    """
+    with Session(db.engine, expire_on_commit=False) as session:
+        claimed = [row_id for row_id in ids if _claim(session, row_id, now)]
+        session.commit()
+        report = DeliveryReport()
+        if claimed:
+            _send_claimed(session, claimed, now, report)
+        _forget_in_caller_session(claimed)
+    if report.retrying or report.failed:
+        log.warning("outbox: %d sent, %d to retry, %d failed", report.sent, report.retrying, report.failed)
+    return report
+
+
+def _forget_in_caller_session(ids: list[int]) -> None:
+    """The caller's copies of the rows sent are reloaded on their next read; nothing else is touched."""
+    for row_id in ids:
+        cached = db.session.identity_map.get(identity_key(OutgoingEmail, row_id))
+        if cached is not None:
+            db.session.expire(cached)
+
+
+def _send_claimed(session: Session, claimed: list[int], now: datetime, report: DeliveryReport) -> None:
     with backend_for(current_app._get_current_object()) as backend:  # type: ignore[attr-defined]
         for row_id in claimed:
-            row = db.session.get(OutgoingEmail, row_id)
+            row = session.get(OutgoingEmail, row_id)
             if row is None:
                 continue
             try:
@@ -135,7 +158,7 @@ def deliver(ids: Sequence[int], *, now: datetime) -> DeliveryReport:
             except ValueError as exc:  # a row that can never become a message must not block the others
                 _record_failure(row, PermanentDeliveryError(f"the message cannot be built ({type(exc).__name__})"),
                                 now, report)
-                db.session.commit()
+                session.commit()
                 continue
             try:
                 backend.send(message)
@@ -148,14 +171,11 @@ def deliver(ids: Sequence[int], *, now: datetime) -> DeliveryReport:
                 row.claimed_until = None
                 row.last_error = None
                 report.sent += 1
-            db.session.commit()  # one row at a time: a crash repeats at most one message
-    if report.retrying or report.failed:
-        log.warning("outbox: %d sent, %d to retry, %d failed", report.sent, report.retrying, report.failed)
-    return report
+            session.commit()  # one row at a time: a crash repeats at most one message
 
 
-def _claim(row_id: int, now: datetime) -> bool:
-    result = db.session.execute(
+def _claim(session: Session, row_id: int, now: datetime) -> bool:
+    result = session.execute(
         update(OutgoingEmail)
         .where(OutgoingEmail.id == row_id, OutgoingEmail.status == EmailStatus.PENDING.value,
                or_(OutgoingEmail.claimed_until.is_(None), OutgoingEmail.claimed_until < now))

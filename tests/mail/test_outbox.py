@@ -341,3 +341,16 @@ def test_outbox_backend_writes_one_eml_file_per_message(app_factory, tmp_path) -
             assert message.get_body(("html",)) is not None
         assert all(reload(row.id).status == "sent" for row in rows)
         assert app.extensions["mail_memory"] == []
+
+
+def test_delivering_leaves_the_callers_open_transaction_alone(app) -> None:
+    """Drift (issue 9): deliver used to start by committing whatever its caller had open."""
+    sent, other = queue("first"), queue("second", to="other@example.net")
+    db.session.commit()
+    sent_id, other_id = sent.id, other.id
+    other.subject = "Not yet decided"  # the caller's unfinished change, not flushed
+    assert mail.deliver([sent_id], now=T0).sent == 1
+    assert other.subject == "Not yet decided"  # still the caller's, still open
+    db.session.rollback()
+    assert reload(other_id).subject == "About your inquiry"  # never committed by deliver
+    assert reload(sent_id).status == "sent"
