@@ -49,18 +49,17 @@ def link(inquiry: Inquiry, other: Inquiry, *, actor: User | None, now: datetime)
     return True
 
 
-def unlink(inquiry: Inquiry, other: Inquiry, *, actor: User, now: datetime) -> bool:
-    """Undo a link; False when there was none."""
+def unlink(inquiry: Inquiry, other: Inquiry, *, actor: User, now: datetime) -> None:
+    """Undo a link (InvalidValue when there is none)."""
     require_role(actor, Role.OFFICER)
     if inquiry.id == other.id or not is_linked(inquiry, other):
-        return False
+        raise InvalidValue(_l("These inquiries are not linked."))
     low, high = _pair(inquiry, other)
     with recorder.change(inquiry, actor=actor, now=now) as change, \
             recorder.change(other, actor=actor, now=now) as other_change:
         db.session.execute(delete(InquiryLink).where(InquiryLink.low_id == low, InquiryLink.high_id == high))
         change.event("unlinked", other=other.id, other_reference=other.reference)
         other_change.event("unlinked", other=inquiry.id, other_reference=inquiry.reference)
-    return True
 
 
 def linked_inquiries(inquiry: Inquiry) -> Sequence[Inquiry]:

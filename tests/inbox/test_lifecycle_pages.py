@@ -14,6 +14,25 @@ from inquiry_desk.intake import services as intake
 from ..helpers import edit, make_inquiry, page
 
 
+def test_a_portal_reply_long_after_closing_says_a_new_inquiry_was_opened(app, client) -> None:
+    from datetime import timedelta
+
+    from inquiry_desk.inquiries import services as inquiries
+
+    inquiry = make_inquiry(now=utcnow() - timedelta(days=100))
+    edit(inquiry, status="closed", resolved_at=utcnow() - timedelta(days=90))
+    db.session.commit()
+    _link, token = inquiries.create_portal_link(inquiry, now=utcnow())
+    db.session.commit()
+    response = client.post(f"/fr/portail/{token}", data={"message": "Encore une question"})
+    soup = page(client.get(response.headers["Location"]), lang="fr")
+    newest = db.session.scalars(select(Inquiry).order_by(Inquiry.id.desc())).first()
+    assert newest.id != inquiry.id
+    notice = soup.select_one(".notice-success").get_text()
+    assert newest.reference in notice and "nouvelle demande" in notice
+    assert "Encore une question" not in soup.get_text()  # it is in the new inquiry's thread, not this one
+
+
 def _new_reply_refs(client) -> list[str]:
     soup = page(client.get("/staff/inquiries/?queue=all"))
     return [row.select_one("a[id^=ref-]").get_text() for row in soup.select("tbody tr")

@@ -62,10 +62,12 @@ def test_link_relates_both_ways_is_audited_on_each_and_unlinks(app) -> None:
     assert (first.version, second.version) == (versions[0] + 1, versions[1] + 1)
     assert _actions(first).count("inquiry.linked") == 1 and _actions(second).count("inquiry.linked") == 1
     assert len(first.messages) == 1 and len(second.messages) == 1  # nothing moved
-    assert links.unlink(second, first, actor=officer, now=utcnow())
+    links.unlink(second, first, actor=officer, now=utcnow())
     db.session.commit()
     assert links.linked_inquiries(first) == [] and links.linked_inquiries(second) == []
     assert "inquiry.unlinked" in _actions(first) and "inquiry.unlinked" in _actions(second)
+    with pytest.raises(triage.InvalidValue):
+        links.unlink(first, second, actor=officer, now=utcnow())
 
 
 def test_only_staff_who_triage_link_and_never_to_itself(app) -> None:
