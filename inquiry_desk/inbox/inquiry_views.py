@@ -46,8 +46,11 @@ from inquiry_desk.inquiries.models import Inquiry, MessageKind, Priority, Status
 AnyForm = TypeVar("AnyForm", bound=FlaskForm)
 
 
+MAX_ID = 2**31 - 1  # an id column is a 32-bit integer: PostgreSQL refuses a larger number (a 500)
+
+
 def _inquiry_or_404(inquiry_id: int) -> Inquiry:
-    inquiry = db.session.get(Inquiry, inquiry_id)
+    inquiry = db.session.get(Inquiry, inquiry_id) if inquiry_id <= MAX_ID else None
     if inquiry is None:
         abort(404)
     return inquiry

@@ -90,3 +90,12 @@ def test_the_notification_choice_is_on_by_default_and_saved_from_the_account_pag
     officer.post("/staff/account/notifications", data={"wants_notifications": "y"})
     db.session.expire_all()
     assert officer.user.wants_notifications is True
+
+
+def test_an_id_beyond_the_integer_column_is_a_404_not_a_500(app, signed_in) -> None:
+    lead = signed_in("lead")
+    inquiry = make_inquiry()
+    huge = 10**20
+    assert lead.get(f"/staff/inquiries/{huge}").status_code == 404
+    assert lead.post(f"/staff/inquiries/{huge}/hold", data={"reason": "x"}).status_code == 404
+    assert lead.post(f"/staff/inquiries/{inquiry.id}/unlink/{huge}").status_code == 404
