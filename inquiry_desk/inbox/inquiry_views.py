@@ -119,9 +119,17 @@ def show(inquiry_id: int) -> tuple[str, int]:
     triage.record_view(inquiry, actor=current_user, now=now)
     notifications.mark_replies_seen(inquiry, current_user, now=now)
     db.session.commit()
-    offer = session.pop("offer_link", None)
-    return _render(inquiry, offer_link=offer.get("reference") if isinstance(offer, dict)
-                   and offer.get("inquiry") == inquiry.id else None)
+    return _render(inquiry, offer_link=_pop_link_offer(inquiry))
+
+
+def _pop_link_offer(inquiry: Inquiry) -> str | None:
+    """The reference a refused merge of this inquiry offers to link instead (shown once)."""
+    offer = session.get("offer_link")
+    if not isinstance(offer, dict) or offer.get("inquiry") != inquiry.id:
+        return None
+    session.pop("offer_link")
+    reference = offer.get("reference")
+    return reference if isinstance(reference, str) else None
 
 
 def _act(inquiry_id: int, form_class: type[FlaskForm], action: Callable[[Inquiry, Any], object], done: str) -> Response:

@@ -111,8 +111,10 @@ def test_merge_refused_on_the_page_offers_a_link_shown_on_both_inquiries(app, si
     lead = signed_in("lead")
     keep, other = make_inquiry(email="amal@example.org"), make_inquiry(email="bruno@example.org")
     response = lead.post(f"/staff/inquiries/{other.id}/merge", data={"target": keep.reference})
+    elsewhere = page(lead.get(f"/staff/inquiries/{keep.id}"))  # the next page shows the refusal...
+    assert "cannot be merged" in elsewhere.get_text()
+    assert not elsewhere.select("[data-testid=offer-link]")  # ...but only the refused inquiry's offers the link
     soup = page(lead.get(response.headers["Location"]))
-    assert "cannot be merged" in soup.get_text()
     offer = soup.select_one("[data-testid=offer-link] form")
     assert offer.select_one("input[name=other]")["value"] == keep.reference
     response = lead.post(offer["action"], data={"other": keep.reference})
