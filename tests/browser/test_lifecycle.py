@@ -34,6 +34,12 @@ def test_merge_across_stakeholders_is_refused_and_a_link_offered(page_factory: C
     with live_app.app_context():
         keep = make_inquiry(email="amal@example.org", subject="Family of five", body="Amal writes")
         other = make_inquiry(email="bruno@example.org", subject="The same family", body="Bruno writes")
+        from inquiry_desk.accounts.models import User
+        from inquiry_desk.core.clock import utcnow
+        from inquiry_desk.inquiries.lifecycle import place_hold
+
+        place_hold(keep, "ATIP A-2026-0042", actor=db.session.get(User, lead.id), now=utcnow())
+        db.session.commit()
         keep_id, keep_ref, other_id, other_ref = keep.id, keep.reference, other.id, other.reference
     page = page_factory(lang)
     sign_in_with_cookie(page, live_app, live_server, lead, lang)
@@ -55,6 +61,8 @@ def test_merge_across_stakeholders_is_refused_and_a_link_offered(page_factory: C
     expect(page.locator(f"[data-testid=linked] a[href$='{INBOX}{other_id}']")).to_have_text(other_ref)
     # Nothing moved: each thread has its own stakeholder's message only.
     expect(page.locator(".thread-inbound .thread-body")).to_have_text(["Amal writes"])
+    expect(page.locator("[data-testid=hold]")).to_contain_text("ATIP A-2026-0042")
+    assert_accessible(page)  # the linked panel with its unlink button, the hold notice
     with live_app.app_context():
         assert db.session.get(Inquiry, other_id).merged_into_id is None
 
