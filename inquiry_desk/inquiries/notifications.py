@@ -68,7 +68,9 @@ def stakeholder_replied(inquiry: Inquiry, message: Message, *, outcome: str, now
             return
         address, language = assignee.email, _language(assignee)
     else:
-        address, language = current_app.config.get("MAIL_TEAM_ADDRESS") or "", "en"
+        # MAIL_TEAM_LANGUAGE: the team's language (issue 10 defect 8), English until it is set.
+        address = current_app.config.get("MAIL_TEAM_ADDRESS") or ""
+        language = current_app.config.get("MAIL_TEAM_LANGUAGE") or "en"
         if not address:
             return
     rendered = render_email(

@@ -84,6 +84,15 @@ def test_without_an_assignee_the_team_address_is_told(app) -> None:
     assert notice.to_address == TEAM and notice.language == "en"
 
 
+def test_the_team_is_told_in_its_language(app) -> None:
+    app.config["MAIL_TEAM_LANGUAGE"] = "fr"
+    inquiry = make_inquiry(now=NOW - timedelta(days=3))
+    intake.reply_from_portal(inquiry, "Bonjour", now=NOW)
+    db.session.commit()
+    [notice] = _emails(f"inquiry:{inquiry.id}:stakeholder-reply:%")
+    assert notice.to_address == TEAM and notice.language == "fr" and notice.subject.startswith("Nouvelle réponse")
+
+
 def test_an_assignee_who_turned_notifications_off_gets_no_email_but_the_inbox_mark(app) -> None:
     inquiry, officer = _assigned("waiting")
     officer.wants_notifications = False
