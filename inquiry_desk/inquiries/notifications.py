@@ -82,11 +82,12 @@ def stakeholder_replied(inquiry: Inquiry, message: Message, *, outcome: str, now
 
 
 def mark_replies_seen(inquiry: Inquiry, viewer: User, *, now: datetime) -> int:
-    """The person told (anyone, when nobody was) opened the inquiry: its reply notices are seen."""
+    """The person told (anyone, when nobody was), or the inquiry's assignee now, opened it: its notices are seen."""
+    query = update(ReplyNotice).where(ReplyNotice.inquiry_id == inquiry.id, ReplyNotice.seen_at.is_(None))
+    if inquiry.assignee_id != viewer.id:
+        query = query.where(or_(ReplyNotice.user_id.is_(None), ReplyNotice.user_id == viewer.id))
     result = db.session.execute(
-        update(ReplyNotice)
-        .where(ReplyNotice.inquiry_id == inquiry.id, ReplyNotice.seen_at.is_(None),
-               or_(ReplyNotice.user_id.is_(None), ReplyNotice.user_id == viewer.id))
+        query
         .values(seen_at=now)
         .execution_options(synchronize_session=False)
     )

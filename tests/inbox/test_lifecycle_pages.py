@@ -99,3 +99,16 @@ def test_an_id_beyond_the_integer_column_is_a_404_not_a_500(app, signed_in) -> N
     assert lead.get(f"/staff/inquiries/{huge}").status_code == 404
     assert lead.post(f"/staff/inquiries/{huge}/hold", data={"reason": "x"}).status_code == 404
     assert lead.post(f"/staff/inquiries/{inquiry.id}/unlink/{huge}").status_code == 404
+
+
+def test_after_a_reassignment_the_new_assignee_opening_it_clears_the_mark(app, signed_in) -> None:
+    first, second, lead = signed_in("officer"), signed_in("officer"), signed_in("lead")
+    inquiry = make_inquiry()
+    triage.assign(inquiry, first.user, actor=first.user, now=utcnow())
+    db.session.commit()
+    intake.reply_from_portal(inquiry, "Any news?", now=utcnow())
+    triage.assign(inquiry, second.user, actor=lead.user, now=utcnow())
+    db.session.commit()
+    assert _new_reply_refs(second) == [inquiry.reference]
+    page(second.get(f"/staff/inquiries/{inquiry.id}"))
+    assert _new_reply_refs(second) == []
