@@ -35,7 +35,7 @@ def test_link_opens_that_inquiry_only_without_notes(app, client) -> None:
     text = soup.get_text()
     assert "Our first message" in text and "Not yours" not in text
     assert "Internal: check with IRCC" not in text
-    assert client.get(path).headers["Referrer-Policy"] == "no-referrer"
+    assert client.get(path).headers["Referrer-Policy"] == "same-origin"
 
 
 def test_tokens_are_long_random_and_stored_hashed(app) -> None:
