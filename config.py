@@ -7,6 +7,7 @@ their own (``TestingConfig``) and pass it to ``create_app``.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from collections.abc import Mapping
@@ -102,6 +103,16 @@ class BaseConfig:
 
         self.BASE_URL = env.get("BASE_URL", "http://127.0.0.1:5000").rstrip("/")
         self.TIMEZONE = env.get("TIMEZONE", "America/Toronto")
+        # The proxies whose X-Forwarded-For/-Proto are believed (gunicorn reads the same variable) and how many
+        # proxies stand in front (the client is that many entries from the end of X-Forwarded-For).
+        self.FORWARDED_ALLOW_IPS = env.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
+        try:
+            for entry in self.FORWARDED_ALLOW_IPS.split(","):
+                if entry.strip() not in {"", "*"}:
+                    ipaddress.ip_network(entry.strip(), strict=False)
+        except ValueError as exc:
+            raise ConfigError(f"FORWARDED_ALLOW_IPS must list addresses or networks, or be *: {exc}") from exc
+        self.PROXY_COUNT = _int(env, "PROXY_COUNT", 1)
         self.RATELIMIT_STORAGE_URI = env.get("RATELIMIT_STORAGE_URI", "memory://")
         self.RATELIMIT_ENABLED = _flag(env, "RATELIMIT_ENABLED", True)
         self.RATELIMIT_HEADERS_ENABLED = True
