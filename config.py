@@ -75,6 +75,8 @@ class BaseConfig:
         self.SQLALCHEMY_ENGINE_OPTIONS: dict[str, object] = {
             "pool_pre_ping": True,
             "pool_recycle": _int(env, "DATABASE_POOL_RECYCLE", 1800),
+            # An error's text never carries the statement's parameters (bodies, addresses) into a log.
+            "hide_parameters": True,
         }
         if not database_url.startswith("sqlite"):
             # Per process: each gunicorn worker (and the scheduler) holds at most size + overflow connections.

@@ -41,7 +41,7 @@ from gunicorn.config import KNOWN_SETTINGS
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from inquiry_desk.core.logs import redact_path, redact_url
+from inquiry_desk.core.logs import install_redaction, redact_path, redact_url
 
 
 def _int_env(name: str, default: int) -> int:
@@ -87,6 +87,11 @@ def redact_atoms(atoms: dict[str, Any]) -> dict[str, Any]:
 
 class RedactingLogger(glogging.Logger):
     """gunicorn's logger, with the access log's atoms passed through ``redact_atoms``."""
+
+    def setup(self, cfg: Any) -> None:
+        super().setup(cfg)
+        # The error log names the URI of a request that failed: no query string, token or address in it.
+        install_redaction(self.error_log)
 
     def atoms(self, resp: Any, req: Any, environ: dict[str, Any], request_time: Any) -> dict[str, Any]:
         return redact_atoms(super().atoms(resp, req, environ, request_time))

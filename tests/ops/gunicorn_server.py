@@ -8,8 +8,10 @@ port, with a throwaway self-signed certificate (made by ``openssl`` at test time
 from __future__ import annotations
 
 import contextlib
+import html
 import http.client
 import os
+import re
 import secrets
 import signal
 import ssl
@@ -19,6 +21,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlencode
 
 from bench.intake import free_port
 
@@ -117,3 +120,55 @@ def serve(database_url: str, workdir: Path, *, tls: bool = False, workers: int =
             os.killpg(process.pid, signal.SIGKILL)
         with contextlib.suppress(subprocess.TimeoutExpired):
             process.wait(timeout=5)
+
+
+_INPUT = re.compile(r"<input\b[^>]*>", re.IGNORECASE)
+_ATTRIBUTE = re.compile(r'([a-zA-Z_:-]+)="([^"]*)"')
+
+
+def hidden_fields(page: str) -> dict[str, str]:
+    fields: dict[str, str] = {}
+    for tag in _INPUT.findall(page):
+        attributes = dict(_ATTRIBUTE.findall(tag))
+        if attributes.get("type") == "hidden" and "name" in attributes:
+            fields[attributes["name"]] = html.unescape(attributes.get("value", ""))
+    return fields
+
+
+class Visitor:
+    """One person's browser, roughly: a cookie jar, and forms sent with their hidden fields and a Referer."""
+
+    def __init__(self, server: Running, headers: dict[str, str] | None = None) -> None:
+        self.server = server
+        self.cookies: dict[str, str] = {}
+        self.headers = headers or {}
+        self.last_page = ""
+
+    def request(self, method: str, path: str, body: str | None = None,
+                headers: dict[str, str] | None = None) -> tuple[int, str, str | None]:
+        connection = self.server.connection()
+        all_headers = {**self.headers, **(headers or {})}
+        if self.cookies:
+            all_headers["Cookie"] = "; ".join(f"{name}={value}" for name, value in self.cookies.items())
+        connection.request(method, path, body=body, headers=all_headers)
+        response = connection.getresponse()
+        text = response.read().decode(errors="replace")
+        for header in response.headers.get_all("Set-Cookie") or []:
+            name, _, rest = header.partition("=")
+            self.cookies[name.strip()] = rest.split(";", 1)[0]
+        connection.close()
+        if response.headers.get("Content-Type", "").startswith("text/html"):
+            self.last_page = text
+        return response.status, text, response.headers.get("Location")
+
+    def get(self, path: str) -> tuple[int, str, str | None]:
+        return self.request("GET", path)
+
+    def post(self, path: str, fields: dict[str, str], *, page_path: str | None = None) -> tuple[int, str, str | None]:
+        """POST ``fields`` with the hidden fields of the page at ``page_path`` (GET first), or of the last page."""
+        if page_path is not None:
+            self.get(page_path)
+        body = urlencode({**hidden_fields(self.last_page), **fields})
+        return self.request("POST", path, body=body, headers={
+            "Content-Type": "application/x-www-form-urlencoded",
+            "Referer": f"{self.server.base_url}{page_path or path}"})
