@@ -84,6 +84,8 @@ class BaseConfig:
             self.SQLALCHEMY_ENGINE_OPTIONS["max_overflow"] = _int(env, "DATABASE_MAX_OVERFLOW", 5)
             self.SQLALCHEMY_ENGINE_OPTIONS["pool_timeout"] = _int(env, "DATABASE_POOL_TIMEOUT", 10)
         self.SQLALCHEMY_RECORD_QUERIES = False
+        # PostgreSQL: the role the app runs as, granted what it needs by each `flask db upgrade` (run as the owner).
+        self.DATABASE_APP_ROLE = env.get("DATABASE_APP_ROLE", "").strip()
 
         self.MAIL_BACKEND = env.get("MAIL_BACKEND", "outbox")
         if self.MAIL_BACKEND not in {"outbox", "smtp", "memory"}:
