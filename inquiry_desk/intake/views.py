@@ -87,8 +87,9 @@ def portal(lang_code: str, token: str) -> Response | tuple[str, int] | str:
     now = utcnow()
     try:
         inquiry = inquiries.open_portal_link(token, now=now)
-    except inquiries.PortalLinkExpired:
-        return render_template("intake/link_problem.html", expired=True), 410
+    except inquiries.PortalLinkExpired as problem:
+        revoked = isinstance(problem, inquiries.PortalLinkRevoked)
+        return render_template("intake/link_problem.html", expired=True, revoked=revoked), 410
     except inquiries.PortalLinkInvalid:
         return render_template("intake/link_problem.html", expired=False), 404
     form = PortalReplyForm()
