@@ -7,6 +7,7 @@ their own (``TestingConfig``) and pass it to ``create_app``.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from collections.abc import Mapping
@@ -74,6 +75,8 @@ class BaseConfig:
         self.SQLALCHEMY_ENGINE_OPTIONS: dict[str, object] = {
             "pool_pre_ping": True,
             "pool_recycle": _int(env, "DATABASE_POOL_RECYCLE", 1800),
+            # An error's text never carries the statement's parameters (bodies, addresses) into a log.
+            "hide_parameters": True,
         }
         if not database_url.startswith("sqlite"):
             # Per process: each gunicorn worker (and the scheduler) holds at most size + overflow connections.
@@ -81,6 +84,8 @@ class BaseConfig:
             self.SQLALCHEMY_ENGINE_OPTIONS["max_overflow"] = _int(env, "DATABASE_MAX_OVERFLOW", 5)
             self.SQLALCHEMY_ENGINE_OPTIONS["pool_timeout"] = _int(env, "DATABASE_POOL_TIMEOUT", 10)
         self.SQLALCHEMY_RECORD_QUERIES = False
+        # PostgreSQL: the role the app runs as, granted what it needs by each `flask db upgrade` (run as the owner).
+        self.DATABASE_APP_ROLE = env.get("DATABASE_APP_ROLE", "").strip()
 
         self.MAIL_BACKEND = env.get("MAIL_BACKEND", "outbox")
         if self.MAIL_BACKEND not in {"outbox", "smtp", "memory"}:
@@ -102,6 +107,16 @@ class BaseConfig:
 
         self.BASE_URL = env.get("BASE_URL", "http://127.0.0.1:5000").rstrip("/")
         self.TIMEZONE = env.get("TIMEZONE", "America/Toronto")
+        # The proxies whose X-Forwarded-For/-Proto are believed (gunicorn reads the same variable) and how many
+        # proxies stand in front (the client is that many entries from the end of X-Forwarded-For).
+        self.FORWARDED_ALLOW_IPS = env.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
+        try:
+            for entry in self.FORWARDED_ALLOW_IPS.split(","):
+                if entry.strip() not in {"", "*"}:
+                    ipaddress.ip_network(entry.strip(), strict=False)
+        except ValueError as exc:
+            raise ConfigError(f"FORWARDED_ALLOW_IPS must list addresses or networks, or be *: {exc}") from exc
+        self.PROXY_COUNT = _int(env, "PROXY_COUNT", 1)
         self.RATELIMIT_STORAGE_URI = env.get("RATELIMIT_STORAGE_URI", "memory://")
         self.RATELIMIT_ENABLED = _flag(env, "RATELIMIT_ENABLED", True)
         self.RATELIMIT_HEADERS_ENABLED = True

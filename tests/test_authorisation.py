@@ -61,6 +61,7 @@ ROUTES: dict[str, tuple[str, Values]] = {
     "inbox.set_topic": ("officer", lambda o: {"inquiry_id": o["inquiry"].id}),
     "inbox.set_tags": ("officer", lambda o: {"inquiry_id": o["inquiry"].id}),
     "inbox.add_note": ("officer", lambda o: {"inquiry_id": o["inquiry"].id}),
+    "inbox.withdraw_links": ("officer", lambda o: {"inquiry_id": o["inquiry"].id}),
     "inbox.reply": ("officer", lambda o: {"inquiry_id": o["inquiry"].id}),
     "inbox.merge": ("lead", lambda o: {"inquiry_id": o["inquiry"].id}),
     "inbox.unmerge": ("lead", lambda o: {"inquiry_id": o["inquiry"].id}),

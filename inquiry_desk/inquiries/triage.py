@@ -23,7 +23,7 @@ from inquiry_desk.audit import services as audit
 from inquiry_desk.core.domain import DomainError
 from inquiry_desk.core.extensions import db
 from inquiry_desk.core.text import TextRequired, parse_line, parse_text
-from inquiry_desk.inquiries import recorder
+from inquiry_desk.inquiries import recorder, services
 from inquiry_desk.inquiries.models import (
     Inquiry,
     Message,
@@ -67,6 +67,17 @@ class VersionConflict(TriageError):
 def require_role(actor: User, role: Role) -> None:
     if not actor.has_role(role):
         raise NotAllowed(_l("Your role does not allow this."))
+
+
+def withdraw_links(inquiry: Inquiry, *, actor: User, now: datetime) -> int:
+    """Withdraw the stakeholder's private links to this inquiry (a link sent to the wrong address, a
+    shared mailbox). They can ask for a new one, sent to the inquiry's address. Audited; returns how many."""
+    require_role(actor, Role.OFFICER)
+    count = services.revoke_portal_links(inquiry, now=now)
+    if count:
+        with recorder.change(inquiry, actor=actor, now=now) as change:
+            change.event("portal_links_revoked", count=count)
+    return count
 
 
 def record_view(inquiry: Inquiry, *, actor: User, now: datetime) -> None:
