@@ -138,6 +138,11 @@ class BaseConfig:
         self.INTAKE_RATE_LIMIT = env.get("INTAKE_RATE_LIMIT", "5 per minute;30 per hour")
         self.EMAIL_CHECK_DELIVERABILITY = _flag(env, "EMAIL_CHECK_DELIVERABILITY", False)
 
+        # Lifecycle: a stakeholder's reply reopens an inquiry closed at most this many days ago (past that,
+        # it opens a new inquiry linked to it); a resolved inquiry left quiet this long is closed.
+        self.REOPEN_WINDOW_DAYS = _int(env, "REOPEN_WINDOW_DAYS", 30)
+        self.AUTO_CLOSE_DAYS = _int(env, "AUTO_CLOSE_DAYS", 14)
+
         # Inbox: what counts as "due soon", how many search hits a list takes, export size.
         self.INBOX_DUE_SOON_MINUTES = _int(env, "INBOX_DUE_SOON_MINUTES", 240)
         self.INBOX_SEARCH_LIMIT = _int(env, "INBOX_SEARCH_LIMIT", 1000)

@@ -68,6 +68,10 @@ CONTEXTS: dict[str, dict[str, Any]] = {
                     "staff_url": STAFF},
     "target_missed": {"reference": "INQ-2026-000042", "subject": "Sponsorship & travel loans", "due_at": DUE,
                       "staff_url": STAFF},
+    "inquiry_assigned": {"reference": "INQ-2026-000042", "subject": "Sponsorship & travel loans",
+                         "assigned_by": "Chloé D'Amours", "staff_url": STAFF},
+    "stakeholder_reply_notice": {"reference": "INQ-2026-000042", "subject": "Sponsorship & travel loans",
+                                 "outcome": "reopened", "staff_url": STAFF},
     "daily_digest": {
         "name": "Jean Tremblay", "new_count": 3, "listed": 20, "inbox_url": "https://desk.example.org/staff/inquiries/",
         "new_items": [
