@@ -14,7 +14,7 @@ server accepts it, so a crash can repeat at most the one message in flight.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -205,10 +205,11 @@ def retry_delay(attempts: int) -> timedelta:
     return min(FIRST_RETRY * 2 ** max(attempts - 1, 0), LONGEST_WAIT)
 
 
-def failed_emails(limit: int = 50) -> Iterable[OutgoingEmail]:
-    return db.session.scalars(
+def failed_emails(limit: int = 50) -> list[OutgoingEmail]:
+    """The newest emails given up on (a list: a query result object is always true in a template)."""
+    return list(db.session.scalars(
         select(OutgoingEmail).where(OutgoingEmail.status == EmailStatus.FAILED.value)
-        .order_by(OutgoingEmail.created_at.desc()).limit(limit))
+        .order_by(OutgoingEmail.created_at.desc()).limit(limit)))
 
 
 # --- sending right after a web request commits -------------------------------------------
