@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any, Literal, cast
 
@@ -31,6 +31,14 @@ def format_datetime(value: datetime | None, format: str = "medium") -> str:
     locale, zone = g._format_context
     pattern, canadian = _datetime_pattern(locale.language, format)
     return pattern.apply(value.astimezone(zone), canadian)
+
+
+def machine_datetime(value: datetime) -> str:
+    """A ``<time datetime>`` value: UTC to the second ("2026-11-24T09:53:00Z").
+
+    HTML allows at most three digits of a second; ``isoformat()`` gives six.
+    """
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 Width = Literal["short", "medium", "long", "full"]
@@ -70,4 +78,4 @@ def translated_label(labels: dict[str, Any], key: str) -> str:
 
 
 def init_app(app: Flask) -> None:
-    app.jinja_env.globals.update(format_datetime=format_datetime)
+    app.jinja_env.globals.update(format_datetime=format_datetime, machine_datetime=machine_datetime)

@@ -80,4 +80,4 @@ def merge_and_notify(duplicate: Inquiry, target: Inquiry, *, actor: User, now: d
     rendered = render_email("inquiry_merged", language, name=duplicate.contact.name,
                             duplicate_reference=duplicate.reference, target_reference=target.reference)
     mail.queue_email(cause_key=f"inquiry:{duplicate.id}:merged:{now.isoformat()}", to=duplicate.contact.email,
-                     rendered=rendered, language=language, now=now, automatic=True)
+                     rendered=rendered, language=language, now=now, automatic=mail.AUTO_GENERATED)

@@ -99,7 +99,7 @@ def _remind(inquiry: Inquiry, now: datetime) -> int:
         staff_url=external_url("inbox.show", inquiry_id=inquiry.id),
     )
     mail.queue_email(cause_key=f"inquiry:{inquiry.id}:target-{kind}:{stamp}", to=address, rendered=rendered,
-                     language=language, automatic=True, now=now)
+                     language=language, automatic=mail.AUTO_GENERATED, now=now)
     inquiry.target_notices = f"{stamp}:{','.join(sorted(already | {kind}))}"
     return 1
 

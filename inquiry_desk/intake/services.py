@@ -107,7 +107,7 @@ def _queue_team_notice(inquiry: Inquiry, now: datetime) -> None:
         staff_url=external_url("inbox.index"),
     )
     mail.queue_email(cause_key=f"inquiry:{inquiry.id}:team-notice", to=team_address, rendered=rendered,
-                     language="en", automatic=True, now=now)
+                     language="en", automatic=mail.AUTO_GENERATED, now=now)
 
 
 def reply_from_portal(inquiry: Inquiry, body: str, *, now: datetime) -> Message:

@@ -39,13 +39,20 @@ LONGEST_WAIT = timedelta(hours=2)
 QUEUED_KEY = "mail_queued_ids"  # in Session.info: ids queued in the open transaction
 
 
+# RFC 3834 Auto-Submitted: an automatic answer to what a person sent (a confirmation), or a
+# message a process made of itself (a digest, a reminder, a notice to the team).
+AUTO_REPLIED = "auto-replied"
+AUTO_GENERATED = "auto-generated"
+
+
 def queue_email(*, cause_key: str, to: str, rendered: RenderedEmail, language: str, now: datetime,
-                automatic: bool = False, reply_to: str | None = None,
+                automatic: bool | str = False, reply_to: str | None = None,
                 headers: dict[str, str] | None = None) -> OutgoingEmail:
     """Write the email to the outbox in the current transaction; one email per cause.
 
     A second call with the same ``cause_key`` returns the first row and adds
     nothing, even when two processes race (the unique key decides).
+    ``automatic`` is AUTO_REPLIED (or True) or AUTO_GENERATED for the Auto-Submitted header.
     Raises HeaderInjectionError for a line break in any header value.
     """
     existing = db.session.scalar(select(OutgoingEmail).where(OutgoingEmail.cause_key == cause_key))
@@ -53,8 +60,8 @@ def queue_email(*, cause_key: str, to: str, rendered: RenderedEmail, language: s
         return existing
     config = current_app.config
     extra = dict(headers or {})
-    if automatic:
-        extra["Auto-Submitted"] = "auto-replied"  # RFC 3834: answer with no auto-reply
+    if automatic:  # RFC 3834: receivers send no auto-reply to either
+        extra["Auto-Submitted"] = AUTO_REPLIED if automatic is True else str(automatic)
     values = {
         "cause_key": cause_key,
         "to_address": check_header_value("To", to),

@@ -56,6 +56,7 @@ def test_due_soon_then_missed_one_email_each_even_when_run_twice(app: Flask) -> 
     assert f"/staff/inquiries/{inquiry.id}" in soon.body_text
     assert "EST" in soon.body_text  # the due time in the team's time zone (10:00 EST, 15:00 UTC)
     assert "11:00" in soon.body_text
+    assert soon.extra_headers["Auto-Submitted"] == "auto-generated"  # RFC 3834 (issue 10 defect 11)
 
     assert send_target_reminders(NOW + timedelta(hours=2)) == 1
     assert send_target_reminders(NOW + timedelta(hours=3)) == 0
