@@ -17,6 +17,8 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from email.headerregistry import Address
+from email.utils import parseaddr
 
 from flask import current_app, g, has_request_context
 from sqlalchemy import or_, select, update
@@ -45,6 +47,15 @@ AUTO_REPLIED = "auto-replied"
 AUTO_GENERATED = "auto-generated"
 
 
+def sender(language: str) -> str:
+    """MAIL_FROM, with the French name (MAIL_FROM_NAME_FR) on French emails."""
+    configured = current_app.config["MAIL_FROM"]
+    french_name = current_app.config.get("MAIL_FROM_NAME_FR")
+    if language != "fr" or not french_name:
+        return str(configured)
+    return str(Address(display_name=french_name, addr_spec=parseaddr(configured)[1]))
+
+
 def queue_email(*, cause_key: str, to: str, rendered: RenderedEmail, language: str, now: datetime,
                 automatic: bool | str = False, reply_to: str | None = None,
                 headers: dict[str, str] | None = None) -> OutgoingEmail:
@@ -65,7 +76,7 @@ def queue_email(*, cause_key: str, to: str, rendered: RenderedEmail, language: s
     values = {
         "cause_key": cause_key,
         "to_address": check_header_value("To", to),
-        "from_address": check_header_value("From", config["MAIL_FROM"]),
+        "from_address": check_header_value("From", sender(language)),
         "reply_to": check_header_value("Reply-To", reply_to or config["MAIL_REPLY_TO"]) or None,
         "subject": check_header_value("Subject", rendered.subject),
         "body_text": rendered.text,
