@@ -94,6 +94,14 @@ class BaseConfig:
         self.MAIL_FROM = env.get("MAIL_FROM", "Inquiry Desk <inquiries@example.org>")
         self.MAIL_REPLY_TO = env.get("MAIL_REPLY_TO", "")
         self.MAIL_TEAM_ADDRESS = env.get("MAIL_TEAM_ADDRESS", "")
+        # The language of the emails to MAIL_TEAM_ADDRESS (new-inquiry notices, reminders).
+        self.MAIL_TEAM_LANGUAGE = env.get("MAIL_TEAM_LANGUAGE", "en")
+        if self.MAIL_TEAM_LANGUAGE not in {"en", "fr"}:
+            raise ConfigError(f"MAIL_TEAM_LANGUAGE must be en or fr, not {self.MAIL_TEAM_LANGUAGE!r}")
+        # The sender's name in French emails (MAIL_FROM's address, this name).
+        self.MAIL_FROM_NAME_FR = env.get("MAIL_FROM_NAME_FR", "Bureau des demandes")
+        # Repeat the stakeholder's message in the confirmation (a mailbox is not a protected channel).
+        self.CONFIRMATION_INCLUDES_MESSAGE = _flag(env, "CONFIRMATION_INCLUDES_MESSAGE", False)
         self.SMTP_HOST = env.get("SMTP_HOST", "localhost")
         self.SMTP_PORT = _int(env, "SMTP_PORT", 25)
         self.SMTP_USERNAME = env.get("SMTP_USERNAME", "")

@@ -28,6 +28,7 @@ ROUTES: dict[str, tuple[str, Values]] = {
     "public.privacy": ("public", lambda o: {"lang_code": "en"}),
     "public.terms": ("public", lambda o: {"lang_code": "fr"}),
     "public.healthz": ("public", NONE),
+    "public.favicon": ("public", NONE),
     "observability.metrics": ("public", NONE),
     "auth.login": ("public", NONE),
     "auth.second_factor": ("public", NONE),

@@ -261,7 +261,7 @@ def test_french_inquiry_with_the_keyboard_alone(page_factory: Callable[..., Page
     assert confirmation["Content-Language"] == "fr"
     html = confirmation.get_body(preferencelist=("html",))
     assert html is not None and '<html lang="fr">' in html.get_content()
-    assert confirmation["Subject"] == f"Nous avons reçu votre demande {reference}"
+    assert confirmation["Subject"] == f"Votre demande {reference}"
     body = text_body(confirmation)
     assert body.startswith("Bonjour Amélie Tremblay")
     assert "Quand aurons-nous des nouvelles?" in body
