@@ -8,16 +8,18 @@ from inquiry_desk.inquiries.models import Inquiry, InquiryViewer, Message, Porta
 from inquiry_desk.inquiries.saved_views.models import SavedView
 from inquiry_desk.inquiries.targets.models import Closure, ServiceTarget, TeamCalendar
 from inquiry_desk.jobs.models import JobRun, SchedulerLease
-from inquiry_desk.mail.models import OutgoingEmail
+from inquiry_desk.mail.models import Delivery, MailSend, OutgoingEmail, SendThrottle, Suppression
 
 __all__ = [
     "AuditEvent",
     "CannedResponse",
     "Closure",
     "Contact",
+    "Delivery",
     "Inquiry",
     "InquiryViewer",
     "JobRun",
+    "MailSend",
     "Message",
     "Organisation",
     "OrganisationDomain",
@@ -26,8 +28,10 @@ __all__ = [
     "RecoveryCode",
     "SavedView",
     "SchedulerLease",
+    "SendThrottle",
     "ServiceTarget",
     "StaffSession",
+    "Suppression",
     "Tag",
     "TeamCalendar",
     "Topic",
