@@ -53,7 +53,15 @@ def links_for(recipient: BulkRecipient) -> dict[str, str]:
 
 
 def _header(name: str, value: str) -> bytes:
-    return _FOLD.fold_binary(name, check_header_value(name, value))
+    """Folded and encoded by the email package (the static headers, once per send and language)."""
+    return _FOLD.fold_binary(name, _FOLD.header_factory(name, check_header_value(name, value)))
+
+
+def _plain_header(name: str, value: str) -> bytes:
+    """The per-recipient headers: ASCII and short, written as they are (checked for line breaks)."""
+    if not value.isascii() or len(value) > 900:
+        return _header(name, value)
+    return f"{name}: {check_header_value(name, value)}\r\n".encode("ascii")
 
 
 def _qp(text: str) -> bytes:
@@ -89,11 +97,12 @@ class Composer:
     def build(self, recipient: BulkRecipient, links: dict[str, str]) -> bytes:
         if not recipient.address.isascii():
             raise ValueError("an address outside ASCII needs SMTPUTF8")
-        personal = [_header("To", recipient.address), _header("Message-ID", self.message_id(recipient.delivery_id))]
+        personal = [_plain_header("To", recipient.address),
+                    _plain_header("Message-ID", self.message_id(recipient.delivery_id))]
         unsubscribe = links.get("unsubscribe_url")
         if unsubscribe:
-            personal.append(_header("List-Unsubscribe", f"<{unsubscribe}>"))
-            personal.append(_header("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"))
+            personal.append(_plain_header("List-Unsubscribe", f"<{unsubscribe}>"))
+            personal.append(b"List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n")
         body = self.fixed_body if self.fixed_body is not None else self._body(links)
         return self.head + b"".join(personal) + body
 

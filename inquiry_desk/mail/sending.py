@@ -137,8 +137,10 @@ def add_recipients_from_select(send: MailSend, recipients: Select[Any], *, now: 
     columns = ["send_id", "address", "address_key", "language", "subscription_id", "status", "attempts",
                "next_attempt_at"]
     statement = _insert().from_select(columns, rows).on_conflict_do_nothing(index_elements=["send_id", "address_key"])
-    result = db.session.execute(statement)
-    added = int(getattr(result, "rowcount", 0) or 0)
+    count = select(func.count()).select_from(Delivery).where(Delivery.send_id == send.id)
+    before = db.session.scalar(count) or 0
+    db.session.execute(statement)
+    added = (db.session.scalar(count) or 0) - before  # (the driver's row count of INSERT … SELECT varies)
     total = Added(added=added, suppressed=left_suppressed, duplicate=offered - left_suppressed - added)
     _count_left_out(send, total)
     return total
@@ -220,10 +222,10 @@ def _wake_after_commit() -> None:
 
 def suppress(address: str, reason: str, *, now: datetime, smtp_code: int | None = None) -> None:
     """Leave this address out of every future send (the mailing lists add unsubscribes; a 5xx adds a bounce)."""
-    from inquiry_desk.core.database import insert_unless_exists
-
-    insert_unless_exists(Suppression, {"address_key": normalise_address(address), "reason": reason,
-                                       "smtp_code": smtp_code, "created_at": now}, ["address_key"])
+    insert = postgresql.insert if db.session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    db.session.execute(insert(Suppression).values(address_key=normalise_address(address), reason=reason,
+                                                  smtp_code=smtp_code, created_at=now)
+                       .on_conflict_do_nothing(index_elements=["address_key"]))
 
 
 def is_suppressed(address: str) -> bool:

@@ -41,9 +41,10 @@ class Waiter:
             return False
         try:
             connection = self._listen()
-            for _ in connection.notifies(timeout=min(seconds, 1.0), stop_after=1):
+            woken = any(True for _ in connection.notifies(timeout=min(seconds, 1.0), stop_after=1))
+            if woken:
                 self._drain(connection)
-                return True
+            return woken
         except Exception as exc:  # the database went away: poll until it is back
             log.warning("mail worker: cannot listen for wake-ups (%s); polling", type(exc).__name__)
             self.close()

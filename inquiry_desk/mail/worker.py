@@ -187,6 +187,10 @@ class Sender:
             self.backend.__enter__()
         return self.backend
 
+    def close(self) -> None:
+        """Hang up the SMTP connection (the loop does it when it stops)."""
+        self._close_backend()
+
     def _close_if_idle(self) -> None:
         if self.backend is not None and time.monotonic() - self._last_work > self.settings.idle_close_seconds:
             self._close_backend()

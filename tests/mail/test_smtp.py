@@ -150,7 +150,9 @@ def test_the_public_form_confirmation_reaches_the_smtp_server(app, smtp_sink: Sm
     response = client.post("/fr/demande", data=inquiry_form_data(language="fr"))
     assert response.status_code == 302
     assert smtp_sink.sessions == 0  # the web process never talks SMTP: a worker sends it
-    assert Sender(app, Settings.from_config(app.config)).run_once().outbox == 1
+    sender = Sender(app, Settings.from_config(app.config))
+    assert sender.run_once().outbox == 1
+    sender.close()
     [received] = smtp_sink.received
     assert received.rcpt_tos == ["farida@example.net"]
     assert received.message["Subject"].startswith("Nous avons reçu votre demande INQ-")
