@@ -7,6 +7,7 @@ PermanentDeliveryError; anything else is a bug.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import smtplib
@@ -27,8 +28,14 @@ class MailBackend(Protocol):
     def __enter__(self) -> MailBackend: ...
     def __exit__(self, *exc: object) -> None: ...
     def send(self, message: EmailMessage) -> None: ...
-    def send_bytes(self, sender: str, recipient: str, data: bytes) -> None:
-        """A message already built (CRLF line ends): the bulk sends' fast path."""
+    def send_bytes(self, sender: str, recipient: str, data: bytes,
+                   before_data: Callable[[], None] | None = None) -> None:
+        """A message already built (CRLF line ends): the bulk sends' fast path.
+
+        ``before_data`` runs after the server took the envelope and before the message
+        is handed over (so before it can be accepted): the worker waits there for the
+        previous message's mark, which overlaps this message's first exchanges.
+        """
     def close(self) -> None:
         """Hang up now (an idle worker does not hold a connection the server would drop)."""
 
@@ -46,7 +53,10 @@ class _NoConnection:
     def send(self, message: EmailMessage) -> None:
         raise NotImplementedError
 
-    def send_bytes(self, sender: str, recipient: str, data: bytes) -> None:
+    def send_bytes(self, sender: str, recipient: str, data: bytes,
+                   before_data: Callable[[], None] | None = None) -> None:
+        if before_data is not None:
+            before_data()
         parsed = BytesParser(policy=policy.default).parsebytes(data)
         assert isinstance(parsed, EmailMessage)
         self.send(parsed)
@@ -61,7 +71,10 @@ class OutboxBackend(_NoConnection):
     def send(self, message: EmailMessage) -> None:
         self._write(str(message["Message-ID"]), message.as_bytes())
 
-    def send_bytes(self, sender: str, recipient: str, data: bytes) -> None:
+    def send_bytes(self, sender: str, recipient: str, data: bytes,
+                   before_data: Callable[[], None] | None = None) -> None:
+        if before_data is not None:
+            before_data()
         found = re.search(rb"^Message-ID: *(<[^>\r\n]+>)", data, re.MULTILINE | re.IGNORECASE)
         self._write(found.group(1).decode("ascii", "replace") if found else os.urandom(8).hex(), data)
 
@@ -142,8 +155,9 @@ class SmtpBackend:
     def send(self, message: EmailMessage) -> None:
         self._deliver(lambda connection: connection.send_message(message))
 
-    def send_bytes(self, sender: str, recipient: str, data: bytes) -> None:
-        self._deliver(lambda connection: connection.sendmail(sender, [recipient], data))
+    def send_bytes(self, sender: str, recipient: str, data: bytes,
+                   before_data: Callable[[], None] | None = None) -> None:
+        self._deliver(lambda connection: _sendmail(connection, sender, recipient, data, before_data))
 
     def _deliver(self, hand_over: Callable[[smtplib.SMTP], dict[str, tuple[int, bytes]]]) -> None:
         if self.connection is None:
@@ -162,6 +176,10 @@ class SmtpBackend:
             self.connection = None
             raise TemporaryDeliveryError(f"the connection was lost ({type(exc).__name__})",
                                          connection_lost=True) from exc
+        except BaseException:
+            self.connection.close()  # before_data failed halfway through a mail transaction: start afresh
+            self.connection = None
+            raise
         if refused:
             code = min(code for code, _ in refused.values())
             raise _error_for(code, "the mail server refused the recipient")
@@ -171,6 +189,36 @@ class SmtpBackend:
         # message of the batch must open a new one rather than fail on the dead one.
         if self.connection is not None and self.connection.sock is None:
             self.connection = None
+
+
+def _sendmail(connection: smtplib.SMTP, sender: str, recipient: str, data: bytes,
+              before_data: Callable[[], None] | None) -> dict[str, tuple[int, bytes]]:
+    """``smtplib.SMTP.sendmail`` for one recipient and bytes, with a hook before DATA; the same errors."""
+    connection.ehlo_or_helo_if_needed()
+    options = [f"size={len(data)}"] if connection.does_esmtp and connection.has_extn("size") else []
+    code, reply = connection.mail(sender, options)
+    if code != 250:
+        _abandon(connection, code)
+        raise smtplib.SMTPSenderRefused(code, reply, sender)
+    code, reply = connection.rcpt(recipient)
+    if code not in (250, 251):
+        _abandon(connection, code)
+        raise smtplib.SMTPRecipientsRefused({recipient: (code, reply)})
+    if before_data is not None:
+        before_data()
+    code, reply = connection.data(data)
+    if code != 250:
+        _abandon(connection, code)
+        raise smtplib.SMTPDataError(code, reply)
+    return {}
+
+
+def _abandon(connection: smtplib.SMTP, code: int) -> None:
+    if code == 421:  # the server is closing the connection
+        connection.close()
+    else:
+        with contextlib.suppress(smtplib.SMTPServerDisconnected):
+            connection.rset()
 
 
 def _error_for(code: int, reason: str) -> TemporaryDeliveryError | PermanentDeliveryError:

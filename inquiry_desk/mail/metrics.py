@@ -30,8 +30,12 @@ MESSAGES_SENT = Counter("inquiry_desk_mail_messages_sent", "Messages the SMTP se
 SMTP_ANSWERS = Counter("inquiry_desk_mail_smtp_answers", "SMTP answers to messages, by class.", ["answer"])
 
 
+_ANSWER_CLASSES = {name: SMTP_ANSWERS.labels(answer=name) for name in ("2xx", "4xx", "5xx", "none")}
+BULK_SENT = MESSAGES_SENT.labels(kind="bulk")
+
+
 def count_answer(code: int | None) -> None:
-    SMTP_ANSWERS.labels(answer=f"{code // 100}xx" if code else "none").inc()
+    _ANSWER_CLASSES.get(f"{code // 100}xx" if code else "none", _ANSWER_CLASSES["none"]).inc()
 
 
 def count_outbox(report: Any) -> None:

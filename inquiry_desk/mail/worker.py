@@ -27,6 +27,7 @@ on any number of hosts:
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import random
@@ -34,12 +35,13 @@ import socket
 import threading
 import time
 from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from flask import Flask
-from sqlalchemy import Connection, case, exists, literal, select, update
+from sqlalchemy import Connection, Engine, Table, bindparam, case, exists, literal, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -134,6 +136,54 @@ class _SendInfo:
     composers: dict[str, Composer] = field(default_factory=dict)
 
 
+class _Marker:
+    """Marks accepted deliveries from a thread (and database connection) of its own.
+
+    The mark of one message runs while the next one's envelope goes to the server;
+    that message's DATA waits for it (``wait`` as ``before_data``), so at any moment
+    at most one accepted message is not yet marked: a crash still repeats at most one.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mail-marker")
+        self.future: Future[None] | None = None
+        self.connection: Connection | None = None
+
+    def mark_sent(self, row_id: int, now: datetime) -> None:
+        self.wait()
+        self.future = self.executor.submit(self._run, row_id, now)
+
+    def _run(self, row_id: int, now: datetime) -> None:
+        try:
+            if self.connection is None:
+                self.connection = self.engine.connect()
+                self.connection.execution_options(isolation_level="AUTOCOMMIT")
+                _fast_commits(self.connection)
+            self.connection.execute(_SENT, {"row_id": row_id, "now": now})
+        except BaseException:
+            self._close_connection()
+            raise
+
+    def wait(self) -> None:
+        """Until the last mark is in the database (raises what it raised)."""
+        if self.future is not None:
+            future, self.future = self.future, None
+            future.result()
+
+    def _close_connection(self) -> None:
+        if self.connection is not None:
+            with contextlib.suppress(Exception):
+                self.connection.close()
+            self.connection = None
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            self.wait()
+        self.executor.submit(self._close_connection).result()
+        self.executor.shutdown()
+
+
 class Sender:
     """One sender thread: one SMTP connection, one database connection at a time."""
 
@@ -144,6 +194,7 @@ class Sender:
         self.backend: MailBackend | None = None
         self._sends: dict[int, _SendInfo] = {}
         self._last_work = time.monotonic()
+        self._marker: _Marker | None = None
 
     # --- the loop --------------------------------------------------------------------------
 
@@ -164,7 +215,7 @@ class Sender:
                         waiter.wait(self.settings.poll_seconds)
             finally:
                 waiter.close()
-                self._close_backend()
+                self.close()
                 db.session.remove()
 
     def run_once(self, now: datetime | None = None) -> PassResult:
@@ -188,8 +239,11 @@ class Sender:
         return self.backend
 
     def close(self) -> None:
-        """Hang up the SMTP connection (the loop does it when it stops)."""
+        """Hang up the SMTP connection and end the marker (the loop does it when it stops)."""
         self._close_backend()
+        if self._marker is not None:
+            self._marker.close()
+            self._marker = None
 
     def _close_if_idle(self) -> None:
         if self.backend is not None and time.monotonic() - self._last_work > self.settings.idle_close_seconds:
@@ -204,6 +258,9 @@ class Sender:
 
     def _bulk(self, now: datetime, result: PassResult) -> None:
         with db.engine.connect() as connection:
+            # Every statement below stands alone (a claim, a mark, a release): autocommit makes each one
+            # round trip to the database, with no separate COMMIT; the commit() calls are then no-ops.
+            connection.execution_options(isolation_level="AUTOCOMMIT")
             _fast_commits(connection)
             claimed = claim(connection, now, self.settings.bulk_batch(), self.settings.lease_seconds)
             connection.commit()
@@ -212,36 +269,47 @@ class Sender:
                 if finish_sends_on(connection, now):
                     connection.commit()
                 return
-            deadline = time.monotonic() + self.settings.lease_seconds / 2
-            start = self._reserve(connection, len(claimed))
-            self._refresh_sends(connection, {row.send_id for row in claimed})
-            checked = time.monotonic()
-            for index, row in enumerate(claimed):
-                rest = claimed[index:]
-                if self.stop.is_set() or time.monotonic() > deadline:
-                    result.released += _release(connection, rest, now)
-                    break
-                if time.monotonic() - checked > 1.0:
-                    self._refresh_sends(connection, {r.send_id for r in rest})
-                    checked = time.monotonic()
-                status = self._sends[row.send_id].status
-                if status == SendStatus.CANCELLED.value:
-                    result.skipped += _set_status(connection, [row], DeliveryStatus.SKIPPED)
-                    connection.commit()
-                    continue
-                if status != SendStatus.SENDING.value:  # paused
-                    result.released += _release(connection, [row], now)
-                    connection.commit()
-                    continue
-                if start is not None:
-                    wait = start + index / self.settings.rate_per_second - time.time()
-                    if wait > 0:
-                        time.sleep(wait)
-                if not self._send_one(connection, row, now, result):
-                    result.released += _release(connection, claimed[index + 1:], now, delay=self._delay(1))
-                    connection.commit()
-                    break
+            if self._marker is None:
+                self._marker = _Marker(db.engine)
+            try:
+                self._send_batch(connection, claimed, now, result)
+            finally:
+                self._marker.wait()
+
+    def _send_batch(self, connection: Connection, claimed: list[_Claimed], now: datetime,
+                    result: PassResult) -> None:
+        deadline = time.monotonic() + self.settings.lease_seconds / 2
+        start = self._reserve(connection, len(claimed))
+        self._refresh_sends(connection, {row.send_id for row in claimed})
+        checked = time.monotonic()
+        for index, row in enumerate(claimed):
+            rest = claimed[index:]
+            if self.stop.is_set() or time.monotonic() > deadline:
+                self._wait_for_marks()
+                result.released += _release(connection, rest, now)
+                break
+            if time.monotonic() - checked > 1.0:
+                self._refresh_sends(connection, {r.send_id for r in rest})
+                checked = time.monotonic()
+            status = self._sends[row.send_id].status
+            if status == SendStatus.CANCELLED.value:
+                result.skipped += _set_status(connection, [row], DeliveryStatus.SKIPPED)
                 connection.commit()
+                continue
+            if status != SendStatus.SENDING.value:  # paused
+                result.released += _release(connection, [row], now)
+                connection.commit()
+                continue
+            if start is not None:
+                wait = start + index / self.settings.rate_per_second - time.time()
+                if wait > 0:
+                    time.sleep(wait)
+            if not self._send_one(connection, row, now, result):
+                self._wait_for_marks()
+                result.released += _release(connection, claimed[index + 1:], now, delay=self._delay(1))
+                connection.commit()
+                break
+            connection.commit()
 
     def _send_one(self, connection: Connection, row: _Claimed, now: datetime, result: PassResult) -> bool:
         """Send one delivery and record the answer; False when the server cannot be reached."""
@@ -251,13 +319,15 @@ class Sender:
         try:
             data = composer.build(recipient, links_for(recipient))
         except ValueError as exc:
+            self._wait_for_marks()
             _mark_failed(connection, row, now, None, f"the message cannot be built ({type(exc).__name__})")
             result.failed += 1
             return True
         assert self.backend is not None
         try:
-            self.backend.send_bytes(composer.sender, row.address, data)
+            self.backend.send_bytes(composer.sender, row.address, data, before_data=self._wait_for_marks)
         except PermanentDeliveryError as exc:
+            self._wait_for_marks()
             metrics.count_answer(exc.code)
             _mark_failed(connection, row, now, exc.code, exc.summary())
             if exc.code in HARD_BOUNCES:
@@ -267,6 +337,7 @@ class Sender:
             result.failed += 1
             return True
         except DeliveryError as exc:
+            self._wait_for_marks()
             metrics.count_answer(exc.code)
             attempts = row.attempts + 1
             if attempts >= self.settings.max_attempts:
@@ -277,10 +348,15 @@ class Sender:
                 result.retrying += 1
             return not exc.connection_lost
         metrics.count_answer(250)
-        metrics.MESSAGES_SENT.labels(kind="bulk").inc()
-        _mark_sent(connection, row, now)
+        metrics.BULK_SENT.inc()
+        assert self._marker is not None
+        self._marker.mark_sent(row.id, now)  # in the background; the next message's DATA waits for it
         result.sent += 1
         return True
+
+    def _wait_for_marks(self) -> None:
+        if self._marker is not None:
+            self._marker.wait()
 
     def _delay(self, attempts: int) -> timedelta:
         return retry_delay(attempts, self.settings.first_retry_seconds)
@@ -318,7 +394,6 @@ def _fast_commits(connection: Connection) -> None:
         connection.exec_driver_sql("SET synchronous_commit TO OFF")
     else:
         connection.exec_driver_sql("PRAGMA synchronous=NORMAL")
-    connection.commit()
 
 
 def claim(connection: Connection, now: datetime, limit: int, lease_seconds: float) -> list[_Claimed]:
@@ -369,21 +444,25 @@ def finish_sends_on(connection: Connection, now: datetime) -> int:
     return int(getattr(result, "rowcount", 0) or 0)
 
 
-def _mark_sent(connection: Connection, row: _Claimed, now: datetime) -> None:
-    connection.execute(update(Delivery).where(Delivery.id == row.id).values(
-        status=DeliveryStatus.SENT.value, attempts=Delivery.attempts + 1, smtp_code=250, accepted_at=now,
-        last_error=None))
+# Built once (Core, on the table): a statement per message would cost more than the commit.
+_DELIVERIES = cast(Table, Delivery.__table__)
+_SENT = (update(_DELIVERIES).where(_DELIVERIES.c.id == bindparam("row_id"))
+         .values(status=DeliveryStatus.SENT.value, attempts=_DELIVERIES.c.attempts + 1, smtp_code=250,
+                 accepted_at=bindparam("now"), last_error=None))
+_RETRY = (update(_DELIVERIES).where(_DELIVERIES.c.id == bindparam("row_id"))
+          .values(status=DeliveryStatus.QUEUED.value, attempts=_DELIVERIES.c.attempts + 1,
+                  next_attempt_at=bindparam("when"), smtp_code=bindparam("code"), last_error=bindparam("error")))
+_FAILED = (update(_DELIVERIES).where(_DELIVERIES.c.id == bindparam("row_id"))
+           .values(status=DeliveryStatus.FAILED.value, attempts=_DELIVERIES.c.attempts + 1,
+                   smtp_code=bindparam("code"), last_error=bindparam("error")))
 
 
 def _mark_retry(connection: Connection, row: _Claimed, when: datetime, code: int | None, error: str) -> None:
-    connection.execute(update(Delivery).where(Delivery.id == row.id).values(
-        status=DeliveryStatus.QUEUED.value, attempts=Delivery.attempts + 1, next_attempt_at=when, smtp_code=code,
-        last_error=error))
+    connection.execute(_RETRY, {"row_id": row.id, "when": when, "code": code, "error": error})
 
 
 def _mark_failed(connection: Connection, row: _Claimed, now: datetime, code: int | None, error: str) -> None:
-    connection.execute(update(Delivery).where(Delivery.id == row.id).values(
-        status=DeliveryStatus.FAILED.value, attempts=Delivery.attempts + 1, smtp_code=code, last_error=error))
+    connection.execute(_FAILED, {"row_id": row.id, "code": code, "error": error})
 
 
 def _release(connection: Connection, rows: Sequence[_Claimed], now: datetime,
