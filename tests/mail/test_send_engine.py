@@ -372,3 +372,23 @@ def test_a_commit_that_queues_an_email_wakes_a_waiting_worker(app) -> None:
         assert waiter.wait(0.3) is False  # a rolled-back email wakes no one
     finally:
         waiter.close()
+
+
+def test_metrics_show_deliveries_rate_and_smtp_answers(app_factory, smtp_sink: SmtpSink) -> None:
+    from prometheus_client import REGISTRY
+
+    app = app_factory(**smtp_sink.app_config(METRICS_TOKEN="metrics-token-for-tests"))
+    before = REGISTRY.get_sample_value("inquiry_desk_mail_smtp_answers_total", {"answer": "5xx"}) or 0
+    smtp_sink.answer("rcpt", "550 5.1.1 No such user", to="person0@example.net")
+    with app.app_context():
+        make_send(people(4))
+        sender = worker(app, batch=2)
+        sender.run_once()  # real time: the rate counts what was accepted in the last minute
+        sender.close()
+    body = app.test_client().get("/metrics", headers={"Authorization": "Bearer metrics-token-for-tests"}
+                                 ).get_data(as_text=True)
+    assert 'inquiry_desk_mail_deliveries{status="queued"} 2.0' in body
+    assert 'inquiry_desk_mail_deliveries{status="failed"} 1.0' in body
+    assert "inquiry_desk_mail_sent_per_second 0.016" in body  # one accepted in the last minute
+    after = REGISTRY.get_sample_value("inquiry_desk_mail_smtp_answers_total", {"answer": "5xx"})
+    assert after == before + 1
