@@ -269,16 +269,18 @@ def throwaway_database(kind: str, postgres_url: str, workdir: Path) -> Iterator[
         admin.dispose()
 
 
-def server_environment(database_url: str, workdir: Path, smtp_port: int) -> dict[str, str]:
+def server_environment(database_url: str, workdir: Path, smtp_port: int | None = None) -> dict[str, str]:
+    """The servers' environment; mail to the SMTP sink on ``smtp_port``, or written to files when None."""
     env = {name: value for name, value in os.environ.items() if name != "GUNICORN_CMD_ARGS"}
     env.update(
         APP_ENV="production",
         SECRET_KEY=secrets.token_hex(32),
         DATABASE_URL=database_url,
         INSTANCE_PATH=str(workdir / "instance"),
-        MAIL_BACKEND="smtp",
+        MAIL_BACKEND="smtp" if smtp_port else "outbox",
+        MAIL_OUTBOX_DIR=str(workdir / "outbox"),
         SMTP_HOST="127.0.0.1",
-        SMTP_PORT=str(smtp_port),
+        SMTP_PORT=str(smtp_port or 25),
         SMTP_SECURITY="none",
         SMTP_TIMEOUT="10",
         MAIL_TEAM_ADDRESS="",

@@ -332,7 +332,7 @@ def hung_server():
 
 def test_a_hung_mail_server_never_stalls_the_web(app_factory, hung_server: int) -> None:
     """R8: submissions and /healthz answer at once while the worker waits for the silent server."""
-    app = app_factory(MAIL_BACKEND="smtp", SMTP_HOST="127.0.0.1", SMTP_PORT=hung_server, SMTP_TIMEOUT=1,
+    app = app_factory(MAIL_BACKEND="smtp", SMTP_HOST="127.0.0.1", SMTP_PORT=hung_server, SMTP_TIMEOUT=2,
                       MAIL_WORKER_LEASE_SECONDS=10)
     client = app.test_client()
     for number in range(3):
@@ -350,8 +350,8 @@ def test_a_hung_mail_server_never_stalls_the_web(app_factory, hung_server: int) 
         waited = time.monotonic() - began
         sender.close()
     # One timeout for the first message; the others wait their turn without a connection of their own.
-    assert result.outbox == 3 and waited < 3
-    assert Settings.from_config(app.config).lease_seconds > 4 * 1
+    assert result.outbox == 3 and waited < 4
+    assert Settings.from_config(app.config).lease_seconds >= 4 * 2
 
 
 @pytest.mark.skipif(not is_postgres(), reason="NOTIFY is PostgreSQL's")
