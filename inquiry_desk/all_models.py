@@ -17,17 +17,19 @@ from inquiry_desk.inquiries.models import (
 from inquiry_desk.inquiries.saved_views.models import SavedView
 from inquiry_desk.inquiries.targets.models import Closure, ServiceTarget, TeamCalendar
 from inquiry_desk.jobs.models import JobRun, SchedulerLease
-from inquiry_desk.mail.models import OutgoingEmail
+from inquiry_desk.mail.models import Delivery, MailSend, OutgoingEmail, SendThrottle, Suppression
 
 __all__ = [
     "AuditEvent",
     "CannedResponse",
     "Closure",
     "Contact",
+    "Delivery",
     "Inquiry",
     "InquiryLink",
     "InquiryViewer",
     "JobRun",
+    "MailSend",
     "Message",
     "Organisation",
     "OrganisationDomain",
@@ -37,8 +39,10 @@ __all__ = [
     "ReplyNotice",
     "SavedView",
     "SchedulerLease",
+    "SendThrottle",
     "ServiceTarget",
     "StaffSession",
+    "Suppression",
     "Tag",
     "TeamCalendar",
     "Topic",

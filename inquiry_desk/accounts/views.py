@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from datetime import datetime, timedelta
 
 from flask import (
@@ -68,7 +70,11 @@ def _login_limit() -> str:
 
 
 def _email_key() -> str:
-    return "login-email:" + request.form.get("email", "").strip().lower()
+    """The per-account limit's key: a keyed hash of what was typed (a password typed there by mistake
+    must not land in the limiter's storage or its log)."""
+    typed = request.form.get("email", "").strip().lower()
+    digest = hmac.new(str(current_app.config["SECRET_KEY"]).encode(), typed.encode(), hashlib.sha256)
+    return "login-email:" + digest.hexdigest()[:32]
 
 
 def _pending_user(now: datetime) -> User | None:

@@ -105,6 +105,7 @@ def _render(inquiry: Inquiry, *, reply: ReplyForm | None = None, conflict: list[
         others=presence.others_viewing(inquiry.id, current_user, now=now), due_state=due_state, due_text=due_text,
         other_inquiries=inquiries.other_inquiries_of(inquiry, limit=10), conflict=conflict,
         can_unmerge=triage.can_unmerge(inquiry, now), MessageKind=MessageKind, **_forms(inquiry, reply),
+        live_links=inquiries.live_portal_links(inquiry, now=now),
         linked=links.linked_inquiries(inquiry), offer_link=offer_link,
     )
     return page, status_code
@@ -172,6 +173,17 @@ def take(inquiry_id: int) -> Response:
         triage.assign(inquiry, current_user, actor=current_user, now=utcnow())
 
     return _act(inquiry_id, FlaskForm, run, _("The inquiry is assigned to you."))
+
+
+@inbox_bp.route("/<int:inquiry_id>/withdraw-links", methods=["POST"])
+@role_required(Role.OFFICER)
+def withdraw_links(inquiry_id: int) -> Response:
+    """Withdraw the stakeholder's private links (audited); they can ask for a new one by email."""
+    def run(inquiry: Inquiry, form: FlaskForm) -> None:
+        triage.withdraw_links(inquiry, actor=current_user, now=utcnow())
+
+    return _act(inquiry_id, FlaskForm, run, _("The private links to this inquiry no longer work. The stakeholder "
+                                             "can ask for a new one, sent to their email address."))
 
 
 @inbox_bp.route("/<int:inquiry_id>/status", methods=["POST"])

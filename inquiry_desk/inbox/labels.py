@@ -78,6 +78,7 @@ HISTORY_LABELS = {
     "inquiry.tags_changed": _l("tags changed"),
     "inquiry.note_added": _l("internal note added"),
     "inquiry.replied": _l("reply sent"),
+    "inquiry.portal_links_revoked": _l("private links withdrawn"),
     "inquiry.merged_into": _l("merged into another inquiry"),
     "inquiry.merged_from": _l("a duplicate was merged into this inquiry"),
     "inquiry.unmerged": _l("merge undone"),

@@ -13,7 +13,7 @@ from datetime import datetime
 
 from flask_babel import gettext as _
 
-from inquiry_desk.core.templating import format_datetime
+from inquiry_desk.core.templating import format_datetime, machine_datetime
 from inquiry_desk.inquiries import notifications, targets
 from inquiry_desk.inquiries.labels import PRIORITY_LABELS, STATUS_LABELS
 from inquiry_desk.inquiries.queues import Summary
@@ -58,7 +58,8 @@ def list_rows(inquiries: Sequence[Summary], now: datetime) -> list[Row]:
             tags=inquiry.tags, stakeholder=stakeholder, trusted_badge=badge,
             status=statuses.get(inquiry.status, inquiry.status), priority=inquiry.priority,
             priority_text=priorities.get(inquiry.priority, inquiry.priority), due_state=state, due_text=text,
-            received_iso=inquiry.received_at.isoformat(), received_text=format_datetime(inquiry.received_at, "short"),
+            received_iso=machine_datetime(inquiry.received_at),
+            received_text=format_datetime(inquiry.received_at, "short"),
             new_reply=inquiry.id in new_replies,
         ))
     return rows

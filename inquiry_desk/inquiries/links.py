@@ -18,7 +18,7 @@ from inquiry_desk.accounts.models import Role, User
 from inquiry_desk.core.extensions import db
 from inquiry_desk.inquiries import recorder
 from inquiry_desk.inquiries.models import Inquiry, InquiryLink
-from inquiry_desk.inquiries.triage import InvalidValue, require_role
+from inquiry_desk.inquiries.rules import InvalidValue, require_role
 
 
 def _pair(first: Inquiry, second: Inquiry) -> tuple[int, int]:

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from inquiry_desk.accounts.models import User
@@ -39,6 +39,10 @@ class PortalLinkInvalid(DomainError):
 
 class PortalLinkExpired(DomainError):
     """The link was real but is too old; the stakeholder can ask for a new one."""
+
+
+class PortalLinkRevoked(PortalLinkExpired):
+    """The link was real but the team withdrew it; answered like an expired one (ask for a new one)."""
 
 
 def active_topics() -> Sequence[Topic]:
@@ -213,20 +217,33 @@ def open_portal_link(token: str, *, now: datetime) -> Inquiry:
     if not token or len(token) > 200:
         raise PortalLinkInvalid()
     link = db.session.scalar(select(PortalLink).where(PortalLink.token_hash == _hash_token(token)))
-    if link is None or link.revoked_at is not None:
+    if link is None:
         raise PortalLinkInvalid()
+    if link.revoked_at is not None:
+        raise PortalLinkRevoked()
     if link.expires_at <= now:
         raise PortalLinkExpired()
     return link.inquiry
 
 
 def revoke_portal_links(inquiry: Inquiry, *, now: datetime) -> int:
+    """Withdraw every link of the inquiry that still works; returns how many (staff: triage.withdraw_links)."""
     links = db.session.scalars(
-        select(PortalLink).where(PortalLink.inquiry_id == inquiry.id, PortalLink.revoked_at.is_(None))
+        select(PortalLink).where(PortalLink.inquiry_id == inquiry.id, PortalLink.revoked_at.is_(None),
+                                 PortalLink.expires_at > now)
     ).all()
     for link in links:
         link.revoked_at = now
     return len(links)
+
+
+def live_portal_links(inquiry: Inquiry, *, now: datetime, lasting: timedelta = timedelta(0)) -> int:
+    """How many of the inquiry's links work now and still will for ``lasting``."""
+    return db.session.scalar(
+        select(func.count()).select_from(PortalLink).where(
+            PortalLink.inquiry_id == inquiry.id, PortalLink.revoked_at.is_(None),
+            PortalLink.expires_at > now + lasting)
+    ) or 0
 
 
 def newest_inquiries(limit: int = 50) -> Sequence[Inquiry]:

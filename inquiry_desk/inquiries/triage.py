@@ -20,10 +20,9 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from inquiry_desk.accounts.models import Role, User
 from inquiry_desk.audit import services as audit
-from inquiry_desk.core.domain import DomainError
 from inquiry_desk.core.extensions import db
 from inquiry_desk.core.text import TextRequired, parse_line, parse_text
-from inquiry_desk.inquiries import notifications, recorder
+from inquiry_desk.inquiries import notifications, recorder, services
 from inquiry_desk.inquiries.models import (
     Inquiry,
     Message,
@@ -33,25 +32,15 @@ from inquiry_desk.inquiries.models import (
     Tag,
     Topic,
 )
+from inquiry_desk.inquiries.rules import InvalidValue as InvalidValue  # re-exported: triage.InvalidValue
+from inquiry_desk.inquiries.rules import NotAllowed as NotAllowed
+from inquiry_desk.inquiries.rules import TriageError as TriageError
+from inquiry_desk.inquiries.rules import require_role as require_role
 
 MAX_TAGS = 20
 MAX_TAG_LENGTH = 60
 MAX_BODY = 20000
 UNMERGE_DAYS = 7
-
-
-class TriageError(DomainError):
-    """An action that cannot be done; the message is shown to staff as is (translated by the view)."""
-
-    code = "triage_error"
-
-
-class NotAllowed(TriageError):
-    code = "not_allowed"
-
-
-class InvalidValue(TriageError):
-    code = "invalid_value"
 
 
 class DifferentStakeholders(InvalidValue):
@@ -72,9 +61,15 @@ class VersionConflict(TriageError):
         self.changes = list(changes)
 
 
-def require_role(actor: User, role: Role) -> None:
-    if not actor.has_role(role):
-        raise NotAllowed(_l("Your role does not allow this."))
+def withdraw_links(inquiry: Inquiry, *, actor: User, now: datetime) -> int:
+    """Withdraw the stakeholder's private links to this inquiry (a link sent to the wrong address, a
+    shared mailbox). They can ask for a new one, sent to the inquiry's address. Audited; returns how many."""
+    require_role(actor, Role.OFFICER)
+    count = services.revoke_portal_links(inquiry, now=now)
+    if count:
+        with recorder.change(inquiry, actor=actor, now=now) as change:
+            change.event("portal_links_revoked", count=count)
+    return count
 
 
 def record_view(inquiry: Inquiry, *, actor: User, now: datetime) -> None:

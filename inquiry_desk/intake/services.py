@@ -13,6 +13,7 @@ from inquiry_desk.core.text import parse_email_address, parse_line, parse_text
 from inquiry_desk.core.urls import external_url
 from inquiry_desk.directory import services as directory
 from inquiry_desk.inquiries import services as inquiries
+from inquiry_desk.inquiries.correspondence import confirmation_cause_key
 from inquiry_desk.inquiries.models import Channel, Inquiry, Message, Topic
 from inquiry_desk.mail import services as mail
 from inquiry_desk.mail.rendering import render_email
@@ -94,9 +95,10 @@ def _queue_confirmation(inquiry: Inquiry, submission: Submission, token: str, no
         message=submission.message, portal_url=external_url("intake.portal", lang_code=language, token=token),
         link_days=current_app.config["PORTAL_LINK_DAYS"],
         topic=inquiry.topic.name(language) if inquiry.topic else None,
+        include_message=current_app.config["CONFIRMATION_INCLUDES_MESSAGE"],
     )
     mail.queue_email(
-        cause_key=f"inquiry:{inquiry.id}:confirmation", to=inquiry.contact.email, rendered=rendered,
+        cause_key=confirmation_cause_key(inquiry.id), to=inquiry.contact.email, rendered=rendered,
         language=language, automatic=True, now=now,
     )
 
@@ -105,13 +107,14 @@ def _queue_team_notice(inquiry: Inquiry, now: datetime) -> None:
     team_address = current_app.config.get("MAIL_TEAM_ADDRESS")
     if not team_address:
         return
+    language = current_app.config["MAIL_TEAM_LANGUAGE"]
     rendered = render_email(
-        "new_inquiry_notice", "en", reference=inquiry.reference, subject=inquiry.subject,
+        "new_inquiry_notice", language, reference=inquiry.reference, subject=inquiry.subject,
         trusted=inquiry.trusted_partner, organisation=inquiry.organisation.name if inquiry.organisation else None,
         staff_url=external_url("inbox.index"),
     )
     mail.queue_email(cause_key=f"inquiry:{inquiry.id}:team-notice", to=team_address, rendered=rendered,
-                     language="en", automatic=True, now=now)
+                     language=language, automatic=mail.AUTO_GENERATED, now=now)
 
 
 def open_portal(token: str, *, now: datetime) -> Inquiry:

@@ -87,8 +87,9 @@ def portal(lang_code: str, token: str) -> Response | tuple[str, int] | str:
     now = utcnow()
     try:
         inquiry = intake.open_portal(token, now=now)
-    except inquiries.PortalLinkExpired:
-        return render_template("intake/link_problem.html", expired=True), 410
+    except inquiries.PortalLinkExpired as problem:
+        revoked = isinstance(problem, inquiries.PortalLinkRevoked)
+        return render_template("intake/link_problem.html", expired=True, revoked=revoked), 410
     except inquiries.PortalLinkInvalid:
         return render_template("intake/link_problem.html", expired=False), 404
     form = PortalReplyForm()
@@ -119,7 +120,8 @@ def new_link(lang_code: str) -> str:
 
 
 @intake_bp.after_request
-def _no_referrer_from_private_pages(response: Response) -> Response:
-    # The portal URL holds the private token: never pass it on to another site.
-    response.headers["Referrer-Policy"] = "no-referrer"
+def _no_referrer_to_other_sites(response: Response) -> Response:
+    # The portal URL holds the private token: never pass it on to another site. "same-origin", not
+    # "no-referrer": over HTTPS the CSRF check wants a same-origin Referer on every POST (issue 11, C1).
+    response.headers["Referrer-Policy"] = "same-origin"
     return response

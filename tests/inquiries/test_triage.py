@@ -95,7 +95,13 @@ def test_reply_is_threaded_tagged_and_moves_to_waiting(app, language: str) -> No
     assert inquiry.due_at is None  # paused while waiting on the stakeholder
     cause = f"inquiry:{inquiry.id}:reply:{reply.id}"
     row = db.session.scalar(select(OutgoingEmail).where(OutgoingEmail.cause_key == cause))
-    assert row.subject == f"[{inquiry.reference}] Re: {inquiry.subject}"
+    # Issue 10 defect 8: one thread with the confirmation, its subject after "Re: ".
+    confirmation = db.session.scalar(select(OutgoingEmail).where(
+        OutgoingEmail.cause_key == f"inquiry:{inquiry.id}:confirmation"))
+    assert row.subject == f"Re: {confirmation.subject}"
+    assert row.extra_headers["In-Reply-To"] == row.extra_headers["References"] == confirmation.message_id
+    assert row.from_address == ("Bureau des demandes <inquiries@example.org>" if language == "fr"
+                                else "Inquiry Desk <inquiries@example.org>")
     assert row.language == language and row.to_address == inquiry.contact.email
     assert reply.email_message_id == row.message_id
     assert "Here is the answer." in row.body_text and "Marie Tremblay" in row.body_text
@@ -104,7 +110,8 @@ def test_reply_is_threaded_tagged_and_moves_to_waiting(app, language: str) -> No
     db.session.commit()
     second_row = db.session.scalar(select(OutgoingEmail).where(OutgoingEmail.message_id == second.email_message_id))
     assert second_row.extra_headers["In-Reply-To"] == reply.email_message_id
-    assert reply.email_message_id in second_row.extra_headers["References"]
+    assert second_row.extra_headers["References"] == f"{confirmation.message_id} {reply.email_message_id}"
+    assert second_row.subject == row.subject
     assert inquiry.status == "open"
 
 
