@@ -1,7 +1,7 @@
 """Telling staff what needs them: an inquiry assigned to them, a stakeholder's reply.
 
 Each notice is an outbox row under a unique cause key, written in the caller's
-transaction (sent after the commit, never twice):
+transaction (sent after the commit, never twice; ``Auto-Submitted: auto-generated``):
 
 - ``inquiry:<id>:assigned:<user id>:<time>``: to the new assignee, unless they assigned it
   to themselves;
@@ -48,7 +48,7 @@ def assigned(inquiry: Inquiry, assignee: User | None, *, actor: User | None, now
         staff_url=external_url("inbox.show", inquiry_id=inquiry.id),
     )
     mail.queue_email(cause_key=f"inquiry:{inquiry.id}:assigned:{assignee.id}:{now.isoformat()}", to=assignee.email,
-                     rendered=rendered, language=language, automatic=True, now=now)
+                     rendered=rendered, language=language, automatic=mail.AUTO_GENERATED, now=now)
     return True
 
 
@@ -68,9 +68,8 @@ def stakeholder_replied(inquiry: Inquiry, message: Message, *, outcome: str, now
             return
         address, language = assignee.email, _language(assignee)
     else:
-        # MAIL_TEAM_LANGUAGE: the team's language (issue 10 defect 8), English until it is set.
         address = current_app.config.get("MAIL_TEAM_ADDRESS") or ""
-        language = current_app.config.get("MAIL_TEAM_LANGUAGE") or "en"
+        language = current_app.config["MAIL_TEAM_LANGUAGE"]
         if not address:
             return
     rendered = render_email(
@@ -78,7 +77,7 @@ def stakeholder_replied(inquiry: Inquiry, message: Message, *, outcome: str, now
         outcome=outcome, staff_url=external_url("inbox.show", inquiry_id=inquiry.id),
     )
     mail.queue_email(cause_key=f"inquiry:{inquiry.id}:stakeholder-reply:{message.id}", to=address,
-                     rendered=rendered, language=language, automatic=True, now=now)
+                     rendered=rendered, language=language, automatic=mail.AUTO_GENERATED, now=now)
 
 
 def mark_replies_seen(inquiry: Inquiry, viewer: User, *, now: datetime) -> int:

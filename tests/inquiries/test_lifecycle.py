@@ -68,6 +68,7 @@ def test_a_portal_reply_reopens_the_inquiry_and_tells_the_assignee_once(app, sta
     assert notice.subject.startswith("Nouvelle réponse de la partie prenante") and inquiry.reference in notice.subject
     assert "One more question" not in notice.body_text  # a mailbox is not a protected channel
     assert f"/staff/inquiries/{inquiry.id}" in notice.body_text
+    assert notice.extra_headers["Auto-Submitted"] == "auto-generated"  # RFC 3834: a process made it
     intake.reply_from_portal(inquiry, "And another", now=NOW + timedelta(minutes=1))
     db.session.commit()
     assert len(_emails(f"inquiry:{inquiry.id}:stakeholder-reply:%")) == 2  # every reply, each once
@@ -139,6 +140,7 @@ def test_assigning_emails_the_new_assignee_unless_they_took_it_or_opted_out(app)
     db.session.commit()
     [email] = _emails(f"inquiry:{inquiry.id}:assigned:%")
     assert email.to_address == officer.email and email.language == "fr" and "Chloé Lead" in email.body_text
+    assert email.extra_headers["Auto-Submitted"] == "auto-generated"
     triage.assign(inquiry, lead, actor=lead, now=NOW + timedelta(minutes=1))  # took it: no email to oneself
     officer.wants_notifications = False
     triage.assign(inquiry, officer, actor=lead, now=NOW + timedelta(minutes=2))
