@@ -7,6 +7,7 @@ their own (``TestingConfig``) and pass it to ``create_app``.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from collections.abc import Mapping
@@ -35,6 +36,20 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
         return int(value)
     except ValueError as exc:
         raise ConfigError(f"{name} must be a whole number, not {value!r}") from exc
+
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def parse_networks(value: str, name: str = "INTAKE_RATE_LIMIT_EXEMPT_NETWORKS") -> tuple[Network, ...]:
+    """Networks in CIDR notation, separated by commas or spaces ("203.0.113.0/24, 2001:db8::/32")."""
+    networks = []
+    for part in value.replace(",", " ").split():
+        try:
+            networks.append(ipaddress.ip_network(part, strict=True))
+        except ValueError as exc:
+            raise ConfigError(f"{name}: {part!r} is not a network like 203.0.113.0/24 ({exc})") from exc
+    return tuple(networks)
 
 
 def _development_secret_key() -> str:
@@ -129,6 +144,8 @@ class BaseConfig:
         self.PORTAL_LINK_DAYS = _int(env, "PORTAL_LINK_DAYS", 90)
         self.INTAKE_MIN_FILL_SECONDS = _int(env, "INTAKE_MIN_FILL_SECONDS", 3)
         self.INTAKE_RATE_LIMIT = env.get("INTAKE_RATE_LIMIT", "5 per minute;30 per hour")
+        # Partners' networks (an NGO office behind one address) that the public form's limit spares.
+        self.INTAKE_RATE_LIMIT_EXEMPT_NETWORKS = parse_networks(env.get("INTAKE_RATE_LIMIT_EXEMPT_NETWORKS", ""))
         self.EMAIL_CHECK_DELIVERABILITY = _flag(env, "EMAIL_CHECK_DELIVERABILITY", False)
 
         # Inbox: what counts as "due soon", how many search hits a list takes, export size.
