@@ -374,3 +374,16 @@ def forget_counts() -> None:
     """Drop cached counts (this process): called after a change, so the one who made it sees it."""
     global _generation_value
     _generation_value += 1
+
+
+def home_figures(actor: User, now: datetime) -> dict[str, int]:
+    """The staff home's figures: the actor's open inquiries, those due soon and overdue, and new unassigned ones."""
+    soon = now + timedelta(minutes=current_app.config["INBOX_DUE_SOON_MINUTES"])
+    mine = select(Inquiry.id).where(Inquiry.assignee_id == actor.id, Inquiry.status.in_(ACTIVE))
+    queries = {
+        "mine_open": mine,
+        "mine_due_soon": mine.where(Inquiry.due_at >= now, Inquiry.due_at < soon),
+        "mine_overdue": mine.where(Inquiry.due_at < now),
+        "new_unassigned": select(Inquiry.id).where(Inquiry.status == Status.NEW.value, Inquiry.assignee_id.is_(None)),
+    }
+    return {name: _capped_count(query) for name, query in queries.items()}
