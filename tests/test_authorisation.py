@@ -45,6 +45,7 @@ ROUTES: dict[str, tuple[str, Values]] = {
     "admin.reset_second_factor": ("admin", lambda o: {"user_id": o["target"].id}),
     "admin.audit_log": ("admin", NONE),
     "jobs.index": ("admin", NONE),
+    "jobs.run_now": ("admin", lambda o: {"name": "outbox_sweep"}),
     "intake.form": ("public", lambda o: {"lang_code": "fr"}),
     "intake.thanks": ("public", lambda o: {"lang_code": "en"}),
     "intake.portal": ("public", lambda o: {"lang_code": "en", "token": "not-a-real-token"}),
