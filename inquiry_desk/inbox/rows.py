@@ -13,6 +13,7 @@ from datetime import datetime
 
 from flask_babel import gettext as _
 
+from inquiry_desk.accounts import services as accounts
 from inquiry_desk.core.templating import format_datetime, machine_datetime
 from inquiry_desk.inquiries import targets
 from inquiry_desk.inquiries.labels import PRIORITY_LABELS, STATUS_LABELS
@@ -35,11 +36,14 @@ class Row:
     due_text: str
     received_iso: str
     received_text: str
+    assignee: str
 
 
 def list_rows(inquiries: Sequence[Summary], now: datetime) -> list[Row]:
     statuses = {key: str(label) for key, label in STATUS_LABELS.items()}  # translated once, not per row
     priorities = {key: str(label) for key, label in PRIORITY_LABELS.items()}
+    names = accounts.names_by_id(inquiry.assignee_id for inquiry in inquiries if inquiry.assignee_id)
+    nobody = _("Nobody")
     rows = []
     for inquiry in inquiries:
         stakeholder = inquiry.contact_name
@@ -56,5 +60,6 @@ def list_rows(inquiries: Sequence[Summary], now: datetime) -> list[Row]:
             priority_text=priorities.get(inquiry.priority, inquiry.priority), due_state=state, due_text=text,
             received_iso=machine_datetime(inquiry.received_at),
             received_text=format_datetime(inquiry.received_at, "short"),
+            assignee=names.get(inquiry.assignee_id, nobody) if inquiry.assignee_id else nobody,
         ))
     return rows

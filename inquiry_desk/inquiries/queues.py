@@ -284,6 +284,7 @@ class Summary:
     trusted_partner: bool
     contact_name: str
     trusted_name: str | None
+    assignee_id: int | None
     tags: tuple[str, ...]
 
 
@@ -291,6 +292,7 @@ _SUMMARY_COLUMNS = (
     Inquiry.id, Inquiry.reference, Inquiry.subject, Inquiry.language, Inquiry.status, Inquiry.priority,
     Inquiry.priority_rank, Inquiry.due_at, Inquiry.received_at, Inquiry.updated_at, Inquiry.organisation_name,
     Inquiry.trusted_partner, Contact.name.label("contact_name"), Organisation.name.label("trusted_name"),
+    Inquiry.assignee_id,
 )
 
 

@@ -50,3 +50,25 @@ def test_figures_are_in_french_for_a_french_user(app, signed_in) -> None:
 
 def test_a_viewer_sees_only_the_team_figure(app, signed_in) -> None:
     assert set(_figures(page(signed_in("viewer").get("/staff/")))) == {"New and unassigned"}
+
+
+def test_the_inbox_shows_the_assignee_and_bulk_assigns_to_a_colleague(app, signed_in) -> None:
+    """Issue 10: an assignee column; bulk assign to a named colleague (with the confirmation step)."""
+    from inquiry_desk.inquiries.models import Inquiry
+
+    lead = signed_in("lead", name="Lena Lead")
+    colleague = make_user(role="officer", name="Omar Haddad")
+    first, second = make_inquiry(email="a@example.net"), make_inquiry(email="b@example.net")
+    soup = page(lead.get("/staff/inquiries/?queue=all"))
+    headers = [th.get_text(strip=True) for th in soup.select("table thead th")]
+    assert "Assigned to" in headers
+    column = headers.index("Assigned to")
+    assert {row.select("td")[column].get_text(strip=True) for row in soup.select("table tbody tr")} == {"Nobody"}
+    options = {option["value"]: option.get_text() for option in soup.select("select[name=action] option")}
+    assert options[f"assign_{colleague.id}"] == "Assign to Omar Haddad"
+    data = {"action": f"assign_{colleague.id}", "selected": [str(first.id), str(second.id)], "confirmed": "yes"}
+    assert lead.post("/staff/inquiries/bulk", data=data).status_code == 302
+    db.session.expire_all()
+    assert {db.session.get(Inquiry, i.id).assignee_id for i in (first, second)} == {colleague.id}
+    soup = page(lead.get("/staff/inquiries/?queue=all"))
+    assert {row.select("td")[column].get_text(strip=True) for row in soup.select("table tbody tr")} == {"Omar Haddad"}
