@@ -52,6 +52,23 @@ def parse_networks(value: str, name: str = "INTAKE_RATE_LIMIT_EXEMPT_NETWORKS") 
     return tuple(networks)
 
 
+STATIC_DIR = PROJECT_ROOT / "inquiry_desk" / "static"
+ICON_TYPES = {".svg": "image/svg+xml", ".png": "image/png", ".ico": "image/x-icon"}
+
+
+def _static_file(env: Mapping[str, str], name: str, default: str) -> str:
+    """A path under inquiry_desk/static/ that exists, like "img/logo.svg"; empty for none."""
+    value = env.get(name, default).strip().lstrip("/")
+    if not value:
+        return ""
+    path = (STATIC_DIR / value).resolve()
+    if "://" in value or not path.is_relative_to(STATIC_DIR.resolve()) or not path.is_file():
+        raise ConfigError(f"{name} must name a file under inquiry_desk/static/, like img/logo.svg, not {value!r}")
+    if Path(value).suffix.lower() not in ICON_TYPES:
+        raise ConfigError(f"{name} must be an .svg, .png or .ico file, not {value!r}")
+    return value
+
+
 def _development_secret_key() -> str:
     """A secret kept in the instance folder so that sessions survive restarts."""
     INSTANCE_PATH.mkdir(parents=True, exist_ok=True)
@@ -139,6 +156,10 @@ class BaseConfig:
         self.ORG_NAME_FR = env.get("ORG_NAME_FR", "Équipe dédiée aux parties prenantes")
         self.ORG_CONTACT_EMAIL = env.get("ORG_CONTACT_EMAIL", "stakeholders@example.org")
         self.ORG_CONTACT_PHONE = env.get("ORG_CONTACT_PHONE", "")
+        # The organisation's icon and logo: files under inquiry_desk/static/ (never a URL elsewhere:
+        # pages make no external request). No logo by default; a neutral icon.
+        self.ORG_FAVICON = _static_file(env, "ORG_FAVICON", "img/favicon.svg")
+        self.ORG_LOGO = _static_file(env, "ORG_LOGO", "")
 
         # Intake: the public form and the private links.
         self.PORTAL_LINK_DAYS = _int(env, "PORTAL_LINK_DAYS", 90)
