@@ -75,11 +75,13 @@ def _register_blueprints(app: Flask) -> None:
     from inquiry_desk.inbox.blueprint import inbox_bp
     from inquiry_desk.inbox.canned_views import canned_bp
     from inquiry_desk.inbox.targets_views import targets_bp
+    from inquiry_desk.inbox.topics_views import topics_bp
     from inquiry_desk.intake.views import intake_bp
     from inquiry_desk.jobs.views import jobs_bp
     from inquiry_desk.public.views import public_bp
 
-    for blueprint in (public_bp, auth_bp, staff_bp, admin_bp, intake_bp, inbox_bp, canned_bp, targets_bp, jobs_bp):
+    for blueprint in (public_bp, auth_bp, staff_bp, admin_bp, intake_bp, inbox_bp, canned_bp, targets_bp, topics_bp,
+                      jobs_bp):
         app.register_blueprint(blueprint)
 
 
