@@ -163,6 +163,8 @@ class BaseConfig:
 
         # Intake: the public form and the private links.
         self.PORTAL_LINK_DAYS = _int(env, "PORTAL_LINK_DAYS", 90)
+        # The privacy notice's version; each inquiry records the one its stakeholder accepted.
+        self.PRIVACY_NOTICE_VERSION = env.get("PRIVACY_NOTICE_VERSION", "2026-11").strip()[:40]
         self.INTAKE_MIN_FILL_SECONDS = _int(env, "INTAKE_MIN_FILL_SECONDS", 3)
         self.INTAKE_RATE_LIMIT = env.get("INTAKE_RATE_LIMIT", "5 per minute;30 per hour")
         # Partners' networks (an NGO office behind one address) that the public form's limit spares.
