@@ -32,7 +32,7 @@ run: $(VENV)/.installed-dev translations
 	@echo "  Second-factor code: $(FLASK) users code admin@example.org"
 	@echo "  Outgoing mail is written to ./outbox"
 	@echo ""
-	MAIL_BACKEND=outbox SCHEDULER_IN_PROCESS=1 $(FLASK) run --host 127.0.0.1 --port 5000
+	MAIL_BACKEND=outbox SCHEDULER_IN_PROCESS=1 MAIL_WORKER_IN_PROCESS=1 $(FLASK) run --host 127.0.0.1 --port 5000
 
 # Browser tests need Debian's chromium: installed here when missing and running as root.
 browser:

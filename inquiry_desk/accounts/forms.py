@@ -111,6 +111,13 @@ class DigestPreferenceForm(FlaskForm):
     )
 
 
+class NotificationPreferenceForm(FlaskForm):
+    wants_notifications = BooleanField(
+        _l("Email me when an inquiry is assigned to me or its stakeholder replies"),
+        description=_l("The inbox marks new replies either way."),
+    )
+
+
 class ConfirmForm(FlaskForm):
     """A button that only carries the CSRF token (sign out, reset a second factor)."""
 

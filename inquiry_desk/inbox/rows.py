@@ -15,7 +15,7 @@ from flask_babel import gettext as _
 
 from inquiry_desk.accounts import services as accounts
 from inquiry_desk.core.templating import format_datetime, machine_datetime
-from inquiry_desk.inquiries import targets
+from inquiry_desk.inquiries import notifications, targets
 from inquiry_desk.inquiries.labels import PRIORITY_LABELS, STATUS_LABELS
 from inquiry_desk.inquiries.queues import Summary
 
@@ -37,6 +37,7 @@ class Row:
     received_iso: str
     received_text: str
     assignee: str
+    new_reply: bool = False
 
 
 def list_rows(inquiries: Sequence[Summary], now: datetime) -> list[Row]:
@@ -44,6 +45,7 @@ def list_rows(inquiries: Sequence[Summary], now: datetime) -> list[Row]:
     priorities = {key: str(label) for key, label in PRIORITY_LABELS.items()}
     names = accounts.names_by_id(inquiry.assignee_id for inquiry in inquiries if inquiry.assignee_id)
     nobody = _("Nobody")
+    new_replies = notifications.unseen_replies(inquiry.id for inquiry in inquiries)  # one query for the page
     rows = []
     for inquiry in inquiries:
         stakeholder = inquiry.contact_name
@@ -52,6 +54,8 @@ def list_rows(inquiries: Sequence[Summary], now: datetime) -> list[Row]:
         badge = ""
         if inquiry.trusted_partner and inquiry.trusted_name:
             badge = _("Trusted partner: %(name)s", name=inquiry.trusted_name)
+        elif inquiry.trusted_name:
+            badge = _("Partner domain (%(name)s), address not yet confirmed", name=inquiry.trusted_name)
         state, text = targets.describe_due(inquiry.due_at, now) if inquiry.due_at else ("", "")
         rows.append(Row(
             id=inquiry.id, reference=inquiry.reference or "", subject=inquiry.subject, language=inquiry.language,
@@ -61,5 +65,6 @@ def list_rows(inquiries: Sequence[Summary], now: datetime) -> list[Row]:
             received_iso=machine_datetime(inquiry.received_at),
             received_text=format_datetime(inquiry.received_at, "short"),
             assignee=names.get(inquiry.assignee_id, nobody) if inquiry.assignee_id else nobody,
+            new_reply=inquiry.id in new_replies,
         ))
     return rows

@@ -8,7 +8,7 @@ conversation together and an answer by email can be matched back.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import select
@@ -18,7 +18,7 @@ from inquiry_desk.core.extensions import db
 from inquiry_desk.core.urls import external_url
 from inquiry_desk.inquiries import recorder, triage
 from inquiry_desk.inquiries.models import Inquiry, Message, MessageKind, Status
-from inquiry_desk.inquiries.services import create_portal_link
+from inquiry_desk.inquiries.services import create_portal_link, live_portal_links
 from inquiry_desk.mail import services as mail
 from inquiry_desk.mail.models import OutgoingEmail
 from inquiry_desk.mail.rendering import render_email
@@ -70,6 +70,20 @@ def signed_by(body: str, name: str) -> bool:
     return bool(wanted) and any(wanted in " ".join(line.split()) for line in tail)
 
 
+def _portal_url_unless_live(inquiry: Inquiry, language: str, now: datetime) -> str | None:
+    """A new private link, unless one the stakeholder has still works for at least half a link's lifetime.
+
+    Only a link's hash is kept, so a live link cannot be sent again: the reply then points to
+    the earlier emails and to the page that sends a new link. Every reply minting a fresh link
+    would keep an inquiry open to whoever holds any of its emails, for ever.
+    """
+    half_life = timedelta(days=current_app.config["PORTAL_LINK_DAYS"]) / 2
+    if live_portal_links(inquiry, now=now, lasting=half_life):
+        return None
+    _, token = create_portal_link(inquiry, now=now)
+    return external_url("intake.portal", lang_code=language, token=token)
+
+
 def send_reply(inquiry: Inquiry, body: str, *, actor: User, now: datetime, language: str | None = None,
                next_status: Status | str = Status.WAITING, seen_version: int | None = None) -> Message:
     """Reply to the stakeholder by email and record it in the thread.
@@ -88,11 +102,11 @@ def send_reply(inquiry: Inquiry, body: str, *, actor: User, now: datetime, langu
     with recorder.change(inquiry, actor=actor, now=now) as change:
         inquiry.messages.append(message)
         db.session.flush()
-        _, token = create_portal_link(inquiry, now=now)
         rendered = render_email(
             "inquiry_reply", language, body=body, reference=inquiry.reference,
             officer_name=None if signed_by(body, actor.name) else actor.name,
-            portal_url=external_url("intake.portal", lang_code=language, token=token),
+            portal_url=_portal_url_unless_live(inquiry, language, now),
+            new_link_url=external_url("intake.new_link", lang_code=language),
             link_days=current_app.config["PORTAL_LINK_DAYS"], subject_line=reply_subject(inquiry),
         )
         outgoing = mail.queue_email(cause_key=f"inquiry:{inquiry.id}:reply:{message.id}",

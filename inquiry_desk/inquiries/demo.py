@@ -142,7 +142,7 @@ def seed_inquiries(now: datetime) -> list[str]:
         inquiry = inquiries.create_inquiry(
             contact=contact, subject=subject, body=body, language=language,
             channel=rng.choice([Channel.WEB, Channel.WEB, Channel.EMAIL]), now=received, topic=topics.get(topic_code),
-            organisation_name=organisation_name, trusted_organisation=trusted,
+            organisation_name=organisation_name, trusted_organisation=trusted, address_confirmed=True,
             organisation_kind=trusted.kind if trusted else "other",
         )
         priority = rng.choice([Priority.LOW, Priority.NORMAL, Priority.NORMAL, Priority.HIGH, Priority.URGENT])

@@ -1,10 +1,11 @@
 """The transactional outbox: queue an email with the change that causes it, send it after.
 
-``queue_email`` only writes a row, in the caller's transaction. After a web
-request commits, the rows it queued are sent once the response has gone
-(``init_app`` arranges it); anything left behind (a failed send, a dead
-process, a command-line change) is sent by ``deliver_due``, which the
-sweeper runs.
+``queue_email`` only writes a row, in the caller's transaction, and (PostgreSQL) a
+``NOTIFY`` that wakes the mail workers when that transaction commits. The workers
+(``mail.worker``, ``flask mail worker``) send it with ``deliver_due``, before any bulk
+delivery; the sweeper job runs ``sweep_outbox`` as a safety net. Web processes never
+talk SMTP (only with the memory backend of the tests, where no worker process could see
+the messages, are a request's emails sent after its response: ``init_app``).
 
 Sending claims each row with a short lease (a conditional UPDATE), so two
 senders never take the same row; a row is marked sent right after the mail
@@ -25,9 +26,10 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
-from inquiry_desk.core.database import insert_unless_exists
+from inquiry_desk.core.database import insert_unless_exists, rows_affected
 from inquiry_desk.core.extensions import db
-from inquiry_desk.mail.backends import backend_for
+from inquiry_desk.mail import wakeup
+from inquiry_desk.mail.backends import MailBackend, backend_for
 from inquiry_desk.mail.builder import build_message, check_header_value, new_message_id
 from inquiry_desk.mail.errors import DeliveryError, PermanentDeliveryError
 from inquiry_desk.mail.models import EmailStatus, OutgoingEmail
@@ -98,6 +100,7 @@ def queue_email(*, cause_key: str, to: str, rendered: RenderedEmail, language: s
         return existing
     row = db.session.get_one(OutgoingEmail, row_id)
     db.session.info.setdefault(QUEUED_KEY, []).append(row.id)
+    wakeup.wake_after_commit(db.session)
     return row
 
 
@@ -114,8 +117,11 @@ class DeliveryReport:
         return self
 
 
-def deliver_due(now: datetime, *, limit: int = 100) -> DeliveryReport:
-    """Send up to ``limit`` pending emails whose time has come and that no one else holds."""
+def deliver_due(now: datetime, *, limit: int = 100, backend: MailBackend | None = None) -> DeliveryReport:
+    """Send up to ``limit`` pending emails whose time has come and that no one else holds.
+
+    ``backend``: a connection the caller keeps open (the worker's); by default one is opened for the batch.
+    """
     with Session(db.engine) as session:
         ids = session.scalars(
             select(OutgoingEmail.id)
@@ -124,7 +130,7 @@ def deliver_due(now: datetime, *, limit: int = 100) -> DeliveryReport:
             .order_by(OutgoingEmail.next_attempt_at, OutgoingEmail.id)
             .limit(limit)
         ).all()
-    return deliver(ids, now=now)
+    return deliver(ids, now=now, backend=backend) if ids else DeliveryReport()
 
 
 def sweep_outbox(now: datetime, *, batch: int = 100, max_batches: int = 100) -> DeliveryReport:
@@ -138,7 +144,7 @@ def sweep_outbox(now: datetime, *, batch: int = 100, max_batches: int = 100) -> 
     return report
 
 
-def deliver(ids: Sequence[int], *, now: datetime) -> DeliveryReport:
+def deliver(ids: Sequence[int], *, now: datetime, backend: MailBackend | None = None) -> DeliveryReport:
     """Claim the given rows (those still pending and free), send them over one connection.
 
     A documented batch job: it works in a session of its own and commits a row
@@ -150,7 +156,11 @@ def deliver(ids: Sequence[int], *, now: datetime) -> DeliveryReport:
         session.commit()
         report = DeliveryReport()
         if claimed:
-            _send_claimed(session, claimed, now, report)
+            if backend is None:
+                with backend_for(current_app._get_current_object()) as opened:  # type: ignore[attr-defined]
+                    _send_claimed(session, claimed, now, report, opened)
+            else:
+                _send_claimed(session, claimed, now, report, backend)
         _forget_in_caller_session(claimed)
     if report.retrying or report.failed:
         log.warning("outbox: %d sent, %d to retry, %d failed", report.sent, report.retrying, report.failed)
@@ -165,31 +175,36 @@ def _forget_in_caller_session(ids: list[int]) -> None:
             db.session.expire(cached)
 
 
-def _send_claimed(session: Session, claimed: list[int], now: datetime, report: DeliveryReport) -> None:
-    with backend_for(current_app._get_current_object()) as backend:  # type: ignore[attr-defined]
-        for row_id in claimed:
-            row = session.get(OutgoingEmail, row_id)
-            if row is None:
-                continue
-            try:
-                message = build_message(row)
-            except ValueError as exc:  # a row that can never become a message must not block the others
-                _record_failure(row, PermanentDeliveryError(f"the message cannot be built ({type(exc).__name__})"),
-                                now, report)
-                session.commit()
-                continue
-            try:
-                backend.send(message)
-            except DeliveryError as exc:
-                _record_failure(row, exc, now, report)
-            else:
-                row.status = EmailStatus.SENT.value
-                row.sent_at = now
-                row.attempts += 1
-                row.claimed_until = None
-                row.last_error = None
-                report.sent += 1
-            session.commit()  # one row at a time: a crash repeats at most one message
+def _send_claimed(session: Session, claimed: list[int], now: datetime, report: DeliveryReport,
+                  backend: MailBackend) -> None:
+    unreachable: DeliveryError | None = None  # once the server cannot be reached, the rest wait too
+    for row_id in claimed:
+        row = session.get(OutgoingEmail, row_id)
+        if row is None:
+            continue
+        try:
+            message = build_message(row)
+        except ValueError as exc:  # a row that can never become a message must not block the others
+            _record_failure(row, PermanentDeliveryError(f"the message cannot be built ({type(exc).__name__})"),
+                            now, report)
+            session.commit()
+            continue
+        try:
+            if unreachable is not None:
+                raise unreachable
+            backend.send(message)
+        except DeliveryError as exc:
+            _record_failure(row, exc, now, report)
+            if exc.connection_lost:
+                unreachable = exc
+        else:
+            row.status = EmailStatus.SENT.value
+            row.sent_at = now
+            row.attempts += 1
+            row.claimed_until = None
+            row.last_error = None
+            report.sent += 1
+        session.commit()  # one row at a time: a crash repeats at most one message
 
 
 def _claim(session: Session, row_id: int, now: datetime) -> bool:
@@ -200,7 +215,7 @@ def _claim(session: Session, row_id: int, now: datetime) -> bool:
         .values(claimed_until=now + LEASE)
         .execution_options(synchronize_session=False)
     )
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    return bool(rows_affected(result))
 
 
 def _record_failure(row: OutgoingEmail, error: DeliveryError, now: datetime, report: DeliveryReport) -> None:
@@ -220,7 +235,8 @@ def _record_failure(row: OutgoingEmail, error: DeliveryError, now: datetime, rep
 
 def retry_delay(attempts: int) -> timedelta:
     """Exponential backoff: 1, 2, 4, 8… minutes, at most two hours."""
-    return min(FIRST_RETRY * 2 ** max(attempts - 1, 0), LONGEST_WAIT)
+    delay: timedelta = min(FIRST_RETRY * 2 ** max(attempts - 1, 0), LONGEST_WAIT)
+    return delay
 
 
 def failed_emails(limit: int = 50) -> list[OutgoingEmail]:

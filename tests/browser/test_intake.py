@@ -264,7 +264,7 @@ def test_french_inquiry_with_the_keyboard_alone(page_factory: Callable[..., Page
     assert confirmation["Subject"] == f"Votre demande {reference}"
     body = text_body(confirmation)
     assert body.startswith("Bonjour Amélie Tremblay")
-    assert "Quand aurons-nous des nouvelles?" not in body  # read through the link, not in the mailbox
+    assert "Quand aurons-nous des nouvelles?" not in body  # a mailbox is no protected channel
     link = re.search(re.escape(intake_server) + r"/fr/portail/\S+", body)
     assert link, f"no private link to the French portal in:\n{body}"
 

@@ -71,6 +71,10 @@ CONTEXTS: dict[str, dict[str, Any]] = {
         "soon": [ReminderItem("INQ-2026-000042", "Sponsorship & travel loans", DUE, STAFF)],
         "inbox_url": "https://desk.example.org/staff/inquiries/",
     },
+    "inquiry_assigned": {"reference": "INQ-2026-000042", "subject": "Sponsorship & travel loans",
+                         "assigned_by": "Chloé D'Amours", "staff_url": STAFF},
+    "stakeholder_reply_notice": {"reference": "INQ-2026-000042", "subject": "Sponsorship & travel loans",
+                                 "outcome": "reopened", "staff_url": STAFF},
     "daily_digest": {
         "name": "Jean Tremblay", "new_count": 3, "listed": 20, "inbox_url": "https://desk.example.org/staff/inquiries/",
         "new_items": [
