@@ -38,6 +38,37 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
         raise ConfigError(f"{name} must be a whole number, not {value!r}") from exc
 
 
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def parse_networks(value: str, name: str = "INTAKE_RATE_LIMIT_EXEMPT_NETWORKS") -> tuple[Network, ...]:
+    """Networks in CIDR notation, separated by commas or spaces ("203.0.113.0/24, 2001:db8::/32")."""
+    networks = []
+    for part in value.replace(",", " ").split():
+        try:
+            networks.append(ipaddress.ip_network(part, strict=True))
+        except ValueError as exc:
+            raise ConfigError(f"{name}: {part!r} is not a network like 203.0.113.0/24 ({exc})") from exc
+    return tuple(networks)
+
+
+STATIC_DIR = PROJECT_ROOT / "inquiry_desk" / "static"
+ICON_TYPES = {".svg": "image/svg+xml", ".png": "image/png", ".ico": "image/x-icon"}
+
+
+def _static_file(env: Mapping[str, str], name: str, default: str) -> str:
+    """A path under inquiry_desk/static/ that exists, like "img/logo.svg"; empty for none."""
+    value = env.get(name, default).strip().lstrip("/")
+    if not value:
+        return ""
+    path = (STATIC_DIR / value).resolve()
+    if "://" in value or not path.is_relative_to(STATIC_DIR.resolve()) or not path.is_file():
+        raise ConfigError(f"{name} must name a file under inquiry_desk/static/, like img/logo.svg, not {value!r}")
+    if Path(value).suffix.lower() not in ICON_TYPES:
+        raise ConfigError(f"{name} must be an .svg, .png or .ico file, not {value!r}")
+    return value
+
+
 def _float(env: Mapping[str, str], name: str, default: float) -> float:
     value = env.get(name)
     if value is None or value == "":
@@ -157,11 +188,19 @@ class BaseConfig:
         self.ORG_NAME_FR = env.get("ORG_NAME_FR", "Équipe dédiée aux parties prenantes")
         self.ORG_CONTACT_EMAIL = env.get("ORG_CONTACT_EMAIL", "stakeholders@example.org")
         self.ORG_CONTACT_PHONE = env.get("ORG_CONTACT_PHONE", "")
+        # The organisation's icon and logo: files under inquiry_desk/static/ (never a URL elsewhere:
+        # pages make no external request). No logo by default; a neutral icon.
+        self.ORG_FAVICON = _static_file(env, "ORG_FAVICON", "img/favicon.svg")
+        self.ORG_LOGO = _static_file(env, "ORG_LOGO", "")
 
         # Intake: the public form and the private links.
         self.PORTAL_LINK_DAYS = _int(env, "PORTAL_LINK_DAYS", 90)
+        # The privacy notice's version; each inquiry records the one its stakeholder accepted.
+        self.PRIVACY_NOTICE_VERSION = env.get("PRIVACY_NOTICE_VERSION", "2026-11").strip()[:40]
         self.INTAKE_MIN_FILL_SECONDS = _int(env, "INTAKE_MIN_FILL_SECONDS", 3)
         self.INTAKE_RATE_LIMIT = env.get("INTAKE_RATE_LIMIT", "5 per minute;30 per hour")
+        # Partners' networks (an NGO office behind one address) that the public form's limit spares.
+        self.INTAKE_RATE_LIMIT_EXEMPT_NETWORKS = parse_networks(env.get("INTAKE_RATE_LIMIT_EXEMPT_NETWORKS", ""))
         self.EMAIL_CHECK_DELIVERABILITY = _flag(env, "EMAIL_CHECK_DELIVERABILITY", False)
 
         # Lifecycle: a stakeholder's reply reopens an inquiry closed at most this many days ago (past that,

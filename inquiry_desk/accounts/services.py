@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 
 from email_validator import EmailNotValidError, validate_email
@@ -75,6 +75,15 @@ def get_user(user_id: int) -> User | None:
 
 def find_user_by_email(email: str) -> User | None:
     return db.session.scalar(select(User).where(User.email == email.strip().lower()))
+
+
+def names_by_id(user_ids: Iterable[int]) -> dict[int, str]:
+    """Names of the given users, in one query (a list page's assignees)."""
+    wanted = set(user_ids)
+    if not wanted:
+        return {}
+    rows = db.session.execute(select(User.id, User.name).where(User.id.in_(wanted)))
+    return {user_id: name for user_id, name in rows}
 
 
 def list_users() -> Sequence[User]:

@@ -32,6 +32,26 @@ PUBLIC_LINKS: list[MenuItem] = []
 
 
 @dataclass(frozen=True)
+class HomeFigure:
+    """One figure on the staff home page: a count, what it counts, and the list it links to."""
+
+    label: str
+    count: int
+    url: str
+    tone: str = ""  # "warning" when the figure asks for attention
+
+
+# Capabilities append providers: ``provider(user)`` gives that user's figures.
+STAFF_HOME_FIGURES: list[Callable[[Any], list[HomeFigure]]] = []
+
+
+def _home_figures() -> list[HomeFigure]:
+    if not current_user.is_authenticated:
+        return []
+    return [figure for provider in STAFF_HOME_FIGURES for figure in provider(current_user)]
+
+
+@dataclass(frozen=True)
 class Link:
     url: str
     label: str
@@ -68,8 +88,9 @@ def _public_links(lang: str) -> list[Link]:
 
 def init_app(app: Flask) -> None:
     @app.context_processor
-    def _menus() -> dict[str, Callable[[], list[Link]]]:
+    def _menus() -> dict[str, Callable[[], list[Any]]]:
         return {
             "staff_menu": _staff_menu,
+            "staff_home_figures": _home_figures,
             "public_service_links": lambda: _public_links(current_language()),
         }

@@ -41,6 +41,12 @@ def machine_datetime(value: datetime) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def icon_type(path: str) -> str:
+    """The media type of the page icon, from its file name."""
+    suffix = path.rsplit(".", 1)[-1].lower()
+    return {"svg": "image/svg+xml", "png": "image/png", "ico": "image/x-icon"}.get(suffix, "image/svg+xml")
+
+
 Width = Literal["short", "medium", "long", "full"]
 
 
@@ -81,4 +87,5 @@ def translated_label(labels: dict[str, Any], key: str) -> str:
 
 
 def init_app(app: Flask) -> None:
-    app.jinja_env.globals.update(format_datetime=format_datetime, machine_datetime=machine_datetime)
+    app.jinja_env.globals.update(format_datetime=format_datetime, machine_datetime=machine_datetime,
+                                 icon_type=icon_type)

@@ -37,6 +37,7 @@ from inquiry_desk.inbox.forms import (
     UnlinkForm,
     UnmergeForm,
 )
+from inquiry_desk.inbox.labels import fold_history
 from inquiry_desk.inquiries import correspondence, lifecycle, links, notifications, presence, targets, triage
 from inquiry_desk.inquiries import services as inquiries
 from inquiry_desk.inquiries.canned import services as canned
@@ -97,7 +98,8 @@ def _forms(inquiry: Inquiry, reply: ReplyForm | None = None) -> dict[str, Any]:
 def _render(inquiry: Inquiry, *, reply: ReplyForm | None = None, conflict: list[str] | None = None,
             status_code: int = 200, offer_link: str | None = None) -> tuple[str, int]:
     now = utcnow()
-    history = [event for event in audit.events_for("inquiry", inquiry.id) if event.action != "inquiry.viewed"]
+    events = audit.events_for("inquiry", inquiry.id)
+    history = fold_history(event for event in events if event.action != "inquiry.viewed")
     users = {user.id: user for user in accounts.list_users()}
     due_state, due_text = targets.describe_due(inquiry.due_at, now) if inquiry.due_at else ("", "")
     page = render_template(

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 
 from inquiry_desk.accounts import services as accounts
 from inquiry_desk.core.i18n import current_language
@@ -86,6 +90,9 @@ HISTORY_LABELS = {
     "inquiry.requester_replied": _l("the stakeholder answered"),
     "inquiry.stakeholder_replied": _l("the stakeholder answered"),
     "inquiry.received": _l("inquiry received"),
+    "inquiry.viewed_by_stakeholder": _l("the stakeholder opened their private link"),
+    "inquiry.viewed_by_requester": _l("the stakeholder opened their private link"),  # the name before issue 8
+    "inquiry.exported": _l("included in an export"),
     "inquiry.imported": _l("imported with its earlier history"),
     "inquiry.purged": _l("personal data purged"),
     "inquiry.linked": _l("linked to another inquiry"),
@@ -99,9 +106,42 @@ HISTORY_LABELS = {
 _VALUE_LABELS = {**STATUS_LABELS, **PRIORITY_LABELS}
 
 
+# Repeated one after the other, these make one line of the history ("… (4 times)").
+FOLDED = frozenset({"inquiry.viewed_by_stakeholder", "inquiry.viewed_by_requester"})
+
+
+@dataclass
+class HistoryLine:
+    """One line of an inquiry's history: an audit event, or several alike folded into one."""
+
+    at: datetime
+    actor_id: int | None
+    action: str
+    details: dict[str, Any]
+    count: int = 1
+
+
+def fold_history(events: Iterable[Any]) -> list[HistoryLine]:
+    """The events in order, with each run of portal views folded into its last one, counted."""
+    lines: list[HistoryLine] = []
+    for event in events:
+        if event.action in FOLDED and lines and lines[-1].action in FOLDED:
+            lines[-1].count += 1
+            lines[-1].at = event.at
+            continue
+        lines.append(HistoryLine(event.at, event.actor_id, event.action, dict(event.details or {})))
+    return lines
+
+
 def history_label(event: Any) -> str:
-    """"status changed: New → Open" from an audit event of an inquiry, in the page's language."""
-    label = str(HISTORY_LABELS.get(event.action, event.action))
+    """"status changed: New → Open" from an audit event of an inquiry, in the page's language.
+
+    An action without a label reads as words ("inquiry.some_thing" → "some thing"), never as a code.
+    """
+    label = str(HISTORY_LABELS.get(event.action) or event.action.removeprefix("inquiry.").replace("_", " "))
+    count = getattr(event, "count", 1)
+    if count > 1:
+        label = ngettext("%(what)s (%(num)d time)", "%(what)s (%(num)d times)", count, what=label)
     details = event.details or {}
     if "before" in details and "after" in details:
         kind = event.action.removeprefix("inquiry.").removesuffix("_changed")

@@ -13,6 +13,7 @@ from datetime import datetime
 
 from flask_babel import gettext as _
 
+from inquiry_desk.accounts import services as accounts
 from inquiry_desk.core.templating import format_datetime, machine_datetime
 from inquiry_desk.inquiries import notifications, targets
 from inquiry_desk.inquiries.labels import PRIORITY_LABELS, STATUS_LABELS
@@ -35,12 +36,15 @@ class Row:
     due_text: str
     received_iso: str
     received_text: str
+    assignee: str
     new_reply: bool = False
 
 
 def list_rows(inquiries: Sequence[Summary], now: datetime) -> list[Row]:
     statuses = {key: str(label) for key, label in STATUS_LABELS.items()}  # translated once, not per row
     priorities = {key: str(label) for key, label in PRIORITY_LABELS.items()}
+    names = accounts.names_by_id(inquiry.assignee_id for inquiry in inquiries if inquiry.assignee_id)
+    nobody = _("Nobody")
     new_replies = notifications.unseen_replies(inquiry.id for inquiry in inquiries)  # one query for the page
     rows = []
     for inquiry in inquiries:
@@ -60,6 +64,7 @@ def list_rows(inquiries: Sequence[Summary], now: datetime) -> list[Row]:
             priority_text=priorities.get(inquiry.priority, inquiry.priority), due_state=state, due_text=text,
             received_iso=machine_datetime(inquiry.received_at),
             received_text=format_datetime(inquiry.received_at, "short"),
+            assignee=names.get(inquiry.assignee_id, nobody) if inquiry.assignee_id else nobody,
             new_reply=inquiry.id in new_replies,
         ))
     return rows

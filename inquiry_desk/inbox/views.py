@@ -22,6 +22,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from inquiry_desk.accounts import services as accounts
 from inquiry_desk.accounts.models import Role
 from inquiry_desk.accounts.permissions import role_required
 from inquiry_desk.core.clock import utcnow
@@ -77,7 +78,10 @@ def index() -> Response | str:
 def _bulk_form() -> BulkForm:
     form = BulkForm()
     form.action.choices = [
-        ("assign_me", _("Assign to me")), ("unassign", _("Return to the queue")),
+        ("assign_me", _("Assign to me")),
+        *((f"assign_{user.id}", _("Assign to %(name)s", name=user.name))
+          for user in accounts.assignable_users() if user.id != current_user.id),
+        ("unassign", _("Return to the queue")),
         *((f"status_{status}", _("Set status: %(status)s", status=status_label(status)))
           for status in ("open", "waiting", "resolved")),
         ("close", _("Close")), ("tag", _("Add a tag")),
@@ -106,6 +110,8 @@ def bulk() -> Response | str:
     now = utcnow()
     assignee = current_user if action == "assign_me" else None
     service_action = {"assign_me": "assign", "unassign": "assign"}.get(action, action)
+    if action.startswith("assign_") and action.removeprefix("assign_").isdigit():  # a colleague, from the choices
+        assignee, service_action = accounts.get_user(int(action.removeprefix("assign_"))), "assign"
     if action.startswith("status_"):
         service_action, value = "status", action.removeprefix("status_")
     try:

@@ -116,6 +116,8 @@ class Inquiry(Model):
     # True once the sender proved they hold the address (opened the private link sent to it):
     # until then an inquiry with ``organisation_id`` is "partner domain, address not yet confirmed".
     trusted_partner: Mapped[bool] = mapped_column(default=False)
+    # The version of the privacy notice the stakeholder accepted (PRIVACY_NOTICE_VERSION then).
+    privacy_notice_version: Mapped[str | None] = mapped_column(String(40))
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

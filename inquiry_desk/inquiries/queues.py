@@ -284,6 +284,7 @@ class Summary:
     trusted_partner: bool
     contact_name: str
     trusted_name: str | None
+    assignee_id: int | None
     tags: tuple[str, ...]
 
 
@@ -291,6 +292,7 @@ _SUMMARY_COLUMNS = (
     Inquiry.id, Inquiry.reference, Inquiry.subject, Inquiry.language, Inquiry.status, Inquiry.priority,
     Inquiry.priority_rank, Inquiry.due_at, Inquiry.received_at, Inquiry.updated_at, Inquiry.organisation_name,
     Inquiry.trusted_partner, Contact.name.label("contact_name"), Organisation.name.label("trusted_name"),
+    Inquiry.assignee_id,
 )
 
 
@@ -374,3 +376,16 @@ def forget_counts() -> None:
     """Drop cached counts (this process): called after a change, so the one who made it sees it."""
     global _generation_value
     _generation_value += 1
+
+
+def home_figures(actor: User, now: datetime) -> dict[str, int]:
+    """The staff home's figures: the actor's open inquiries, those due soon and overdue, and new unassigned ones."""
+    soon = now + timedelta(minutes=current_app.config["INBOX_DUE_SOON_MINUTES"])
+    mine = select(Inquiry.id).where(Inquiry.assignee_id == actor.id, Inquiry.status.in_(ACTIVE))
+    queries = {
+        "mine_open": mine,
+        "mine_due_soon": mine.where(Inquiry.due_at >= now, Inquiry.due_at < soon),
+        "mine_overdue": mine.where(Inquiry.due_at < now),
+        "new_unassigned": select(Inquiry.id).where(Inquiry.status == Status.NEW.value, Inquiry.assignee_id.is_(None)),
+    }
+    return {name: _capped_count(query) for name, query in queries.items()}

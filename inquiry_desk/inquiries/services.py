@@ -73,6 +73,7 @@ def create_inquiry(
     address_confirmed: bool = False,
     email_message_id: str | None = None,
     actor: User | None = None,
+    privacy_notice_version: str | None = None,
 ) -> Inquiry:
     """A new inquiry with its first inbound message and its reference number (``received`` in its history).
 
@@ -93,6 +94,7 @@ def create_inquiry(
         organisation_kind=organisation_kind,
         organisation=trusted_organisation,
         trusted_partner=trusted_organisation is not None and address_confirmed,
+        privacy_notice_version=privacy_notice_version,
         received_at=now,
         updated_at=now,
     )

@@ -79,6 +79,7 @@ def submit_inquiry(submission: Submission, *, now: datetime, channel: Channel = 
         contact=contact, subject=submission.subject, body=submission.message, language=submission.language,
         channel=channel, now=now, topic=submission.topic, organisation_name=submission.organisation,
         organisation_kind=submission.organisation_kind, trusted_organisation=trusted,
+        privacy_notice_version=current_app.config["PRIVACY_NOTICE_VERSION"],
     )
     _, token = inquiries.create_portal_link(inquiry, now=now)
     _queue_confirmation(inquiry, submission, token, now)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 
-from flask import Blueprint, current_app, redirect, render_template, session, url_for
+from flask import Blueprint, current_app, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response
@@ -35,13 +36,30 @@ def _intake_limit() -> str:
     return str(current_app.config["INTAKE_RATE_LIMIT"])
 
 
+def _counts_toward_the_limit(response: Response) -> bool:
+    """Only what was accepted, or refused as abuse, uses up the limit: typos do not (issue 10 defect 10)."""
+    return bool(g.get("intake_counts"))
+
+
+def _from_an_allowed_network() -> bool:
+    networks = current_app.config["INTAKE_RATE_LIMIT_EXEMPT_NETWORKS"]
+    if not networks or not request.remote_addr:
+        return False
+    try:
+        address = ipaddress.ip_address(request.remote_addr)
+    except ValueError:
+        return False
+    return any(address in network for network in networks)
+
+
 def _topic_choices(lang: str) -> list[SelectChoice]:
     return select_choices([("", _("Choose a topic")), *((t.code, t.name(lang)) for t in inquiries.active_topics())])
 
 
 @localized_route(intake_bp, FORM_PATHS, "form", methods=["GET", "POST"])
 @public
-@limiter.limit(_intake_limit, methods=["POST"])
+@limiter.limit(_intake_limit, methods=["POST"], deduct_when=_counts_toward_the_limit,
+               exempt_when=_from_an_allowed_network)
 def form(lang_code: str) -> Response | str:
     form = InquiryForm()
     form.topic.choices = _topic_choices(lang_code)
@@ -53,6 +71,7 @@ def form(lang_code: str) -> Response | str:
             check_submission(form.website.data, form.started.data)
         except SpamSuspected as suspected:
             log.warning("inquiry form refused: %s", suspected.reason)
+            g.intake_counts = True
             form.started.data = form_started_token()
             form.form_errors.append(_("We could not accept this form. Check what you typed, wait a few seconds, "
                                       "and send it again."))
@@ -66,6 +85,7 @@ def form(lang_code: str) -> Response | str:
             )
             inquiry = intake.submit_inquiry(submission, now=utcnow())
             db.session.commit()
+            g.intake_counts = True
             session["sent_reference"] = inquiry.reference
             return redirect(url_for("intake.thanks", lang_code=lang_code))
     return render_template("intake/form.html", form=form)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, jsonify, redirect, render_template, request, session, url_for
 from sqlalchemy import text
 from werkzeug.wrappers import Response
 
@@ -44,7 +44,7 @@ def terms(lang_code: str) -> str:
 @public
 def favicon() -> Response:
     """Browsers and robots ask for /favicon.ico without reading the page's <link rel="icon">."""
-    return redirect(url_for("static", filename="img/favicon.svg"), code=301)
+    return redirect(url_for("static", filename=current_app.config["ORG_FAVICON"]), code=301)
 
 
 @public_bp.route("/healthz")

@@ -37,3 +37,30 @@ def test_favicon_ico_is_not_a_404(app, client) -> None:
 
 def test_staff_pages_carry_no_public_description(app, signed_in) -> None:
     assert page(signed_in("officer").get("/staff/")).select_one('meta[name="description"]') is None
+
+
+def test_the_organisation_s_logo_and_icon_are_configurable(app_factory) -> None:
+    from pathlib import Path
+
+    from config import STATIC_DIR
+
+    logo = Path("img/favicon.svg")  # any file under static/ will do for the test
+    app = app_factory(ORG_LOGO=str(logo), ORG_FAVICON=str(logo))
+    with app.app_context():
+        soup = page(app.test_client().get("/en/inquiry"))
+        assert soup.select_one("img.brand-logo")["src"] == f"/static/{logo}"
+        assert soup.select_one('link[rel="icon"]')["href"] == f"/static/{logo}"
+        assert (STATIC_DIR / logo).is_file()
+
+
+def test_no_logo_by_default(app, client) -> None:
+    assert page(client.get("/en/inquiry")).select_one("img.brand-logo") is None
+
+
+@pytest.mark.parametrize("value", ["https://cdn.example.com/logo.svg", "../config.py", "img/missing.svg",
+                                   "css/app.css"])
+def test_a_logo_elsewhere_is_refused_at_start(value: str) -> None:
+    from config import ConfigError, TestingConfig
+
+    with pytest.raises(ConfigError):
+        TestingConfig({"ORG_LOGO": value})

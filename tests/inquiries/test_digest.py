@@ -83,7 +83,7 @@ def test_content_and_language(app: Flask) -> None:
     assert french.subject == "Résumé quotidien : 2 nouvelles"
     assert "Bonjour Léa Lectrice," in french.body_text
     assert "Nouvelles demandes au cours des dernières 24 heures : 2" in french.body_text
-    assert "Aucune de vos demandes n'est en retard." in french.body_text
+    assert "Aucune de vos demandes n’est en retard." in french.body_text
     assert "Late one" not in french.body_text  # only the reader's own
 
 

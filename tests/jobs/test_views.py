@@ -75,3 +75,25 @@ def test_the_leader_time_ends_with_one_period(app, signed_in) -> None:
             assert ".." not in page.replace("...", "")
     finally:
         leader.release()
+
+
+def test_an_admin_runs_a_job_now_and_it_is_audited(app, signed_in) -> None:
+    from sqlalchemy import select
+
+    from inquiry_desk.audit.models import AuditEvent
+
+    admin = signed_in("admin")
+    page = admin.get("/staff/admin/jobs/").get_data(as_text=True)
+    assert 'action="/staff/admin/jobs/outbox_sweep/run"' in page
+    response = admin.post("/staff/admin/jobs/outbox_sweep/run")
+    assert response.status_code == 302
+    [run] = db.session.scalars(select(JobRun).where(JobRun.job == "outbox_sweep")).all()
+    assert run.outcome == "ok" and run.occurrence.startswith("outbox_sweep@manual:")
+    [event] = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "job.run_by_hand")).all()
+    assert event.actor_id == admin.user.id and event.details == {"job": "outbox_sweep"}
+    assert "outbox_sweep ran:" in admin.get("/staff/admin/jobs/").get_data(as_text=True)
+
+
+def test_running_an_unknown_job_is_404(app, signed_in) -> None:
+    assert signed_in("admin").post("/staff/admin/jobs/no_such_job/run").status_code == 404
+    assert signed_in("lead").post("/staff/admin/jobs/outbox_sweep/run").status_code == 403

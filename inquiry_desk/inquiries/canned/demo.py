@@ -24,7 +24,7 @@ DEMO_CANNED_RESPONSES: list[tuple[str, str, str, str]] = [
         "We answer most inquiries within five business days.\n\n"
         "Kind regards,\n{{ officer_name }}",
         "Bonjour {{ requester_name }},\n\n"
-        "Merci de nous avoir écrit{% if organisation %} au nom de {{ organisation }}{% endif %}. "
+        "Merci de nous avoir écrit{% if organisation %} pour l’organisme {{ organisation }}{% endif %}. "
         "Nous avons bien reçu votre demande « {{ subject }} » et lui avons attribué le numéro de référence "
         "{{ reference }}. Veuillez indiquer ce numéro si vous nous écrivez de nouveau à ce sujet.\n\n"
         "Nous répondons à la plupart des demandes dans un délai de cinq jours ouvrables.\n\n"
@@ -44,11 +44,11 @@ DEMO_CANNED_RESPONSES: list[tuple[str, str, str, str]] = [
         "Bonjour {{ requester_name }},\n\n"
         "Merci de votre demande {{ reference }}. Pour que nous puissions vous aider, pourriez-vous nous "
         "faire parvenir :\n\n"
-        "- le nom complet et la date de naissance de chaque personne concernée, tels qu'ils figurent dans "
+        "- le nom complet et la date de naissance de chaque personne concernée, tels qu’ils figurent dans "
         "leur passeport;\n"
         "- tout numéro de dossier ou de demande que vous avez déjà reçu;\n"
         "- le meilleur moyen et le meilleur moment pour vous joindre.\n\n"
-        "Veuillez répondre à ce courriel en conservant le numéro de référence dans l'objet. N'envoyez pas "
+        "Veuillez répondre à ce courriel en conservant le numéro de référence dans l’objet. N’envoyez pas "
         "de copie de passeport à moins que nous vous la demandions.\n\n"
         "Cordialement,\n{{ officer_name }}",
     ),
@@ -65,15 +65,15 @@ DEMO_CANNED_RESPONSES: list[tuple[str, str, str, str]] = [
         "We will close this inquiry for now; reply to this email if you need anything else from us.\n\n"
         "Kind regards,\n{{ officer_name }}",
         "Bonjour {{ requester_name }},\n\n"
-        "Merci de votre demande {{ reference }}. Les questions sur le logement, l'école, les soins de "
-        "santé et les autres formes d'aide après l'arrivée relèvent d'un partenaire en établissement de "
-        "la collectivité où la famille vivra. Les services d'établissement sont gratuits pour les réfugiés "
+        "Merci de votre demande {{ reference }}. Les questions sur le logement, l’école, les soins de "
+        "santé et les autres formes d’aide après l’arrivée relèvent d’un partenaire en établissement de "
+        "la collectivité où la famille vivra. Les services d’établissement sont gratuits pour les réfugiés "
         "réinstallés.\n\n"
         "Vous trouverez un partenaire près de chez vous sur la page « Trouver des services gratuits pour "
-        "les nouveaux arrivants près de chez vous » du gouvernement du Canada. Si la famille n'est pas "
+        "les nouveaux arrivants près de chez vous » du gouvernement du Canada. Si la famille n’est pas "
         "encore arrivée, son partenaire en établissement communiquera avec elle une fois le voyage "
         "confirmé.\n\n"
-        "Nous fermons cette demande pour le moment; répondez à ce courriel si vous avez besoin d'autre "
+        "Nous fermons cette demande pour le moment; répondez à ce courriel si vous avez besoin d’autre "
         "chose.\n\n"
         "Cordialement,\n{{ officer_name }}",
     ),
@@ -108,8 +108,8 @@ DEMO_CANNED_RESPONSES: list[tuple[str, str, str, str]] = [
         "(reference {{ reference }}).\n\n"
         "Kind regards,\n{{ officer_name }}",
         "Bonjour {{ requester_name }},\n\n"
-        "Merci de l'intérêt que vous portez à l'engagement de réinstallation. Notre équipe ne peut pas "
-        "accorder d'entrevues ni faire de commentaires aux médias; toutes les demandes des médias sont "
+        "Merci de l’intérêt que vous portez à l’engagement de réinstallation. Notre équipe ne peut pas "
+        "accorder d’entrevues ni faire de commentaires aux médias; toutes les demandes des médias sont "
         "traitées par le bureau des relations avec les médias du ministère, qui vous répondra "
         "directement. Nous lui avons transmis votre demande « {{ subject }} » (référence "
         "{{ reference }}).\n\n"
