@@ -42,6 +42,7 @@ from inquiry_desk.core.clock import utcnow
 from inquiry_desk.core.extensions import db, limiter, login_manager
 from inquiry_desk.core.forms import add_error
 from inquiry_desk.core.i18n import safe_next_path
+from inquiry_desk.core.ids import parse_id
 
 auth_bp = Blueprint("auth", __name__, url_prefix="/auth")
 staff_bp = Blueprint("staff", __name__, url_prefix="/staff")
@@ -322,6 +323,6 @@ def reset_second_factor(user_id: int) -> Response:
 @admin_bp.route("/audit")
 @role_required(Role.ADMIN)
 def audit_log() -> str:
-    before = request.args.get("before", type=int)
+    before = parse_id(request.args.get("before"))
     events = audit.recent_events(limit=100, before_id=before)
     return render_template("admin/audit.html", events=events)
