@@ -190,6 +190,9 @@ class ProductionConfig(BaseConfig):
         env = os.environ if env is None else env
         if not env.get("DATABASE_URL"):
             raise ConfigError("DATABASE_URL must be set in production (PostgreSQL).")
+        if not env.get("BASE_URL", "").strip():
+            # Every emailed link is built on it: without it they would point to http://127.0.0.1:5000.
+            raise ConfigError("BASE_URL must be set in production (e.g. https://desk.example.org).")
         self.SMTP_SECURITY = env.get("SMTP_SECURITY", "starttls")
 
     def missing_secret_key(self) -> str:

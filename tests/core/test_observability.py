@@ -99,11 +99,12 @@ def test_text_logs_by_default_and_json_in_production() -> None:
     from config import DevelopmentConfig, ProductionConfig
 
     assert DevelopmentConfig({"SECRET_KEY": "x"}).LOG_FORMAT == "text"
-    production = ProductionConfig({"SECRET_KEY": "x", "DATABASE_URL": "postgresql://u@h/d"})
+    production = ProductionConfig({"SECRET_KEY": "x", "DATABASE_URL": "postgresql://u@h/d", "BASE_URL": "https://d.example"})
     assert production.LOG_FORMAT == "json"
     assert production.SQLALCHEMY_ENGINE_OPTIONS["pool_pre_ping"] is True
     assert production.SQLALCHEMY_ENGINE_OPTIONS["pool_size"] == 5
-    assert ProductionConfig({"SECRET_KEY": "x", "DATABASE_URL": "postgresql://u@h/d", "DATABASE_POOL_SIZE": "12"}
+    assert ProductionConfig({"SECRET_KEY": "x", "DATABASE_URL": "postgresql://u@h/d", "DATABASE_POOL_SIZE": "12",
+                             "BASE_URL": "https://d.example"}
                             ).SQLALCHEMY_ENGINE_OPTIONS["pool_size"] == 12
 
 
