@@ -109,6 +109,16 @@ class DigestPreferenceForm(FlaskForm):
     )
 
 
+class RecoveryCodesForm(FlaskForm):
+    """New recovery codes replace the old ones: the password is asked again, a session alone is not enough."""
+
+    password = PasswordField(
+        _l("Your password"),
+        validators=[InputRequired(_l("Enter your password."))],
+        render_kw={"autocomplete": "current-password"},
+    )
+
+
 class ConfirmForm(FlaskForm):
     """A button that only carries the CSRF token (sign out, reset a second factor)."""
 

@@ -221,6 +221,15 @@ def confirm_enrolment(user: User, secret: str, code: str, *, now: datetime) -> l
     return replace_recovery_codes(user, now=now)
 
 
+def replace_recovery_codes_checked(user: User, password: str, *, now: datetime) -> list[str]:
+    """New recovery codes asked for from the account page: only with the password (LoginFailed without it)."""
+    if not verify_password(user.password_hash, password):
+        audit.record("user.recovery_codes_refused", actor_id=user.id, subject_type="user", subject_id=user.id,
+                     now=now)
+        raise LoginFailed()
+    return replace_recovery_codes(user, now=now)
+
+
 def replace_recovery_codes(user: User, *, now: datetime) -> list[str]:
     codes = second_factor.new_recovery_codes()
     user.recovery_codes.clear()

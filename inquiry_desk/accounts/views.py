@@ -32,6 +32,7 @@ from inquiry_desk.accounts.forms import (
     EnrolForm,
     LoginForm,
     NewUserForm,
+    RecoveryCodesForm,
     SecondFactorForm,
 )
 from inquiry_desk.accounts.models import Role, User
@@ -206,12 +207,16 @@ def home() -> str:
     return render_template("staff/home.html")
 
 
+def _account_page(codes_form: RecoveryCodesForm | None = None) -> str:
+    return render_template("accounts/account.html", form=codes_form or RecoveryCodesForm(),
+                           digest_form=DigestPreferenceForm(wants_digest=current_user.wants_digest),
+                           remaining_codes=accounts.remaining_recovery_codes(current_user))
+
+
 @staff_bp.route("/account")
 @role_required(Role.VIEWER)
 def account() -> str:
-    return render_template("accounts/account.html", form=ConfirmForm(),
-                           digest_form=DigestPreferenceForm(wants_digest=current_user.wants_digest),
-                           remaining_codes=accounts.remaining_recovery_codes(current_user))
+    return _account_page()
 
 
 @staff_bp.route("/account/digest", endpoint="digest_preference", methods=["POST"])
@@ -250,11 +255,16 @@ def change_password() -> Response | str:
 
 @staff_bp.route("/account/recovery-codes", methods=["POST"])
 @role_required(Role.VIEWER)
-def new_recovery_codes() -> str:
-    form = ConfirmForm()
+def new_recovery_codes() -> str | tuple[str, int]:
+    form = RecoveryCodesForm()
     if not form.validate_on_submit():
-        abort(400)
-    codes = accounts.replace_recovery_codes(current_user, now=utcnow())
+        return _account_page(form), 422
+    try:
+        codes = accounts.replace_recovery_codes_checked(current_user, form.password.data or "", now=utcnow())
+    except accounts.LoginFailed:
+        db.session.commit()  # the refusal is audited
+        add_error(form.password, _("Your password is not right."))
+        return _account_page(form), 422
     db.session.commit()
     return render_template("accounts/recovery_codes.html", codes=codes, next_url=url_for("staff.account"))
 

@@ -7,6 +7,7 @@ from datetime import timedelta
 import pyotp
 import time_machine
 
+from inquiry_desk.accounts import services as accounts
 from inquiry_desk.accounts.models import StaffSession
 from inquiry_desk.audit.models import AuditEvent
 from inquiry_desk.core.clock import utcnow
@@ -205,3 +206,17 @@ def test_staff_pages_are_not_cached(signed_in) -> None:
 def test_passwords_are_hashed_with_argon2id(app) -> None:
     user = make_user()
     assert user.password_hash.startswith("$argon2id$") and PASSWORD not in user.password_hash
+
+
+def test_new_recovery_codes_ask_for_the_password(app, signed_in) -> None:
+    """Issue 11 (Low): a session alone could replace the recovery codes."""
+    client = signed_in("officer")
+    user = client.user
+    before = accounts.remaining_recovery_codes(user)
+    soup = page(client.post("/staff/account/recovery-codes", data={}), status=422)
+    assert form_errors(soup) == ["Enter your password."]
+    soup = page(client.post("/staff/account/recovery-codes", data={"password": "not the password"}), status=422)
+    assert form_errors(soup) == ["Your password is not right."]
+    assert accounts.remaining_recovery_codes(user) == before
+    soup = page(client.post("/staff/account/recovery-codes", data={"password": PASSWORD}))
+    assert len(soup.select("[data-testid=recovery-codes] code")) == 10
