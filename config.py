@@ -135,6 +135,7 @@ class BaseConfig:
         # Intake: the public form and the private links.
         self.PORTAL_LINK_DAYS = _int(env, "PORTAL_LINK_DAYS", 90)
         self.INTAKE_MIN_FILL_SECONDS = _int(env, "INTAKE_MIN_FILL_SECONDS", 3)
+        self.INTAKE_FORM_MAX_HOURS = _int(env, "INTAKE_FORM_MAX_HOURS", 24)  # a form shown longer ago is shown again
         self.INTAKE_RATE_LIMIT = env.get("INTAKE_RATE_LIMIT", "5 per minute;30 per hour")
         self.EMAIL_CHECK_DELIVERABILITY = _flag(env, "EMAIL_CHECK_DELIVERABILITY", False)
 

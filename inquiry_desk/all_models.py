@@ -4,7 +4,7 @@ from inquiry_desk.accounts.models import RecoveryCode, StaffSession, User
 from inquiry_desk.audit.models import AuditEvent
 from inquiry_desk.directory.models import Contact, Organisation, OrganisationDomain
 from inquiry_desk.inquiries.canned.models import CannedResponse
-from inquiry_desk.inquiries.models import Inquiry, InquiryViewer, Message, PortalLink, Tag, Topic
+from inquiry_desk.inquiries.models import FormSubmission, Inquiry, InquiryViewer, Message, PortalLink, Tag, Topic
 from inquiry_desk.inquiries.saved_views.models import SavedView
 from inquiry_desk.inquiries.targets.models import Closure, ServiceTarget, TeamCalendar
 from inquiry_desk.jobs.models import JobRun, SchedulerLease
@@ -15,6 +15,7 @@ __all__ = [
     "CannedResponse",
     "Closure",
     "Contact",
+    "FormSubmission",
     "Inquiry",
     "InquiryViewer",
     "JobRun",

@@ -167,16 +167,15 @@ def enrol() -> Response | str:
     user = _pending_user(now)
     if user is None or user.totp_enrolled:
         return redirect(url_for("auth.login"))
-    secret = session.get("enrol_secret") or second_factor.new_totp_secret()
-    session["enrol_secret"] = secret
+    secret = accounts.pending_totp_secret(user)
+    db.session.commit()
     form = EnrolForm()
     if form.validate_on_submit():
         try:
-            codes = accounts.confirm_enrolment(user, secret, form.code.data or "", now=now)
+            codes = accounts.confirm_enrolment(user, form.code.data or "", now=now)
         except accounts.SecondFactorFailed:
             add_error(form.code, _("This code is not right. Check the time on your phone and try the next code."))
         else:
-            session.pop("enrol_secret", None)
             response = _finish_login(user, now)
             return render_template("accounts/recovery_codes.html", codes=codes,
                                    next_url=response.location)

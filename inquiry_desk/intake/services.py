@@ -7,13 +7,17 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from flask import current_app
+from sqlalchemy import select, update
 
+from inquiry_desk.core.database import insert_unless_exists
+from inquiry_desk.core.domain import DomainError
+from inquiry_desk.core.extensions import db
 from inquiry_desk.core.i18n import LANGUAGES
 from inquiry_desk.core.text import parse_email_address, parse_line, parse_text
 from inquiry_desk.core.urls import external_url
 from inquiry_desk.directory import services as directory
 from inquiry_desk.inquiries import services as inquiries
-from inquiry_desk.inquiries.models import Channel, Inquiry, Message, Topic
+from inquiry_desk.inquiries.models import Channel, FormSubmission, Inquiry, Message, Topic
 from inquiry_desk.mail import services as mail
 from inquiry_desk.mail.rendering import render_email
 
@@ -80,6 +84,30 @@ def submit_inquiry(submission: Submission, *, now: datetime, channel: Channel = 
     _queue_team_notice(inquiry, now)
     log.info("inquiry %s received (channel %s, trusted partner %s)", inquiry.reference, channel, trusted is not None)
     return inquiry
+
+
+def submit_inquiry_once(submission: Submission, form_nonce: str, *, now: datetime) -> tuple[Inquiry, bool]:
+    """``submit_inquiry`` for one filled public form: the second post of the same form makes nothing.
+
+    The form's nonce is claimed first (a unique row, ``INSERT … ON CONFLICT DO NOTHING``): of
+    two posts at the same moment, the second waits for the first's commit and then finds the
+    row. Returns the inquiry and whether it was made now (False: the one the form made before).
+    Raises DuplicateSubmission when the earlier post's inquiry is gone.
+    """
+    claimed = insert_unless_exists(FormSubmission, {"nonce": form_nonce, "created_at": now}, ["nonce"])
+    if claimed is None:
+        earlier = db.session.scalar(select(FormSubmission).where(FormSubmission.nonce == form_nonce))
+        if earlier is None or earlier.inquiry is None:
+            raise DuplicateSubmission()
+        log.info("inquiry form sent again: %s shown again", earlier.inquiry.reference)
+        return earlier.inquiry, False
+    inquiry = submit_inquiry(submission, now=now)
+    db.session.execute(update(FormSubmission).where(FormSubmission.id == claimed).values(inquiry_id=inquiry.id))
+    return inquiry, True
+
+
+class DuplicateSubmission(DomainError):
+    code = "duplicate_submission"
 
 
 def _queue_confirmation(inquiry: Inquiry, submission: Submission, token: str, now: datetime) -> None:

@@ -220,3 +220,20 @@ def test_new_recovery_codes_ask_for_the_password(app, signed_in) -> None:
     assert accounts.remaining_recovery_codes(user) == before
     soup = page(client.post("/staff/account/recovery-codes", data={"password": PASSWORD}))
     assert len(soup.select("[data-testid=recovery-codes] code")) == 10
+
+
+def test_the_secret_being_enrolled_stays_on_the_server(app, client) -> None:
+    """Issue 11 (Low): the TOTP secret rode in the signed, readable session cookie during enrolment."""
+    user = make_user(enrolled=False)
+    client.post("/auth/login", data={"email": user.email, "password": PASSWORD})
+    soup = page(client.get("/auth/enrol"))
+    secret = soup.select_one("[data-testid=totp-secret]").get_text(strip=True)
+    db.session.refresh(user)
+    assert user.totp_pending_secret == secret and user.totp_secret is None
+    cookie = client.get_cookie(app.config["SESSION_COOKIE_NAME"])
+    session = app.session_interface.get_signing_serializer(app).loads(cookie.value)
+    assert secret not in repr(session) and "enrol_secret" not in session
+    assert page(client.get("/auth/enrol")).select_one("[data-testid=totp-secret]").get_text(strip=True) == secret
+    client.post("/auth/enrol", data={"code": pyotp.TOTP(secret).now()})
+    db.session.refresh(user)
+    assert user.totp_secret == secret and user.totp_pending_secret is None
