@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 import logging
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -145,18 +146,35 @@ def reply_from_portal(inquiry: Inquiry, body: str, *, now: datetime) -> Message:
 
 
 def send_new_link(reference: str, email: str, *, now: datetime) -> None:
-    """Email a fresh private link if reference and address match; says nothing either way."""
+    """Email a fresh private link if reference and address match; says nothing either way.
+
+    Both answers take the same work (issue 11: a mismatch answered in half the time, which told
+    a prober that a reference exists): the inquiry is looked up either way, and a link is made
+    and its email rendered and queued for a real one or a stand-in, inside a savepoint that is
+    rolled back unless reference and address match.
+    """
     inquiry = inquiries.find_by_reference(reference)
-    if inquiry is None or inquiry.contact.email != email.strip().lower():
+    typed = email.strip().lower()
+    matches = inquiry is not None and hmac.compare_digest(inquiry.contact.email.encode(), typed.encode())
+    if not matches:
         log.info("new portal link refused: reference and address do not match")
+    target = inquiry if inquiry is not None else db.session.scalar(select(Inquiry).order_by(Inquiry.id.desc()).limit(1))
+    if target is None:  # no inquiry at all: there is nothing a timing could reveal
         return
-    link, token = inquiries.create_portal_link(inquiry, now=now)
-    language = inquiry.language
+    savepoint = db.session.begin_nested()
+    link, token = inquiries.create_portal_link(target, now=now)
+    language = target.language
     rendered = render_email(
-        "portal_new_link", language, name=inquiry.contact.name, reference=inquiry.reference,
+        "portal_new_link", language, name=target.contact.name, reference=target.reference,
         portal_url=external_url("intake.portal", lang_code=language, token=token),
         link_days=current_app.config["PORTAL_LINK_DAYS"],
         new_link_url=external_url("intake.new_link", lang_code=language),
     )
-    mail.queue_email(cause_key=f"inquiry:{inquiry.id}:portal-link:{link.id}", to=inquiry.contact.email,
-                     rendered=rendered, language=language, automatic=True, now=now)
+    outgoing = mail.queue_email(cause_key=f"inquiry:{target.id}:portal-link:{link.id}", to=target.contact.email,
+                                rendered=rendered, language=language, automatic=True, now=now)
+    if matches:
+        savepoint.commit()
+    else:
+        savepoint.rollback()
+        mail.forget_queued(outgoing.id)
+
