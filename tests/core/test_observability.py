@@ -204,3 +204,15 @@ def test_the_sign_in_limit_key_is_a_hash_of_what_was_typed(app: Flask) -> None:
     with app.test_request_context("/auth/login", method="POST", data={"email": "Sapphire-Walrus-Password"}):
         key = _email_key()
     assert "Sapphire" not in key and "sapphire" not in key and key.startswith("login-email:")
+
+
+def test_database_errors_never_carry_their_parameters(app: Flask) -> None:
+    """Issue 11, H2/H3: a failing statement's text (logged by a job, say) holds no bound value."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError
+
+    with pytest.raises(DBAPIError) as excinfo:
+        db.session.execute(text("INSERT INTO no_such_table (body) VALUES (:body)"),
+                           {"body": "Secret-Orchid message body"})
+    db.session.rollback()
+    assert "Secret-Orchid" not in str(excinfo.value)
