@@ -38,6 +38,16 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
         raise ConfigError(f"{name} must be a whole number, not {value!r}") from exc
 
 
+def _float(env: Mapping[str, str], name: str, default: float) -> float:
+    value = env.get(name)
+    if value is None or value == "":
+        return default
+    try:
+        return float(value)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be a number, not {value!r}") from exc
+
+
 def _development_secret_key() -> str:
     """A secret kept in the instance folder so that sessions survive restarts."""
     INSTANCE_PATH.mkdir(parents=True, exist_ok=True)
@@ -94,6 +104,14 @@ class BaseConfig:
         self.MAIL_FROM = env.get("MAIL_FROM", "Inquiry Desk <inquiries@example.org>")
         self.MAIL_REPLY_TO = env.get("MAIL_REPLY_TO", "")
         self.MAIL_TEAM_ADDRESS = env.get("MAIL_TEAM_ADDRESS", "")
+        # The language of the emails to MAIL_TEAM_ADDRESS (new-inquiry notices, reminders).
+        self.MAIL_TEAM_LANGUAGE = env.get("MAIL_TEAM_LANGUAGE", "en")
+        if self.MAIL_TEAM_LANGUAGE not in {"en", "fr"}:
+            raise ConfigError(f"MAIL_TEAM_LANGUAGE must be en or fr, not {self.MAIL_TEAM_LANGUAGE!r}")
+        # The sender's name in French emails (MAIL_FROM's address, this name).
+        self.MAIL_FROM_NAME_FR = env.get("MAIL_FROM_NAME_FR", "Bureau des demandes")
+        # Repeat the stakeholder's message in the confirmation (a mailbox is not a protected channel).
+        self.CONFIRMATION_INCLUDES_MESSAGE = _flag(env, "CONFIRMATION_INCLUDES_MESSAGE", False)
         self.SMTP_HOST = env.get("SMTP_HOST", "localhost")
         self.SMTP_PORT = _int(env, "SMTP_PORT", 25)
         self.SMTP_USERNAME = env.get("SMTP_USERNAME", "")
@@ -104,6 +122,14 @@ class BaseConfig:
         self.SMTP_TIMEOUT = _int(env, "SMTP_TIMEOUT", 30)
         # A message that still cannot be delivered this long after it was queued is marked failed.
         self.MAIL_GIVE_UP_HOURS = _int(env, "MAIL_GIVE_UP_HOURS", 48)
+        # The mail workers (`flask mail worker`): see the README, "The mail worker".
+        self.MAIL_WORKER_CONNECTIONS = _int(env, "MAIL_WORKER_CONNECTIONS", 1)
+        self.MAIL_WORKER_BATCH = _int(env, "MAIL_WORKER_BATCH", 50)
+        self.MAIL_WORKER_POLL_SECONDS = _float(env, "MAIL_WORKER_POLL_SECONDS", 1.0)
+        self.MAIL_WORKER_LEASE_SECONDS = _float(env, "MAIL_WORKER_LEASE_SECONDS", 300.0)
+        self.MAIL_RATE_PER_SECOND = _float(env, "MAIL_RATE_PER_SECOND", 0.0)  # all workers together; 0: no limit
+        self.MAIL_RETRY_FIRST_SECONDS = _float(env, "MAIL_RETRY_FIRST_SECONDS", 60.0)
+        self.MAIL_BULK_MAX_ATTEMPTS = _int(env, "MAIL_BULK_MAX_ATTEMPTS", 12)
 
         self.BASE_URL = env.get("BASE_URL", "http://127.0.0.1:5000").rstrip("/")
         self.TIMEZONE = env.get("TIMEZONE", "America/Toronto")
@@ -139,6 +165,11 @@ class BaseConfig:
         self.INTAKE_RATE_LIMIT = env.get("INTAKE_RATE_LIMIT", "5 per minute;30 per hour")
         self.EMAIL_CHECK_DELIVERABILITY = _flag(env, "EMAIL_CHECK_DELIVERABILITY", False)
 
+        # Lifecycle: a stakeholder's reply reopens an inquiry closed at most this many days ago (past that,
+        # it opens a new inquiry linked to it); a resolved inquiry left quiet this long is closed.
+        self.REOPEN_WINDOW_DAYS = _int(env, "REOPEN_WINDOW_DAYS", 30)
+        self.AUTO_CLOSE_DAYS = _int(env, "AUTO_CLOSE_DAYS", 14)
+
         # Inbox: what counts as "due soon", how many search hits a list takes, export size.
         self.INBOX_DUE_SOON_MINUTES = _int(env, "INBOX_DUE_SOON_MINUTES", 240)
         self.INBOX_SEARCH_LIMIT = _int(env, "INBOX_SEARCH_LIMIT", 1000)
@@ -148,6 +179,8 @@ class BaseConfig:
         self.RETENTION_MONTHS = _int(env, "RETENTION_MONTHS", 24)
         self.DIGEST_HOUR = _int(env, "DIGEST_HOUR", 7)
         self.SCHEDULER_IN_PROCESS = _flag(env, "SCHEDULER_IN_PROCESS", False)  # `flask run` also schedules jobs
+        # `flask run` also runs a mail worker thread (polling every second); by default with the scheduler.
+        self.MAIL_WORKER_IN_PROCESS = _flag(env, "MAIL_WORKER_IN_PROCESS", self.SCHEDULER_IN_PROCESS)
 
         # Accounts: lockout and session lifetimes (minutes).
         self.LOGIN_MAX_FAILURES = _int(env, "LOGIN_MAX_FAILURES", 5)

@@ -358,3 +358,12 @@ def set_digest_preference(user: User, wanted: bool, *, actor: User, now: datetim
     user.wants_digest = wanted
     audit.record("user.digest_preference", actor_id=actor.id, subject_type="user", subject_id=user.id,
                  details={"wants_digest": wanted}, now=now)
+
+
+def set_notification_preference(user: User, wanted: bool, *, actor: User, now: datetime) -> None:
+    """Turn the assignment and reply emails on or off for a staff member (audited when it changes)."""
+    if user.wants_notifications == wanted:
+        return
+    user.wants_notifications = wanted
+    audit.record("user.notification_preference", actor_id=actor.id, subject_type="user", subject_id=user.id,
+                 details={"wants_notifications": wanted}, now=now)

@@ -32,6 +32,7 @@ from inquiry_desk.accounts.forms import (
     EnrolForm,
     LoginForm,
     NewUserForm,
+    NotificationPreferenceForm,
     RecoveryCodesForm,
     SecondFactorForm,
 )
@@ -209,6 +210,8 @@ def home() -> str:
 def _account_page(codes_form: RecoveryCodesForm | None = None) -> str:
     return render_template("accounts/account.html", form=codes_form or RecoveryCodesForm(),
                            digest_form=DigestPreferenceForm(wants_digest=current_user.wants_digest),
+                           notification_form=NotificationPreferenceForm(
+                               wants_notifications=current_user.wants_notifications),
                            remaining_codes=accounts.remaining_recovery_codes(current_user))
 
 
@@ -230,6 +233,22 @@ def digest_preference() -> Response:
         flash(_("You will receive the daily digest."), "success")
     else:
         flash(_("You will no longer receive the daily digest."), "success")
+    return redirect(url_for("staff.account"))
+
+
+@staff_bp.route("/account/notifications", endpoint="notification_preference", methods=["POST"])
+@role_required(Role.VIEWER)
+def notification_preference() -> Response:
+    form = NotificationPreferenceForm()
+    if not form.validate_on_submit():
+        abort(400)
+    accounts.set_notification_preference(current_user, bool(form.wants_notifications.data), actor=current_user,
+                                         now=utcnow())
+    db.session.commit()
+    if form.wants_notifications.data:
+        flash(_("You will be emailed when an inquiry is assigned to you or its stakeholder replies."), "success")
+    else:
+        flash(_("You will no longer be emailed about assignments and replies."), "success")
     return redirect(url_for("staff.account"))
 
 

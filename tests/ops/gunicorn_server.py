@@ -122,6 +122,29 @@ def serve(database_url: str, workdir: Path, *, tls: bool = False, workers: int =
             process.wait(timeout=5)
 
 
+@contextlib.contextmanager
+def mail_worker(database_url: str, workdir: Path, *, env: dict[str, str] | None = None) -> Iterator[Path]:
+    """``flask mail worker`` beside the server, as in production (web processes send no mail);
+    yields the path of its log."""
+    log_path = workdir / "mail-worker.log"
+    settings = {"MAIL_WORKER_POLL_SECONDS": "0.2", **(env or {})}
+    with log_path.open("wb") as log_file:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "flask", "--app", "wsgi", "mail", "worker"],
+            cwd=PROJECT_DIR, env=environment(database_url, workdir, **settings), stdout=log_file,
+            stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
+        )
+    try:
+        yield log_path
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=5)
+
+
 _INPUT = re.compile(r"<input\b[^>]*>", re.IGNORECASE)
 _ATTRIBUTE = re.compile(r'([a-zA-Z_:-]+)="([^"]*)"')
 

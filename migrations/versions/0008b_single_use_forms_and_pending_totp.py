@@ -1,9 +1,9 @@
-"""Issue 11: the audit log refuses TRUNCATE (PostgreSQL); a public form is sent once; the TOTP
-secret of an enrolment waits on the server, not in the session cookie.
+"""Issue 11: a public form is accepted once (form_submissions); the TOTP secret of an enrolment
+waits on the user's row, not in the session cookie.
 
-Revision ID: 0008
-Revises: 0006
-Create Date: 2026-11-30 09:00:00
+Revision ID: 0008b
+Revises: 0012
+Create Date: 2026-11-30 10:05:00
 
 """
 from alembic import op
@@ -11,19 +11,13 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0008'
-down_revision = '0006'
+revision = '0008b'
+down_revision = '0012'
 branch_labels = None
 depends_on = None
 
 
 def upgrade():
-    # SQLite has no TRUNCATE (its DELETE is refused by the triggers of revision 0001).
-    if op.get_bind().dialect.name == "postgresql":
-        op.execute(
-            "CREATE TRIGGER audit_events_no_truncate BEFORE TRUNCATE ON audit_events "
-            "FOR EACH STATEMENT EXECUTE FUNCTION audit_events_append_only()"
-        )
     op.create_table('form_submissions',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('nonce', sa.String(length=64), nullable=False),
@@ -46,5 +40,3 @@ def downgrade():
     with op.batch_alter_table('form_submissions', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_form_submissions_inquiry_id'))
     op.drop_table('form_submissions')
-    if op.get_bind().dialect.name == "postgresql":
-        op.execute("DROP TRIGGER audit_events_no_truncate ON audit_events")
