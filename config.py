@@ -198,6 +198,7 @@ class BaseConfig:
         # The privacy notice's version; each inquiry records the one its stakeholder accepted.
         self.PRIVACY_NOTICE_VERSION = env.get("PRIVACY_NOTICE_VERSION", "2026-11").strip()[:40]
         self.INTAKE_MIN_FILL_SECONDS = _int(env, "INTAKE_MIN_FILL_SECONDS", 3)
+        self.INTAKE_FORM_MAX_HOURS = _int(env, "INTAKE_FORM_MAX_HOURS", 24)  # a form shown longer ago is shown again
         self.INTAKE_RATE_LIMIT = env.get("INTAKE_RATE_LIMIT", "5 per minute;30 per hour")
         # Partners' networks (an NGO office behind one address) that the public form's limit spares.
         self.INTAKE_RATE_LIMIT_EXEMPT_NETWORKS = parse_networks(env.get("INTAKE_RATE_LIMIT_EXEMPT_NETWORKS", ""))
@@ -262,6 +263,9 @@ class ProductionConfig(BaseConfig):
         env = os.environ if env is None else env
         if not env.get("DATABASE_URL"):
             raise ConfigError("DATABASE_URL must be set in production (PostgreSQL).")
+        if not env.get("BASE_URL", "").strip():
+            # Every emailed link is built on it: without it they would point to http://127.0.0.1:5000.
+            raise ConfigError("BASE_URL must be set in production (e.g. https://desk.example.org).")
         self.SMTP_SECURITY = env.get("SMTP_SECURITY", "starttls")
 
     def missing_secret_key(self) -> str:

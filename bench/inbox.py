@@ -84,7 +84,8 @@ def throwaway_database(kind: str, postgres_url: str, workdir: Path) -> Iterator[
 
 def build_app(database_url: str, workdir: Path):
     os.environ.update({"DATABASE_URL": database_url, "SECRET_KEY": "bench-secret", "INSTANCE_PATH": str(workdir),
-                       "MAIL_BACKEND": "memory", "RATELIMIT_ENABLED": "0", "LOG_LEVEL": "WARNING"})
+                       "MAIL_BACKEND": "memory", "RATELIMIT_ENABLED": "0", "LOG_LEVEL": "WARNING",
+                       "BASE_URL": "http://127.0.0.1"})
     from config import ProductionConfig
     from inquiry_desk import create_app
 

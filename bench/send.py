@@ -96,7 +96,7 @@ def environment(database_url: str, port: int, workdir: Path) -> dict[str, str]:
     return {"DATABASE_URL": database_url, "SECRET_KEY": "bench-secret", "INSTANCE_PATH": str(workdir),
             "MAIL_BACKEND": "smtp", "SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(port), "SMTP_SECURITY": "none",
             "SMTP_TIMEOUT": "30", "LOG_LEVEL": "WARNING", "RATELIMIT_ENABLED": "0",
-            "MAIL_FROM": "Bulletins <bulletins@example.org>"}
+            "MAIL_FROM": "Bulletins <bulletins@example.org>", "BASE_URL": "http://127.0.0.1"}
 
 
 def build_app(env: dict[str, str]):  # type: ignore[no-untyped-def]

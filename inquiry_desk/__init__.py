@@ -21,6 +21,7 @@ def create_app(config: str | BaseConfig | None = None) -> Flask:
         instance_path=str(INSTANCE_PATH),
     )
     app.config.from_object(config if isinstance(config, BaseConfig) else load_config(config))
+    _bound_url_numbers(app)
     logging.basicConfig(level=app.config["LOG_LEVEL"])
     logging.getLogger("alembic").setLevel(logging.WARNING)
     _init_extensions(app)
@@ -37,6 +38,12 @@ def _trust_configured_proxies(app: Flask) -> None:
 
     app.wsgi_app = TrustedProxies(  # type: ignore[method-assign]
         app.wsgi_app, parse_trusted(app.config["FORWARDED_ALLOW_IPS"]), int(app.config["PROXY_COUNT"]))
+
+
+def _bound_url_numbers(app: Flask) -> None:
+    from inquiry_desk.core.ids import BoundedIntegerConverter
+
+    app.url_map.converters["int"] = BoundedIntegerConverter
 
 
 def _init_extensions(app: Flask) -> None:

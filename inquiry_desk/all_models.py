@@ -5,6 +5,7 @@ from inquiry_desk.audit.models import AuditEvent
 from inquiry_desk.directory.models import Contact, Organisation, OrganisationDomain
 from inquiry_desk.inquiries.canned.models import CannedResponse
 from inquiry_desk.inquiries.models import (
+    FormSubmission,
     Inquiry,
     InquiryLink,
     InquiryViewer,
@@ -25,6 +26,7 @@ __all__ = [
     "Closure",
     "Contact",
     "Delivery",
+    "FormSubmission",
     "Inquiry",
     "InquiryLink",
     "InquiryViewer",

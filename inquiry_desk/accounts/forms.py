@@ -111,6 +111,16 @@ class DigestPreferenceForm(FlaskForm):
     )
 
 
+class RecoveryCodesForm(FlaskForm):
+    """New recovery codes replace the old ones: the password is asked again, a session alone is not enough."""
+
+    password = PasswordField(
+        _l("Your password"),
+        validators=[InputRequired(_l("Enter your password."))],
+        render_kw={"autocomplete": "current-password"},
+    )
+
+
 class NotificationPreferenceForm(FlaskForm):
     wants_notifications = BooleanField(
         _l("Email me when an inquiry is assigned to me or its stakeholder replies"),

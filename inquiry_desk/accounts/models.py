@@ -46,6 +46,8 @@ class User(UserMixin, Model):
     password_hash: Mapped[str] = mapped_column(String(255))
     must_change_password: Mapped[bool] = mapped_column(default=False)
     totp_secret: Mapped[str | None] = mapped_column(String(64))
+    # The secret shown during enrolment, until a code proves the phone has it (never in the session cookie).
+    totp_pending_secret: Mapped[str | None] = mapped_column(String(64))
     # The last TOTP time step accepted: a code is good once only.
     totp_last_step: Mapped[int | None]
     failed_logins: Mapped[int] = mapped_column(default=0)

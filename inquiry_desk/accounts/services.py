@@ -219,14 +219,32 @@ def remaining_recovery_codes(user: User) -> int:
     ) or 0
 
 
-def confirm_enrolment(user: User, secret: str, code: str, *, now: datetime) -> list[str]:
-    """Keep the new TOTP secret once the user proved they have it; returns fresh recovery codes."""
-    step = second_factor.matching_step(secret, code, now)
-    if step is None:
+def pending_totp_secret(user: User) -> str:
+    """The secret to show while the user enrols: kept on the server (the user's row), made once."""
+    if user.totp_pending_secret is None:
+        user.totp_pending_secret = second_factor.new_totp_secret()
+    return user.totp_pending_secret
+
+
+def confirm_enrolment(user: User, code: str, *, now: datetime) -> list[str]:
+    """Keep the pending TOTP secret once the user proved they have it; returns fresh recovery codes."""
+    secret = user.totp_pending_secret
+    step = second_factor.matching_step(secret, code, now) if secret else None
+    if secret is None or step is None:
         raise SecondFactorFailed()
     user.totp_secret = secret
+    user.totp_pending_secret = None
     user.totp_last_step = step
     audit.record("user.second_factor_enrolled", actor_id=user.id, subject_type="user", subject_id=user.id, now=now)
+    return replace_recovery_codes(user, now=now)
+
+
+def replace_recovery_codes_checked(user: User, password: str, *, now: datetime) -> list[str]:
+    """New recovery codes asked for from the account page: only with the password (LoginFailed without it)."""
+    if not verify_password(user.password_hash, password):
+        audit.record("user.recovery_codes_refused", actor_id=user.id, subject_type="user", subject_id=user.id,
+                     now=now)
+        raise LoginFailed()
     return replace_recovery_codes(user, now=now)
 
 
@@ -330,6 +348,7 @@ def update_user(user: User, *, role: Role | str, active: bool, actor: User, now:
 def reset_second_factor(user: User, *, actor: User, now: datetime) -> None:
     """An admin clears a lost second factor; the user enrols again at next sign-in."""
     user.totp_secret = None
+    user.totp_pending_secret = None
     user.totp_last_step = None
     user.recovery_codes.clear()
     end_other_sessions(user, None, now=now)

@@ -33,6 +33,7 @@ from inquiry_desk.accounts.forms import (
     LoginForm,
     NewUserForm,
     NotificationPreferenceForm,
+    RecoveryCodesForm,
     SecondFactorForm,
 )
 from inquiry_desk.accounts.models import Role, User
@@ -43,6 +44,7 @@ from inquiry_desk.core.clock import utcnow
 from inquiry_desk.core.extensions import db, limiter, login_manager
 from inquiry_desk.core.forms import add_error
 from inquiry_desk.core.i18n import safe_next_path
+from inquiry_desk.core.ids import parse_id
 
 auth_bp = Blueprint("auth", __name__, url_prefix="/auth")
 staff_bp = Blueprint("staff", __name__, url_prefix="/staff")
@@ -166,16 +168,15 @@ def enrol() -> Response | str:
     user = _pending_user(now)
     if user is None or user.totp_enrolled:
         return redirect(url_for("auth.login"))
-    secret = session.get("enrol_secret") or second_factor.new_totp_secret()
-    session["enrol_secret"] = secret
+    secret = accounts.pending_totp_secret(user)
+    db.session.commit()
     form = EnrolForm()
     if form.validate_on_submit():
         try:
-            codes = accounts.confirm_enrolment(user, secret, form.code.data or "", now=now)
+            codes = accounts.confirm_enrolment(user, form.code.data or "", now=now)
         except accounts.SecondFactorFailed:
             add_error(form.code, _("This code is not right. Check the time on your phone and try the next code."))
         else:
-            session.pop("enrol_secret", None)
             response = _finish_login(user, now)
             return render_template("accounts/recovery_codes.html", codes=codes,
                                    next_url=response.location)
@@ -206,14 +207,18 @@ def home() -> str:
     return render_template("staff/home.html")
 
 
-@staff_bp.route("/account")
-@role_required(Role.VIEWER)
-def account() -> str:
-    return render_template("accounts/account.html", form=ConfirmForm(),
+def _account_page(codes_form: RecoveryCodesForm | None = None) -> str:
+    return render_template("accounts/account.html", form=codes_form or RecoveryCodesForm(),
                            digest_form=DigestPreferenceForm(wants_digest=current_user.wants_digest),
                            notification_form=NotificationPreferenceForm(
                                wants_notifications=current_user.wants_notifications),
                            remaining_codes=accounts.remaining_recovery_codes(current_user))
+
+
+@staff_bp.route("/account")
+@role_required(Role.VIEWER)
+def account() -> str:
+    return _account_page()
 
 
 @staff_bp.route("/account/digest", endpoint="digest_preference", methods=["POST"])
@@ -268,11 +273,16 @@ def change_password() -> Response | str:
 
 @staff_bp.route("/account/recovery-codes", methods=["POST"])
 @role_required(Role.VIEWER)
-def new_recovery_codes() -> str:
-    form = ConfirmForm()
+def new_recovery_codes() -> str | tuple[str, int]:
+    form = RecoveryCodesForm()
     if not form.validate_on_submit():
-        abort(400)
-    codes = accounts.replace_recovery_codes(current_user, now=utcnow())
+        return _account_page(form), 422
+    try:
+        codes = accounts.replace_recovery_codes_checked(current_user, form.password.data or "", now=utcnow())
+    except accounts.LoginFailed:
+        db.session.commit()  # the refusal is audited
+        add_error(form.password, _("Your password is not right."))
+        return _account_page(form), 422
     db.session.commit()
     return render_template("accounts/recovery_codes.html", codes=codes, next_url=url_for("staff.account"))
 
@@ -341,6 +351,6 @@ def reset_second_factor(user_id: int) -> Response:
 @admin_bp.route("/audit")
 @role_required(Role.ADMIN)
 def audit_log() -> str:
-    before = request.args.get("before", type=int)
+    before = parse_id(request.args.get("before"))
     events = audit.recent_events(limit=100, before_id=before)
     return render_template("admin/audit.html", events=events)

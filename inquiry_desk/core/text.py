@@ -48,6 +48,11 @@ class LineBreaks(InvalidInput):
     default_message = _l("Use one line, without line breaks.")
 
 
+def has_control_characters(value: str, *, single_line: bool = True) -> bool:
+    """Whether a text holds characters ``parse_line`` (or, not single-line, ``parse_text``) refuses."""
+    return bool((_CONTROL_IN_LINE if single_line else _CONTROL_IN_TEXT).search(value))
+
+
 def normalise_newlines(value: str) -> str:
     return value.replace("\r\n", "\n").replace("\r", "\n")
 

@@ -79,6 +79,9 @@ def problem_message(problem: Problem, label: str) -> str:
     if problem.code == "unknown_variable":
         return _("%(field)s, line %(line)s: there is no variable called {{ %(name)s }}. Use one of the "
                  "variables listed on this page.", field=label, line=problem.line, name=problem.name)
+    if problem.code == "control_characters":
+        return _("%(field)s: remove the invisible control characters (for example from a copy and paste).",
+                 field=label)
     if problem.code == "too_complex":
         return _("%(field)s: the text has too many {%% if %%} inside one another. Simplify it.", field=label)
     return _("%(field)s, line %(line)s: only variables like {{ reference }} and {%% if organisation %%} … "

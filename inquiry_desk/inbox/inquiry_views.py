@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -21,6 +22,7 @@ from inquiry_desk.core.domain import Conflict, DomainError
 from inquiry_desk.core.errors import flash_domain_error
 from inquiry_desk.core.extensions import db
 from inquiry_desk.core.i18n import current_language
+from inquiry_desk.core.ids import parse_id
 from inquiry_desk.inbox.blueprint import inbox_bp
 from inquiry_desk.inbox.forms import (
     AssignForm,
@@ -244,7 +246,7 @@ def reply(inquiry_id: int) -> Response | tuple[str, int]:
             form.body.errors = [*form.body.errors, _("Write the reply.")]
         return _render(inquiry, reply=form, status_code=422)
     version = form.version.data or ""
-    seen = int(version) if version.isdigit() else None
+    seen = int(version) if re.fullmatch(r"[0-9]{1,9}", version) else None
     if form.confirm.data == "yes":
         seen = None  # the officer saw the newer changes and sends anyway
     try:
@@ -274,12 +276,17 @@ def _render_conflict(inquiry: Inquiry, form: ReplyForm, changes: list[str]) -> t
 
 
 def _insert_canned(inquiry: Inquiry, form: ReplyForm) -> tuple[str, int]:
-    response = canned.get(int(form.canned.data)) if (form.canned.data or "").isdigit() else None
+    canned_id = parse_id(form.canned.data)
+    response = canned.get(canned_id) if canned_id is not None else None
     if response is None:
         form.canned.errors = [_("Choose a canned response to insert.")]
         return _render(inquiry, reply=form, status_code=422)
     language = form.language.data if form.language.data in ("en", "fr") else inquiry.language
-    text = canned.render_canned(response, language, inquiry, current_user)
+    try:
+        text = canned.render_canned(response, language, inquiry, current_user)
+    except canned.CannedTemplateError:  # saved before a rule it breaks existed: say so, never a 500
+        form.canned.errors = [_("This canned response cannot be inserted: a lead must correct it first.")]
+        return _render(inquiry, reply=form, status_code=422)
     current = (form.body.data or "").rstrip()
     form.body.data = f"{current}\n\n{text}" if current else text
     return _render(inquiry, reply=form)

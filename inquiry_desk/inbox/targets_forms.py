@@ -14,10 +14,11 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, Field, IntegerField, SelectField, SelectMultipleField, StringField, SubmitField
-from wtforms.validators import InputRequired, Length, StopValidation, ValidationError
+from wtforms.validators import InputRequired, Length, NumberRange, StopValidation, ValidationError
 from wtforms.widgets import CheckboxInput, DateInput, ListWidget, TimeInput
 
 from inquiry_desk.core.forms import SelectChoice, add_error, select_choices
+from inquiry_desk.core.ids import MAX_ID
 from inquiry_desk.inquiries.labels import priority_label
 from inquiry_desk.inquiries.models import Priority
 from inquiry_desk.inquiries.targets.business_hours import CANADIAN_SUBDIVISIONS
@@ -257,4 +258,4 @@ class ClosureForm(_PrefixedForm):
 class RemoveForm(FlaskForm):
     """The id of the row to remove comes from the button pressed (name="item_id")."""
 
-    item_id = IntegerField(validators=[InputRequired()])
+    item_id = IntegerField(validators=[InputRequired(), NumberRange(min=1, max=MAX_ID)])

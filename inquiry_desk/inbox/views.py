@@ -29,6 +29,7 @@ from inquiry_desk.core.clock import utcnow
 from inquiry_desk.core.domain import DomainError
 from inquiry_desk.core.errors import flash_domain_error
 from inquiry_desk.core.extensions import db
+from inquiry_desk.core.ids import parse_id
 from inquiry_desk.core.navigation import STAFF_MENU, MenuItem
 from inquiry_desk.inbox.blueprint import inbox_bp
 from inquiry_desk.inbox.forms import BulkForm, DeleteForm, SavedViewForm
@@ -94,7 +95,7 @@ def _bulk_form() -> BulkForm:
 def bulk() -> Response | str:
     """A bulk action asks for confirmation first: the selection and the action are shown back."""
     form = _bulk_form()
-    ids = [int(value) for value in request.form.getlist("selected") if value.isdigit()][:500]
+    ids = [number for number in map(parse_id, request.form.getlist("selected")) if number is not None][:500]
     back = request.form.get("back") or url_for("inbox.index")
     if not form.validate_on_submit() or not ids:
         flash(_("Select at least one inquiry and an action."), "error")

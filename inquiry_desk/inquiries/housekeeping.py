@@ -19,10 +19,13 @@ from sqlalchemy import and_, delete, or_
 from inquiry_desk.core.batches import BATCH_SIZE, delete_in_batches
 from inquiry_desk.core.database import rows_affected
 from inquiry_desk.core.extensions import db
-from inquiry_desk.inquiries.models import InquiryViewer, PortalLink
+from inquiry_desk.inquiries.models import FormSubmission, InquiryViewer, PortalLink
 
 PORTAL_LINK_GRACE = timedelta(days=30)
 VIEWER_GRACE = timedelta(days=1)
+# A public form's nonce is kept past the form's maximum age (INTAKE_FORM_MAX_HOURS, 24 h): after that,
+# the form is refused as too old anyway.
+FORM_SUBMISSION_GRACE = timedelta(days=7)
 
 
 def delete_stale_links_and_viewers(now: datetime, *, batch_size: int = BATCH_SIZE) -> dict[str, int]:
@@ -35,3 +38,9 @@ def delete_stale_links_and_viewers(now: datetime, *, batch_size: int = BATCH_SIZ
     viewers = db.session.execute(delete(InquiryViewer).where(InquiryViewer.seen_at < now - VIEWER_GRACE))
     db.session.commit()
     return {"portal_links": links, "inquiry_viewers": rows_affected(viewers)}
+
+
+def delete_old_form_submissions(now: datetime, *, batch_size: int = BATCH_SIZE) -> int:
+    """Delete the single-use marks of public forms too old to be sent again; returns how many."""
+    return delete_in_batches(FormSubmission.id, FormSubmission.created_at < now - FORM_SUBMISSION_GRACE,
+                             batch_size=batch_size)

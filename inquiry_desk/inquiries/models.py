@@ -175,6 +175,23 @@ class Message(Model):
     inquiry: Mapped[Inquiry] = relationship(back_populates="messages")
 
 
+class FormSubmission(Model):
+    """A public form sent once: the nonce of its signed "started" token, and the inquiry it made.
+
+    The unique nonce settles a form posted twice, in a row or at the same moment: the second
+    finds the first's row and is shown the first's confirmation; nothing is made or sent twice.
+    """
+
+    __tablename__ = "form_submissions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    nonce: Mapped[str] = mapped_column(String(64), unique=True)
+    inquiry_id: Mapped[int | None] = mapped_column(ForeignKey("inquiries.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    inquiry: Mapped[Inquiry | None] = relationship()
+
+
 class PortalLink(Model):
     """A private link that opens one inquiry for its stakeholder. Only a hash is kept."""
 

@@ -25,6 +25,8 @@ from inquiry_desk.accounts.models import User
 from inquiry_desk.core.clock import team_timezone
 from inquiry_desk.core.domain import DomainError
 from inquiry_desk.core.extensions import db
+from inquiry_desk.core.ids import MAX_ID, parse_id
+from inquiry_desk.core.text import has_control_characters
 from inquiry_desk.directory.models import Contact, Organisation
 from inquiry_desk.inquiries import search
 from inquiry_desk.inquiries.models import (
@@ -93,11 +95,19 @@ class Page:
     notes: list[str] = field(default_factory=list)
 
 
+# Dates a filter may name: wide enough for any real inquiry, narrow enough that a day added or a
+# time zone applied never leaves the calendar (received_to=9999-12-31 was an OverflowError).
+FIRST_YEAR, LAST_YEAR = 1900, 9000
+CURSOR_MAX_LENGTH = 400
+
+
 def _day_start(text: str) -> datetime:
     try:
         day = date.fromisoformat(text)
     except ValueError as exc:
         raise InvalidFilter("date") from exc
+    if not FIRST_YEAR <= day.year <= LAST_YEAR:
+        raise InvalidFilter("date")
     return datetime.combine(day, clock_time.min, tzinfo=team_timezone())
 
 
@@ -120,6 +130,8 @@ def _queue_condition(queue: str, actor: User, now: datetime) -> Any:
 
 
 def _filter_conditions(filters: Filters) -> list[Any]:
+    if any(has_control_characters(value) for value in filters.as_args().values()):
+        raise InvalidFilter("text")  # NUL cannot even reach PostgreSQL in a comparison
     conditions: list[Any] = []
     if filters.status:
         if filters.status not in {s.value for s in Status}:
@@ -137,14 +149,14 @@ def _filter_conditions(filters: Filters) -> list[Any]:
     if filters.assignee:
         if filters.assignee == "none":
             conditions.append(Inquiry.assignee_id.is_(None))
-        elif filters.assignee.isdigit():
-            conditions.append(Inquiry.assignee_id == int(filters.assignee))
+        elif (assignee_id := parse_id(filters.assignee)) is not None:
+            conditions.append(Inquiry.assignee_id == assignee_id)
         else:
             raise InvalidFilter("assignee")
     if filters.organisation:
-        if not filters.organisation.isdigit():
+        if (organisation_id := parse_id(filters.organisation)) is None:
             raise InvalidFilter("organisation")
-        conditions.append(Inquiry.organisation_id == int(filters.organisation))
+        conditions.append(Inquiry.organisation_id == organisation_id)
     if filters.organisation_kind:
         kind_of_match = select(Organisation.id).where(Organisation.kind == filters.organisation_kind)
         conditions.append(or_(Inquiry.organisation_kind == filters.organisation_kind,
@@ -185,7 +197,14 @@ def encode_cursor(values: Sequence[Any]) -> str:
 
 
 def decode_cursor(cursor: str, sort: str) -> list[Any]:
+    """The keyset values of a cursor made by ``encode_cursor``; InvalidFilter for anything else.
+
+    Bounded before it is read (length, so no deep nesting), and each value checked for its
+    column: an aware time in the calendar's range, an int that fits.
+    """
     try:
+        if len(cursor) > CURSOR_MAX_LENGTH:
+            raise ValueError
         raw = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
         keys = _sort_keys(sort)
         if not isinstance(raw, list) or len(raw) != len(keys):
@@ -193,11 +212,16 @@ def decode_cursor(cursor: str, sort: str) -> list[Any]:
         values: list[Any] = []
         for key, value in zip(keys, raw, strict=True):
             if key.key.endswith("_at"):
-                values.append(datetime.fromisoformat(value))
+                moment = datetime.fromisoformat(value)
+                if moment.tzinfo is None or not FIRST_YEAR <= moment.year <= LAST_YEAR:
+                    raise ValueError
+                values.append(moment)
+            elif isinstance(value, int) and not isinstance(value, bool) and abs(value) <= MAX_ID:
+                values.append(value)
             else:
-                values.append(int(value))
+                raise ValueError
         return values
-    except (ValueError, TypeError, json.JSONDecodeError) as exc:
+    except (ValueError, TypeError, RecursionError, json.JSONDecodeError) as exc:
         raise InvalidFilter("cursor") from exc
 
 

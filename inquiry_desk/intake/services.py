@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+import hmac
 import logging
 from dataclasses import dataclass, replace
 from datetime import datetime
 
 from flask import current_app
+from sqlalchemy import select, update
 
+from inquiry_desk.core.database import insert_unless_exists
+from inquiry_desk.core.domain import DomainError
+from inquiry_desk.core.extensions import db
 from inquiry_desk.core.i18n import LANGUAGES
 from inquiry_desk.core.text import parse_email_address, parse_line, parse_text
 from inquiry_desk.core.urls import external_url
 from inquiry_desk.directory import services as directory
 from inquiry_desk.inquiries import services as inquiries
 from inquiry_desk.inquiries.correspondence import confirmation_cause_key
-from inquiry_desk.inquiries.models import Channel, Inquiry, Message, Topic
+from inquiry_desk.inquiries.models import Channel, FormSubmission, Inquiry, Message, Topic
 from inquiry_desk.mail import services as mail
 from inquiry_desk.mail.rendering import render_email
 
@@ -88,6 +93,30 @@ def submit_inquiry(submission: Submission, *, now: datetime, channel: Channel = 
     return inquiry
 
 
+def submit_inquiry_once(submission: Submission, form_nonce: str, *, now: datetime) -> tuple[Inquiry, bool]:
+    """``submit_inquiry`` for one filled public form: the second post of the same form makes nothing.
+
+    The form's nonce is claimed first (a unique row, ``INSERT … ON CONFLICT DO NOTHING``): of
+    two posts at the same moment, the second waits for the first's commit and then finds the
+    row. Returns the inquiry and whether it was made now (False: the one the form made before).
+    Raises DuplicateSubmission when the earlier post's inquiry is gone.
+    """
+    claimed = insert_unless_exists(FormSubmission, {"nonce": form_nonce, "created_at": now}, ["nonce"])
+    if claimed is None:
+        earlier = db.session.scalar(select(FormSubmission).where(FormSubmission.nonce == form_nonce))
+        if earlier is None or earlier.inquiry is None:
+            raise DuplicateSubmission()
+        log.info("inquiry form sent again: %s shown again", earlier.inquiry.reference)
+        return earlier.inquiry, False
+    inquiry = submit_inquiry(submission, now=now)
+    db.session.execute(update(FormSubmission).where(FormSubmission.id == claimed).values(inquiry_id=inquiry.id))
+    return inquiry, True
+
+
+class DuplicateSubmission(DomainError):
+    code = "duplicate_submission"
+
+
 def _queue_confirmation(inquiry: Inquiry, submission: Submission, token: str, now: datetime) -> None:
     language = inquiry.language
     rendered = render_email(
@@ -151,18 +180,35 @@ def _confirm_follow_up(inquiry: Inquiry, message: Message, now: datetime) -> Non
 
 
 def send_new_link(reference: str, email: str, *, now: datetime) -> None:
-    """Email a fresh private link if reference and address match; says nothing either way."""
+    """Email a fresh private link if reference and address match; says nothing either way.
+
+    Both answers take the same work (issue 11: a mismatch answered in half the time, which told
+    a prober that a reference exists): the inquiry is looked up either way, and a link is made
+    and its email rendered and queued for a real one or a stand-in, inside a savepoint that is
+    rolled back unless reference and address match.
+    """
     inquiry = inquiries.find_by_reference(reference)
-    if inquiry is None or inquiry.contact.email != email.strip().lower():
+    typed = email.strip().lower()
+    matches = inquiry is not None and hmac.compare_digest(inquiry.contact.email.encode(), typed.encode())
+    if not matches:
         log.info("new portal link refused: reference and address do not match")
+    target = inquiry if inquiry is not None else db.session.scalar(select(Inquiry).order_by(Inquiry.id.desc()).limit(1))
+    if target is None:  # no inquiry at all: there is nothing a timing could reveal
         return
-    link, token = inquiries.create_portal_link(inquiry, now=now)
-    language = inquiry.language
+    savepoint = db.session.begin_nested()
+    link, token = inquiries.create_portal_link(target, now=now)
+    language = target.language
     rendered = render_email(
-        "portal_new_link", language, name=inquiry.contact.name, reference=inquiry.reference,
+        "portal_new_link", language, name=target.contact.name, reference=target.reference,
         portal_url=external_url("intake.portal", lang_code=language, token=token),
         link_days=current_app.config["PORTAL_LINK_DAYS"],
         new_link_url=external_url("intake.new_link", lang_code=language),
     )
-    mail.queue_email(cause_key=f"inquiry:{inquiry.id}:portal-link:{link.id}", to=inquiry.contact.email,
-                     rendered=rendered, language=language, automatic=True, now=now)
+    outgoing = mail.queue_email(cause_key=f"inquiry:{target.id}:portal-link:{link.id}", to=target.contact.email,
+                                rendered=rendered, language=language, automatic=True, now=now)
+    if matches:
+        savepoint.commit()
+    else:
+        savepoint.rollback()
+        mail.forget_queued(outgoing.id)
+

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import secrets
 import time
 
 from flask import current_app
@@ -28,17 +29,32 @@ def _serializer() -> URLSafeSerializer:
 
 
 def form_started_token(now: float | None = None) -> str:
-    """A signed note of when the form was shown, carried in a hidden field."""
-    return _serializer().dumps(int(now if now is not None else time.time()))
+    """A signed note of when the form was shown and of this form's own nonce, carried in a hidden field.
+
+    The nonce makes each form single-use (``FormSubmission``); the time gives it a minimum fill
+    time and a maximum age.
+    """
+    return _serializer().dumps([int(now if now is not None else time.time()), secrets.token_urlsafe(16)])
 
 
-def check_submission(honeypot: str | None, started_token: str | None, now: float | None = None) -> None:
+class FormTooOld(SpamSuspected):
+    """The form was shown too long ago (``INTAKE_FORM_MAX_HOURS``): shown again with a fresh token."""
+
+
+def check_submission(honeypot: str | None, started_token: str | None, now: float | None = None) -> str:
+    """The form's nonce when it looks sent by a person, from a form shown not too long ago."""
     now = now if now is not None else time.time()
     if honeypot:
         raise SpamSuspected("honeypot field filled")
     try:
-        started = int(_serializer().loads(started_token or ""))
+        started, nonce = _serializer().loads(started_token or "")
+        started = int(started)
+        if not isinstance(nonce, str) or not 16 <= len(nonce) <= 64:
+            raise ValueError(nonce)
     except (BadSignature, TypeError, ValueError) as exc:
         raise SpamSuspected("missing or forged start time") from exc
     if now - started < current_app.config["INTAKE_MIN_FILL_SECONDS"]:
         raise SpamSuspected("sent faster than a person can type")
+    if now - started > current_app.config["INTAKE_FORM_MAX_HOURS"] * 3600:
+        raise FormTooOld("form shown too long ago")
+    return nonce

@@ -68,7 +68,7 @@ def form(lang_code: str) -> Response | str:
         form.started.data = form_started_token()
     if form.validate_on_submit():
         try:
-            check_submission(form.website.data, form.started.data)
+            nonce = check_submission(form.website.data, form.started.data)
         except SpamSuspected as suspected:
             log.warning("inquiry form refused: %s", suspected.reason)
             g.intake_counts = True
@@ -83,7 +83,11 @@ def form(lang_code: str) -> Response | str:
                 organisation=form.organisation.data or None, organisation_kind=form.organisation_kind.data,
                 phone=form.phone.data or None,
             )
-            inquiry = intake.submit_inquiry(submission, now=utcnow())
+            try:
+                inquiry, _made = intake.submit_inquiry_once(submission, nonce, now=utcnow())
+            except intake.DuplicateSubmission:
+                db.session.rollback()
+                return redirect(url_for("intake.form", lang_code=lang_code))
             db.session.commit()
             g.intake_counts = True
             session["sent_reference"] = inquiry.reference

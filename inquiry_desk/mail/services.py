@@ -248,6 +248,13 @@ def failed_emails(limit: int = 50) -> list[OutgoingEmail]:
 
 # --- sending right after a web request commits -------------------------------------------
 
+def forget_queued(outgoing_id: int) -> None:
+    """An email queued in a savepoint that was rolled back: not to be sent after the commit."""
+    queued = db.session.info.get(QUEUED_KEY, [])
+    if outgoing_id in queued:
+        queued.remove(outgoing_id)
+
+
 def take_committed_ids(session_info: dict[str, list[int]]) -> list[int]:
     return session_info.pop(QUEUED_KEY, [])
 

@@ -7,6 +7,7 @@ from datetime import timedelta
 import pyotp
 import time_machine
 
+from inquiry_desk.accounts import services as accounts
 from inquiry_desk.accounts.models import StaffSession
 from inquiry_desk.audit.models import AuditEvent
 from inquiry_desk.core.clock import utcnow
@@ -205,3 +206,34 @@ def test_staff_pages_are_not_cached(signed_in) -> None:
 def test_passwords_are_hashed_with_argon2id(app) -> None:
     user = make_user()
     assert user.password_hash.startswith("$argon2id$") and PASSWORD not in user.password_hash
+
+
+def test_new_recovery_codes_ask_for_the_password(app, signed_in) -> None:
+    """Issue 11 (Low): a session alone could replace the recovery codes."""
+    client = signed_in("officer")
+    user = client.user
+    before = accounts.remaining_recovery_codes(user)
+    soup = page(client.post("/staff/account/recovery-codes", data={}), status=422)
+    assert form_errors(soup) == ["Enter your password."]
+    soup = page(client.post("/staff/account/recovery-codes", data={"password": "not the password"}), status=422)
+    assert form_errors(soup) == ["Your password is not right."]
+    assert accounts.remaining_recovery_codes(user) == before
+    soup = page(client.post("/staff/account/recovery-codes", data={"password": PASSWORD}))
+    assert len(soup.select("[data-testid=recovery-codes] code")) == 10
+
+
+def test_the_secret_being_enrolled_stays_on_the_server(app, client) -> None:
+    """Issue 11 (Low): the TOTP secret rode in the signed, readable session cookie during enrolment."""
+    user = make_user(enrolled=False)
+    client.post("/auth/login", data={"email": user.email, "password": PASSWORD})
+    soup = page(client.get("/auth/enrol"))
+    secret = soup.select_one("[data-testid=totp-secret]").get_text(strip=True)
+    db.session.refresh(user)
+    assert user.totp_pending_secret == secret and user.totp_secret is None
+    cookie = client.get_cookie(app.config["SESSION_COOKIE_NAME"])
+    session = app.session_interface.get_signing_serializer(app).loads(cookie.value)
+    assert secret not in repr(session) and "enrol_secret" not in session
+    assert page(client.get("/auth/enrol")).select_one("[data-testid=totp-secret]").get_text(strip=True) == secret
+    client.post("/auth/enrol", data={"code": pyotp.TOTP(secret).now()})
+    db.session.refresh(user)
+    assert user.totp_secret == secret and user.totp_pending_secret is None

@@ -17,8 +17,15 @@ def test_production_refuses_to_start_without_a_secret_key() -> None:
         ProductionConfig({"DATABASE_URL": "postgresql://db/inquiry_desk"})
 
 
+def test_production_refuses_to_start_without_a_base_url() -> None:
+    """Issue 11 (Low): emailed links pointed to http://127.0.0.1:5000."""
+    with pytest.raises(ConfigError, match="BASE_URL"):
+        ProductionConfig({"DATABASE_URL": "postgresql://db/x", "SECRET_KEY": "k" * 32})
+
+
 def test_production_cookies_are_secure() -> None:
-    config = ProductionConfig({"DATABASE_URL": "postgresql://db/x", "SECRET_KEY": "k" * 32})
+    config = ProductionConfig({"DATABASE_URL": "postgresql://db/x", "SECRET_KEY": "k" * 32,
+                               "BASE_URL": "https://desk.example.org"})
     assert config.SESSION_COOKIE_SECURE and config.SESSION_COOKIE_HTTPONLY
     assert config.SESSION_COOKIE_SAMESITE == "Lax"
     assert config.SQLALCHEMY_DATABASE_URI.startswith("postgresql+psycopg://")

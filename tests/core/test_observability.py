@@ -99,11 +99,12 @@ def test_text_logs_by_default_and_json_in_production() -> None:
     from config import DevelopmentConfig, ProductionConfig
 
     assert DevelopmentConfig({"SECRET_KEY": "x"}).LOG_FORMAT == "text"
-    production = ProductionConfig({"SECRET_KEY": "x", "DATABASE_URL": "postgresql://u@h/d"})
+    production = ProductionConfig({"SECRET_KEY": "x", "DATABASE_URL": "postgresql://u@h/d", "BASE_URL": "https://d.example"})
     assert production.LOG_FORMAT == "json"
     assert production.SQLALCHEMY_ENGINE_OPTIONS["pool_pre_ping"] is True
     assert production.SQLALCHEMY_ENGINE_OPTIONS["pool_size"] == 5
-    assert ProductionConfig({"SECRET_KEY": "x", "DATABASE_URL": "postgresql://u@h/d", "DATABASE_POOL_SIZE": "12"}
+    assert ProductionConfig({"SECRET_KEY": "x", "DATABASE_URL": "postgresql://u@h/d", "DATABASE_POOL_SIZE": "12",
+                             "BASE_URL": "https://d.example"}
                             ).SQLALCHEMY_ENGINE_OPTIONS["pool_size"] == 12
 
 
@@ -203,3 +204,15 @@ def test_the_sign_in_limit_key_is_a_hash_of_what_was_typed(app: Flask) -> None:
     with app.test_request_context("/auth/login", method="POST", data={"email": "Sapphire-Walrus-Password"}):
         key = _email_key()
     assert "Sapphire" not in key and "sapphire" not in key and key.startswith("login-email:")
+
+
+def test_database_errors_never_carry_their_parameters(app: Flask) -> None:
+    """Issue 11, H2/H3: a failing statement's text (logged by a job, say) holds no bound value."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError
+
+    with pytest.raises(DBAPIError) as excinfo:
+        db.session.execute(text("INSERT INTO no_such_table (body) VALUES (:body)"),
+                           {"body": "Secret-Orchid message body"})
+    db.session.rollback()
+    assert "Secret-Orchid" not in str(excinfo.value)

@@ -49,3 +49,15 @@ def test_deletes_in_batches(app: Flask) -> None:
     db.session.commit()
     assert delete_stale_links_and_viewers(NOW, batch_size=2)["portal_links"] == 5
     assert len(db.session.scalars(select(PortalLink)).all()) == 1  # the inquiry's own, still live
+
+
+def test_deletes_single_use_marks_of_old_forms(app: Flask) -> None:
+    from inquiry_desk.inquiries.housekeeping import delete_old_form_submissions
+    from inquiry_desk.inquiries.models import FormSubmission
+
+    inquiry = make_inquiry(now=NOW - 20 * DAY)
+    db.session.add_all([FormSubmission(nonce="old" * 6, inquiry_id=inquiry.id, created_at=NOW - 8 * DAY),
+                        FormSubmission(nonce="new" * 6, inquiry_id=inquiry.id, created_at=NOW - 2 * DAY)])
+    db.session.commit()
+    assert delete_old_form_submissions(NOW) == 1
+    assert [row.nonce for row in db.session.scalars(select(FormSubmission))] == ["new" * 6]

@@ -161,3 +161,41 @@ def test_a_plain_search_pages_through_every_match(app) -> None:
     assert seen == [inquiry.reference for inquiry in reversed(made)]
     filtered = queues.list_page("all", queues.Filters(q="reunion", language="fr"), actor=officer, now=utcnow())
     assert filtered.items == []
+
+
+@pytest.mark.parametrize("name", ["topic", "tag", "organisation_kind", "status"])
+def test_a_filter_with_control_characters_is_refused(app, name: str) -> None:
+    """Issue 11 (H2 on PostgreSQL): ?topic=%00 reached the database, a DataError and a 500."""
+    actor = make_user(role="officer")
+    with pytest.raises(queues.InvalidFilter):
+        queues.list_page("all", queues.Filters(**{name: "a\x00b"}), actor=actor, now=utcnow())
+
+
+def _raw_cursor(text: bytes) -> str:
+    import base64
+
+    return base64.urlsafe_b64encode(text).decode().rstrip("=")
+
+
+@pytest.mark.parametrize(("sort", "raw"), [
+    ("priority", b'[1e308, "2026-01-01T00:00:00+00:00", 1]'),
+    ("priority", b'[Infinity, "2026-01-01T00:00:00+00:00", 1]'),
+    ("priority", b'[2, "2026-01-01T00:00:00+00:00", 100000000000000000000000]'),
+    ("received", b'["9999-12-31T00:00:00+00:00", 1]'),
+    ("received", b'["2026-01-01T00:00:00", 1]'),
+    ("received", b"[" * 1200),
+])
+def test_forged_cursors_are_refused(app, sort: str, raw: bytes) -> None:
+    """Issue 11 (Low): Infinity, 1e308, huge ids, dates at the calendar's end and deep nesting were 500s."""
+    with pytest.raises(queues.InvalidFilter):
+        queues.decode_cursor(_raw_cursor(raw), sort)
+    actor = make_user(role="officer")
+    with pytest.raises(queues.InvalidFilter):
+        queues.list_page("all", queues.Filters(), actor=actor, now=utcnow(), sort=sort, cursor=_raw_cursor(raw))
+
+
+@pytest.mark.parametrize("day", ["9999-12-31", "0001-01-01"])
+def test_dates_beyond_the_calendar_are_refused(app, day: str) -> None:
+    actor = make_user(role="officer")
+    with pytest.raises(queues.InvalidFilter):
+        queues.list_page("all", queues.Filters(received_to=day), actor=actor, now=utcnow())

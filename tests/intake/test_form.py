@@ -13,6 +13,7 @@ from inquiry_desk.directory.models import Contact
 from inquiry_desk.inquiries.models import Inquiry, MessageKind
 from inquiry_desk.intake.spam import form_started_token
 
+from ..conftest import build_app, is_postgres
 from ..helpers import form_errors, inquiry_form_data, page
 from .mailbox import sent_messages, text_body
 
@@ -160,3 +161,60 @@ def test_home_page_links_to_the_form_in_each_language(client) -> None:
     soup = page(client.get("/", headers={"Accept-Language": "en"}))
     hrefs = {a["href"] for a in soup.select("main a")}
     assert "/en/inquiry" in hrefs and "/fr/demande" in hrefs
+
+
+def _count(model) -> int:
+    return db.session.scalar(select(func.count()).select_from(model)) or 0
+
+
+def test_the_same_form_posted_twice_makes_one_inquiry(app, client) -> None:
+    """Issue 11 (Low): a double click made two inquiries and two confirmations."""
+    from inquiry_desk.mail.models import OutgoingEmail
+
+    data = inquiry_form_data()
+    first = client.post(FORM["en"], data=data)
+    reference = client.get(first.headers["Location"]).get_data(as_text=True)
+    second = client.post(FORM["en"], data=data)
+    assert first.status_code == second.status_code == 302
+    assert second.headers["Location"] == first.headers["Location"]
+    match = re.search(r"INQ-\d{4}-\d{6}", reference)
+    assert match and match.group(0) in client.get(second.headers["Location"]).get_data(as_text=True)
+    assert _count(Inquiry) == 1 and _count(OutgoingEmail) == 1
+    assert client.post(FORM["en"], data=inquiry_form_data()).status_code == 302  # a new form is a new inquiry
+    assert _count(Inquiry) == 2
+
+
+def test_a_form_shown_too_long_ago_is_shown_again(app, client) -> None:
+    """Issue 11 (Low): the signed start time was reusable for ever."""
+    with app.test_request_context():
+        started = form_started_token(time.time() - (app.config["INTAKE_FORM_MAX_HOURS"] * 3600 + 60))
+    soup = page(client.post(FORM["en"], data=inquiry_form_data(started=started)))
+    assert form_errors(soup) and _count(Inquiry) == 0
+    fresh = soup.select_one("input[name=started]")["value"]
+    assert fresh != started
+
+
+@pytest.mark.skipif(not is_postgres(), reason="posts at the same moment need PostgreSQL")
+def test_the_same_form_posted_at_once_makes_one_inquiry(app, database_url) -> None:
+    import threading
+
+    data = inquiry_form_data()
+    apps = [build_app(database_url) for _ in range(4)]
+    barrier = threading.Barrier(len(apps))
+    statuses: list[int] = []
+
+    def post(worker_app) -> None:
+        client = worker_app.test_client()
+        barrier.wait(timeout=30)
+        statuses.append(client.post(FORM["en"], data=data).status_code)
+
+    threads = [threading.Thread(target=post, args=(worker_app,)) for worker_app in apps]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    db.session.expire_all()
+    assert statuses == [302] * 4 and _count(Inquiry) == 1
+    for worker_app in apps:
+        with worker_app.app_context():
+            db.engine.dispose()

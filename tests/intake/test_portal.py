@@ -5,14 +5,17 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
+import pytest
 import time_machine
 from sqlalchemy import select
 
 from inquiry_desk.audit import services as audit
 from inquiry_desk.core.clock import utcnow
+from inquiry_desk.core.domain import InvalidInput
 from inquiry_desk.core.extensions import db
 from inquiry_desk.inquiries import services as inquiries
 from inquiry_desk.inquiries.models import Message, MessageKind, PortalLink, Status
+from inquiry_desk.intake import services as intake
 
 from ..helpers import edit, form_errors, make_inquiry, page
 from .mailbox import deliver, sent_messages, text_body
@@ -112,3 +115,18 @@ def test_new_link_reveals_nothing(app, client) -> None:
     assert new_link["To"] == "nadia@example.org" and "Voici un nouveau lien" in text_body(new_link)
     path = "/" + re.search(r"https?://[^/\s]+/(\S+/portail/\S+)", text_body(new_link)).group(1)
     page(client.get(path), lang="fr")
+
+
+def test_a_reply_of_spaces_alone_is_refused_and_reopens_nothing(app, client) -> None:
+    """Issue 11 (Low): an empty portal reply reopened an inquiry."""
+    inquiry = make_inquiry()
+    edit(inquiry, status=Status.WAITING.value)
+    db.session.commit()
+    path = _portal_path(app)
+    for blank in ("", "   ", "\r\n \t\r\n"):
+        soup = page(client.post(path, data={"message": blank}))
+        assert form_errors(soup) == ["Enter your reply."]
+    db.session.refresh(inquiry)
+    assert inquiry.status == Status.WAITING.value
+    with pytest.raises(InvalidInput):
+        intake.reply_from_portal(inquiry, " \n ", now=utcnow())

@@ -30,6 +30,7 @@ from inquiry_desk.accounts.models import User
 from inquiry_desk.audit import services as audit
 from inquiry_desk.core.domain import DomainError
 from inquiry_desk.core.extensions import db
+from inquiry_desk.core.text import has_control_characters
 from inquiry_desk.inquiries.canned.models import CannedResponse
 from inquiry_desk.inquiries.models import Inquiry
 
@@ -43,6 +44,8 @@ BODY_FIELDS = ("body_en", "body_fr")
 VARIABLES: tuple[str, ...] = ("requester_name", "reference", "officer_name", "subject", "organisation", "topic")
 # Text filters that only reshape a string; everything else (attr, format, map…) is refused.
 FILTERS: tuple[str, ...] = ("default", "upper", "lower", "capitalize", "title", "trim")
+# The arguments each filter takes (constants only): ``upper(1)`` would pass a parse and fail at render.
+FILTER_ARGUMENTS: dict[str, tuple[type, ...]] = {"default": (str, bool), "trim": (str,)}
 # How deep the template's tree may go: a few {% if %} inside one another and a few filters.
 MAX_NESTING = 30
 # Template constructs beyond plain text and variables that are allowed.
@@ -60,7 +63,8 @@ class Problem:
     """One thing wrong with what was typed, for the view to put next to its field.
 
     ``code`` is one of: ``required``, ``too_long`` (``limit``), ``syntax`` (``line``),
-    ``unknown_variable`` (``name``, ``line``), ``not_allowed`` (``line``), ``too_complex``.
+    ``unknown_variable`` (``name``, ``line``), ``not_allowed`` (``line``), ``too_complex``,
+    ``control_characters``.
     """
 
     field: str
@@ -174,12 +178,20 @@ def _check_nodes(node: nodes.Node, field: str, problems: list[Problem], depth: i
         return
     if isinstance(node, nodes.Filter) and (
         node.name not in FILTERS or node.kwargs or node.dyn_args or node.dyn_kwargs
-        or not all(isinstance(arg, nodes.Const) for arg in node.args)
+        or not _arguments_fit(node.name, node.args)
     ):
         problems.append(Problem(field, "not_allowed", line=node.lineno))
         return
     for child in node.iter_child_nodes():
         _check_nodes(child, field, problems, depth + 1)
+
+
+def _arguments_fit(name: str, arguments: list[nodes.Expr]) -> bool:
+    """Constants, no more than the filter takes, each of the type it takes in that place."""
+    allowed = FILTER_ARGUMENTS.get(name, ())
+    return len(arguments) <= len(allowed) and all(
+        isinstance(argument, nodes.Const) and type(argument.value) is kind
+        for argument, kind in zip(arguments, allowed, strict=False))
 
 
 def template_problems(text: str, field: str = "body_en") -> list[Problem]:
@@ -216,6 +228,8 @@ def validate(values: dict[str, str]) -> dict[str, str]:
         limit = TITLE_MAX if field in TITLE_FIELDS else BODY_MAX
         if not value:
             problems.append(Problem(field, "required"))
+        elif has_control_characters(value, single_line=field in TITLE_FIELDS):
+            problems.append(Problem(field, "control_characters"))
         elif len(value) > limit:
             problems.append(Problem(field, "too_long", limit=limit))
         elif field in BODY_FIELDS:
@@ -321,6 +335,8 @@ def render_text(text: str, values: dict[str, str], field: str = "body_en") -> st
         raise CannedTemplateError(Problem(field, "not_allowed", line=getattr(exc, "lineno", None))) from exc
     except (RecursionError, SyntaxError) as exc:
         raise CannedTemplateError(Problem(field, "too_complex")) from exc
+    except (TypeError, ValueError) as exc:  # a filter given what it cannot take: a message, never a 500
+        raise CannedTemplateError(Problem(field, "not_allowed")) from exc
 
 
 def render_canned(response: CannedResponse, lang: str, inquiry: Inquiry, officer: User) -> str:

@@ -88,6 +88,10 @@ def test_if_and_text_filters_help_with_empty_values(app) -> None:
     "{% for x in range(3) %}{{ x }}{% endfor %}",
     "{% set x = reference %}",
     "{{ reference|format(1) }}",
+    "{{ subject|upper(1) }}",
+    "{{ subject|trim(1) }}",
+    "{{ subject|title('x', 'y') }}",
+    "{{ subject|default('a', true, 3) }}",
     "{% include 'base.html' %}",
 ])
 def test_attributes_calls_and_statements_are_refused_when_saving(app, template: str) -> None:
@@ -343,3 +347,25 @@ def test_demo_seeder_adds_five_valid_responses_once(app) -> None:
         for lang in ("en", "fr"):
             text = canned.render_canned(response, lang, inquiry, lead)
             assert lead.name in text and "{{" not in text
+
+
+def test_a_saved_template_that_fails_at_render_is_a_message_not_a_500(app, signed_in) -> None:
+    """Issue 11: ``{{ subject|upper(1) }}`` was saved, then its insertion was a 500."""
+    officer = signed_in("officer")
+    response = CannedResponse(title_en="Upper", title_fr="Upper", body_en="{{ subject|upper(1) }}",
+                              body_fr="{{ subject|upper(1) }}")
+    db.session.add(response)
+    inquiry = make_inquiry()
+    db.session.commit()
+    reply = officer.post(f"/staff/inquiries/{inquiry.id}/reply",
+                         data={"canned": str(response.id), "insert": "1", "language": "en", "body": ""})
+    assert reply.status_code == 422
+    assert "cannot be inserted" in reply.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("field", ["title_en", "body_fr"])
+def test_control_characters_are_refused_when_saving(app, field: str) -> None:
+    """Issue 11 (H2 on PostgreSQL): a NUL in a canned response was a DataError, a 500."""
+    with pytest.raises(canned.InvalidCannedResponse) as excinfo:
+        canned.create(**_values(**{field: "Hello\x00there"}), actor=make_user(role="lead"), now=utcnow())
+    assert _codes(excinfo) == [(field, "control_characters")]
