@@ -8,7 +8,7 @@ from inquiry_desk.inquiries.models import Inquiry, InquiryViewer, Message, Porta
 from inquiry_desk.inquiries.saved_views.models import SavedView
 from inquiry_desk.inquiries.targets.models import Closure, ServiceTarget, TeamCalendar
 from inquiry_desk.jobs.models import JobRun, SchedulerLease
-from inquiry_desk.mail.models import Delivery, MailSend, OutgoingEmail, SendThrottle, Suppression
+from inquiry_desk.mail.models import Delivery, MailSend, MailSuppression, OutgoingEmail, SendThrottle
 
 __all__ = [
     "AuditEvent",
@@ -20,6 +20,7 @@ __all__ = [
     "InquiryViewer",
     "JobRun",
     "MailSend",
+    "MailSuppression",
     "Message",
     "Organisation",
     "OrganisationDomain",
@@ -31,7 +32,6 @@ __all__ = [
     "SendThrottle",
     "ServiceTarget",
     "StaffSession",
-    "Suppression",
     "Tag",
     "TeamCalendar",
     "Topic",

@@ -51,7 +51,7 @@ from inquiry_desk.mail import metrics, services, signals
 from inquiry_desk.mail.backends import MailBackend, backend_for
 from inquiry_desk.mail.composer import BulkRecipient, Composer, links_for
 from inquiry_desk.mail.errors import DeliveryError, PermanentDeliveryError
-from inquiry_desk.mail.models import Delivery, DeliveryStatus, MailSend, SendStatus, SendThrottle, Suppression
+from inquiry_desk.mail.models import Delivery, DeliveryStatus, MailSend, MailSuppression, SendStatus, SendThrottle
 from inquiry_desk.mail.wakeup import Waiter
 
 log = logging.getLogger(__name__)
@@ -483,7 +483,7 @@ def _set_status(connection: Connection, rows: Sequence[_Claimed], status: Delive
 
 def _suppress(connection: Connection, row: _Claimed, code: int | None, now: datetime) -> None:
     insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
-    connection.execute(insert(Suppression).values(address_key=row.address.strip().lower(), reason="bounce",
+    connection.execute(insert(MailSuppression).values(address_key=row.address.strip().lower(), reason="bounce",
                                                   smtp_code=code, created_at=now)
                        .on_conflict_do_nothing(index_elements=["address_key"]))
 
