@@ -409,9 +409,16 @@ def claim(connection: Connection, now: datetime, limit: int, lease_seconds: floa
                .where(Delivery.status == status, Delivery.next_attempt_at <= now, Delivery.send_id.in_(running))
                .order_by(Delivery.next_attempt_at, Delivery.id).limit(wanted))
         if connection.dialect.name == "postgresql":
-            due = due.with_for_update(skip_locked=True)
+            chosen: Any = due.with_for_update(skip_locked=True).scalar_subquery()
+        else:
+            # SQLite: read first, so that an idle worker never takes the database's one write lock; the
+            # UPDATE below re-checks each row's state, so a row another worker took meanwhile is skipped.
+            chosen = list(connection.scalars(due))
+            if not chosen:
+                continue
         rows = connection.execute(
-            update(Delivery).where(Delivery.id.in_(due.scalar_subquery()))
+            update(Delivery).where(Delivery.id.in_(chosen), Delivery.status == status,
+                                   Delivery.next_attempt_at <= now)
             .values(status=DeliveryStatus.SENDING.value, next_attempt_at=lease_end)
             .returning(Delivery.id, Delivery.send_id, Delivery.address, Delivery.language, Delivery.subscription_id,
                        Delivery.attempts)).all()
@@ -437,6 +444,8 @@ def reserve_slots(connection: Connection, count: int, rate: float, now: float) -
 
 def finish_sends_on(connection: Connection, now: datetime) -> int:
     """Mark done the running sends with nothing left to send (a worker calls it when it finds no work)."""
+    if connection.scalar(select(MailSend.id).where(MailSend.status == SendStatus.SENDING.value).limit(1)) is None:
+        return 0  # the usual idle case: read only
     pending = exists().where(Delivery.send_id == MailSend.id,
                              Delivery.status.in_((DeliveryStatus.QUEUED.value, DeliveryStatus.SENDING.value)))
     result = connection.execute(update(MailSend).where(MailSend.status == SendStatus.SENDING.value, ~pending)
@@ -502,7 +511,7 @@ def run_worker(app: Flask, settings: Settings, stop: threading.Event) -> None:
             thread.join(0.5)
 
 
-def start_in_process(app: Flask) -> threading.Event:
+def start_in_process(app: Flask) -> tuple[threading.Event, threading.Thread]:
     """The development server's worker thread (``make run``): polls every second, stops at exit."""
     import atexit
 
@@ -511,4 +520,4 @@ def start_in_process(app: Flask) -> threading.Event:
     thread = threading.Thread(target=Sender(app, settings, stop=stop).run, name="mail-worker", daemon=True)
     thread.start()
     atexit.register(stop.set)
-    return stop
+    return stop, thread

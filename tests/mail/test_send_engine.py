@@ -392,3 +392,30 @@ def test_metrics_show_deliveries_rate_and_smtp_answers(app_factory, smtp_sink: S
     assert "inquiry_desk_mail_sent_per_second 0.016" in body  # one accepted in the last minute
     after = REGISTRY.get_sample_value("inquiry_desk_mail_smtp_answers_total", {"answer": "5xx"})
     assert after == before + 1
+
+
+def test_the_development_servers_worker_thread_sends_within_a_second(app_factory, smtp_sink: SmtpSink) -> None:
+    """`make run`: no worker process; a thread of the server polls every second."""
+    from inquiry_desk.jobs.scheduler import should_start_in_process
+    from inquiry_desk.mail.worker import start_in_process
+
+    app = app_factory(**smtp_sink.app_config(MAIL_WORKER_POLL_SECONDS=0.2))
+    app.testing = False
+    app.config["MAIL_WORKER_IN_PROCESS"] = True
+    run_command = type("Context", (), {"info_name": "run", "params": {"reload": False}})()
+    assert should_start_in_process(app, {}, lambda: run_command, flag="MAIL_WORKER_IN_PROCESS")
+    app.config["MAIL_WORKER_IN_PROCESS"] = False
+    assert not should_start_in_process(app, {}, lambda: run_command, flag="MAIL_WORKER_IN_PROCESS")
+
+    stop, thread = start_in_process(app)
+    try:
+        with app.app_context():
+            queue("inquiry:7:confirmation", to="farida@example.net")
+            db.session.commit()
+        deadline = time.monotonic() + 5
+        while not smtp_sink.received and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        stop.set()
+        thread.join(10)
+    assert smtp_sink.recipients() == ["farida@example.net"] and not thread.is_alive()
