@@ -408,20 +408,23 @@ def claim(connection: Connection, now: datetime, limit: int, lease_seconds: floa
         due = (select(Delivery.id)
                .where(Delivery.status == status, Delivery.next_attempt_at <= now, Delivery.send_id.in_(running))
                .order_by(Delivery.next_attempt_at, Delivery.id).limit(wanted))
+        returning = (Delivery.id, Delivery.send_id, Delivery.address, Delivery.language, Delivery.subscription_id,
+                     Delivery.attempts)
+        claimed = {"status": DeliveryStatus.SENDING.value, "next_attempt_at": lease_end}
         if connection.dialect.name == "postgresql":
-            chosen: Any = due.with_for_update(skip_locked=True).scalar_subquery()
+            # A materialised CTE runs the locking SELECT once: as a subquery of IN the planner may run
+            # it again for each row, and with SKIP LOCKED each run finds other rows (more than the limit).
+            chosen = due.with_for_update(skip_locked=True).cte("chosen").prefix_with("MATERIALIZED")
+            statement = update(Delivery).where(Delivery.id == chosen.c.id)
         else:
             # SQLite: read first, so that an idle worker never takes the database's one write lock; the
-            # UPDATE below re-checks each row's state, so a row another worker took meanwhile is skipped.
-            chosen = list(connection.scalars(due))
-            if not chosen:
+            # UPDATE re-checks each row's state, so a row another worker took meanwhile is skipped.
+            ids = list(connection.scalars(due))
+            if not ids:
                 continue
-        rows = connection.execute(
-            update(Delivery).where(Delivery.id.in_(chosen), Delivery.status == status,
-                                   Delivery.next_attempt_at <= now)
-            .values(status=DeliveryStatus.SENDING.value, next_attempt_at=lease_end)
-            .returning(Delivery.id, Delivery.send_id, Delivery.address, Delivery.language, Delivery.subscription_id,
-                       Delivery.attempts)).all()
+            statement = update(Delivery).where(Delivery.id.in_(ids), Delivery.status == status,
+                                               Delivery.next_attempt_at <= now)
+        rows = connection.execute(statement.values(**claimed).returning(*returning)).all()
         taken.extend(_Claimed(*row) for row in rows)
     taken.sort(key=lambda row: row.id)
     return taken
