@@ -43,7 +43,7 @@ from typing import Any, cast
 from flask import Flask
 from sqlalchemy import Connection, Engine, Table, bindparam, case, exists, literal, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from inquiry_desk.core.clock import utcnow
 from inquiry_desk.core.extensions import db
@@ -136,6 +136,13 @@ class _SendInfo:
     composers: dict[str, Composer] = field(default_factory=dict)
 
 
+# Bound parameters only, in each driver's style.
+_MARK_SENT_POSTGRESQL = ("UPDATE mail_deliveries SET status = 'sent', attempts = attempts + 1, smtp_code = 250, "
+                         "accepted_at = %(now)s, last_error = NULL WHERE id = %(row_id)s")
+_MARK_SENT_SQLITE = ("UPDATE mail_deliveries SET status = 'sent', attempts = attempts + 1, smtp_code = 250, "
+                     "accepted_at = :now, last_error = NULL WHERE id = :row_id")
+
+
 class _Marker:
     """Marks accepted deliveries from a thread (and database connection) of its own.
 
@@ -149,6 +156,12 @@ class _Marker:
         self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mail-marker")
         self.future: Future[None] | None = None
         self.connection: Connection | None = None
+        self.cursor: Any = None
+        # The driver's own cursor with one fixed statement: the mark is per message, and SQLAlchemy's
+        # execution machinery costs more CPU than the statement (CPU the SMTP server shares).
+        dialect = engine.dialect
+        self.sql = _MARK_SENT_POSTGRESQL if dialect.name == "postgresql" else _MARK_SENT_SQLITE
+        self.to_database = _DELIVERIES.c.accepted_at.type.dialect_impl(dialect).bind_processor(dialect)
 
     def mark_sent(self, row_id: int, now: datetime) -> None:
         self.wait()
@@ -158,12 +171,19 @@ class _Marker:
         try:
             if self.connection is None:
                 self.connection = self.engine.connect()
-                self.connection.execution_options(isolation_level="AUTOCOMMIT")
+                self.connection.execution_options(isolation_level="AUTOCOMMIT")  # the driver commits each
                 _fast_commits(self.connection)
-            self.connection.execute(_SENT, {"row_id": row_id, "now": now})
-        except BaseException:
+                self.cursor = self.connection.connection.cursor()
+            value = self.to_database(now) if self.to_database else now
+            self.cursor.execute(self.sql, {"now": value, "row_id": row_id})
+            if self.cursor.rowcount != 1:
+                raise RuntimeError(f"delivery {row_id} could not be marked sent")
+        except SQLAlchemyError:
             self._close_connection()
             raise
+        except Exception as exc:  # the driver's own error: the worker's loop knows SQLAlchemy's
+            self._close_connection()
+            raise OperationalError(self.sql, None, exc) from exc
 
     def wait(self) -> None:
         """Until the last mark is in the database (raises what it raised)."""
@@ -172,6 +192,7 @@ class _Marker:
             future.result()
 
     def _close_connection(self) -> None:
+        self.cursor = None
         if self.connection is not None:
             with contextlib.suppress(Exception):
                 self.connection.close()
@@ -458,9 +479,6 @@ def finish_sends_on(connection: Connection, now: datetime) -> int:
 
 # Built once (Core, on the table): a statement per message would cost more than the commit.
 _DELIVERIES = cast(Table, Delivery.__table__)
-_SENT = (update(_DELIVERIES).where(_DELIVERIES.c.id == bindparam("row_id"))
-         .values(status=DeliveryStatus.SENT.value, attempts=_DELIVERIES.c.attempts + 1, smtp_code=250,
-                 accepted_at=bindparam("now"), last_error=None))
 _RETRY = (update(_DELIVERIES).where(_DELIVERIES.c.id == bindparam("row_id"))
           .values(status=DeliveryStatus.QUEUED.value, attempts=_DELIVERIES.c.attempts + 1,
                   next_attempt_at=bindparam("when"), smtp_code=bindparam("code"), last_error=bindparam("error")))

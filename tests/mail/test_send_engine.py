@@ -240,6 +240,8 @@ def test_a_dead_workers_claim_is_taken_over_when_its_lease_ends(app, smtp_sink: 
     assert sender.run_once(T0 + timedelta(seconds=59)).claimed == 0  # still leased
     assert sender.run_once(T0 + timedelta(seconds=61)).sent == 5
     assert statuses(send) == {"sent": 5}
+    rows = db.session.scalars(select(Delivery).where(Delivery.send_id == send.id)).all()
+    assert {(row.accepted_at, row.attempts, row.smtp_code) for row in rows} == {(T0 + timedelta(seconds=61), 1, 250)}
 
 
 def test_two_claims_never_take_the_same_rows(app) -> None:
