@@ -7,6 +7,7 @@ their own (``TestingConfig``) and pass it to ``create_app``.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from collections.abc import Mapping
@@ -84,6 +85,8 @@ class BaseConfig:
         self.SQLALCHEMY_ENGINE_OPTIONS: dict[str, object] = {
             "pool_pre_ping": True,
             "pool_recycle": _int(env, "DATABASE_POOL_RECYCLE", 1800),
+            # An error's text never carries the statement's parameters (bodies, addresses) into a log.
+            "hide_parameters": True,
         }
         if not database_url.startswith("sqlite"):
             # Per process: each gunicorn worker (and the scheduler) holds at most size + overflow connections.
@@ -91,6 +94,8 @@ class BaseConfig:
             self.SQLALCHEMY_ENGINE_OPTIONS["max_overflow"] = _int(env, "DATABASE_MAX_OVERFLOW", 5)
             self.SQLALCHEMY_ENGINE_OPTIONS["pool_timeout"] = _int(env, "DATABASE_POOL_TIMEOUT", 10)
         self.SQLALCHEMY_RECORD_QUERIES = False
+        # PostgreSQL: the role the app runs as, granted what it needs by each `flask db upgrade` (run as the owner).
+        self.DATABASE_APP_ROLE = env.get("DATABASE_APP_ROLE", "").strip()
 
         self.MAIL_BACKEND = env.get("MAIL_BACKEND", "outbox")
         if self.MAIL_BACKEND not in {"outbox", "smtp", "memory"}:
@@ -99,6 +104,14 @@ class BaseConfig:
         self.MAIL_FROM = env.get("MAIL_FROM", "Inquiry Desk <inquiries@example.org>")
         self.MAIL_REPLY_TO = env.get("MAIL_REPLY_TO", "")
         self.MAIL_TEAM_ADDRESS = env.get("MAIL_TEAM_ADDRESS", "")
+        # The language of the emails to MAIL_TEAM_ADDRESS (new-inquiry notices, reminders).
+        self.MAIL_TEAM_LANGUAGE = env.get("MAIL_TEAM_LANGUAGE", "en")
+        if self.MAIL_TEAM_LANGUAGE not in {"en", "fr"}:
+            raise ConfigError(f"MAIL_TEAM_LANGUAGE must be en or fr, not {self.MAIL_TEAM_LANGUAGE!r}")
+        # The sender's name in French emails (MAIL_FROM's address, this name).
+        self.MAIL_FROM_NAME_FR = env.get("MAIL_FROM_NAME_FR", "Bureau des demandes")
+        # Repeat the stakeholder's message in the confirmation (a mailbox is not a protected channel).
+        self.CONFIRMATION_INCLUDES_MESSAGE = _flag(env, "CONFIRMATION_INCLUDES_MESSAGE", False)
         self.SMTP_HOST = env.get("SMTP_HOST", "localhost")
         self.SMTP_PORT = _int(env, "SMTP_PORT", 25)
         self.SMTP_USERNAME = env.get("SMTP_USERNAME", "")
@@ -120,6 +133,16 @@ class BaseConfig:
 
         self.BASE_URL = env.get("BASE_URL", "http://127.0.0.1:5000").rstrip("/")
         self.TIMEZONE = env.get("TIMEZONE", "America/Toronto")
+        # The proxies whose X-Forwarded-For/-Proto are believed (gunicorn reads the same variable) and how many
+        # proxies stand in front (the client is that many entries from the end of X-Forwarded-For).
+        self.FORWARDED_ALLOW_IPS = env.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
+        try:
+            for entry in self.FORWARDED_ALLOW_IPS.split(","):
+                if entry.strip() not in {"", "*"}:
+                    ipaddress.ip_network(entry.strip(), strict=False)
+        except ValueError as exc:
+            raise ConfigError(f"FORWARDED_ALLOW_IPS must list addresses or networks, or be *: {exc}") from exc
+        self.PROXY_COUNT = _int(env, "PROXY_COUNT", 1)
         self.RATELIMIT_STORAGE_URI = env.get("RATELIMIT_STORAGE_URI", "memory://")
         self.RATELIMIT_ENABLED = _flag(env, "RATELIMIT_ENABLED", True)
         self.RATELIMIT_HEADERS_ENABLED = True
@@ -140,6 +163,11 @@ class BaseConfig:
         self.INTAKE_MIN_FILL_SECONDS = _int(env, "INTAKE_MIN_FILL_SECONDS", 3)
         self.INTAKE_RATE_LIMIT = env.get("INTAKE_RATE_LIMIT", "5 per minute;30 per hour")
         self.EMAIL_CHECK_DELIVERABILITY = _flag(env, "EMAIL_CHECK_DELIVERABILITY", False)
+
+        # Lifecycle: a stakeholder's reply reopens an inquiry closed at most this many days ago (past that,
+        # it opens a new inquiry linked to it); a resolved inquiry left quiet this long is closed.
+        self.REOPEN_WINDOW_DAYS = _int(env, "REOPEN_WINDOW_DAYS", 30)
+        self.AUTO_CLOSE_DAYS = _int(env, "AUTO_CLOSE_DAYS", 14)
 
         # Inbox: what counts as "due soon", how many search hits a list takes, export size.
         self.INBOX_DUE_SOON_MINUTES = _int(env, "INBOX_DUE_SOON_MINUTES", 240)

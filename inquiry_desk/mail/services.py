@@ -15,9 +15,11 @@ server accepts it, so a crash can repeat at most the one message in flight.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from email.headerregistry import Address
+from email.utils import parseaddr
 
 from flask import current_app, g, has_request_context
 from sqlalchemy import or_, select, update
@@ -41,13 +43,29 @@ LONGEST_WAIT = timedelta(hours=2)
 QUEUED_KEY = "mail_queued_ids"  # in Session.info: ids queued in the open transaction
 
 
+# RFC 3834 Auto-Submitted: an automatic answer to what a person sent (a confirmation), or a
+# message a process made of itself (a digest, a reminder, a notice to the team).
+AUTO_REPLIED = "auto-replied"
+AUTO_GENERATED = "auto-generated"
+
+
+def sender(language: str) -> str:
+    """MAIL_FROM, with the French name (MAIL_FROM_NAME_FR) on French emails."""
+    configured = current_app.config["MAIL_FROM"]
+    french_name = current_app.config.get("MAIL_FROM_NAME_FR")
+    if language != "fr" or not french_name:
+        return str(configured)
+    return str(Address(display_name=french_name, addr_spec=parseaddr(configured)[1]))
+
+
 def queue_email(*, cause_key: str, to: str, rendered: RenderedEmail, language: str, now: datetime,
-                automatic: bool = False, reply_to: str | None = None,
+                automatic: bool | str = False, reply_to: str | None = None,
                 headers: dict[str, str] | None = None) -> OutgoingEmail:
     """Write the email to the outbox in the current transaction; one email per cause.
 
     A second call with the same ``cause_key`` returns the first row and adds
     nothing, even when two processes race (the unique key decides).
+    ``automatic`` is AUTO_REPLIED (or True) or AUTO_GENERATED for the Auto-Submitted header.
     Raises HeaderInjectionError for a line break in any header value.
     """
     existing = db.session.scalar(select(OutgoingEmail).where(OutgoingEmail.cause_key == cause_key))
@@ -55,12 +73,12 @@ def queue_email(*, cause_key: str, to: str, rendered: RenderedEmail, language: s
         return existing
     config = current_app.config
     extra = dict(headers or {})
-    if automatic:
-        extra["Auto-Submitted"] = "auto-replied"  # RFC 3834: answer with no auto-reply
+    if automatic:  # RFC 3834: receivers send no auto-reply to either
+        extra["Auto-Submitted"] = AUTO_REPLIED if automatic is True else str(automatic)
     values = {
         "cause_key": cause_key,
         "to_address": check_header_value("To", to),
-        "from_address": check_header_value("From", config["MAIL_FROM"]),
+        "from_address": check_header_value("From", sender(language)),
         "reply_to": check_header_value("Reply-To", reply_to or config["MAIL_REPLY_TO"]) or None,
         "subject": check_header_value("Subject", rendered.subject),
         "body_text": rendered.text,
@@ -221,10 +239,11 @@ def retry_delay(attempts: int) -> timedelta:
     return delay
 
 
-def failed_emails(limit: int = 50) -> Iterable[OutgoingEmail]:
-    return db.session.scalars(
+def failed_emails(limit: int = 50) -> list[OutgoingEmail]:
+    """The newest emails given up on (a list: a query result object is always true in a template)."""
+    return list(db.session.scalars(
         select(OutgoingEmail).where(OutgoingEmail.status == EmailStatus.FAILED.value)
-        .order_by(OutgoingEmail.created_at.desc()).limit(limit))
+        .order_by(OutgoingEmail.created_at.desc()).limit(limit)))
 
 
 # --- sending right after a web request commits -------------------------------------------

@@ -1,7 +1,7 @@
 """The send engine: bulk sends, their deliveries, suppressed addresses, the shared rate limit.
 
 Revision ID: 0012
-Revises: 0006
+Revises: 0008
 Create Date: 2026-11-30 09:00:00.000000
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0012'
-down_revision = '0006'
+down_revision = '0008'
 branch_labels = None
 depends_on = None
 

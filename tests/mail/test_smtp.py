@@ -155,7 +155,7 @@ def test_the_public_form_confirmation_reaches_the_smtp_server(app, smtp_sink: Sm
     sender.close()
     [received] = smtp_sink.received
     assert received.rcpt_tos == ["farida@example.net"]
-    assert received.message["Subject"].startswith("Nous avons reçu votre demande INQ-")
+    assert received.message["Subject"].startswith("Votre demande INQ-")
     assert received.message["Auto-Submitted"] == "auto-replied"
     assert received.message["Content-Language"] == "fr"
     assert "Bonjour Farida Rahimi" in received.message.get_body(("plain",)).get_content()
