@@ -421,3 +421,17 @@ def test_the_development_servers_worker_thread_sends_within_a_second(app_factory
         stop.set()
         thread.join(10)
     assert smtp_sink.recipients() == ["farida@example.net"] and not thread.is_alive()
+
+
+def test_the_send_command_shows_progress_and_pauses_resumes_and_cancels(app, smtp_sink: SmtpSink) -> None:
+    make_send([*people(6), "PERSON1@example.net"])
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["mail", "send", "status", "bulletin:1"])
+    assert result.exit_code == 0
+    assert "bulletin:1: sending; queued 6, sending 0, sent 0" in result.output and "1 repeated" in result.output
+    assert "paused" in runner.invoke(args=["mail", "send", "pause", "bulletin:1"]).output
+    refused = runner.invoke(args=["mail", "send", "pause", "bulletin:1"])
+    assert refused.exit_code == 1 and "send_state" in refused.output
+    assert "sending" in runner.invoke(args=["mail", "send", "resume", "bulletin:1"]).output
+    assert "skipped 6" in runner.invoke(args=["mail", "send", "cancel", "bulletin:1"]).output
+    assert runner.invoke(args=["mail", "send", "status", "bulletin:9"]).exit_code == 1
