@@ -18,9 +18,10 @@ from sqlalchemy import literal, select, union_all
 
 from inquiry_desk.core.extensions import db
 from inquiry_desk.mail import composer, sending, signals
+from inquiry_desk.mail.claims import claim, reserve_slots
 from inquiry_desk.mail.errors import SendStateError
 from inquiry_desk.mail.models import Delivery, MailSend
-from inquiry_desk.mail.worker import Settings, claim, reserve_slots
+from inquiry_desk.mail.worker import Settings
 
 from ..conftest import is_postgres
 from ..helpers import inquiry_form_data
