@@ -18,7 +18,7 @@ from inquiry_desk.inquiries.models import (
 from inquiry_desk.inquiries.saved_views.models import SavedView
 from inquiry_desk.inquiries.targets.models import Closure, ServiceTarget, TeamCalendar
 from inquiry_desk.jobs.models import JobRun, SchedulerLease
-from inquiry_desk.mail.models import Delivery, MailSend, OutgoingEmail, SendThrottle, Suppression
+from inquiry_desk.mail.models import Delivery, MailSend, MailSuppression, OutgoingEmail, SendThrottle
 
 __all__ = [
     "AuditEvent",
@@ -32,6 +32,7 @@ __all__ = [
     "InquiryViewer",
     "JobRun",
     "MailSend",
+    "MailSuppression",
     "Message",
     "Organisation",
     "OrganisationDomain",
@@ -44,7 +45,6 @@ __all__ = [
     "SendThrottle",
     "ServiceTarget",
     "StaffSession",
-    "Suppression",
     "Tag",
     "TeamCalendar",
     "Topic",

@@ -75,6 +75,28 @@ def init_app(app: Flask) -> None:
         click.echo(f"mail worker: {settings.connections} connection(s), batch {settings.batch}", err=True)
         worker.run_worker(app, settings, stop)
 
+    @mail_group.command("send", help="A bulk send: show its progress (status), or pause, resume or cancel it.")
+    @click.argument("action", type=click.Choice(["status", "pause", "resume", "cancel"]))
+    @click.argument("key")
+    def send_command(action: str, key: str) -> None:
+        from inquiry_desk.core.domain import DomainError
+        from inquiry_desk.mail import sending
+
+        now = utcnow()
+        try:
+            send = sending.get_send(key)
+            if action != "status":
+                {"pause": sending.pause_send, "resume": sending.resume_send,
+                 "cancel": sending.cancel_send}[action](send, now=now)
+                db.session.commit()
+        except DomainError as exc:
+            raise click.ClickException(f"{key}: {exc.code}") from None
+        progress = sending.send_progress(send, now=now)
+        counts = ", ".join(f"{status} {count}" for status, count in progress.counts.items())
+        left = "unknown" if progress.seconds_left is None else f"{progress.seconds_left:.0f} s"
+        click.echo(f"{key}: {progress.status}; {counts}; left out: {progress.left_out_suppressed} suppressed, "
+                   f"{progress.left_out_duplicate} repeated; {progress.rate_per_second:.1f}/s; time left {left}")
+
 
 def _stop_on_signals() -> threading.Event:
     stop = threading.Event()

@@ -137,7 +137,7 @@ class Delivery(Model):
         return f"<Delivery {self.id} {self.status}>"
 
 
-class Suppression(Model):
+class MailSuppression(Model):
     """An address that bulk sends leave out: a hard bounce, a complaint, an unsubscribe from everything."""
 
     __tablename__ = "mail_suppressions"

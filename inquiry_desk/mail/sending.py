@@ -26,7 +26,7 @@ from inquiry_desk.core.domain import NotFound
 from inquiry_desk.core.extensions import db
 from inquiry_desk.mail.builder import check_header_value
 from inquiry_desk.mail.errors import SendExists, SendStateError
-from inquiry_desk.mail.models import Delivery, DeliveryStatus, MailSend, SendStatus, Suppression
+from inquiry_desk.mail.models import Delivery, DeliveryStatus, MailSend, MailSuppression, SendStatus
 from inquiry_desk.mail.rendering import RenderedEmail
 
 BATCH = 1000
@@ -93,8 +93,8 @@ def add_recipients(send: MailSend, recipients: Iterable[Recipient], *, now: date
     iterator = iter(recipients)
     while batch := list(islice(iterator, BATCH)):
         keys = {normalise_address(r.address) for r in batch}
-        suppressed = set(db.session.scalars(select(Suppression.address_key)
-                                            .where(Suppression.address_key.in_(keys))))
+        suppressed = set(db.session.scalars(select(MailSuppression.address_key)
+                                            .where(MailSuppression.address_key.in_(keys))))
         rows: dict[str, dict[str, Any]] = {}
         for recipient in batch:
             key = normalise_address(recipient.address)
@@ -126,7 +126,7 @@ def add_recipients_from_select(send: MailSend, recipients: Select[Any], *, now: 
     source = recipients.subquery("recipients")
     address, language, subscription = source.c[0], source.c[1], source.c[2]
     key = _sql_normalised(address)
-    suppressed = exists().where(Suppression.address_key == key)
+    suppressed = exists().where(MailSuppression.address_key == key)
     offered = db.session.scalar(select(func.count()).select_from(source)) or 0
     left_suppressed = db.session.scalar(select(func.count()).select_from(source).where(suppressed)) or 0
     rows = (select(literal(send.id), func.trim(address), key, language, subscription,
@@ -223,13 +223,13 @@ def _wake_after_commit() -> None:
 def suppress(address: str, reason: str, *, now: datetime, smtp_code: int | None = None) -> None:
     """Leave this address out of every future send (the mailing lists add unsubscribes; a 5xx adds a bounce)."""
     insert = postgresql.insert if db.session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    db.session.execute(insert(Suppression).values(address_key=normalise_address(address), reason=reason,
+    db.session.execute(insert(MailSuppression).values(address_key=normalise_address(address), reason=reason,
                                                   smtp_code=smtp_code, created_at=now)
                        .on_conflict_do_nothing(index_elements=["address_key"]))
 
 
 def is_suppressed(address: str) -> bool:
-    return db.session.get(Suppression, normalise_address(address)) is not None
+    return db.session.get(MailSuppression, normalise_address(address)) is not None
 
 
 # --- progress --------------------------------------------------------------------------------

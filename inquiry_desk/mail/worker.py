@@ -5,10 +5,11 @@ digests), then one batch of bulk deliveries; so a confirmation waits at most one
 batch (about a second) behind a 100,000-message send. Any number of workers may run,
 on any number of hosts:
 
-- **Claiming.** A batch of deliveries is claimed with one UPDATE (``FOR UPDATE SKIP
-  LOCKED`` on PostgreSQL; on SQLite the database has one writer, which serialises the
-  claims). A claim is a lease: ``status = 'sending'`` and ``next_attempt_at`` = the end
-  of the lease. A worker killed mid-batch leaves rows that another takes when it ends.
+- **Claiming** (the statements are in ``mail.claims``). A batch of deliveries is
+  claimed with one UPDATE (``FOR UPDATE SKIP LOCKED`` on PostgreSQL; on SQLite the
+  database has one writer, which serialises the claims). A claim is a lease: ``status =
+  'sending'`` and ``next_attempt_at`` = the end of the lease. A worker killed mid-batch
+  leaves rows that another takes when it ends.
 - **Sending.** One SMTP connection per sender thread, reused across batches (closed
   when idle). Each delivery is marked sent in its own commit right after the server
   accepts it, so a crash repeats at most the one message in flight. The worker's
@@ -27,38 +28,46 @@ on any number of hosts:
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
 import random
 import socket
 import threading
 import time
-from collections.abc import Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import Any
 
 from flask import Flask
-from sqlalchemy import Connection, Engine, Table, bindparam, case, exists, literal, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Connection, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from inquiry_desk.core.clock import utcnow
 from inquiry_desk.core.extensions import db
 from inquiry_desk.mail import metrics, services, signals
 from inquiry_desk.mail.backends import MailBackend, backend_for
+from inquiry_desk.mail.claims import (
+    Claimed,
+    Marker,
+    claim,
+    fast_commits,
+    finish_sends_on,
+    mark_failed,
+    mark_retry,
+    release,
+    reserve_slots,
+    set_status,
+    suppress,
+)
 from inquiry_desk.mail.composer import BulkRecipient, Composer, links_for
 from inquiry_desk.mail.errors import DeliveryError, PermanentDeliveryError
-from inquiry_desk.mail.models import Delivery, DeliveryStatus, MailSend, SendStatus, SendThrottle, Suppression
+from inquiry_desk.mail.models import DeliveryStatus, MailSend, SendStatus
 from inquiry_desk.mail.wakeup import Waiter
 
 log = logging.getLogger(__name__)
 
 HARD_BOUNCES = frozenset({550, 551, 553})
 LONGEST_WAIT = timedelta(hours=1)
-THROTTLE = "bulk"
 
 
 @dataclass(frozen=True)
@@ -120,68 +129,10 @@ class PassResult:
 
 
 @dataclass
-class _Claimed:
-    id: int
-    send_id: int
-    address: str
-    language: str
-    subscription_id: int | None
-    attempts: int
-
-
-@dataclass
 class _SendInfo:
     key: str
     status: str
     composers: dict[str, Composer] = field(default_factory=dict)
-
-
-class _Marker:
-    """Marks accepted deliveries from a thread (and database connection) of its own.
-
-    The mark of one message runs while the next one's envelope goes to the server;
-    that message's DATA waits for it (``wait`` as ``before_data``), so at any moment
-    at most one accepted message is not yet marked: a crash still repeats at most one.
-    """
-
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-        self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mail-marker")
-        self.future: Future[None] | None = None
-        self.connection: Connection | None = None
-
-    def mark_sent(self, row_id: int, now: datetime) -> None:
-        self.wait()
-        self.future = self.executor.submit(self._run, row_id, now)
-
-    def _run(self, row_id: int, now: datetime) -> None:
-        try:
-            if self.connection is None:
-                self.connection = self.engine.connect()
-                self.connection.execution_options(isolation_level="AUTOCOMMIT")
-                _fast_commits(self.connection)
-            self.connection.execute(_SENT, {"row_id": row_id, "now": now})
-        except BaseException:
-            self._close_connection()
-            raise
-
-    def wait(self) -> None:
-        """Until the last mark is in the database (raises what it raised)."""
-        if self.future is not None:
-            future, self.future = self.future, None
-            future.result()
-
-    def _close_connection(self) -> None:
-        if self.connection is not None:
-            with contextlib.suppress(Exception):
-                self.connection.close()
-            self.connection = None
-
-    def close(self) -> None:
-        with contextlib.suppress(Exception):
-            self.wait()
-        self.executor.submit(self._close_connection).result()
-        self.executor.shutdown()
 
 
 class Sender:
@@ -194,7 +145,7 @@ class Sender:
         self.backend: MailBackend | None = None
         self._sends: dict[int, _SendInfo] = {}
         self._last_work = time.monotonic()
-        self._marker: _Marker | None = None
+        self._marker: Marker | None = None
 
     # --- the loop --------------------------------------------------------------------------
 
@@ -261,7 +212,7 @@ class Sender:
             # Every statement below stands alone (a claim, a mark, a release): autocommit makes each one
             # round trip to the database, with no separate COMMIT; the commit() calls are then no-ops.
             connection.execution_options(isolation_level="AUTOCOMMIT")
-            _fast_commits(connection)
+            fast_commits(connection)
             claimed = claim(connection, now, self.settings.bulk_batch(), self.settings.lease_seconds)
             connection.commit()
             result.claimed = len(claimed)
@@ -270,13 +221,13 @@ class Sender:
                     connection.commit()
                 return
             if self._marker is None:
-                self._marker = _Marker(db.engine)
+                self._marker = Marker(db.engine)
             try:
                 self._send_batch(connection, claimed, now, result)
             finally:
                 self._marker.wait()
 
-    def _send_batch(self, connection: Connection, claimed: list[_Claimed], now: datetime,
+    def _send_batch(self, connection: Connection, claimed: list[Claimed], now: datetime,
                     result: PassResult) -> None:
         deadline = time.monotonic() + self.settings.lease_seconds / 2
         start = self._reserve(connection, len(claimed))
@@ -286,18 +237,18 @@ class Sender:
             rest = claimed[index:]
             if self.stop.is_set() or time.monotonic() > deadline:
                 self._wait_for_marks()
-                result.released += _release(connection, rest, now)
+                result.released += release(connection, rest, now)
                 break
             if time.monotonic() - checked > 1.0:
                 self._refresh_sends(connection, {r.send_id for r in rest})
                 checked = time.monotonic()
             status = self._sends[row.send_id].status
             if status == SendStatus.CANCELLED.value:
-                result.skipped += _set_status(connection, [row], DeliveryStatus.SKIPPED)
+                result.skipped += set_status(connection, [row], DeliveryStatus.SKIPPED)
                 connection.commit()
                 continue
             if status != SendStatus.SENDING.value:  # paused
-                result.released += _release(connection, [row], now)
+                result.released += release(connection, [row], now)
                 connection.commit()
                 continue
             if start is not None:
@@ -306,12 +257,12 @@ class Sender:
                     time.sleep(wait)
             if not self._send_one(connection, row, now, result):
                 self._wait_for_marks()
-                result.released += _release(connection, claimed[index + 1:], now, delay=self._delay(1))
+                result.released += release(connection, claimed[index + 1:], now, delay=self._delay(1))
                 connection.commit()
                 break
             connection.commit()
 
-    def _send_one(self, connection: Connection, row: _Claimed, now: datetime, result: PassResult) -> bool:
+    def _send_one(self, connection: Connection, row: Claimed, now: datetime, result: PassResult) -> bool:
         """Send one delivery and record the answer; False when the server cannot be reached."""
         info = self._sends[row.send_id]
         recipient = BulkRecipient(row.id, row.send_id, info.key, row.address, row.language, row.subscription_id)
@@ -320,7 +271,7 @@ class Sender:
             data = composer.build(recipient, links_for(recipient))
         except ValueError as exc:
             self._wait_for_marks()
-            _mark_failed(connection, row, now, None, f"the message cannot be built ({type(exc).__name__})")
+            mark_failed(connection, row, now, None, f"the message cannot be built ({type(exc).__name__})")
             result.failed += 1
             return True
         assert self.backend is not None
@@ -329,9 +280,9 @@ class Sender:
         except PermanentDeliveryError as exc:
             self._wait_for_marks()
             metrics.count_answer(exc.code)
-            _mark_failed(connection, row, now, exc.code, exc.summary())
+            mark_failed(connection, row, now, exc.code, exc.summary())
             if exc.code in HARD_BOUNCES:
-                _suppress(connection, row, exc.code, now)
+                suppress(connection, row, exc.code, now)
                 signals.bounced.send(self.app, address=row.address, message_id=composer.message_id(row.id),
                                      now=now)
             result.failed += 1
@@ -341,10 +292,10 @@ class Sender:
             metrics.count_answer(exc.code)
             attempts = row.attempts + 1
             if attempts >= self.settings.max_attempts:
-                _mark_failed(connection, row, now, exc.code, exc.summary())
+                mark_failed(connection, row, now, exc.code, exc.summary())
                 result.failed += 1
             else:
-                _mark_retry(connection, row, now + self._delay(attempts), exc.code, exc.summary())
+                mark_retry(connection, row, now + self._delay(attempts), exc.code, exc.summary())
                 result.retrying += 1
             return not exc.connection_lost
         metrics.count_answer(250)
@@ -387,107 +338,6 @@ class Sender:
             info.status = row.status
 
 
-# --- statements ----------------------------------------------------------------------------------
-
-def _fast_commits(connection: Connection) -> None:
-    if connection.dialect.name == "postgresql":
-        connection.exec_driver_sql("SET synchronous_commit TO OFF")
-    else:
-        connection.exec_driver_sql("PRAGMA synchronous=NORMAL")
-
-
-def claim(connection: Connection, now: datetime, limit: int, lease_seconds: float) -> list[_Claimed]:
-    """Take up to ``limit`` due deliveries of running sends: expired leases first, then queued ones."""
-    running = select(MailSend.id).where(MailSend.status == SendStatus.SENDING.value)
-    lease_end = now + timedelta(seconds=lease_seconds)
-    taken: list[_Claimed] = []
-    for status in (DeliveryStatus.SENDING.value, DeliveryStatus.QUEUED.value):
-        wanted = limit - len(taken)
-        if wanted <= 0:
-            break
-        due = (select(Delivery.id)
-               .where(Delivery.status == status, Delivery.next_attempt_at <= now, Delivery.send_id.in_(running))
-               .order_by(Delivery.next_attempt_at, Delivery.id).limit(wanted))
-        if connection.dialect.name == "postgresql":
-            due = due.with_for_update(skip_locked=True)
-        rows = connection.execute(
-            update(Delivery).where(Delivery.id.in_(due.scalar_subquery()))
-            .values(status=DeliveryStatus.SENDING.value, next_attempt_at=lease_end)
-            .returning(Delivery.id, Delivery.send_id, Delivery.address, Delivery.language, Delivery.subscription_id,
-                       Delivery.attempts)).all()
-        taken.extend(_Claimed(*row) for row in rows)
-    taken.sort(key=lambda row: row.id)
-    return taken
-
-
-def reserve_slots(connection: Connection, count: int, rate: float, now: float) -> float:
-    """Move the shared window on by ``count / rate`` seconds; return where this reservation starts."""
-    cost = count / rate
-    moved = (case((SendThrottle.next_free > now, SendThrottle.next_free), else_=literal(now)) + cost)
-    for _ in range(2):
-        end = connection.execute(update(SendThrottle).where(SendThrottle.name == THROTTLE)
-                                 .values(next_free=moved).returning(SendThrottle.next_free)).scalar()
-        if end is not None:
-            return float(end) - cost
-        insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
-        connection.execute(insert(SendThrottle).values(name=THROTTLE, next_free=0.0)
-                           .on_conflict_do_nothing(index_elements=["name"]))
-    raise RuntimeError("the mail throttle row cannot be written")
-
-
-def finish_sends_on(connection: Connection, now: datetime) -> int:
-    """Mark done the running sends with nothing left to send (a worker calls it when it finds no work)."""
-    pending = exists().where(Delivery.send_id == MailSend.id,
-                             Delivery.status.in_((DeliveryStatus.QUEUED.value, DeliveryStatus.SENDING.value)))
-    result = connection.execute(update(MailSend).where(MailSend.status == SendStatus.SENDING.value, ~pending)
-                                .values(status=SendStatus.DONE.value, finished_at=now))
-    return int(getattr(result, "rowcount", 0) or 0)
-
-
-# Built once (Core, on the table): a statement per message would cost more than the commit.
-_DELIVERIES = cast(Table, Delivery.__table__)
-_SENT = (update(_DELIVERIES).where(_DELIVERIES.c.id == bindparam("row_id"))
-         .values(status=DeliveryStatus.SENT.value, attempts=_DELIVERIES.c.attempts + 1, smtp_code=250,
-                 accepted_at=bindparam("now"), last_error=None))
-_RETRY = (update(_DELIVERIES).where(_DELIVERIES.c.id == bindparam("row_id"))
-          .values(status=DeliveryStatus.QUEUED.value, attempts=_DELIVERIES.c.attempts + 1,
-                  next_attempt_at=bindparam("when"), smtp_code=bindparam("code"), last_error=bindparam("error")))
-_FAILED = (update(_DELIVERIES).where(_DELIVERIES.c.id == bindparam("row_id"))
-           .values(status=DeliveryStatus.FAILED.value, attempts=_DELIVERIES.c.attempts + 1,
-                   smtp_code=bindparam("code"), last_error=bindparam("error")))
-
-
-def _mark_retry(connection: Connection, row: _Claimed, when: datetime, code: int | None, error: str) -> None:
-    connection.execute(_RETRY, {"row_id": row.id, "when": when, "code": code, "error": error})
-
-
-def _mark_failed(connection: Connection, row: _Claimed, now: datetime, code: int | None, error: str) -> None:
-    connection.execute(_FAILED, {"row_id": row.id, "code": code, "error": error})
-
-
-def _release(connection: Connection, rows: Sequence[_Claimed], now: datetime,
-             delay: timedelta = timedelta(0)) -> int:
-    """Put claimed rows back, not attempted (the worker stops, the send is paused, the server is away)."""
-    if not rows:
-        return 0
-    connection.execute(update(Delivery).where(Delivery.id.in_([row.id for row in rows]),
-                                              Delivery.status == DeliveryStatus.SENDING.value)
-                       .values(status=DeliveryStatus.QUEUED.value, next_attempt_at=now + delay))
-    return len(rows)
-
-
-def _set_status(connection: Connection, rows: Sequence[_Claimed], status: DeliveryStatus) -> int:
-    connection.execute(update(Delivery).where(Delivery.id.in_([row.id for row in rows])).values(status=status.value))
-    return len(rows)
-
-
-def _suppress(connection: Connection, row: _Claimed, code: int | None, now: datetime) -> None:
-    insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
-    connection.execute(insert(Suppression).values(address_key=row.address.strip().lower(), reason="bounce",
-                                                  smtp_code=code, created_at=now)
-                       .on_conflict_do_nothing(index_elements=["address_key"]))
-
-
 # --- the process ---------------------------------------------------------------------------------
 
 def run_worker(app: Flask, settings: Settings, stop: threading.Event) -> None:
@@ -502,7 +352,7 @@ def run_worker(app: Flask, settings: Settings, stop: threading.Event) -> None:
             thread.join(0.5)
 
 
-def start_in_process(app: Flask) -> threading.Event:
+def start_in_process(app: Flask) -> tuple[threading.Event, threading.Thread]:
     """The development server's worker thread (``make run``): polls every second, stops at exit."""
     import atexit
 
@@ -511,4 +361,4 @@ def start_in_process(app: Flask) -> threading.Event:
     thread = threading.Thread(target=Sender(app, settings, stop=stop).run, name="mail-worker", daemon=True)
     thread.start()
     atexit.register(stop.set)
-    return stop
+    return stop, thread

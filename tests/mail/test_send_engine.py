@@ -18,9 +18,10 @@ from sqlalchemy import literal, select, union_all
 
 from inquiry_desk.core.extensions import db
 from inquiry_desk.mail import composer, sending, signals
+from inquiry_desk.mail.claims import claim, reserve_slots
 from inquiry_desk.mail.errors import SendStateError
 from inquiry_desk.mail.models import Delivery, MailSend
-from inquiry_desk.mail.worker import Settings, claim, reserve_slots
+from inquiry_desk.mail.worker import Settings
 
 from ..conftest import is_postgres
 from ..helpers import inquiry_form_data
@@ -240,6 +241,8 @@ def test_a_dead_workers_claim_is_taken_over_when_its_lease_ends(app, smtp_sink: 
     assert sender.run_once(T0 + timedelta(seconds=59)).claimed == 0  # still leased
     assert sender.run_once(T0 + timedelta(seconds=61)).sent == 5
     assert statuses(send) == {"sent": 5}
+    rows = db.session.scalars(select(Delivery).where(Delivery.send_id == send.id)).all()
+    assert {(row.accepted_at, row.attempts, row.smtp_code) for row in rows} == {(T0 + timedelta(seconds=61), 1, 250)}
 
 
 def test_two_claims_never_take_the_same_rows(app) -> None:
@@ -392,3 +395,44 @@ def test_metrics_show_deliveries_rate_and_smtp_answers(app_factory, smtp_sink: S
     assert "inquiry_desk_mail_sent_per_second 0.016" in body  # one accepted in the last minute
     after = REGISTRY.get_sample_value("inquiry_desk_mail_smtp_answers_total", {"answer": "5xx"})
     assert after == before + 1
+
+
+def test_the_development_servers_worker_thread_sends_within_a_second(app_factory, smtp_sink: SmtpSink) -> None:
+    """`make run`: no worker process; a thread of the server polls every second."""
+    from inquiry_desk.jobs.scheduler import should_start_in_process
+    from inquiry_desk.mail.worker import start_in_process
+
+    app = app_factory(**smtp_sink.app_config(MAIL_WORKER_POLL_SECONDS=0.2))
+    app.testing = False
+    app.config["MAIL_WORKER_IN_PROCESS"] = True
+    run_command = type("Context", (), {"info_name": "run", "params": {"reload": False}})()
+    assert should_start_in_process(app, {}, lambda: run_command, flag="MAIL_WORKER_IN_PROCESS")
+    app.config["MAIL_WORKER_IN_PROCESS"] = False
+    assert not should_start_in_process(app, {}, lambda: run_command, flag="MAIL_WORKER_IN_PROCESS")
+
+    stop, thread = start_in_process(app)
+    try:
+        with app.app_context():
+            queue("inquiry:7:confirmation", to="farida@example.net")
+            db.session.commit()
+        deadline = time.monotonic() + 5
+        while not smtp_sink.received and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        stop.set()
+        thread.join(10)
+    assert smtp_sink.recipients() == ["farida@example.net"] and not thread.is_alive()
+
+
+def test_the_send_command_shows_progress_and_pauses_resumes_and_cancels(app, smtp_sink: SmtpSink) -> None:
+    make_send([*people(6), "PERSON1@example.net"])
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["mail", "send", "status", "bulletin:1"])
+    assert result.exit_code == 0
+    assert "bulletin:1: sending; queued 6, sending 0, sent 0" in result.output and "1 repeated" in result.output
+    assert "paused" in runner.invoke(args=["mail", "send", "pause", "bulletin:1"]).output
+    refused = runner.invoke(args=["mail", "send", "pause", "bulletin:1"])
+    assert refused.exit_code == 1 and "send_state" in refused.output
+    assert "sending" in runner.invoke(args=["mail", "send", "resume", "bulletin:1"]).output
+    assert "skipped 6" in runner.invoke(args=["mail", "send", "cancel", "bulletin:1"]).output
+    assert runner.invoke(args=["mail", "send", "status", "bulletin:9"]).exit_code == 1
