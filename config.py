@@ -123,6 +123,13 @@ class BaseConfig:
         self.INTAKE_RATE_LIMIT = env.get("INTAKE_RATE_LIMIT", "5 per minute;30 per hour")
         self.EMAIL_CHECK_DELIVERABILITY = _flag(env, "EMAIL_CHECK_DELIVERABILITY", False)
 
+        # Mailing lists: how long a confirmation link lasts, when unconfirmed sign-ups are removed,
+        # and the mailbox named in every bulletin's List-Unsubscribe header (read by the team until email in).
+        self.MAILING_CONFIRM_HOURS = _int(env, "MAILING_CONFIRM_HOURS", 48)
+        self.MAILING_PENDING_DAYS = _int(env, "MAILING_PENDING_DAYS", 7)
+        self.MAILING_UNSUBSCRIBE_MAILTO = env.get("MAILING_UNSUBSCRIBE_MAILTO", "")
+        self.MAILING_RATE_LIMIT = env.get("MAILING_RATE_LIMIT", "5 per minute;30 per hour")
+
         # Inbox: what counts as "due soon", how many search hits a list takes, export size.
         self.INBOX_DUE_SOON_MINUTES = _int(env, "INBOX_DUE_SOON_MINUTES", 240)
         self.INBOX_SEARCH_LIMIT = _int(env, "INBOX_SEARCH_LIMIT", 1000)

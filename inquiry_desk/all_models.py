@@ -9,15 +9,19 @@ from inquiry_desk.inquiries.saved_views.models import SavedView
 from inquiry_desk.inquiries.targets.models import Closure, ServiceTarget, TeamCalendar
 from inquiry_desk.jobs.models import JobRun, SchedulerLease
 from inquiry_desk.mail.models import OutgoingEmail
+from inquiry_desk.mailing.models import ConsentRecord, ImportBatch, MailingList, Subscription, Suppression
 
 __all__ = [
     "AuditEvent",
     "CannedResponse",
     "Closure",
+    "ConsentRecord",
     "Contact",
+    "ImportBatch",
     "Inquiry",
     "InquiryViewer",
     "JobRun",
+    "MailingList",
     "Message",
     "Organisation",
     "OrganisationDomain",
@@ -28,6 +32,8 @@ __all__ = [
     "SchedulerLease",
     "ServiceTarget",
     "StaffSession",
+    "Subscription",
+    "Suppression",
     "Tag",
     "TeamCalendar",
     "Topic",
