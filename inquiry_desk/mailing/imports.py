@@ -24,7 +24,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import insert, select, tuple_
+from sqlalchemy import insert, select
 
 from inquiry_desk.audit import services as audit
 from inquiry_desk.core.domain import InvalidInput
@@ -191,16 +191,17 @@ def write(mailing_list: MailingList, rows: list[Row], *, consent_note: str, acto
                 "created_at": now} for row in chunk if row.email not in known]
         if new:
             db.session.execute(insert(Contact), new)
-        ids = dict(db.session.execute(select(Contact.email, Contact.id).where(Contact.email.in_(emails))).tuples())
+        ids = {email: contact_id for email, contact_id in
+               db.session.execute(select(Contact.email, Contact.id).where(Contact.email.in_(emails)))}
         db.session.execute(insert(Subscription), [
             {"list_id": mailing_list.id, "contact_id": ids[row.email], "status": SubscriptionStatus.SUBSCRIBED.value,
              "language": row.language, "created_at": now, "updated_at": now} for row in chunk
         ])
-        keys = [(mailing_list.id, ids[row.email]) for row in chunk]
         subscriptions = db.session.execute(
             select(Subscription.id, Subscription.language)
-            .where(tuple_(Subscription.list_id, Subscription.contact_id).in_(keys))
-        ).tuples()
+            .where(Subscription.list_id == mailing_list.id,
+                   Subscription.contact_id.in_([ids[row.email] for row in chunk]))
+        ).all()
         db.session.execute(insert(ConsentRecord), [
             {"subscription_id": subscription_id, "given": True, "method": ConsentMethod.IMPORT.value, "at": now,
              "actor_id": actor.id if actor else None, "consent_version": CURRENT_VERSION, "consent_text": None,
