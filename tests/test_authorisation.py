@@ -87,6 +87,7 @@ ROUTES: dict[str, tuple[str, Values]] = {
     "mailing_staff.edit": ("lead", lambda o: {"list_id": 1}),
     "mailing_staff.archive": ("lead", lambda o: {"list_id": 1}),
     "mailing_staff.show": ("lead", lambda o: {"list_id": 1}),
+    "mailing_staff.members": ("lead", lambda o: {"list_id": 1}),
     "mailing_staff.add_member": ("lead", lambda o: {"list_id": 1}),
     "mailing_staff.remove_member": ("lead", lambda o: {"list_id": 1, "subscription_id": 1}),
     "mailing_staff.import_file": ("lead", lambda o: {"list_id": 1}),

@@ -10,6 +10,7 @@ from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Select, func, or_, select
 
@@ -56,19 +57,28 @@ class GrowthMonth:
     total: int  # subscribed at the end of the month, by the consent records
 
 
+def _month(column: Any) -> Any:
+    """The UTC month of a timestamp as "YYYY-MM", in SQL (SQLite stores UTC text, PostgreSQL timestamptz)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return func.to_char(func.timezone("UTC", column), "YYYY-MM")
+    return func.strftime("%Y-%m", column)
+
+
 def growth(mailing_list: MailingList) -> list[GrowthMonth]:
-    """Month by month: consents given, withdrawn, and the running total (from the records, never rewritten)."""
+    """Month by month (UTC): consents given, withdrawn, and the running total, from the records kept.
+
+    One GROUP BY in the database; the rows that come back are one per month and kind.
+    """
+    month = _month(ConsentRecord.at).label("month")
     rows = db.session.execute(
-        select(ConsentRecord.at, ConsentRecord.given)
+        select(month, ConsentRecord.given, func.count())
         .join(Subscription, Subscription.id == ConsentRecord.subscription_id)
         .where(Subscription.list_id == mailing_list.id)
-        .order_by(ConsentRecord.at)
-        .execution_options(yield_per=5000)
+        .group_by(month, ConsentRecord.given)
     )
     months: dict[str, list[int]] = {}
-    for at, given in rows:
-        key = at.strftime("%Y-%m")
-        months.setdefault(key, [0, 0])[0 if given else 1] += 1
+    for key, given, number in rows:
+        months.setdefault(str(key), [0, 0])[0 if given else 1] += number
     total = 0
     out = []
     for key in sorted(months):

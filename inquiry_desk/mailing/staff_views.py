@@ -142,16 +142,24 @@ def _filters() -> reports.MemberFilter:
 @mailing_staff_bp.get("/<int:list_id>")
 @role_required(Role.LEAD)
 def show(list_id: int) -> str:
-    """The list, its figures and one keyset page of its members."""
+    """The list: its figures by status and language, and its growth month by month."""
+    mailing_list = _list_or_404(list_id)
+    return render_template("mailing/staff/show.html", mailing_list=mailing_list,
+                           counts=reports.counts([list_id])[list_id], growth=reports.growth(mailing_list),
+                           archive_form=ArchiveForm())
+
+
+@mailing_staff_bp.get("/<int:list_id>/members")
+@role_required(Role.LEAD)
+def members(list_id: int) -> str:
+    """One keyset page of the list's members (searchable, filtered); no count over the whole list."""
     mailing_list = _list_or_404(list_id)
     filters = _filters()
     before = request.args.get("before", "")
     before_id = int(before) if before.isdigit() and len(before) < 12 else None
     rows, next_cursor = reports.members(mailing_list, filters, before_id=before_id)
-    return render_template("mailing/staff/show.html", mailing_list=mailing_list, rows=rows, filters=filters,
-                           next_cursor=next_cursor, counts=reports.counts([list_id])[list_id],
-                           growth=reports.growth(mailing_list), archive_form=ArchiveForm(),
-                           remove_form=RemoveMemberForm())
+    return render_template("mailing/staff/members.html", mailing_list=mailing_list, rows=rows, filters=filters,
+                           next_cursor=next_cursor, remove_form=RemoveMemberForm())
 
 
 @mailing_staff_bp.route("/<int:list_id>/members/new", methods=["GET", "POST"])
@@ -190,7 +198,7 @@ def remove_member(list_id: int, subscription_id: int) -> Response:
     else:
         db.session.commit()
         flash(_("Member removed; their consent record and its withdrawal are kept."), "success")
-    return redirect(url_for("mailing_staff.show", list_id=list_id))
+    return redirect(url_for("mailing_staff.members", list_id=list_id))
 
 
 @mailing_staff_bp.route("/<int:list_id>/import", methods=["GET", "POST"])

@@ -89,19 +89,19 @@ def test_members_page_filters_and_pages_by_keyset(app, signed_in) -> None:
     contact.organisation = organisation
     db.session.commit()
 
-    soup = page(client.get(f"{BASE}/{news.id}"))
+    soup = page(client.get(f"{BASE}/{news.id}/members"))
     rows = soup.select("[data-members] tbody tr")
     assert len(rows) == reports.PAGE_SIZE
     next_link = soup.find("a", string="Next page")["href"]
     soup = page(client.get(next_link))
     assert len(soup.select("[data-members] tbody tr")) == 10
-    soup = page(client.get(f"{BASE}/{news.id}?kind=settlement_partner"))
+    soup = page(client.get(f"{BASE}/{news.id}/members?kind=settlement_partner"))
     assert [r.td.get_text() for r in soup.select("[data-members] tbody tr")] == ["member007@example.org"]
-    soup = page(client.get(f"{BASE}/{news.id}?q=member05"))
+    soup = page(client.get(f"{BASE}/{news.id}/members?q=member05"))
     assert len(soup.select("[data-members] tbody tr")) == 10
-    soup = page(client.get(f"{BASE}/{news.id}?status=unsubscribed"))
+    soup = page(client.get(f"{BASE}/{news.id}/members?status=unsubscribed"))
     assert not soup.select("[data-members] tbody tr")
-    assert client.get(f"{BASE}/{news.id}?before=abc&status=%00").status_code == 200
+    assert client.get(f"{BASE}/{news.id}/members?before=abc&status=%00").status_code == 200
 
 
 def test_counts_by_status_and_language_and_growth(app) -> None:
@@ -120,6 +120,15 @@ def test_counts_by_status_and_language_and_growth(app) -> None:
     assert counts.by_language == {"en": 2, "fr": 2}
     assert [(m.month, m.joined, m.left, m.total) for m in reports.growth(news)] == [
         ("2026-11", 3, 0, 3), ("2026-12", 2, 1, 4)]
+
+
+def test_the_list_page_shows_its_figures(app, signed_in) -> None:
+    client = signed_in("lead")
+    news = make_list()
+    _members(news, 2, language="fr")
+    soup = page(client.get(f"{BASE}/{news.id}"))
+    assert soup.select_one("[data-status=subscribed]").get_text() == "2"
+    assert [td.get_text() for td in soup.select("[data-growth] tbody tr td")] == ["2", "0", "2"]
 
 
 CSV = (
