@@ -205,6 +205,8 @@ def remove_member(list_id: int, subscription_id: int) -> Response:
 @role_required(Role.LEAD)
 def import_file(list_id: int) -> Response | str:
     mailing_list = _list_or_404(list_id)
+    # A subscriber file may be larger than any other form of the app (MAX_CONTENT_LENGTH).
+    request.max_content_length = imports.MAX_BYTES + 1024 * 1024
     form = ImportForm()
     if form.validate_on_submit():
         try:

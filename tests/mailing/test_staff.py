@@ -245,3 +245,16 @@ def test_suppression_list_add_and_lift_with_a_reason(app, signed_in) -> None:
     assert not suppression.is_suppressed("noisy@example.org")
     event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "suppression.lifted"))
     assert event.details == {"reason": "typo in the address fixed"} and event.actor_id == client.user.id
+
+
+def test_a_file_larger_than_other_forms_may_be_imported(app, signed_in) -> None:
+    client = signed_in("lead")
+    news = make_list()
+    padding = "x" * 120
+    content = "email,name,notes\n" + "".join(f"p{n}@example.org,P {n},{padding}\n" for n in range(20_000))
+    assert len(content) > app.config["MAX_CONTENT_LENGTH"]
+    response = client.post(f"{BASE}/{news.id}/import", data={"file": (io.BytesIO(content.encode()), "big.csv"),
+                                                               "consent_source": "sheet"},
+                           content_type="multipart/form-data")
+    assert response.status_code == 302
+    assert db.session.scalar(select(imports.ImportBatch.report)).get("good") == 20_000
