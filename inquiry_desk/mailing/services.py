@@ -22,7 +22,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
-from urllib.parse import quote
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
@@ -271,16 +270,6 @@ def preferences_token(contact: Contact) -> str:
 
 def unsubscribe_token(subscription: Subscription) -> str:
     return tokens.sign(tokens.UNSUBSCRIBE, {"s": subscription.id})
-
-
-def list_unsubscribe_headers(subscription: Subscription) -> dict[str, str]:
-    """The RFC 2369 and RFC 8058 headers the send engine adds to every bulletin to this subscription."""
-    token = unsubscribe_token(subscription)
-    links = [f"<{external_url('mailing.one_click', token=token)}>"]
-    mailbox = current_app.config["MAILING_UNSUBSCRIBE_MAILTO"] or current_app.config["ORG_CONTACT_EMAIL"]
-    if mailbox:
-        links.append(f"<mailto:{mailbox}?subject={quote('unsubscribe ' + token)}>")
-    return {"List-Unsubscribe": ", ".join(links), "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
 
 
 def contact_from_preferences_token(token: str) -> Contact:

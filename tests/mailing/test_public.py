@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from inquiry_desk.core.clock import utcnow
 from inquiry_desk.core.extensions import db
 from inquiry_desk.mail.models import OutgoingEmail
-from inquiry_desk.mailing import services, suppression, tokens
+from inquiry_desk.mailing import recipients, services, suppression, tokens
 from inquiry_desk.mailing.consent import consent_text
 from inquiry_desk.mailing.models import Subscription
 
@@ -144,7 +144,7 @@ def test_one_click_post_unsubscribes_without_cookie_or_csrf_token(app_factory) -
     with app.app_context():
         news = make_list()
         [subscription] = _subscribed("amelie@example.net", news)
-        headers = services.list_unsubscribe_headers(subscription)
+        headers = recipients.list_unsubscribe_headers(subscription)
         assert headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
         url = headers["List-Unsubscribe"].split(">", 1)[0].lstrip("<")
         assert "<mailto:" in headers["List-Unsubscribe"]
@@ -220,3 +220,25 @@ def test_unconfirmed_sign_ups_are_removed_by_housekeeping(app) -> None:
     assert subscriptions_for("late@example.net") == []
     assert len(subscriptions_for("kept@example.net")) == 1
     assert db.session.scalar(select(func.count()).select_from(OutgoingEmail)) == 1
+
+
+def test_the_send_engine_gets_only_subscribed_and_unsuppressed_members(app) -> None:
+    news = make_list()
+    _subscribed("a@example.net", news)
+    _subscribed("b@example.net", news)
+    _subscribed("c@example.net", news)
+    services.request_subscription("pending@example.net", [news.id], language="en", now=T0)
+    recipients.record_bounce("b@example.net", source="smtp 550", now=T0)
+    suppression.suppress("c@example.net", "lead", source="asked", actor=None, now=T0)
+    db.session.commit()
+    assert [contact.email for _s, contact in recipients.deliverable(news)] == ["a@example.net"]
+    [bounced] = subscriptions_for("b@example.net")
+    assert bounced.status == "bounced" and [r.given for r in consents(bounced)] == [True]
+    assert suppression.active_for("b@example.net").reason == "hard_bounce"
+
+
+def test_public_posts_are_rate_limited(app, client) -> None:
+    news = make_list()
+    app.config["MAILING_RATE_LIMIT"] = "2 per minute"
+    statuses = [_subscribe(client, "en", [news.id], email=f"r{n}@example.net").status_code for n in range(3)]
+    assert statuses == [302, 302, 429]
