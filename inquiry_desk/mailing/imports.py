@@ -1,10 +1,10 @@
 """CSV import of subscribers: checked and previewed first, then written all at once.
 
-``preview`` stores the file (``ImportBatch``) and its report: every line that
+``preview`` stores the good lines of the file (``ImportBatch``) and its report: every line that
 will be skipped, by number, with why (an invalid address or language, a repeat
 within the file, someone already on the list, a suppressed address). Nothing
-is a subscriber yet. ``run`` checks the file again (the list or the suppression
-list may have changed since) and writes every good line in the caller's one
+is a subscriber yet. ``run`` checks the good lines again against what may have
+changed since (the suppression list, the list's members) and writes every good line in the caller's one
 transaction: the whole file or, if anything fails, none of it. Each subscriber
 gets a consent record (method ``import``, the lead who ran it, the consent
 source given for the whole file).
@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -122,6 +123,12 @@ def check(mailing_list: MailingList, content: str, *, default_language: str = "e
             candidates.append(Row(line, email, name, language))
     except csv.Error as exc:
         raise BadFile() from exc
+    _against_the_database(mailing_list, candidates, checked)
+    return checked
+
+
+def _against_the_database(mailing_list: MailingList, candidates: list[Row], checked: Checked) -> None:
+    """What may change between the preview and the import: the suppression list and the list's members."""
     suppressed = suppression.suppressed_among(row.email for row in candidates)
     on_list = _already_on_list(mailing_list, [row.email for row in candidates])
     for row in candidates:
@@ -131,7 +138,6 @@ def check(mailing_list: MailingList, content: str, *, default_language: str = "e
             checked.skip(row.line, row.email, "already_on_list")
         else:
             checked.good.append(row)
-    return checked
 
 
 def _already_on_list(mailing_list: MailingList, emails: list[str]) -> set[str]:
@@ -159,8 +165,10 @@ def preview(mailing_list: MailingList, content: bytes, *, consent_source: str, a
     if "\x00" in text:
         raise BadFile()
     checked = check(mailing_list, text)
+    # Kept: the good lines as checked (JSON), so that the import re-checks only what can change.
+    good = json.dumps([[row.line, row.email, row.name, row.language] for row in checked.good], ensure_ascii=False)
     batch = ImportBatch(list_id=mailing_list.id, created_by_id=actor.id if actor else None, created_at=now,
-                        consent_note=note, content=text, report=checked.report())
+                        consent_note=note, content=good, report=checked.report())
     db.session.add(batch)
     db.session.flush()
     return batch
@@ -171,7 +179,10 @@ def run(batch: ImportBatch, *, actor: Actor | None, now: datetime) -> dict[str, 
     if batch.imported_at is not None:
         raise AlreadyImported()
     mailing_list = db.session.get_one(MailingList, batch.list_id)
-    checked = check(mailing_list, batch.content)
+    previewed = batch.report
+    checked = Checked(problems=list(previewed.get("problems", [])), counts=dict(previewed.get("skipped", {})),
+                      lines=int(previewed.get("lines", 0)))
+    _against_the_database(mailing_list, [Row(*values) for values in json.loads(batch.content)], checked)
     write(mailing_list, checked.good, consent_note=batch.consent_note, actor=actor, now=now)
     batch.report = {**checked.report(), "imported": len(checked.good)}
     batch.imported_at = now

@@ -80,6 +80,8 @@ class Subscription(Model):
     __table_args__ = (
         UniqueConstraint("list_id", "contact_id"),
         Index("ix_mailing_subscriptions_list_status_id", "list_id", "status", "id"),
+        # The members page: newest first within a list, a keyset page at a time.
+        Index("ix_mailing_subscriptions_list_id_id", "list_id", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -1,4 +1,4 @@
-"""mailing lists subscriptions consent suppressions
+"""Mailing lists, subscriptions, consent records, suppressions and import batches (issue 14).
 
 Revision ID: 0013
 Revises: 0006
@@ -76,6 +76,7 @@ def upgrade():
     with op.batch_alter_table('mailing_subscriptions', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_mailing_subscriptions_contact_id'), ['contact_id'], unique=False)
         batch_op.create_index('ix_mailing_subscriptions_list_status_id', ['list_id', 'status', 'id'], unique=False)
+        batch_op.create_index('ix_mailing_subscriptions_list_id_id', ['list_id', 'id'], unique=False)
 
     op.create_table('mailing_consents',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -108,6 +109,7 @@ def downgrade():
 
     op.drop_table('mailing_consents')
     with op.batch_alter_table('mailing_subscriptions', schema=None) as batch_op:
+        batch_op.drop_index('ix_mailing_subscriptions_list_id_id')
         batch_op.drop_index('ix_mailing_subscriptions_list_status_id')
         batch_op.drop_index(batch_op.f('ix_mailing_subscriptions_contact_id'))
 

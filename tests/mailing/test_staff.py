@@ -258,3 +258,13 @@ def test_a_file_larger_than_other_forms_may_be_imported(app, signed_in) -> None:
                            content_type="multipart/form-data")
     assert response.status_code == 302
     assert db.session.scalar(select(imports.ImportBatch.report)).get("good") == 20_000
+
+
+def test_an_address_suppressed_after_the_preview_is_not_imported(app) -> None:
+    news = make_list()
+    batch = imports.preview(news, CSV.encode(), consent_source="sheet", actor=None, now=T0)
+    suppression.suppress("ok2@example.org", "complaint", source="feedback loop", actor=None, now=T0)
+    report = imports.run(batch, actor=None, now=T0)
+    db.session.commit()
+    assert report["imported"] == 3 and report["skipped"]["suppressed"] == 1  # ok1, blocked@, member000 (free here)
+    assert subscriptions_for("ok2@example.org") == [] and len(subscriptions_for("ok1@example.org")) == 1
