@@ -92,6 +92,7 @@ ROUTES: dict[str, tuple[str, Values]] = {
     "mailing_staff.remove_member": ("lead", lambda o: {"list_id": 1, "subscription_id": 1}),
     "mailing_staff.import_file": ("lead", lambda o: {"list_id": 1}),
     "mailing_staff.import_preview": ("lead", lambda o: {"list_id": 1, "batch_id": 1}),
+    "mailing_staff.import_status": ("lead", lambda o: {"list_id": 1, "batch_id": 1}),
     "mailing_staff.export": ("lead", lambda o: {"list_id": 1}),
     "mailing_staff.contact": ("lead", lambda o: {"contact_id": o["inquiry"].contact_id}),
     "mailing_staff.suppressions": ("lead", NONE),

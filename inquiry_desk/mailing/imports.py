@@ -19,7 +19,8 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterable
+import threading
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -62,6 +63,24 @@ class AlreadyImported(InvalidInput):
 
 class Actor(Protocol):
     id: int
+
+
+Progress = Callable[[int, int], None]
+
+# Progress of the imports running in this process: {batch id: (done, total)}. The batch's
+# status (running, done, failed) is in the database, for every process.
+_progress: dict[int, tuple[int, int]] = {}
+_progress_lock = threading.Lock()
+
+
+def set_progress(batch_id: int, done: int, total: int) -> None:
+    with _progress_lock:
+        _progress[batch_id] = (done, total)
+
+
+def progress_of(batch_id: int) -> tuple[int, int] | None:
+    with _progress_lock:
+        return _progress.get(batch_id)
 
 
 @dataclass(frozen=True)
@@ -174,25 +193,36 @@ def preview(mailing_list: MailingList, content: bytes, *, consent_source: str, a
     return batch
 
 
+def start(batch: ImportBatch) -> None:
+    """Mark the batch as running (the caller commits, then runs it): a second start is refused."""
+    if batch.status != "previewed":
+        raise AlreadyImported()
+    batch.status = "running"
+
+
 def run(batch: ImportBatch, *, actor: Actor | None, now: datetime) -> dict[str, Any]:
     """Import the previewed file: every good line (checked again), in the caller's one transaction."""
-    if batch.imported_at is not None:
+    if batch.imported_at is not None or batch.status in ("done", "failed"):
         raise AlreadyImported()
     mailing_list = db.session.get_one(MailingList, batch.list_id)
     previewed = batch.report
     checked = Checked(problems=list(previewed.get("problems", [])), counts=dict(previewed.get("skipped", {})),
                       lines=int(previewed.get("lines", 0)))
     _against_the_database(mailing_list, [Row(*values) for values in json.loads(batch.content)], checked)
-    write(mailing_list, checked.good, consent_note=batch.consent_note, actor=actor, now=now)
+    batch_id = batch.id
+    write(mailing_list, checked.good, consent_note=batch.consent_note, actor=actor, now=now,
+          progress=lambda done, total: set_progress(batch_id, done, total))
     batch.report = {**checked.report(), "imported": len(checked.good)}
     batch.imported_at = now
+    batch.status = "done"
+    batch.content = "[]"  # the lines are subscribers now; the file is not kept
     audit.record("mailing_list.imported", actor=actor, subject_type="mailing_list", subject_id=mailing_list.id,
                  details={"imported": len(checked.good), "skipped": checked.counts}, now=now)
     return batch.report
 
 
 def write(mailing_list: MailingList, rows: list[Row], *, consent_note: str, actor: Actor | None,
-          now: datetime) -> None:
+          now: datetime, progress: Progress | None = None) -> None:
     """Contacts (new ones only), subscriptions and consent records for these checked rows, set-based."""
     for start in range(0, len(rows), CHUNK):
         chunk = rows[start:start + CHUNK]
@@ -219,3 +249,14 @@ def write(mailing_list: MailingList, rows: list[Row], *, consent_note: str, acto
              "language": language, "ip_address": None, "note": consent_note}
             for subscription_id, language in subscriptions
         ])
+        if progress is not None:
+            progress(start + len(chunk), len(rows))
+
+
+def mark_failed(batch_id: int, error: str, *, now: datetime) -> None:
+    """After a rollback: the batch failed and nothing of it was written."""
+    batch = db.session.get(ImportBatch, batch_id)
+    if batch is not None:
+        batch.status = "failed"
+        batch.error = error[:500]
+        batch.imported_at = None

@@ -151,4 +151,7 @@ class ImportBatch(Model):
     consent_note: Mapped[str] = mapped_column(String(500))
     content: Mapped[str] = mapped_column(Text)
     report: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # previewed -> running -> done | failed (a failed import wrote nothing: all or nothing)
+    status: Mapped[str] = mapped_column(String(12), default="previewed")
+    error: Mapped[str | None] = mapped_column(String(500))
     imported_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -4,15 +4,29 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
+import threading
 from collections.abc import Iterator
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, stream_with_context, url_for
+from flask import (
+    Blueprint,
+    Flask,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from inquiry_desk.accounts.models import Role
+from inquiry_desk.accounts.models import Role, User
 from inquiry_desk.accounts.permissions import role_required
 from inquiry_desk.audit import services as audit
 from inquiry_desk.core.clock import utcnow
@@ -36,6 +50,7 @@ from inquiry_desk.mailing.forms import (
 )
 from inquiry_desk.mailing.models import ImportBatch, MailingList, SuppressionReason
 
+log = logging.getLogger(__name__)
 mailing_staff_bp = Blueprint("mailing_staff", __name__, url_prefix="/staff/mailing-lists")
 
 STAFF_MENU.append(MenuItem("mailing_staff.index", _l("Mailing lists"), Role.LEAD.value))
@@ -231,19 +246,54 @@ def _batch_or_404(list_id: int, batch_id: int) -> ImportBatch:
 @mailing_staff_bp.route("/<int:list_id>/import/<int:batch_id>", methods=["GET", "POST"])
 @role_required(Role.LEAD)
 def import_preview(list_id: int, batch_id: int) -> Response | str:
+    """The preview; accepting it starts the import in the background, and the page follows it."""
     mailing_list = _list_or_404(list_id)
     batch = _batch_or_404(list_id, batch_id)
     form = RunImportForm()
     if form.validate_on_submit():
         try:
-            report = imports.run(batch, actor=current_user, now=utcnow())
+            imports.start(batch)
         except DomainError as error:
             flash_domain_error(error)
         else:
             db.session.commit()
-            flash(_("%(count)d subscribers imported.", count=report["imported"]), "success")
-            return redirect(url_for("mailing_staff.import_preview", list_id=list_id, batch_id=batch_id))
+            _run_in_background(current_app._get_current_object(), batch.id, current_user.id)  # type: ignore[attr-defined]
+        return redirect(url_for("mailing_staff.import_preview", list_id=list_id, batch_id=batch_id))
     return render_template("mailing/staff/import_preview.html", mailing_list=mailing_list, batch=batch, form=form)
+
+
+def _run_in_background(app: Flask, batch_id: int, actor_id: int) -> None:
+    """The import in a thread of this process, in its own app context and one transaction."""
+
+    def work() -> None:
+        with app.app_context():
+            now = utcnow()
+            try:
+                batch = db.session.get_one(ImportBatch, batch_id)
+                imports.run(batch, actor=db.session.get(User, actor_id), now=now)
+                db.session.commit()
+            except Exception as exc:  # all or nothing: roll back, then say it failed
+                db.session.rollback()
+                log.exception("mailing import %s failed", batch_id)
+                imports.mark_failed(batch_id, type(exc).__name__, now=now)
+                db.session.commit()
+            finally:
+                db.session.remove()
+
+    threading.Thread(target=work, name=f"mailing-import-{batch_id}", daemon=True).start()
+
+
+@mailing_staff_bp.get("/<int:list_id>/import/<int:batch_id>/status")
+@role_required(Role.LEAD)
+def import_status(list_id: int, batch_id: int) -> Response:
+    """The progress of a running import, for the page's progress bar (JSON)."""
+    batch = _batch_or_404(list_id, batch_id)
+    progress = imports.progress_of(batch.id)
+    done, total = progress if progress else (0, int(batch.report.get("good", 0)))
+    imported = int(batch.report.get("imported", 0))
+    if batch.status == "done":
+        done = total = imported
+    return jsonify({"status": batch.status, "done": done, "total": total, "created": imported, "updated": 0})
 
 
 @mailing_staff_bp.get("/<int:list_id>/export.csv")

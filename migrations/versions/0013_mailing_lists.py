@@ -38,6 +38,8 @@ def upgrade():
     sa.Column('consent_note', sa.String(length=500), nullable=False),
     sa.Column('content', sa.Text(), nullable=False),
     sa.Column('report', sa.JSON(), nullable=False),
+    sa.Column('status', sa.String(length=12), nullable=False),
+    sa.Column('error', sa.String(length=500), nullable=True),
     sa.Column('imported_at', sa.DateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['created_by_id'], ['users.id'], name=op.f('fk_mailing_imports_created_by_id_users'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['list_id'], ['mailing_lists.id'], name=op.f('fk_mailing_imports_list_id_mailing_lists'), ondelete='CASCADE'),

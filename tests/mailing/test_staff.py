@@ -173,16 +173,31 @@ def test_import_preview_writes_nothing_then_imports_the_good_lines(app, signed_i
     assert db.session.scalar(select(func.count()).select_from(Subscription)) == before  # the preview wrote none
 
     client.post(response.headers["Location"])
+    _wait_for_import(client, response.headers["Location"])
     assert [s.status for s in subscriptions_for("ok1@example.org")] == ["subscribed"]
     [fr] = subscriptions_for("ok2@example.org")
     assert fr.language == "fr"
     [record] = consents(fr)
     assert record.method == "import" and record.note == "sign-up sheet, AGM 2026" and record.actor_id == client.user.id
     assert subscriptions_for("blocked@example.org") == []
+    soup = page(client.get(response.headers["Location"]))
+    assert soup.select_one("[data-import-done]")
     # A second run of the same batch is refused.
     client.post(response.headers["Location"])
     assert db.session.scalar(select(func.count()).select_from(ConsentRecord).where(
         ConsentRecord.method == "import")) == 2
+
+
+def _wait_for_import(client, preview_url: str) -> dict:
+    """Follow the status (JSON) of an import running in the background until it ends."""
+    import time
+
+    for _ in range(200):
+        state = client.get(preview_url + "/status").get_json()
+        if state["status"] in ("done", "failed"):
+            return state
+        time.sleep(0.05)
+    raise AssertionError("the import never finished")
 
 
 def test_an_import_that_fails_writes_nothing(app, monkeypatch) -> None:
@@ -268,3 +283,39 @@ def test_an_address_suppressed_after_the_preview_is_not_imported(app) -> None:
     db.session.commit()
     assert report["imported"] == 3 and report["skipped"]["suppressed"] == 1  # ok1, blocked@, member000 (free here)
     assert subscriptions_for("ok2@example.org") == [] and len(subscriptions_for("ok1@example.org")) == 1
+
+
+def test_an_import_failing_in_the_background_writes_nothing_and_says_so(app, signed_in, monkeypatch) -> None:
+    client = signed_in("lead")
+    news = make_list()
+    batch = imports.preview(news, CSV.encode(), consent_source="sheet", actor=None, now=T0)
+    db.session.commit()
+    original = imports.write
+
+    def half_then_fail(mailing_list, rows, **kwargs):
+        original(mailing_list, rows[:1], **kwargs)
+        raise RuntimeError("the database went away half-way")
+
+    monkeypatch.setattr(imports, "write", half_then_fail)
+    url = f"{BASE}/{news.id}/import/{batch.id}"
+    client.post(url)
+    assert _wait_for_import(client, url)["status"] == "failed"
+    assert subscriptions_for("ok1@example.org") == []
+    soup = page(client.get(url))
+    assert "nothing was written" in soup.select_one(".notice-error").get_text()
+
+
+def test_a_running_import_shows_a_progress_bar(app, signed_in) -> None:
+    client = signed_in("lead")
+    news = make_list()
+    batch = imports.preview(news, CSV.encode(), consent_source="sheet", actor=None, now=T0)
+    imports.start(batch)
+    db.session.commit()
+    imports.set_progress(batch.id, 1, 4)
+    url = f"{BASE}/{news.id}/import/{batch.id}"
+    soup = page(client.get(url))
+    box = soup.select_one("[data-import-progress]")
+    assert box["data-done-text"] == "Import finished: %(created)s subscribers added."
+    assert box.select_one("progress")["max"] == "4"
+    assert client.get(url + "/status").get_json() == {"status": "running", "done": 1, "total": 4, "created": 0,
+                                                      "updated": 0}
