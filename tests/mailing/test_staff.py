@@ -14,7 +14,7 @@ from inquiry_desk.directory.models import Contact
 from inquiry_desk.mailing import imports, reports, services, suppression
 from inquiry_desk.mailing.models import ConsentRecord, MailingList, Subscription
 
-from ..helpers import form_errors, make_organisation, page
+from ..helpers import form_errors, make_organisation, make_user, page, sign_in
 from .support import T0, consents, make_list, subscriptions_for
 
 BASE = "/staff/mailing-lists"
@@ -319,3 +319,24 @@ def test_a_running_import_shows_a_progress_bar(app, signed_in) -> None:
     assert box.select_one("progress")["max"] == "4"
     assert client.get(url + "/status").get_json() == {"status": "running", "done": 1, "total": 4, "created": 0,
                                                       "updated": 0}
+
+
+def test_each_member_row_has_its_own_labelled_remove_form(app_factory) -> None:
+    app = app_factory(WTF_CSRF_ENABLED=True)
+    with app.app_context():
+        _each_row_has_its_form(app)
+
+
+def _each_row_has_its_form(app) -> None:
+    client = app.test_client()
+    sign_in(client, make_user(role="lead"))
+    news = make_list()
+    _members(news, 2)
+    soup = page(client.get(f"{BASE}/{news.id}/members"))
+    forms = soup.select("[data-members] form")
+    ids = sorted(s.id for s in subscriptions_for("member000@example.org") + subscriptions_for("member001@example.org"))
+    assert sorted(form["action"] for form in forms) == [f"{BASE}/{news.id}/members/{i}/remove" for i in ids]
+    labels = [form.label.get_text() for form in forms]
+    assert "How member001@example.org asked to leave the list" in labels
+    assert all(form.select_one("input[name=csrf_token]") for form in forms)
+    assert soup.select_one("[data-members] tbody td:nth-of-type(4)").get_text() == "Subscribed"
