@@ -7,6 +7,7 @@ import io
 import logging
 import threading
 from collections.abc import Iterator
+from typing import Any
 
 from flask import (
     Blueprint,
@@ -69,6 +70,20 @@ REASON_LABELS = {
     SuppressionReason.UNSUBSCRIBED.value: _l("Unsubscribed from everything"),
     SuppressionReason.LEAD.value: _l("Added by a lead"),
 }
+
+
+MAX_ID = 2**31 - 1  # ids are 32-bit in PostgreSQL: a larger one names nothing
+
+
+@mailing_staff_bp.url_value_preprocessor
+def _ids_in_range(endpoint: str | None, values: dict[str, Any] | None) -> None:
+    for name, value in (values or {}).items():
+        if name.endswith("_id") and isinstance(value, int) and value > MAX_ID:
+            abort(404)
+
+
+def _cursor(value: str) -> int | None:
+    return int(value) if value.isascii() and value.isdigit() and len(value) < 12 and int(value) <= MAX_ID else None
 
 
 @mailing_staff_bp.context_processor
@@ -170,8 +185,7 @@ def members(list_id: int) -> str:
     """One keyset page of the list's members (searchable, filtered); no count over the whole list."""
     mailing_list = _list_or_404(list_id)
     filters = _filters()
-    before = request.args.get("before", "")
-    before_id = int(before) if before.isdigit() and len(before) < 12 else None
+    before_id = _cursor(request.args.get("before", ""))
     rows, next_cursor = reports.members(mailing_list, filters, before_id=before_id)
     return render_template("mailing/staff/members.html", mailing_list=mailing_list, rows=rows, filters=filters,
                            next_cursor=next_cursor, remove_form=RemoveMemberForm())
@@ -349,10 +363,8 @@ def suppressions() -> Response | str:
         db.session.commit()
         flash(_("Address suppressed."), "success")
         return redirect(url_for("mailing_staff.suppressions"))
-    before = request.args.get("before", "")
     search = request.args.get("q", "")[:320].replace("\x00", "")
-    entries = suppression.entries(search=search, before_id=int(before) if before.isdigit() and len(before) < 12
-                                  else None)
+    entries = suppression.entries(search=search, before_id=_cursor(request.args.get("before", "")))
     return render_template("mailing/staff/suppressions.html", form=form, entries=entries, search=search,
                            lift_form=LiftForm(), active=suppression.count_active())
 
