@@ -166,3 +166,30 @@ def test_every_public_mailing_page_passes_axe(live_app: Flask, mailing_server: t
     page.locator("main form").nth(1).locator("[type=submit]").click()
     expect(page.locator("html")).to_have_attribute("lang", lang)
     assert_accessible(page)
+
+
+@pytest.mark.parametrize("lang", ["en", "fr"])
+def test_every_staff_mailing_page_passes_axe(live_app: Flask, mailing_server: tuple[str, list[int]], page_factory,
+                                             lang: str) -> None:
+    from .support import create_user, sign_in_with_cookie
+
+    base, (news, _partners) = mailing_server
+    from inquiry_desk.core.extensions import db
+    from inquiry_desk.mailing import imports, services, suppression
+
+    with live_app.app_context():
+        subscription = services.add_member(services.get_list(news), "jean@example.org", name="Jean", language=lang,
+                                           consent_source="phone", actor=None, now=_now())
+        suppression.suppress("gone@example.org", "hard_bounce", source="smtp 550", actor=None, now=_now())
+        batch = imports.preview(services.get_list(news), b"email\nbad\nok@example.org\n", consent_source="sheet",
+                                actor=None, now=_now())
+        db.session.commit()
+        contact_id, batch_id = subscription.contact_id, batch.id
+    page = page_factory(lang)
+    sign_in_with_cookie(page, live_app, base, create_user(live_app, role="lead"), lang=lang)
+    prefix = f"{base}/staff/mailing-lists"
+    for path in ("/", "/new", f"/{news}", f"/{news}/edit", f"/{news}/members", f"/{news}/members/new",
+                 f"/{news}/import", f"/{news}/import/{batch_id}", f"/contacts/{contact_id}", "/suppressions"):
+        page.goto(prefix + path)
+        expect(page.locator("html")).to_have_attribute("lang", lang)
+        assert_accessible(page)
