@@ -4,12 +4,21 @@ from inquiry_desk.accounts.models import RecoveryCode, StaffSession, User
 from inquiry_desk.audit.models import AuditEvent
 from inquiry_desk.directory.models import Contact, Organisation, OrganisationDomain
 from inquiry_desk.inquiries.canned.models import CannedResponse
-from inquiry_desk.inquiries.models import Inquiry, InquiryViewer, Message, PortalLink, Tag, Topic
+from inquiry_desk.inquiries.models import (
+    Inquiry,
+    InquiryLink,
+    InquiryViewer,
+    Message,
+    PortalLink,
+    ReplyNotice,
+    Tag,
+    Topic,
+)
 from inquiry_desk.inquiries.saved_views.models import SavedView
 from inquiry_desk.inquiries.targets.models import Closure, ServiceTarget, TeamCalendar
 from inquiry_desk.jobs.models import JobRun, SchedulerLease
-from inquiry_desk.mail.models import OutgoingEmail
-from inquiry_desk.mailing.models import ConsentRecord, ImportBatch, MailingList, Subscription, Suppression
+from inquiry_desk.mail.models import Delivery, MailSend, OutgoingEmail, SendThrottle, Suppression
+from inquiry_desk.mailing.models import ConsentRecord, ImportBatch, MailingList, Subscription, SuppressionEntry
 
 __all__ = [
     "AuditEvent",
@@ -17,10 +26,13 @@ __all__ = [
     "Closure",
     "ConsentRecord",
     "Contact",
+    "Delivery",
     "ImportBatch",
     "Inquiry",
+    "InquiryLink",
     "InquiryViewer",
     "JobRun",
+    "MailSend",
     "MailingList",
     "Message",
     "Organisation",
@@ -28,12 +40,15 @@ __all__ = [
     "OutgoingEmail",
     "PortalLink",
     "RecoveryCode",
+    "ReplyNotice",
     "SavedView",
     "SchedulerLease",
+    "SendThrottle",
     "ServiceTarget",
     "StaffSession",
     "Subscription",
     "Suppression",
+    "SuppressionEntry",
     "Tag",
     "TeamCalendar",
     "Topic",

@@ -122,7 +122,7 @@ class ConsentRecord(Model):
     subscription: Mapped[Subscription] = relationship(back_populates="consents")
 
 
-class Suppression(Model):
+class SuppressionEntry(Model):
     """An address never sent to. Lifting keeps the row (``lifted_at``) and is audited."""
 
     __tablename__ = "mailing_suppressions"

@@ -17,8 +17,15 @@ from sqlalchemy import select
 from inquiry_desk.core.extensions import db
 from inquiry_desk.core.urls import external_url
 from inquiry_desk.directory.models import Contact
+from inquiry_desk.mail.models import Suppression as MailSuppression
 from inquiry_desk.mailing import suppression
-from inquiry_desk.mailing.models import MailingList, Subscription, SubscriptionStatus, Suppression, SuppressionReason
+from inquiry_desk.mailing.models import (
+    MailingList,
+    Subscription,
+    SubscriptionStatus,
+    SuppressionEntry,
+    SuppressionReason,
+)
 from inquiry_desk.mailing.services import subscriptions_of, unsubscribe_token
 
 
@@ -34,11 +41,13 @@ def list_unsubscribe_headers(subscription: Subscription) -> dict[str, str]:
 
 def deliverable(mailing_list: MailingList, *, batch: int = 2000) -> Iterator[tuple[Subscription, Contact]]:
     """The list's subscribed members whose address is not suppressed, streamed in id order."""
-    suppressed = select(Suppression.id).where(Suppression.address == Contact.email, Suppression.lifted_at.is_(None))
+    suppressed = select(SuppressionEntry.id).where(SuppressionEntry.address == Contact.email,
+                                                   SuppressionEntry.lifted_at.is_(None))
+    left_out_by_engine = select(MailSuppression.address_key).where(MailSuppression.address_key == Contact.email)
     query = (
         select(Subscription, Contact).join(Contact, Contact.id == Subscription.contact_id)
         .where(Subscription.list_id == mailing_list.id, Subscription.status == SubscriptionStatus.SUBSCRIBED.value,
-               ~suppressed.exists())
+               ~suppressed.exists(), ~left_out_by_engine.exists())
         .order_by(Subscription.id).execution_options(yield_per=batch)
     )
     yield from ((row[0], row[1]) for row in db.session.execute(query))

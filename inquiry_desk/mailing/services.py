@@ -200,8 +200,8 @@ def request_subscription(email: str, list_ids: Iterable[int], *, language: str, 
     chosen = sorted({int(list_id) for list_id in list_ids} & open_ids)
     if not chosen:
         raise NoListChosen()
-    blocking = suppression.active_for(email)
-    if blocking is not None and blocking.reason != SuppressionReason.UNSUBSCRIBED.value:
+    blocking = suppression.blocking_reason(email)
+    if blocking is not None and blocking != SuppressionReason.UNSUBSCRIBED.value:
         return  # a bounce, a complaint or a lead's decision: no email, and the page says the same
     contact = _contact_for(email, name=name, language=language, now=now)
     for list_id in chosen:
@@ -364,7 +364,7 @@ def add_member(mailing_list: MailingList, email: str, *, name: str | None, langu
     note = parse_line(consent_source, max_length=500, required=False)
     if not note:
         raise ConsentSourceRequired()
-    if suppression.active_for(email) is not None:
+    if suppression.is_suppressed(email):
         raise suppression.AddressSuppressed()
     contact = _contact_for(email, name=name, language=language, now=now)
     subscription = _subscription(mailing_list.id, contact.id, language=language, now=now)

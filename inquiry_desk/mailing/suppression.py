@@ -1,8 +1,10 @@
 """Suppressed addresses: never sent to, never imported. Lifting keeps the entry and is audited.
 
 This is the mailing lists' register (reason, source, who and when, lifting with
-a reason). The send engine checks it through ``is_suppressed`` (and, once its own
-table is on main, both are kept in step: see docs/decisions.md).
+a reason). The send engine keeps its own set of addresses (``mail_suppressions``,
+which every bulk send leaves out, and where its hard bounces land): each entry
+added here is added there, a lift here removes it there, and every check here
+(imports, staff additions, sign-ups) also reads that set.
 """
 
 from __future__ import annotations
@@ -12,13 +14,15 @@ from datetime import datetime
 from typing import Protocol
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from inquiry_desk.audit import services as audit
 from inquiry_desk.core.domain import Conflict, InvalidInput, NotFound
 from inquiry_desk.core.extensions import db
 from inquiry_desk.core.text import parse_email_address, parse_line
-from inquiry_desk.mailing.models import Suppression, SuppressionReason
+from inquiry_desk.mail import sending as mail_sending
+from inquiry_desk.mail.models import Suppression as MailSuppression
+from inquiry_desk.mailing.models import SuppressionEntry, SuppressionReason
 
 
 class Actor(Protocol):
@@ -35,19 +39,34 @@ class LiftReasonRequired(InvalidInput):
     default_message = _l("Say why this address may receive email again.")
 
 
+# The send engine's words for the same reasons (mail/models.py Suppression.reason).
+ENGINE_REASONS = {SuppressionReason.HARD_BOUNCE: "bounce", SuppressionReason.COMPLAINT: "complaint",
+                  SuppressionReason.UNSUBSCRIBED: "unsubscribed", SuppressionReason.LEAD: "manual"}
+
+
 def normalise(address: str) -> str:
     return address.strip().lower()
 
 
-def active_for(address: str) -> Suppression | None:
+def active_for(address: str) -> SuppressionEntry | None:
     return db.session.scalar(
-        select(Suppression).where(Suppression.address == normalise(address), Suppression.lifted_at.is_(None))
-        .order_by(Suppression.id.desc()).limit(1)
+        select(SuppressionEntry)
+        .where(SuppressionEntry.address == normalise(address), SuppressionEntry.lifted_at.is_(None))
+        .order_by(SuppressionEntry.id.desc()).limit(1)
     )
 
 
+def blocking_reason(address: str) -> str | None:
+    """Why nothing may be sent to this address (this register first, then the send engine's), or None."""
+    entry = active_for(address)
+    if entry is not None:
+        return entry.reason
+    engine = db.session.get(MailSuppression, mail_sending.normalise_address(address))
+    return engine.reason if engine is not None else None
+
+
 def is_suppressed(address: str) -> bool:
-    return active_for(address) is not None
+    return blocking_reason(address) is not None
 
 
 def suppressed_among(addresses: Iterable[str]) -> set[str]:
@@ -56,30 +75,34 @@ def suppressed_among(addresses: Iterable[str]) -> set[str]:
     found: set[str] = set()
     for start in range(0, len(keys), 500):
         found.update(db.session.scalars(
-            select(Suppression.address).where(Suppression.address.in_(keys[start:start + 500]),
-                                              Suppression.lifted_at.is_(None))
+            select(SuppressionEntry.address).where(SuppressionEntry.address.in_(keys[start:start + 500]),
+                                                   SuppressionEntry.lifted_at.is_(None))
+        ))
+        found.update(db.session.scalars(
+            select(MailSuppression.address_key).where(MailSuppression.address_key.in_(keys[start:start + 500]))
         ))
     return found
 
 
 def suppress(address: str, reason: SuppressionReason | str, *, source: str, actor: Actor | None,
-             now: datetime) -> Suppression:
+             now: datetime) -> SuppressionEntry:
     """Suppress an address (a second time is the same entry)."""
     address = normalise(parse_email_address(address))
     reason = SuppressionReason(reason)
     existing = active_for(address)
     if existing is not None:
         return existing
-    entry = Suppression(address=address, reason=reason.value, source=source[:200], created_at=now,
+    entry = SuppressionEntry(address=address, reason=reason.value, source=source[:200], created_at=now,
                         created_by_id=actor.id if actor else None)
     db.session.add(entry)
     db.session.flush()
+    mail_sending.suppress(address, ENGINE_REASONS[reason], now=now)
     audit.record("suppression.added", actor=actor, subject_type="suppression", subject_id=entry.id,
                  details={"reason": reason.value, "source": source[:200]}, now=now)
     return entry
 
 
-def lift(entry: Suppression, *, reason: str, actor: Actor | None, now: datetime) -> None:
+def lift(entry: SuppressionEntry, *, reason: str, actor: Actor | None, now: datetime) -> None:
     reason = parse_line(reason, max_length=500, required=False)
     if not reason:
         raise LiftReasonRequired()
@@ -88,6 +111,8 @@ def lift(entry: Suppression, *, reason: str, actor: Actor | None, now: datetime)
     entry.lifted_at = now
     entry.lifted_by_id = actor.id if actor else None
     entry.lift_reason = reason
+    db.session.execute(delete(MailSuppression).where(
+        MailSuppression.address_key == mail_sending.normalise_address(entry.address)))
     audit.record("suppression.lifted", actor=actor, subject_type="suppression", subject_id=entry.id,
                  details={"reason": reason}, now=now)
 
@@ -99,22 +124,22 @@ def lift_unsubscribed(address: str, *, reason: str, now: datetime) -> None:
         lift(entry, reason=reason, actor=None, now=now)
 
 
-def get(entry_id: int) -> Suppression:
-    entry = db.session.get(Suppression, entry_id)
+def get(entry_id: int) -> SuppressionEntry:
+    entry = db.session.get(SuppressionEntry, entry_id)
     if entry is None:
         raise NotFound()
     return entry
 
 
-def entries(*, search: str = "", before_id: int | None = None, limit: int = 50) -> Sequence[Suppression]:
-    query = select(Suppression).order_by(Suppression.id.desc()).limit(limit)
+def entries(*, search: str = "", before_id: int | None = None, limit: int = 50) -> Sequence[SuppressionEntry]:
+    query = select(SuppressionEntry).order_by(SuppressionEntry.id.desc()).limit(limit)
     if search:
-        query = query.where(Suppression.address.contains(normalise(search), autoescape=True))
+        query = query.where(SuppressionEntry.address.contains(normalise(search), autoescape=True))
     if before_id is not None:
-        query = query.where(Suppression.id < before_id)
+        query = query.where(SuppressionEntry.id < before_id)
     return db.session.scalars(query).all()
 
 
 def count_active() -> int:
-    return db.session.scalar(select(func.count()).select_from(Suppression)
-                             .where(Suppression.lifted_at.is_(None))) or 0
+    return db.session.scalar(select(func.count()).select_from(SuppressionEntry)
+                             .where(SuppressionEntry.lifted_at.is_(None))) or 0

@@ -193,6 +193,8 @@ def undo(token: str) -> Response | tuple[str, int] | str:
 
 
 @mailing_bp.after_request
-def _no_referrer_from_private_pages(response: Response) -> Response:
-    response.headers["Referrer-Policy"] = "no-referrer"  # the URLs carry the subscriber's tokens
+def _referrer_stays_on_this_site(response: Response) -> Response:
+    # The URLs carry the subscriber's tokens: never to another site; same-origin keeps the Referer that
+    # Flask-WTF checks on a POST over HTTPS.
+    response.headers["Referrer-Policy"] = "same-origin"
     return response

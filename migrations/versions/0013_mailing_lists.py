@@ -1,7 +1,7 @@
 """Mailing lists, subscriptions, consent records, suppressions and import batches (issue 14).
 
 Revision ID: 0013
-Revises: 0006
+Revises: 0012
 Create Date: 2026-11-30 09:09:56.932780
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0013'
-down_revision = '0006'
+down_revision = '0012'
 branch_labels = None
 depends_on = None
 

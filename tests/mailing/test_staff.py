@@ -340,3 +340,18 @@ def _each_row_has_its_form(app) -> None:
     assert "How member001@example.org asked to leave the list" in labels
     assert all(form.select_one("input[name=csrf_token]") for form in forms)
     assert soup.select_one("[data-members] tbody td:nth-of-type(4)").get_text() == "Subscribed"
+
+
+def test_the_send_engine_suppressions_count_and_stay_in_step(app) -> None:
+    from inquiry_desk.mail import sending as mail_sending
+    from inquiry_desk.mail.models import Suppression as MailSuppression
+
+    news = make_list()
+    mail_sending.suppress("bounced@example.org", "bounce", now=T0, smtp_code=550)  # recorded by the engine
+    checked = imports.check(news, "email\nbounced@example.org\nok@example.org\n")
+    assert [row.email for row in checked.good] == ["ok@example.org"] and checked.counts == {"suppressed": 1}
+    entry = suppression.suppress("lead@example.org", "lead", source="asked", actor=None, now=T0)
+    assert db.session.get(MailSuppression, "lead@example.org").reason == "manual"
+    suppression.lift(entry, reason="asked again", actor=None, now=T0)
+    db.session.flush()
+    assert db.session.get(MailSuppression, "lead@example.org") is None
