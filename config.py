@@ -204,6 +204,12 @@ class BaseConfig:
         self.INTAKE_RATE_LIMIT_EXEMPT_NETWORKS = parse_networks(env.get("INTAKE_RATE_LIMIT_EXEMPT_NETWORKS", ""))
         self.EMAIL_CHECK_DELIVERABILITY = _flag(env, "EMAIL_CHECK_DELIVERABILITY", False)
 
+        # Mailing lists: how long a confirmation link lasts, when unconfirmed sign-ups are removed,
+        # and the mailbox named in every bulletin's List-Unsubscribe header (read by the team until email in).
+        self.MAILING_CONFIRM_HOURS = _int(env, "MAILING_CONFIRM_HOURS", 48)
+        self.MAILING_PENDING_DAYS = _int(env, "MAILING_PENDING_DAYS", 7)
+        self.MAILING_UNSUBSCRIBE_MAILTO = env.get("MAILING_UNSUBSCRIBE_MAILTO", "")
+        self.MAILING_RATE_LIMIT = env.get("MAILING_RATE_LIMIT", "5 per minute;30 per hour")
         # Lifecycle: a stakeholder's reply reopens an inquiry closed at most this many days ago (past that,
         # it opens a new inquiry linked to it); a resolved inquiry left quiet this long is closed.
         self.REOPEN_WINDOW_DAYS = _int(env, "REOPEN_WINDOW_DAYS", 30)

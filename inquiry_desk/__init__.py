@@ -93,10 +93,12 @@ def _register_blueprints(app: Flask) -> None:
     from inquiry_desk.inbox.topics_views import topics_bp
     from inquiry_desk.intake.views import intake_bp
     from inquiry_desk.jobs.views import jobs_bp
+    from inquiry_desk.mailing.staff_views import mailing_staff_bp
+    from inquiry_desk.mailing.views import mailing_bp
     from inquiry_desk.public.views import public_bp
 
     for blueprint in (public_bp, auth_bp, staff_bp, admin_bp, intake_bp, inbox_bp, canned_bp, targets_bp, topics_bp,
-                      jobs_bp):
+                      jobs_bp, mailing_bp, mailing_staff_bp):
         app.register_blueprint(blueprint)
 
 

@@ -19,20 +19,24 @@ from inquiry_desk.inquiries.saved_views.models import SavedView
 from inquiry_desk.inquiries.targets.models import Closure, ServiceTarget, TeamCalendar
 from inquiry_desk.jobs.models import JobRun, SchedulerLease
 from inquiry_desk.mail.models import Delivery, MailSend, MailSuppression, OutgoingEmail, SendThrottle
+from inquiry_desk.mailing.models import ConsentRecord, ImportBatch, MailingList, Subscription, SuppressionEntry
 
 __all__ = [
     "AuditEvent",
     "CannedResponse",
     "Closure",
+    "ConsentRecord",
     "Contact",
     "Delivery",
     "FormSubmission",
+    "ImportBatch",
     "Inquiry",
     "InquiryLink",
     "InquiryViewer",
     "JobRun",
     "MailSend",
     "MailSuppression",
+    "MailingList",
     "Message",
     "Organisation",
     "OrganisationDomain",
@@ -45,6 +49,8 @@ __all__ = [
     "SendThrottle",
     "ServiceTarget",
     "StaffSession",
+    "Subscription",
+    "SuppressionEntry",
     "Tag",
     "TeamCalendar",
     "Topic",

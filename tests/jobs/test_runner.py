@@ -145,6 +145,7 @@ def test_the_housekeeping_job_cleans_up_links_viewers_and_sessions(app) -> None:
     db.session.add(StaffSession(token_hash="s".ljust(64, "0"), user_id=user.id, created_at=NOW - timedelta(days=20),
                                 last_seen_at=NOW - timedelta(days=20), ended_at=NOW - timedelta(days=19)))
     db.session.commit()
-    assert registry.housekeeping(NOW) == "portal_links 1, inquiry_viewers 0, form_submissions 0, staff_sessions 1"
+    assert registry.housekeeping(NOW) == ("portal_links 1, inquiry_viewers 0, form_submissions 0, staff_sessions 1, "
+                                          "unconfirmed_subscriptions 0")
     assert db.session.scalars(select(PortalLink).where(PortalLink.inquiry_id == inquiry.id)).all() == []
     assert db.session.scalars(select(StaffSession)).all() == []

@@ -75,6 +75,10 @@ CONTEXTS: dict[str, dict[str, Any]] = {
                          "assigned_by": "Chloé D'Amours", "staff_url": STAFF},
     "stakeholder_reply_notice": {"reference": "INQ-2026-000042", "subject": "Sponsorship & travel loans",
                                  "outcome": "reopened", "staff_url": STAFF},
+    "mailing_confirmation": {
+        "lists": ["Sponsorship & resettlement news", "Bulletin des partenaires d'établissement"], "hours": 48,
+        "confirm_url": "https://desk.example.org/{lang}/mailing-lists/confirm/eyJjIjo0Mn0.Zx8QeF2tVb7LrN0pK4sWyA",
+    },
     "daily_digest": {
         "name": "Jean Tremblay", "new_count": 3, "listed": 20, "inbox_url": "https://desk.example.org/staff/inquiries/",
         "new_items": [

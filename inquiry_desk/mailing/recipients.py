@@ -1,0 +1,76 @@
+"""What the send engine (issue 15) needs of the mailing lists: who to send to, the unsubscribe
+headers of each bulletin, and what a bounce or a complaint changes.
+
+The send engine sits in ``mail`` (below every capability) and never imports this module;
+the bulletins capability, one layer above, hands these to it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from urllib.parse import quote
+
+from flask import current_app
+from sqlalchemy import select
+
+from inquiry_desk.core.extensions import db
+from inquiry_desk.core.urls import external_url
+from inquiry_desk.directory.models import Contact
+from inquiry_desk.mail.models import MailSuppression
+from inquiry_desk.mailing import suppression
+from inquiry_desk.mailing.models import (
+    MailingList,
+    Subscription,
+    SubscriptionStatus,
+    SuppressionEntry,
+    SuppressionReason,
+)
+from inquiry_desk.mailing.services import subscriptions_of, unsubscribe_token
+
+
+def list_unsubscribe_headers(subscription: Subscription) -> dict[str, str]:
+    """The RFC 2369 and RFC 8058 headers the send engine adds to every bulletin to this subscription."""
+    token = unsubscribe_token(subscription)
+    links = [f"<{external_url('mailing.one_click', token=token)}>"]
+    mailbox = current_app.config["MAILING_UNSUBSCRIBE_MAILTO"] or current_app.config["ORG_CONTACT_EMAIL"]
+    if mailbox:
+        links.append(f"<mailto:{mailbox}?subject={quote('unsubscribe ' + token)}>")
+    return {"List-Unsubscribe": ", ".join(links), "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
+
+
+def deliverable(mailing_list: MailingList, *, batch: int = 2000) -> Iterator[tuple[Subscription, Contact]]:
+    """The list's subscribed members whose address is not suppressed, streamed in id order."""
+    suppressed = select(SuppressionEntry.id).where(SuppressionEntry.address == Contact.email,
+                                                   SuppressionEntry.lifted_at.is_(None))
+    left_out_by_engine = select(MailSuppression.address_key).where(MailSuppression.address_key == Contact.email)
+    query = (
+        select(Subscription, Contact).join(Contact, Contact.id == Subscription.contact_id)
+        .where(Subscription.list_id == mailing_list.id, Subscription.status == SubscriptionStatus.SUBSCRIBED.value,
+               ~suppressed.exists(), ~left_out_by_engine.exists())
+        .order_by(Subscription.id).execution_options(yield_per=batch)
+    )
+    yield from ((row[0], row[1]) for row in db.session.execute(query))
+
+
+def record_bounce(address: str, *, complaint: bool = False, source: str, now: datetime) -> int:
+    """A hard bounce or a complaint: the address suppressed, and each of its subscriptions marked.
+
+    The consent records are kept; the status says why nothing more is sent.
+    """
+    status = SubscriptionStatus.COMPLAINED if complaint else SubscriptionStatus.BOUNCED
+    reason = SuppressionReason.COMPLAINT if complaint else SuppressionReason.HARD_BOUNCE
+    entry = suppression.active_for(address)
+    if entry is not None and entry.reason == SuppressionReason.UNSUBSCRIBED.value:
+        suppression.lift(entry, reason=f"superseded by a {reason.value}", actor=None, now=now)
+    suppression.suppress(address, reason, source=source, actor=None, now=now)
+    contact = db.session.scalar(select(Contact).where(Contact.email == suppression.normalise(address)))
+    if contact is None:
+        return 0
+    marked = 0
+    for subscription in subscriptions_of(contact):
+        if subscription.status in (SubscriptionStatus.SUBSCRIBED.value, SubscriptionStatus.PENDING.value):
+            subscription.status = status.value
+            subscription.updated_at = now
+            marked += 1
+    return marked
