@@ -1,7 +1,7 @@
 """The privacy notice version each inquiry's stakeholder accepted (issue 10).
 
 Revision ID: 0011
-Revises: 0012
+Revises: 0008b
 Create Date: 2026-11-30 10:05:00
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0011'
-down_revision = '0012'
+down_revision = '0008b'
 branch_labels = None
 depends_on = None
 

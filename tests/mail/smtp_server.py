@@ -224,3 +224,33 @@ def smtp_sink() -> Iterator[SmtpSink]:
     """A running SmtpSink on a free port of 127.0.0.1, stopped after the test."""
     with running_sink() as sink:
         yield sink
+
+
+@contextmanager
+def silent_listener() -> Iterator[int]:
+    """A listener on loopback that accepts connections and never says a word (a hung mail server);
+    yields its port."""
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(100)
+    listener.settimeout(0.2)
+    accepted: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        while not stop.is_set():
+            try:
+                accepted.append(listener.accept()[0])
+            except OSError:
+                continue
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    try:
+        yield listener.getsockname()[1]
+    finally:
+        stop.set()
+        thread.join(2)
+        for connection in accepted:
+            connection.close()
+        listener.close()

@@ -8,7 +8,6 @@ stalls the web (R8).
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from datetime import timedelta
@@ -26,7 +25,7 @@ from inquiry_desk.mail.worker import Settings
 from ..conftest import is_postgres
 from ..helpers import inquiry_form_data
 from .send_support import drain, make_send, received_counts, statuses, worker
-from .smtp_server import SmtpSink
+from .smtp_server import SmtpSink, silent_listener
 from .support import MINUTE, T0, queue
 
 pytestmark = pytest.mark.allow_smtp
@@ -309,28 +308,8 @@ def test_a_lease_shorter_than_the_smtp_timeout_allows_is_refused(app_factory, sm
 @pytest.fixture
 def hung_server():
     """A listener on loopback that accepts connections and never says a word."""
-    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(50)
-    accepted: list[socket.socket] = []
-    stop = threading.Event()
-
-    def accept() -> None:
-        listener.settimeout(0.2)
-        while not stop.is_set():
-            try:
-                accepted.append(listener.accept()[0])
-            except OSError:
-                continue
-
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
-    yield listener.getsockname()[1]
-    stop.set()
-    thread.join(2)
-    for connection in accepted:
-        connection.close()
-    listener.close()
+    with silent_listener() as port:
+        yield port
 
 
 def test_a_hung_mail_server_never_stalls_the_web(app_factory, hung_server: int) -> None:

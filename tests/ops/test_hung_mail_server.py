@@ -13,7 +13,6 @@ from __future__ import annotations
 import http.client
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -27,6 +26,7 @@ from sqlalchemy import create_engine, text
 from config import ProductionConfig
 
 from ..conftest import PROJECT_DIR
+from ..mail.smtp_server import silent_listener
 from .load import Load, drive, environment, intake_cycle, migrate, start_gunicorn
 
 pytestmark = pytest.mark.slow
@@ -37,28 +37,9 @@ SMTP_TIMEOUT = 10  # the web would hold a worker this long per submission if it 
 
 @pytest.fixture
 def silent_server() -> Iterator[int]:
-    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(100)
-    listener.settimeout(0.2)
-    accepted: list[socket.socket] = []
-    stop = threading.Event()
-
-    def accept() -> None:
-        while not stop.is_set():
-            try:
-                accepted.append(listener.accept()[0])
-            except OSError:
-                continue
-
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
-    yield listener.getsockname()[1]
-    stop.set()
-    thread.join(2)
-    for connection in accepted:
-        connection.close()
-    listener.close()
+    """A listener on loopback that accepts connections and never says a word."""
+    with silent_listener() as port:
+        yield port
 
 
 def _healthz_times(port: int, stop: threading.Event, times: list[float], statuses: list[int]) -> None:
