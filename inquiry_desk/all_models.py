@@ -4,7 +4,7 @@ from inquiry_desk.accounts.models import RecoveryCode, StaffSession, User
 from inquiry_desk.audit.models import AuditEvent
 from inquiry_desk.directory.models import Contact, Organisation, OrganisationDomain
 from inquiry_desk.inquiries.canned.models import CannedResponse
-from inquiry_desk.inquiries.models import Inquiry, InquiryViewer, Message, PortalLink, Tag, Topic
+from inquiry_desk.inquiries.models import Inquiry, InquiryViewer, Message, NamedStaff, PortalLink, Tag, Topic
 from inquiry_desk.inquiries.saved_views.models import SavedView
 from inquiry_desk.inquiries.targets.models import Closure, ServiceTarget, TeamCalendar
 from inquiry_desk.jobs.models import JobRun, SchedulerLease
@@ -19,6 +19,7 @@ __all__ = [
     "InquiryViewer",
     "JobRun",
     "Message",
+    "NamedStaff",
     "Organisation",
     "OrganisationDomain",
     "OutgoingEmail",

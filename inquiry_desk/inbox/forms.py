@@ -89,3 +89,32 @@ class DeleteForm(FlaskForm):
     submit = SubmitField(_l("Delete"))
 
 
+
+
+# --- protected information (inbox/protection_views.py) ---------------------------------------
+
+
+class RestrictForm(FlaskForm):
+    reason = StringField(_l("Reason for restricting"), description=_l(
+        "Only the assignee, the staff named on it and leads will read this inquiry."),
+        validators=[Parsed(parse_line, max_length=500, required_message=_l("Give a reason."))])
+    submit = SubmitField(_l("Restrict this inquiry"))
+
+
+class JustifyForm(FlaskForm):
+    reason = StringField(_l("Why do you need to open this inquiry?"), description=_l(
+        "Your reason is kept in the audit log and shown in the inquiry's access report."),
+        validators=[Parsed(parse_line, max_length=500, required_message=_l("Give a reason."))])
+    submit = SubmitField(_l("Open the inquiry"))
+
+
+class NameStaffForm(FlaskForm):
+    user = SelectField(_l("Name a staff member"), choices=[], validate_choice=True)
+    submit = SubmitField(_l("Name"))
+
+
+class RedactForm(FlaskForm):
+    reason = StringField(_l("Reason for redacting"), description=_l(
+        "The text is replaced everywhere it is kept (thread, search, outgoing email); it cannot be brought back."),
+        validators=[Parsed(parse_line, max_length=500, required_message=_l("Give a reason."))])
+    submit = SubmitField(_l("Redact this message"))

@@ -33,7 +33,8 @@ from inquiry_desk.inbox.forms import (
     TopicForm,
     UnmergeForm,
 )
-from inquiry_desk.inquiries import correspondence, presence, targets, triage
+from inquiry_desk.inbox.protection_pages import protection_forms, render_justify, render_metadata
+from inquiry_desk.inquiries import access, correspondence, presence, targets, triage
 from inquiry_desk.inquiries import services as inquiries
 from inquiry_desk.inquiries.canned import services as canned
 from inquiry_desk.inquiries.labels import PRIORITY_LABELS, STATUS_LABELS
@@ -43,9 +44,12 @@ AnyForm = TypeVar("AnyForm", bound=FlaskForm)
 
 
 def _inquiry_or_404(inquiry_id: int) -> Inquiry:
+    """The inquiry, for acting on it: 404 if there is none, 403 if need-to-know keeps it from the user."""
     inquiry = db.session.get(Inquiry, inquiry_id)
     if inquiry is None:
         abort(404)
+    if not access.may_open(inquiry, current_user, utcnow()):
+        abort(403)
     return inquiry
 
 
@@ -94,6 +98,8 @@ def _render(inquiry: Inquiry, *, reply: ReplyForm | None = None, conflict: list[
     due_state, due_text = targets.describe_due(inquiry.due_at, now) if inquiry.due_at else ("", "")
     page = render_template(
         "inbox/inquiry.html", inquiry=inquiry, messages=inquiry.messages, history=history, users=users,
+        restricted=access.is_restricted(inquiry), named=access.named_staff(inquiry.id),
+        reader=access.Reader(current_user), **protection_forms(inquiry),
         others=presence.others_viewing(inquiry.id, current_user, now=now), due_state=due_state, due_text=due_text,
         other_inquiries=inquiries.other_inquiries_of(inquiry, limit=10), conflict=conflict,
         can_unmerge=triage.can_unmerge(inquiry, now), MessageKind=MessageKind, **_forms(inquiry, reply),
@@ -104,8 +110,14 @@ def _render(inquiry: Inquiry, *, reply: ReplyForm | None = None, conflict: list[
 @inbox_bp.route("/<int:inquiry_id>")
 @role_required(Role.VIEWER)
 def show(inquiry_id: int) -> tuple[str, int]:
-    inquiry = _inquiry_or_404(inquiry_id)
+    inquiry = db.session.get(Inquiry, inquiry_id)
+    if inquiry is None:
+        abort(404)
     now = utcnow()
+    if not access.may_read(inquiry, current_user):
+        return render_metadata(inquiry, now), 200
+    if access.needs_reason(inquiry, current_user, now):
+        return render_justify(inquiry), 200
     presence.mark_viewing(inquiry.id, current_user, now=now)
     triage.record_view(inquiry, actor=current_user, now=now)
     db.session.commit()

@@ -87,6 +87,12 @@ HISTORY_LABELS = {
     "inquiry.received": _l("inquiry received"),
     "inquiry.imported": _l("imported with its earlier history"),
     "inquiry.purged": _l("personal data purged"),
+    "inquiry.restricted": _l("restricted"),
+    "inquiry.restriction_lifted": _l("restriction lifted"),
+    "inquiry.staff_named": _l("staff member named"),
+    "inquiry.staff_unnamed": _l("staff member no longer named"),
+    "inquiry.access_justified": _l("opened by a lead, with a reason"),
+    "inquiry.message_redacted": _l("a message was redacted"),
 }
 _VALUE_LABELS = {**STATUS_LABELS, **PRIORITY_LABELS}
 
@@ -102,6 +108,10 @@ def history_label(event: Any) -> str:
     for key in ("target_reference", "duplicate_reference"):
         if key in details:
             return _("%(what)s: %(reference)s", what=label, reference=details[key])
+    if "user_id" in details:
+        return _("%(what)s: %(reference)s", what=label, reference=_value("assigned", details["user_id"]))
+    if "reason" in details:
+        return _("%(what)s: %(reference)s", what=label, reference=details["reason"])
     return label
 
 

@@ -7,7 +7,7 @@ each row are prepared here and the template only writes them out (QUALITY.md P1)
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -35,9 +35,12 @@ class Row:
     due_text: str
     received_iso: str
     received_text: str
+    restricted: bool  # need-to-know (inquiries/access.py)
+    hidden: bool  # restricted and not readable by whoever reads the list: no content
 
 
-def list_rows(inquiries: Sequence[Summary], now: datetime) -> list[Row]:
+def list_rows(inquiries: Sequence[Summary], now: datetime, topics: Collection[int] = ()) -> list[Row]:
+    """The rows of a list; ``topics`` are the restricted topics (a row on one of them is restricted)."""
     statuses = {key: str(label) for key, label in STATUS_LABELS.items()}  # translated once, not per row
     priorities = {key: str(label) for key, label in PRIORITY_LABELS.items()}
     rows = []
@@ -55,5 +58,6 @@ def list_rows(inquiries: Sequence[Summary], now: datetime) -> list[Row]:
             status=statuses.get(inquiry.status, inquiry.status), priority=inquiry.priority,
             priority_text=priorities.get(inquiry.priority, inquiry.priority), due_state=state, due_text=text,
             received_iso=inquiry.received_at.isoformat(), received_text=format_datetime(inquiry.received_at, "short"),
+            restricted=inquiry.restricted or inquiry.hidden or inquiry.topic_id in topics, hidden=inquiry.hidden,
         ))
     return rows

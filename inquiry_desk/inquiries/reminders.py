@@ -25,6 +25,7 @@ from sqlalchemy import select, tuple_
 from inquiry_desk.accounts.models import User
 from inquiry_desk.core.extensions import db
 from inquiry_desk.core.urls import external_url
+from inquiry_desk.inquiries.access import RESTRICTED_SUBJECT, is_restricted
 from inquiry_desk.inquiries.models import Inquiry, Status
 from inquiry_desk.mail import services as mail
 from inquiry_desk.mail.rendering import render_email
@@ -94,8 +95,12 @@ def _remind(inquiry: Inquiry, now: datetime) -> int:
         return 0
     address, language = recipient
     stamp = due_stamp(inquiry.due_at)
+    subject = inquiry.subject
+    to_team = address == current_app.config.get("MAIL_TEAM_ADDRESS")
+    if to_team and is_restricted(inquiry):  # the team address is no reader: need-to-know
+        subject = RESTRICTED_SUBJECT[language]
     rendered = render_email(
-        f"target_{kind}", language, reference=inquiry.reference, subject=inquiry.subject, due_at=inquiry.due_at,
+        f"target_{kind}", language, reference=inquiry.reference, subject=subject, due_at=inquiry.due_at,
         staff_url=external_url("inbox.show", inquiry_id=inquiry.id),
     )
     mail.queue_email(cause_key=f"inquiry:{inquiry.id}:target-{kind}:{stamp}", to=address, rendered=rendered,

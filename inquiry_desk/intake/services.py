@@ -13,6 +13,7 @@ from inquiry_desk.core.text import parse_email_address, parse_line, parse_text
 from inquiry_desk.core.urls import external_url
 from inquiry_desk.directory import services as directory
 from inquiry_desk.inquiries import services as inquiries
+from inquiry_desk.inquiries.access import RESTRICTED_SUBJECT, is_restricted
 from inquiry_desk.inquiries.models import Channel, Inquiry, Message, Topic
 from inquiry_desk.mail import services as mail
 from inquiry_desk.mail.rendering import render_email
@@ -101,9 +102,11 @@ def _queue_team_notice(inquiry: Inquiry, now: datetime) -> None:
     team_address = current_app.config.get("MAIL_TEAM_ADDRESS")
     if not team_address:
         return
+    restricted = is_restricted(inquiry)  # the team address is no reader: need-to-know
     rendered = render_email(
-        "new_inquiry_notice", "en", reference=inquiry.reference, subject=inquiry.subject,
-        trusted=inquiry.trusted_partner, organisation=inquiry.organisation.name if inquiry.organisation else None,
+        "new_inquiry_notice", "en", reference=inquiry.reference,
+        subject=RESTRICTED_SUBJECT["en"] if restricted else inquiry.subject, trusted=inquiry.trusted_partner,
+        organisation=inquiry.organisation.name if inquiry.organisation and not restricted else None,
         staff_url=external_url("inbox.index"),
     )
     mail.queue_email(cause_key=f"inquiry:{inquiry.id}:team-notice", to=team_address, rendered=rendered,

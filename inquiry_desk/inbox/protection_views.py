@@ -1,0 +1,143 @@
+"""Protected information on the inquiry page: restrict, name staff, justify an opening, the access
+report, redact a message; and the restricted topics. Each a POST that redirects back, or a page."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from sqlalchemy.orm.exc import StaleDataError
+from werkzeug.wrappers import Response
+
+from inquiry_desk.accounts import services as accounts
+from inquiry_desk.accounts.models import Role
+from inquiry_desk.accounts.permissions import role_required
+from inquiry_desk.core.clock import utcnow
+from inquiry_desk.core.domain import Conflict, DomainError, InvalidInput
+from inquiry_desk.core.errors import flash_domain_error
+from inquiry_desk.core.extensions import db
+from inquiry_desk.core.i18n import current_language
+from inquiry_desk.inbox.blueprint import inbox_bp
+from inquiry_desk.inbox.forms import JustifyForm, NameStaffForm, RedactForm, RestrictForm
+from inquiry_desk.inbox.inquiry_views import _inquiry_or_404
+from inquiry_desk.inbox.protection_pages import name_choices, render_justify
+from inquiry_desk.inquiries import access, protection
+from inquiry_desk.inquiries.models import Inquiry, Message
+
+
+def _run(inquiry_id: int, form: FlaskForm, action: Callable[[Inquiry], object], done: str) -> Response:
+    inquiry = _inquiry_or_404(inquiry_id)
+    if not form.validate_on_submit():
+        messages = [str(message) for errors in form.errors.values() for message in errors]
+        flash(" ".join(messages) or _("That change could not be made."), "error")
+        return redirect(url_for("inbox.show", inquiry_id=inquiry.id))
+    try:
+        action(inquiry)
+        db.session.commit()
+    except DomainError as exc:
+        db.session.rollback()
+        flash_domain_error(exc)
+    except StaleDataError:
+        db.session.rollback()
+        flash_domain_error(Conflict())
+    else:
+        flash(done, "success")
+    return redirect(url_for("inbox.show", inquiry_id=inquiry_id))
+
+
+@inbox_bp.route("/<int:inquiry_id>/restrict", methods=["POST"])
+@role_required(Role.OFFICER)
+def restrict(inquiry_id: int) -> Response:
+    form = RestrictForm()
+    return _run(inquiry_id, form, lambda inquiry: protection.restrict(
+        inquiry, form.reason.data or "", actor=current_user, now=utcnow()), _("The inquiry is restricted."))
+
+
+@inbox_bp.route("/<int:inquiry_id>/lift-restriction", methods=["POST"])
+@role_required(Role.LEAD)
+def lift_restriction(inquiry_id: int) -> Response:
+    return _run(inquiry_id, FlaskForm(), lambda inquiry: protection.lift_restriction(
+        inquiry, actor=current_user, now=utcnow()), _("The restriction is lifted."))
+
+
+@inbox_bp.route("/<int:inquiry_id>/named", methods=["POST"])
+@role_required(Role.OFFICER)
+def name_staff(inquiry_id: int) -> Response:
+    inquiry = _inquiry_or_404(inquiry_id)
+    form = NameStaffForm()
+    form.user.choices = name_choices(inquiry)
+
+    def run(inquiry: Inquiry) -> None:
+        user = accounts.get_user(int(form.user.data)) if (form.user.data or "").isdigit() else None
+        if user is None:
+            raise InvalidInput(_("Choose a staff member."))
+        protection.name_staff(inquiry, user, actor=current_user, now=utcnow())
+
+    return _run(inquiry_id, form, run, _("Staff member named on the inquiry."))
+
+
+@inbox_bp.route("/<int:inquiry_id>/named/<int:user_id>/remove", methods=["POST"])
+@role_required(Role.OFFICER)
+def unname_staff(inquiry_id: int, user_id: int) -> Response:
+    return _run(inquiry_id, FlaskForm(), lambda inquiry: protection.unname_staff(
+        inquiry, user_id, actor=current_user, now=utcnow()), _("Staff member removed from the inquiry."))
+
+
+@inbox_bp.route("/<int:inquiry_id>/justify", methods=["POST"])
+@role_required(Role.LEAD)
+def justify(inquiry_id: int) -> Response | tuple[str, int]:
+    inquiry = db.session.get(Inquiry, inquiry_id)
+    if inquiry is None:
+        abort(404)
+    form = JustifyForm()
+    if not form.validate_on_submit():
+        return render_justify(inquiry, form), 422
+    try:
+        protection.justify_access(inquiry, form.reason.data or "", actor=current_user, now=utcnow())
+    except DomainError as exc:
+        flash_domain_error(exc)
+        return render_justify(inquiry, form), 422
+    db.session.commit()
+    return redirect(url_for("inbox.show", inquiry_id=inquiry.id))
+
+
+@inbox_bp.route("/<int:inquiry_id>/access")
+@role_required(Role.LEAD)
+def access_report(inquiry_id: int) -> str:
+    """Who opened this inquiry, and when (the privacy officer's question)."""
+    inquiry = _inquiry_or_404(inquiry_id)
+    openings = protection.access_report(inquiry, actor=current_user)
+    users = {user.id: user for user in accounts.list_users()}
+    return render_template("inbox/access_report.html", inquiry=inquiry, openings=openings, users=users,
+                           VIEWED=access.VIEWED)
+
+
+@inbox_bp.route("/<int:inquiry_id>/messages/<int:message_id>/redact", methods=["POST"])
+@role_required(Role.LEAD)
+def redact(inquiry_id: int, message_id: int) -> Response:
+    message = db.session.get(Message, message_id)
+    if message is None or message.inquiry_id != inquiry_id:
+        abort(404)
+    form = RedactForm()
+    return _run(inquiry_id, form, lambda inquiry: protection.redact_message(
+        message, form.reason.data or "", actor=current_user, now=utcnow()), _("The message is redacted."))
+
+
+@inbox_bp.route("/topics", methods=["GET", "POST"])
+@role_required(Role.LEAD)
+def topics() -> Any:
+    """Which topics are restricted: every inquiry on a restricted topic is need-to-know."""
+    form = FlaskForm()
+    if form.validate_on_submit():
+        chosen = set(request.form.getlist("restricted"))
+        now = utcnow()
+        for topic in protection.topics():
+            protection.set_topic_restricted(topic, topic.code in chosen, actor=current_user, now=now)
+        db.session.commit()
+        flash(_("Restricted topics saved."), "success")
+        return redirect(url_for("inbox.topics"))
+    return render_template("inbox/topics.html", topics=protection.topics(), form=form, lang=current_language())
