@@ -208,7 +208,17 @@ def test_restriction_and_names_are_audited(app, world) -> None:
     assert access.may_read(world.secret, world.people["named"]) is False
 
 
-def test_a_restricted_topic_restricts_its_inquiries(app, world) -> None:
+@pytest.fixture
+def topics_restored(app):
+    """Topics are reference data the PostgreSQL tests share (not truncated): put them back."""
+    yield
+    db.session.rollback()
+    for topic in db.session.scalars(select(Topic).where(Topic.restricted.is_(True))):
+        topic.restricted = False
+    db.session.commit()
+
+
+def test_a_restricted_topic_restricts_its_inquiries(app, world, topics_restored) -> None:
     officer = world.people["officer"]
     topic = db.session.scalar(select(Topic).where(Topic.code == "other"))
     assert access.may_read(world.open, officer)
