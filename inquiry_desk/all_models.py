@@ -4,7 +4,16 @@ from inquiry_desk.accounts.models import RecoveryCode, StaffSession, User
 from inquiry_desk.audit.models import AuditEvent
 from inquiry_desk.directory.models import Contact, Organisation, OrganisationDomain
 from inquiry_desk.inquiries.canned.models import CannedResponse
-from inquiry_desk.inquiries.models import Inquiry, InquiryViewer, Message, NamedStaff, PortalLink, Tag, Topic
+from inquiry_desk.inquiries.models import (
+    Inquiry,
+    InquiryViewer,
+    Message,
+    NamedStaff,
+    PersonConcerned,
+    PortalLink,
+    Tag,
+    Topic,
+)
 from inquiry_desk.inquiries.saved_views.models import SavedView
 from inquiry_desk.inquiries.targets.models import Closure, ServiceTarget, TeamCalendar
 from inquiry_desk.jobs.models import JobRun, SchedulerLease
@@ -23,6 +32,7 @@ __all__ = [
     "Organisation",
     "OrganisationDomain",
     "OutgoingEmail",
+    "PersonConcerned",
     "PortalLink",
     "RecoveryCode",
     "SavedView",

@@ -16,7 +16,7 @@ from inquiry_desk.accounts import services as accounts
 from inquiry_desk.accounts.models import Role
 from inquiry_desk.accounts.permissions import role_required
 from inquiry_desk.audit import services as audit
-from inquiry_desk.core.clock import utcnow
+from inquiry_desk.core.clock import team_timezone, utcnow
 from inquiry_desk.core.domain import Conflict, DomainError
 from inquiry_desk.core.errors import flash_domain_error
 from inquiry_desk.core.extensions import db
@@ -34,11 +34,11 @@ from inquiry_desk.inbox.forms import (
     UnmergeForm,
 )
 from inquiry_desk.inbox.protection_pages import protection_forms, render_justify, render_metadata
-from inquiry_desk.inquiries import access, correspondence, presence, targets, triage
+from inquiry_desk.inquiries import access, consent, correspondence, presence, targets, triage
 from inquiry_desk.inquiries import services as inquiries
 from inquiry_desk.inquiries.canned import services as canned
 from inquiry_desk.inquiries.labels import PRIORITY_LABELS, STATUS_LABELS
-from inquiry_desk.inquiries.models import Inquiry, MessageKind, Priority, Status
+from inquiry_desk.inquiries.models import Inquiry, MessageKind, PersonConcerned, Priority, Status
 
 AnyForm = TypeVar("AnyForm", bound=FlaskForm)
 
@@ -91,7 +91,7 @@ def _forms(inquiry: Inquiry, reply: ReplyForm | None = None) -> dict[str, Any]:
 
 
 def _render(inquiry: Inquiry, *, reply: ReplyForm | None = None, conflict: list[str] | None = None,
-            status_code: int = 200) -> tuple[str, int]:
+            status_code: int = 200, consent_warning: list[PersonConcerned] | None = None) -> tuple[str, int]:
     now = utcnow()
     history = [event for event in audit.events_for("inquiry", inquiry.id) if event.action != "inquiry.viewed"]
     users = {user.id: user for user in accounts.list_users()}
@@ -99,7 +99,8 @@ def _render(inquiry: Inquiry, *, reply: ReplyForm | None = None, conflict: list[
     page = render_template(
         "inbox/inquiry.html", inquiry=inquiry, messages=inquiry.messages, history=history, users=users,
         restricted=access.is_restricted(inquiry), named=access.named_staff(inquiry.id),
-        reader=access.Reader(current_user), **protection_forms(inquiry),
+        reader=access.Reader(current_user), **protection_forms(inquiry), people=consent.people_of(inquiry),
+        today=now.astimezone(team_timezone()).date(), consent_warning=consent_warning,
         others=presence.others_viewing(inquiry.id, current_user, now=now), due_state=due_state, due_text=due_text,
         other_inquiries=inquiries.other_inquiries_of(inquiry, limit=10), conflict=conflict,
         can_unmerge=triage.can_unmerge(inquiry, now), MessageKind=MessageKind, **_forms(inquiry, reply),
@@ -225,6 +226,11 @@ def reply(inquiry_id: int) -> Response | tuple[str, int]:
     seen = int(version) if version.isdigit() else None
     if form.confirm.data == "yes":
         seen = None  # the officer saw the newer changes and sends anyway
+    try:
+        consent.check_reply(inquiry, form.body.data or "", acknowledged=bool(form.disclosure_acknowledged.data),
+                            actor=current_user, now=utcnow())
+    except consent.ConsentNotOnFile as exc:
+        return _render(inquiry, reply=form, consent_warning=exc.people, status_code=409)
     try:
         correspondence.send_reply(inquiry, form.body.data or "", actor=current_user, now=utcnow(),
                                   language=form.language.data, next_status=form.next_status.data, seen_version=seen)

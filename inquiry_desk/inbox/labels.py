@@ -93,6 +93,10 @@ HISTORY_LABELS = {
     "inquiry.staff_unnamed": _l("staff member no longer named"),
     "inquiry.access_justified": _l("opened by a lead, with a reason"),
     "inquiry.message_redacted": _l("a message was redacted"),
+    "inquiry.person_added": _l("person concerned added"),
+    "inquiry.person_removed": _l("person concerned removed"),
+    "inquiry.consent_recorded": _l("consent to disclose recorded"),
+    "inquiry.disclosure_acknowledged": _l("reply sent without consent on file, acknowledged"),
 }
 _VALUE_LABELS = {**STATUS_LABELS, **PRIORITY_LABELS}
 

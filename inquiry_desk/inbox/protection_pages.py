@@ -12,8 +12,8 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from inquiry_desk.accounts import services as accounts
-from inquiry_desk.inbox.forms import JustifyForm, NameStaffForm, RedactForm, RestrictForm
-from inquiry_desk.inquiries import access, targets
+from inquiry_desk.inbox.forms import ConsentForm, JustifyForm, NameStaffForm, PersonForm, RedactForm, RestrictForm
+from inquiry_desk.inquiries import access, consent, targets
 from inquiry_desk.inquiries.models import Inquiry
 
 
@@ -23,10 +23,17 @@ def name_choices(inquiry: Inquiry) -> list[tuple[str, str]]:
         (str(user.id), user.name) for user in accounts.list_users() if user.active and user.id not in named]
 
 
+def person_choices(inquiry: Inquiry) -> list[tuple[str, str]]:
+    return [(str(person.id), person.name) for person in consent.people_of(inquiry)]
+
+
 def protection_forms(inquiry: Inquiry) -> dict[str, Any]:
     name_form = NameStaffForm()
     name_form.user.choices = name_choices(inquiry)
-    return {"restrict_form": RestrictForm(), "name_form": name_form, "redact_form": RedactForm()}
+    consent_form = ConsentForm(formdata=None)
+    consent_form.person.choices = person_choices(inquiry)
+    return {"restrict_form": RestrictForm(formdata=None), "name_form": name_form, "redact_form": RedactForm(),
+            "person_form": PersonForm(formdata=None), "consent_form": consent_form}
 
 
 def render_metadata(inquiry: Inquiry, now: datetime) -> str:

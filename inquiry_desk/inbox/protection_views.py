@@ -22,11 +22,11 @@ from inquiry_desk.core.errors import flash_domain_error
 from inquiry_desk.core.extensions import db
 from inquiry_desk.core.i18n import current_language
 from inquiry_desk.inbox.blueprint import inbox_bp
-from inquiry_desk.inbox.forms import JustifyForm, NameStaffForm, RedactForm, RestrictForm
+from inquiry_desk.inbox.forms import ConsentForm, JustifyForm, NameStaffForm, PersonForm, RedactForm, RestrictForm
 from inquiry_desk.inbox.inquiry_views import _inquiry_or_404
-from inquiry_desk.inbox.protection_pages import name_choices, render_justify
-from inquiry_desk.inquiries import access, protection
-from inquiry_desk.inquiries.models import Inquiry, Message
+from inquiry_desk.inbox.protection_pages import name_choices, person_choices, render_justify
+from inquiry_desk.inquiries import access, consent, protection
+from inquiry_desk.inquiries.models import Inquiry, Message, PersonConcerned
 
 
 def _run(inquiry_id: int, form: FlaskForm, action: Callable[[Inquiry], object], done: str) -> Response:
@@ -119,6 +119,7 @@ def access_report(inquiry_id: int) -> str:
 @inbox_bp.route("/<int:inquiry_id>/messages/<int:message_id>/redact", methods=["POST"])
 @role_required(Role.LEAD)
 def redact(inquiry_id: int, message_id: int) -> Response:
+    _inquiry_or_404(inquiry_id)  # need-to-know first
     message = db.session.get(Message, message_id)
     if message is None or message.inquiry_id != inquiry_id:
         abort(404)
@@ -141,3 +142,46 @@ def topics() -> Any:
         flash(_("Restricted topics saved."), "success")
         return redirect(url_for("inbox.topics"))
     return render_template("inbox/topics.html", topics=protection.topics(), form=form, lang=current_language())
+
+
+# --- people concerned and consent to disclose ----------------------------------------------
+
+
+@inbox_bp.route("/<int:inquiry_id>/people", methods=["POST"])
+@role_required(Role.OFFICER)
+def add_person(inquiry_id: int) -> Response:
+    form = PersonForm()
+    return _run(inquiry_id, form, lambda inquiry: consent.add_person(
+        inquiry, form.name.data or "", form.relationship.data or "", form.identifiers.data,
+        actor=current_user, now=utcnow()), _("Person concerned added."))
+
+
+@inbox_bp.route("/<int:inquiry_id>/people/<int:person_id>/remove", methods=["POST"])
+@role_required(Role.OFFICER)
+def remove_person(inquiry_id: int, person_id: int) -> Response:
+    _inquiry_or_404(inquiry_id)  # need-to-know first: 403 before anything is said about the person
+    person = db.session.get(PersonConcerned, person_id)
+    if person is None or person.inquiry_id != inquiry_id:
+        abort(404)
+    return _run(inquiry_id, FlaskForm(), lambda inquiry: consent.remove_person(
+        person, actor=current_user, now=utcnow()), _("Person concerned removed."))
+
+
+@inbox_bp.route("/<int:inquiry_id>/consent", methods=["POST"])
+@role_required(Role.OFFICER)
+def record_consent(inquiry_id: int) -> Response:
+    inquiry = _inquiry_or_404(inquiry_id)
+    form = ConsentForm()
+    form.person.choices = person_choices(inquiry)
+
+    def run(inquiry: Inquiry) -> None:
+        person = db.session.get(PersonConcerned, int(form.person.data or 0))
+        if person is None or person.inquiry_id != inquiry.id:
+            raise InvalidInput(_("Choose a person concerned."))
+        if form.given_on.data is None:
+            raise InvalidInput(_("Give the date consent was given."))
+        consent.record_consent(person, how=form.how.data or "", given_on=form.given_on.data,
+                               until=form.until.data, document=form.document.data, actor=current_user,
+                               now=utcnow())
+
+    return _run(inquiry_id, form, run, _("Consent recorded."))

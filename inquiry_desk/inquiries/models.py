@@ -4,10 +4,10 @@ folders of their own (``inquiries/targets``, ``inquiries/canned``, ``inquiries/s
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import Column, ForeignKey, Index, String, Table, Text, false
+from sqlalchemy import Column, Date, ForeignKey, Index, String, Table, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from inquiry_desk.core.clock import utcnow
@@ -199,6 +199,31 @@ class NamedStaff(Model):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
     added_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     added_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+
+class PersonConcerned(Model):
+    """Someone an inquiry is about (often not its sender), and whether consent to disclose their
+    information to the sender is on file. Shown only to those who may read the inquiry; never indexed."""
+
+    __tablename__ = "inquiry_people"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    inquiry_id: Mapped[int] = mapped_column(ForeignKey("inquiries.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    relationship: Mapped[str] = mapped_column(String(100))
+    # A UCI, an application number…: optional, as the sender gave them.
+    identifiers: Mapped[str | None] = mapped_column(String(300))
+    # Consent to disclose this person's information to the sender: how, when, until when, which document.
+    consent_how: Mapped[str | None] = mapped_column(String(100))
+    consent_given_on: Mapped[date | None] = mapped_column(Date())
+    consent_until: Mapped[date | None] = mapped_column(Date())
+    consent_document: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    def consent_on_file(self, today: date) -> bool:
+        if self.consent_given_on is None or self.consent_given_on > today:
+            return False
+        return self.consent_until is None or self.consent_until >= today
 
 
 class InquiryViewer(Model):

@@ -1,4 +1,5 @@
-"""Protected information: restricted inquiries and topics, staff named on an inquiry, redacted messages.
+"""Protected information: restricted inquiries and topics, staff named on an inquiry, redacted messages,
+people concerned and consent to disclose.
 
 Revision ID: 0009
 Revises: 0006
@@ -35,9 +36,28 @@ def upgrade():
     )
     with op.batch_alter_table('inquiry_named_staff', schema=None) as batch_op:
         batch_op.create_index('ix_inquiry_named_staff_user', ['user_id', 'inquiry_id'], unique=False)
+    op.create_table('inquiry_people',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('inquiry_id', sa.Integer(), nullable=False),
+    sa.Column('name', sa.String(length=200), nullable=False),
+    sa.Column('relationship', sa.String(length=100), nullable=False),
+    sa.Column('identifiers', sa.String(length=300), nullable=True),
+    sa.Column('consent_how', sa.String(length=100), nullable=True),
+    sa.Column('consent_given_on', sa.Date(), nullable=True),
+    sa.Column('consent_until', sa.Date(), nullable=True),
+    sa.Column('consent_document', sa.String(length=200), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['inquiry_id'], ['inquiries.id'], name=op.f('fk_inquiry_people_inquiry_id_inquiries'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_inquiry_people'))
+    )
+    with op.batch_alter_table('inquiry_people', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_inquiry_people_inquiry_id'), ['inquiry_id'], unique=False)
 
 
 def downgrade():
+    with op.batch_alter_table('inquiry_people', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_inquiry_people_inquiry_id'))
+    op.drop_table('inquiry_people')
     with op.batch_alter_table('inquiry_named_staff', schema=None) as batch_op:
         batch_op.drop_index('ix_inquiry_named_staff_user')
     op.drop_table('inquiry_named_staff')
