@@ -1,7 +1,7 @@
 """Imports every model so that ``db.metadata`` knows the whole schema (Alembic, tests)."""
 
 from inquiry_desk.accounts.models import RecoveryCode, StaffSession, User
-from inquiry_desk.audit.models import AuditEvent
+from inquiry_desk.audit.models import AuditEvent, AuditSeal
 from inquiry_desk.directory.models import Contact, Organisation, OrganisationDomain
 from inquiry_desk.inquiries.canned.models import CannedResponse
 from inquiry_desk.inquiries.models import (
@@ -21,6 +21,7 @@ from inquiry_desk.mail.models import OutgoingEmail
 
 __all__ = [
     "AuditEvent",
+    "AuditSeal",
     "CannedResponse",
     "Closure",
     "Contact",

@@ -1,5 +1,5 @@
 """Protected information: restricted inquiries and topics, staff named on an inquiry, redacted messages,
-people concerned and consent to disclose.
+people concerned and consent to disclose, the audit log's hash chain (audit_seals).
 
 Revision ID: 0009
 Revises: 0006
@@ -52,9 +52,38 @@ def upgrade():
     )
     with op.batch_alter_table('inquiry_people', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_inquiry_people_inquiry_id'), ['inquiry_id'], unique=False)
+    op.create_table('audit_seals',
+    sa.Column('seq', sa.Integer(), nullable=False),
+    sa.Column('event_id', sa.Integer(), nullable=False),
+    sa.Column('prev_hash', sa.String(length=64), nullable=False),
+    sa.Column('hash', sa.String(length=64), nullable=False),
+    sa.Column('sealed_at', sa.DateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('seq', name=op.f('pk_audit_seals')),
+    sa.UniqueConstraint('event_id', name=op.f('uq_audit_seals_event_id'))
+    )
+    # The seals are append-only like the log (revision 0001 made the log so).
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute(
+            "CREATE TRIGGER audit_seals_append_only BEFORE UPDATE OR DELETE ON audit_seals "
+            "FOR EACH ROW EXECUTE FUNCTION audit_events_append_only()"
+        )
+        op.execute(
+            "CREATE TRIGGER audit_seals_no_truncate BEFORE TRUNCATE ON audit_seals "
+            "FOR EACH STATEMENT EXECUTE FUNCTION audit_events_append_only()"
+        )
+    else:
+        for event in ("UPDATE", "DELETE"):
+            op.execute(
+                f"CREATE TRIGGER audit_seals_no_{event.lower()} BEFORE {event} ON audit_seals "
+                "BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END"
+            )
 
 
 def downgrade():
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("DROP TRIGGER audit_seals_no_truncate ON audit_seals")
+        op.execute("DROP TRIGGER audit_seals_append_only ON audit_seals")
+    op.drop_table('audit_seals')
     with op.batch_alter_table('inquiry_people', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_inquiry_people_inquiry_id'))
     op.drop_table('inquiry_people')
