@@ -4,6 +4,7 @@ report, redact a message; and the restricted topics. Each a POST that redirects 
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
@@ -16,7 +17,7 @@ from werkzeug.wrappers import Response
 from inquiry_desk.accounts import services as accounts
 from inquiry_desk.accounts.models import Role
 from inquiry_desk.accounts.permissions import role_required
-from inquiry_desk.core.clock import utcnow
+from inquiry_desk.core.clock import team_timezone, utcnow
 from inquiry_desk.core.domain import Conflict, DomainError, InvalidInput
 from inquiry_desk.core.errors import flash_domain_error
 from inquiry_desk.core.extensions import db
@@ -185,3 +186,43 @@ def record_consent(inquiry_id: int) -> Response:
                                now=utcnow())
 
     return _run(inquiry_id, form, run, _("Consent recorded."))
+
+
+# --- what one staff member opened (administrators) -----------------------------------------
+
+OPENINGS_PAGE = 100
+
+
+def _day(value: str | None) -> datetime | None:
+    """A YYYY-MM-DD day of the team's time zone, as the instant it starts; None if blank or malformed."""
+    try:
+        day = date.fromisoformat((value or "").strip()[:10])
+    except ValueError:
+        return None
+    return datetime.combine(day, time.min, tzinfo=team_timezone())
+
+
+@inbox_bp.route("/openings")
+@role_required(Role.ADMIN)
+def openings_by_user() -> str:
+    """The privacy officer's question: what did this person open in this period?"""
+    users = accounts.list_users()
+    chosen = request.args.get("user", "")
+    user = next((candidate for candidate in users if str(candidate.id) == chosen), None)
+    since, until = _day(request.args.get("from")), _day(request.args.get("to"))
+    before = request.args.get("before", "")
+    before_id = int(before) if before.isdigit() and len(before) < 12 else None
+    rows = []
+    if user is not None:
+        rows = protection.openings_by(user.id, actor=current_user, since=since,
+                                      until=until + timedelta(days=1) if until else None,
+                                      before_id=before_id, limit=OPENINGS_PAGE + 1)
+    more = len(rows) > OPENINGS_PAGE
+    rows = rows[:OPENINGS_PAGE]
+    next_args = None
+    if more and user is not None:
+        next_args = {"user": user.id, "from": request.args.get("from", ""), "to": request.args.get("to", ""),
+                     "before": rows[-1].event_id}
+    return render_template("inbox/openings.html", users=users, user=user, rows=rows, next_args=next_args,
+                           since=request.args.get("from", ""), until=request.args.get("to", ""),
+                           JUSTIFIED=access.JUSTIFIED)

@@ -183,3 +183,36 @@ def _redact_outbox(inquiry_id: int, original: str) -> int:
         if (email.body_text, email.body_html) != before:
             changed += 1
     return changed
+
+
+@dataclass(frozen=True)
+class UserOpening:
+    event_id: int
+    at: datetime
+    inquiry_id: int | None
+    reference: str
+    action: str
+    reason: str
+
+
+def openings_by(user_id: int, *, actor: User, since: datetime | None = None, until: datetime | None = None,
+                before_id: int | None = None, limit: int = 100) -> list[UserOpening]:
+    """What one staff member opened (and the reasons they gave), newest first, keyset-paged by audit id.
+
+    Administrators only: the privacy officer's "what did this person open in this period".
+    """
+    _require(actor.has_role(Role.ADMIN))
+    query = (select(AuditEvent, Inquiry.reference)
+             .outerjoin(Inquiry, Inquiry.id == AuditEvent.subject_id)
+             .where(AuditEvent.actor_id == user_id, AuditEvent.subject_type == "inquiry",
+                    AuditEvent.action.in_((access.VIEWED, access.JUSTIFIED)))
+             .order_by(AuditEvent.id.desc()).limit(limit))
+    if since is not None:
+        query = query.where(AuditEvent.at >= since)
+    if until is not None:
+        query = query.where(AuditEvent.at < until)
+    if before_id is not None:
+        query = query.where(AuditEvent.id < before_id)
+    return [UserOpening(event_id=event.id, at=event.at, inquiry_id=event.subject_id, reference=reference or "",
+                        action=event.action, reason=str((event.details or {}).get("reason", "")))
+            for event, reference in db.session.execute(query)]

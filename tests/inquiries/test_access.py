@@ -276,3 +276,24 @@ def test_contact_lookup_by_email_does_not_open_it(app, world) -> None:
     assert response.status_code == 200 and world.secret.reference not in response.get_data(as_text=True)
     assert db.session.scalar(select(Contact).where(Contact.email == "xanthippe@example.net")) is not None
     assert db.session.get(Inquiry, world.secret.id).restricted
+
+
+def test_what_a_staff_member_opened_in_a_period(app, world) -> None:
+    named = _client(app, world.people["named"])
+    named.get(f"/staff/inquiries/{world.secret.id}")
+    named.get(f"/staff/inquiries/{world.open.id}")
+    _client(app, world.people["officer"]).get(f"/staff/inquiries/{world.open.id}")  # someone else
+    admin = make_user(role="admin")
+    client = _client(app, admin)
+    today = utcnow().date()
+    soup = page(client.get(f"/staff/inquiries/openings?user={world.people['named'].id}"
+                           f"&from={today - timedelta(days=1)}&to={today}"))
+    rows = soup.select("[data-testid=openings] tbody tr")
+    assert [row.select("td")[1].get_text(strip=True) for row in rows] == [world.open.reference,
+                                                                        world.secret.reference]
+    earlier = page(client.get(f"/staff/inquiries/openings?user={world.people['named'].id}"
+                              f"&from=2020-01-01&to=2020-12-31"))
+    assert not earlier.select("[data-testid=openings] tbody tr")
+    odd = client.get("/staff/inquiries/openings?user=999999999999999999999&from=9999-99-99&before=1e308")
+    assert odd.status_code == 200
+    assert _client(app, world.lead).get("/staff/inquiries/openings").status_code == 403
