@@ -79,6 +79,7 @@ ROUTES: dict[str, tuple[str, Values]] = {
     "inbox.access_report": ("lead", lambda o: {"inquiry_id": o["inquiry"].id}),
     "inbox.redact": ("lead", lambda o: {"inquiry_id": o["inquiry"].id, "message_id": o["inquiry"].messages[0].id}),
     "inbox.topics": ("lead", NONE),
+    "inbox.redact_subject": ("lead", lambda o: {"inquiry_id": o["inquiry"].id}),
     "inbox.openings_by_user": ("admin", NONE),
     "inbox.add_person": ("officer", lambda o: {"inquiry_id": o["inquiry"].id}),
     "inbox.remove_person": ("officer", lambda o: {"inquiry_id": o["inquiry"].id, "person_id": 1}),

@@ -93,6 +93,7 @@ HISTORY_LABELS = {
     "inquiry.staff_unnamed": _l("staff member no longer named"),
     "inquiry.access_justified": _l("opened by a lead, with a reason"),
     "inquiry.message_redacted": _l("a message was redacted"),
+    "inquiry.subject_redacted": _l("the subject was redacted"),
     "inquiry.person_added": _l("person concerned added"),
     "inquiry.person_removed": _l("person concerned removed"),
     "inquiry.consent_recorded": _l("consent to disclose recorded"),

@@ -129,6 +129,14 @@ def redact(inquiry_id: int, message_id: int) -> Response:
         message, form.reason.data or "", actor=current_user, now=utcnow()), _("The message is redacted."))
 
 
+@inbox_bp.route("/<int:inquiry_id>/redact-subject", methods=["POST"])
+@role_required(Role.LEAD)
+def redact_subject(inquiry_id: int) -> Response:
+    form = RedactForm()
+    return _run(inquiry_id, form, lambda inquiry: protection.redact_subject(
+        inquiry, form.reason.data or "", actor=current_user, now=utcnow()), _("The subject is redacted."))
+
+
 @inbox_bp.route("/topics", methods=["GET", "POST"])
 @role_required(Role.LEAD)
 def topics() -> Any:

@@ -167,20 +167,38 @@ def redact_message(message: Message, reason: str, *, actor: User, now: datetime)
     return _redact_outbox(inquiry.id, original)
 
 
+def redact_subject(inquiry: Inquiry, reason: str, *, actor: User, now: datetime) -> int:
+    """Replace the inquiry's subject by ``REDACTED`` (thread, search, the outbox's subjects and bodies).
+
+    Leads only; audited like a message's redaction. Returns how many outbox copies were changed.
+    """
+    _require(actor.has_role(Role.LEAD) and access.may_open(inquiry, actor, now))
+    reason = _reason(reason)
+    original = inquiry.subject
+    if original == REDACTED:
+        return 0
+    with recorder.change(inquiry, actor=actor, now=now) as change:
+        inquiry.subject = REDACTED
+        change.event("subject_redacted", reason=reason)
+    return _redact_outbox(inquiry.id, original)
+
+
 def _redact_outbox(inquiry_id: int, original: str) -> int:
-    """Every email about the inquiry that carries the text (as written, or HTML-escaped) gets the marker."""
+    """Every email about the inquiry that carries the text (as written, or HTML-escaped) gets the marker,
+    in its subject line and its bodies."""
     texts = {text for text in (original, original.strip(), html.escape(original), html.escape(original.strip()))
              if text}
     changed = 0
     emails = db.session.scalars(
         select(OutgoingEmail).where(OutgoingEmail.cause_key.like(f"inquiry:{inquiry_id}:%"))).all()
     for email in emails:
-        before = (email.body_text, email.body_html)
+        before = (email.subject, email.body_text, email.body_html)
         for text in sorted(texts, key=len, reverse=True):
+            email.subject = email.subject.replace(text, REDACTED)
             email.body_text = email.body_text.replace(text, REDACTED)
             if email.body_html:
                 email.body_html = email.body_html.replace(text, REDACTED)
-        if (email.body_text, email.body_html) != before:
+        if (email.subject, email.body_text, email.body_html) != before:
             changed += 1
     return changed
 

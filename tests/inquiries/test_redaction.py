@@ -74,3 +74,21 @@ def test_only_a_lead_redacts_and_a_reason_is_needed(app) -> None:
                        data={"reason": "x"}).status_code == 403
     db.session.rollback()
     assert PASSPORT in db.session.get(type(message), message.id).body
+
+
+def test_a_subject_redacted_leaves_no_copy(app) -> None:
+    lead = make_user(role="lead")
+    inquiry = make_inquiry(subject=f"About {PASSPORT}", body="Please help")
+    correspondence.send_reply(inquiry, "We are on it.", actor=lead, now=utcnow(), next_status="waiting")
+    db.session.commit()
+    assert "gx7731904" in _everything_kept()
+    client = app.test_client()
+    sign_in(client, lead)
+    assert client.post(f"/staff/inquiries/{inquiry.id}/redact-subject",
+                       data={"reason": "Passport in the subject"}).status_code == 302
+    kept = _everything_kept() + "\n".join(str(subject) for subject in db.session.scalars(
+        db.text("SELECT subject FROM inquiries")))
+    assert "gx7731904" not in kept and "yusufzai" not in kept
+    assert search.search_ids("GX7731904", limit=5) == []
+    soup = page(client.get(f"/staff/inquiries/{inquiry.id}"))
+    assert "the subject was redacted: Passport in the subject" in soup.select_one(".history").get_text()
