@@ -129,3 +129,28 @@ def test_pages_are_accessible_and_the_lead_reads_the_access_report(
     assert_accessible(lead)
     lead.goto(f"{live_server}{INBOX}topics")
     assert_accessible(lead)
+
+    admin = _staff_page(page_factory, live_app, live_server, create_user(live_app, role="admin"), lang)
+    admin.goto(f"{live_server}{INBOX}openings")
+    admin.locator("#openings-user").select_option(str(seeded.lead.id))
+    admin.locator("#openings-submit").press("Enter")
+    expect(admin.locator("[data-testid=openings] tbody tr")).to_have_count(2)  # the reason, the opening
+    assert_accessible(admin)
+
+
+def test_a_reply_naming_a_person_without_consent_warns(
+        live_app: Flask, live_server: str, seeded: Seeded, page_factory: Callable[..., Page]) -> None:
+    holder = _staff_page(page_factory, live_app, live_server, seeded.holder, "fr")
+    holder.goto(f"{live_server}{INBOX}{seeded.inquiry_id}")
+    holder.locator("[data-testid=people-panel] details summary").first.click()
+    holder.locator("#name").fill("Karim Haidari")
+    holder.locator("#relationship").fill("frère")
+    holder.locator("#person-submit").click()
+    expect(holder.locator("[data-testid=people]")).to_contain_text("Karim Haidari")
+    holder.locator("form.reply-form textarea").fill("Le dossier de Karim Haidari est complet.")
+    holder.locator("#reply-submit").click()
+    expect(holder.locator("[data-testid=consent-warning]")).to_contain_text("Karim Haidari")
+    assert_accessible(holder)
+    holder.locator("#disclosure_acknowledged").check()
+    holder.locator("#reply-submit").click()
+    expect(holder.locator(".thread-reply")).to_have_count(1)
