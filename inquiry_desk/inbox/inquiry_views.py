@@ -93,7 +93,8 @@ def _forms(inquiry: Inquiry, reply: ReplyForm | None = None) -> dict[str, Any]:
 def _render(inquiry: Inquiry, *, reply: ReplyForm | None = None, conflict: list[str] | None = None,
             status_code: int = 200, consent_warning: list[PersonConcerned] | None = None) -> tuple[str, int]:
     now = utcnow()
-    history = [event for event in audit.events_for("inquiry", inquiry.id) if event.action != "inquiry.viewed"]
+    history = [event for event in audit.events_for("inquiry", inquiry.id) if event.action not in access.READINGS
+               or event.action == access.JUSTIFIED]
     users = {user.id: user for user in accounts.list_users()}
     due_state, due_text = targets.describe_due(inquiry.due_at, now) if inquiry.due_at else ("", "")
     page = render_template(

@@ -26,7 +26,7 @@ from inquiry_desk.inbox.blueprint import inbox_bp
 from inquiry_desk.inbox.forms import ConsentForm, JustifyForm, NameStaffForm, PersonForm, RedactForm, RestrictForm
 from inquiry_desk.inbox.inquiry_views import _inquiry_or_404
 from inquiry_desk.inbox.protection_pages import name_choices, person_choices, render_justify
-from inquiry_desk.inquiries import access, consent, protection
+from inquiry_desk.inquiries import consent, protection
 from inquiry_desk.inquiries.models import Inquiry, Message, PersonConcerned
 
 
@@ -113,8 +113,7 @@ def access_report(inquiry_id: int) -> str:
     inquiry = _inquiry_or_404(inquiry_id)
     openings = protection.access_report(inquiry, actor=current_user)
     users = {user.id: user for user in accounts.list_users()}
-    return render_template("inbox/access_report.html", inquiry=inquiry, openings=openings, users=users,
-                           VIEWED=access.VIEWED)
+    return render_template("inbox/access_report.html", inquiry=inquiry, openings=openings, users=users)
 
 
 @inbox_bp.route("/<int:inquiry_id>/messages/<int:message_id>/redact", methods=["POST"])
@@ -232,5 +231,4 @@ def openings_by_user() -> str:
         next_args = {"user": user.id, "from": request.args.get("from", ""), "to": request.args.get("to", ""),
                      "before": rows[-1].event_id}
     return render_template("inbox/openings.html", users=users, user=user, rows=rows, next_args=next_args,
-                           since=request.args.get("from", ""), until=request.args.get("to", ""),
-                           JUSTIFIED=access.JUSTIFIED)
+                           since=request.args.get("from", ""), until=request.args.get("to", ""))

@@ -34,7 +34,7 @@ from inquiry_desk.inbox.forms import BulkForm, DeleteForm, SavedViewForm
 from inquiry_desk.inbox.labels import QUEUE_LABELS, SORT_LABELS, filter_choices, history_label
 from inquiry_desk.inbox.rows import list_rows
 from inquiry_desk.inquiries import exports, queues, search, triage
-from inquiry_desk.inquiries.access import Reader
+from inquiry_desk.inquiries.access import FOUND, Reader, record_readings
 from inquiry_desk.inquiries.labels import status_label
 from inquiry_desk.inquiries.saved_views import services as saved_views
 
@@ -64,6 +64,9 @@ def index() -> Response | str:
     except queues.InvalidFilter:
         flash(_("That filter does not name anything we know; the list shows everything instead."), "error")
         return redirect(url_for("inbox.index", queue="all"))
+    # Need-to-know: who found a restricted inquiry by its content is in its access report.
+    if filters.q and page.reader is not None and record_readings(FOUND, page.items, page.reader, now=now):
+        db.session.commit()
     args = {"queue": queue, "sort": sort, **filters.as_args()}
     return render_template(
         "inbox/index.html", page=page, rows=list_rows(page.items, now, page.reader.topics if page.reader else ()),

@@ -28,6 +28,7 @@ from typing import Any, Protocol
 from sqlalchemy import ColumnElement, and_, or_, select, true
 
 from inquiry_desk.accounts.models import Role, User
+from inquiry_desk.audit import services as audit
 from inquiry_desk.audit.models import AuditEvent
 from inquiry_desk.core.extensions import db
 from inquiry_desk.inquiries.models import Inquiry, NamedStaff, Topic
@@ -35,6 +36,11 @@ from inquiry_desk.inquiries.models import Inquiry, NamedStaff, Topic
 JUSTIFICATION_HOURS = 8
 JUSTIFIED = "inquiry.access_justified"
 VIEWED = "inquiry.viewed"
+# A restricted inquiry's content reached someone through a list: a search result or an export row.
+FOUND = "inquiry.found_by_search"
+EXPORTED = "inquiry.exported_content"
+# What the access report lists, and the history leaves out (they are readings, not changes).
+READINGS = (VIEWED, JUSTIFIED, FOUND, EXPORTED)
 # Filters that look into an inquiry's content: a restricted inquiry one may not read never matches them.
 CONTENT_FILTERS = ("q", "topic", "tag", "organisation", "organisation_kind", "trusted", "language", "channel")
 
@@ -121,6 +127,18 @@ class Reader:
         return [row if self.may_read(row) else dataclasses.replace(
             row, subject="", contact_name="", organisation_name=None, trusted_partner=False, trusted_name=None,
             tags=(), topic_id=None, hidden=True) for row in rows]
+
+
+def record_readings(action: str, rows: Iterable[Any], reader: Reader, *, now: datetime) -> int:
+    """Audit each restricted inquiry whose content ``rows`` showed the reader (a search page, export rows)."""
+    if reader.user is None:
+        return 0
+    count = 0
+    for row in rows:
+        if reader.restricted(row) and reader.may_read(row):
+            audit.record(action, actor_id=reader.user.id, subject_type="inquiry", subject_id=row.id, now=now)
+            count += 1
+    return count
 
 
 def uses_content(filters: Any) -> bool:

@@ -125,7 +125,7 @@ def justify_access(inquiry: Inquiry, reason: str, *, actor: User, now: datetime)
 class Opening:
     at: datetime
     user_id: int | None
-    action: str  # access.VIEWED or access.JUSTIFIED
+    action: str  # one of access.READINGS
     reason: str
 
 
@@ -135,7 +135,7 @@ def access_report(inquiry: Inquiry, *, actor: User, since: datetime | None = Non
     _require(actor.has_role(Role.LEAD))
     query = select(AuditEvent).where(
         AuditEvent.subject_type == "inquiry", AuditEvent.subject_id == inquiry.id,
-        AuditEvent.action.in_((access.VIEWED, access.JUSTIFIED)))
+        AuditEvent.action.in_(access.READINGS))
     if since is not None:
         query = query.where(AuditEvent.at >= since)
     if until is not None:
@@ -223,7 +223,7 @@ def openings_by(user_id: int, *, actor: User, since: datetime | None = None, unt
     query = (select(AuditEvent, Inquiry.reference)
              .outerjoin(Inquiry, Inquiry.id == AuditEvent.subject_id)
              .where(AuditEvent.actor_id == user_id, AuditEvent.subject_type == "inquiry",
-                    AuditEvent.action.in_((access.VIEWED, access.JUSTIFIED)))
+                    AuditEvent.action.in_(access.READINGS))
              .order_by(AuditEvent.id.desc()).limit(limit))
     if since is not None:
         query = query.where(AuditEvent.at >= since)

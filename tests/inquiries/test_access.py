@@ -297,3 +297,19 @@ def test_what_a_staff_member_opened_in_a_period(app, world) -> None:
     odd = client.get("/staff/inquiries/openings?user=999999999999999999999&from=9999-99-99&before=1e308")
     assert odd.status_code == 200
     assert _client(app, world.lead).get("/staff/inquiries/openings").status_code == 403
+
+
+def test_searches_and_exports_that_showed_its_content_are_in_the_access_report(app, world) -> None:
+    named = _client(app, world.people["named"])
+    named.get("/staff/inquiries/?queue=all&q=Quetzalcoatl")
+    named.get("/staff/inquiries/export.csv?queue=all").get_data()
+    officer = _client(app, world.people["officer"])  # saw the metadata only: not a reading
+    officer.get("/staff/inquiries/?queue=all&q=forms")
+    officer.get("/staff/inquiries/export.csv?queue=all").get_data()
+    readings = [(opening.user_id, opening.action) for opening in
+                protection.access_report(world.secret, actor=world.lead)]
+    assert readings == [(world.people["named"].id, access.FOUND), (world.people["named"].id, access.EXPORTED)]
+    lead = _client(app, world.lead)
+    lead.post(f"/staff/inquiries/{world.secret.id}/justify", data={"reason": "Review"})
+    report = page(lead.get(f"/staff/inquiries/{world.secret.id}/access")).get_text()
+    assert "Found it by a search of its content" in report and "Exported its content" in report
