@@ -43,12 +43,12 @@ from inquiry_desk.inquiries.models import Inquiry, MessageKind, PersonConcerned,
 AnyForm = TypeVar("AnyForm", bound=FlaskForm)
 
 
-def _inquiry_or_404(inquiry_id: int) -> Inquiry:
-    """The inquiry, for acting on it: 404 if there is none, 403 if need-to-know keeps it from the user."""
+def _inquiry_or_404(inquiry_id: int, *, to_act: bool = True) -> Inquiry:
+    """The inquiry: 404 if there is none; to act on it, 403 if need-to-know keeps it from the user."""
     inquiry = db.session.get(Inquiry, inquiry_id)
     if inquiry is None:
         abort(404)
-    if not access.may_open(inquiry, current_user, utcnow()):
+    if to_act and not access.may_open(inquiry, current_user, utcnow()):
         abort(403)
     return inquiry
 
@@ -112,9 +112,7 @@ def _render(inquiry: Inquiry, *, reply: ReplyForm | None = None, conflict: list[
 @inbox_bp.route("/<int:inquiry_id>")
 @role_required(Role.VIEWER)
 def show(inquiry_id: int) -> tuple[str, int]:
-    inquiry = db.session.get(Inquiry, inquiry_id)
-    if inquiry is None:
-        abort(404)
+    inquiry = _inquiry_or_404(inquiry_id, to_act=False)  # the page itself says what need-to-know allows
     now = utcnow()
     if not access.may_read(inquiry, current_user):
         return render_metadata(inquiry, now), 200

@@ -29,8 +29,16 @@ from inquiry_desk.inbox.protection_pages import name_choices, person_choices, re
 from inquiry_desk.inquiries import consent, protection
 from inquiry_desk.inquiries.models import Inquiry, Message, PersonConcerned
 
+MAX_ID = 2**31 - 1  # the id columns are 32-bit: a larger id names nothing (and must not reach the database)
+
+
+def _bounded(*ids: int) -> None:
+    if any(not 0 < value <= MAX_ID for value in ids):
+        abort(404)
+
 
 def _run(inquiry_id: int, form: FlaskForm, action: Callable[[Inquiry], object], done: str) -> Response:
+    _bounded(inquiry_id)
     inquiry = _inquiry_or_404(inquiry_id)
     if not form.validate_on_submit():
         messages = [str(message) for errors in form.errors.values() for message in errors]
@@ -68,6 +76,7 @@ def lift_restriction(inquiry_id: int) -> Response:
 @inbox_bp.route("/<int:inquiry_id>/named", methods=["POST"])
 @role_required(Role.OFFICER)
 def name_staff(inquiry_id: int) -> Response:
+    _bounded(inquiry_id)
     inquiry = _inquiry_or_404(inquiry_id)
     form = NameStaffForm()
     form.user.choices = name_choices(inquiry)
@@ -84,6 +93,7 @@ def name_staff(inquiry_id: int) -> Response:
 @inbox_bp.route("/<int:inquiry_id>/named/<int:user_id>/remove", methods=["POST"])
 @role_required(Role.OFFICER)
 def unname_staff(inquiry_id: int, user_id: int) -> Response:
+    _bounded(inquiry_id, user_id)
     return _run(inquiry_id, FlaskForm(), lambda inquiry: protection.unname_staff(
         inquiry, user_id, actor=current_user, now=utcnow()), _("Staff member removed from the inquiry."))
 
@@ -91,9 +101,8 @@ def unname_staff(inquiry_id: int, user_id: int) -> Response:
 @inbox_bp.route("/<int:inquiry_id>/justify", methods=["POST"])
 @role_required(Role.LEAD)
 def justify(inquiry_id: int) -> Response | tuple[str, int]:
-    inquiry = db.session.get(Inquiry, inquiry_id)
-    if inquiry is None:
-        abort(404)
+    _bounded(inquiry_id)
+    inquiry = _inquiry_or_404(inquiry_id, to_act=False)
     form = JustifyForm()
     if not form.validate_on_submit():
         return render_justify(inquiry, form), 422
@@ -109,6 +118,7 @@ def justify(inquiry_id: int) -> Response | tuple[str, int]:
 @inbox_bp.route("/<int:inquiry_id>/access")
 @role_required(Role.LEAD)
 def access_report(inquiry_id: int) -> str:
+    _bounded(inquiry_id)
     """Who opened this inquiry, and when (the privacy officer's question)."""
     inquiry = _inquiry_or_404(inquiry_id)
     openings = protection.access_report(inquiry, actor=current_user)
@@ -119,6 +129,7 @@ def access_report(inquiry_id: int) -> str:
 @inbox_bp.route("/<int:inquiry_id>/messages/<int:message_id>/redact", methods=["POST"])
 @role_required(Role.LEAD)
 def redact(inquiry_id: int, message_id: int) -> Response:
+    _bounded(inquiry_id, message_id)
     _inquiry_or_404(inquiry_id)  # need-to-know first
     message = db.session.get(Message, message_id)
     if message is None or message.inquiry_id != inquiry_id:
@@ -167,6 +178,7 @@ def add_person(inquiry_id: int) -> Response:
 @inbox_bp.route("/<int:inquiry_id>/people/<int:person_id>/remove", methods=["POST"])
 @role_required(Role.OFFICER)
 def remove_person(inquiry_id: int, person_id: int) -> Response:
+    _bounded(inquiry_id, person_id)
     _inquiry_or_404(inquiry_id)  # need-to-know first: 403 before anything is said about the person
     person = db.session.get(PersonConcerned, person_id)
     if person is None or person.inquiry_id != inquiry_id:
@@ -178,6 +190,7 @@ def remove_person(inquiry_id: int, person_id: int) -> Response:
 @inbox_bp.route("/<int:inquiry_id>/consent", methods=["POST"])
 @role_required(Role.OFFICER)
 def record_consent(inquiry_id: int) -> Response:
+    _bounded(inquiry_id)
     inquiry = _inquiry_or_404(inquiry_id)
     form = ConsentForm()
     form.person.choices = person_choices(inquiry)

@@ -313,3 +313,13 @@ def test_searches_and_exports_that_showed_its_content_are_in_the_access_report(a
     lead.post(f"/staff/inquiries/{world.secret.id}/justify", data={"reason": "Review"})
     report = page(lead.get(f"/staff/inquiries/{world.secret.id}/access")).get_text()
     assert "Found it by a search of its content" in report and "Exported its content" in report
+
+
+def test_ids_beyond_the_columns_are_not_found(app, world) -> None:
+    lead = _client(app, world.lead)
+    big = 10**20
+    for url in (f"/staff/inquiries/{world.secret.id}/named/{big}/remove",
+                f"/staff/inquiries/{world.secret.id}/people/{big}/remove",
+                f"/staff/inquiries/{world.secret.id}/messages/{big}/redact",
+                f"/staff/inquiries/{big}/restrict", f"/staff/inquiries/{big}/justify"):
+        assert lead.post(url, data={"reason": "x"}).status_code == 404, url
