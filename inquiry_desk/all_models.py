@@ -6,18 +6,20 @@ from inquiry_desk.directory.models import Contact, Organisation, OrganisationDom
 from inquiry_desk.inquiries.canned.models import CannedResponse
 from inquiry_desk.inquiries.models import (
     Inquiry,
+    InquiryLink,
     InquiryViewer,
     Message,
     NamedStaff,
     PersonConcerned,
     PortalLink,
+    ReplyNotice,
     Tag,
     Topic,
 )
 from inquiry_desk.inquiries.saved_views.models import SavedView
 from inquiry_desk.inquiries.targets.models import Closure, ServiceTarget, TeamCalendar
 from inquiry_desk.jobs.models import JobRun, SchedulerLease
-from inquiry_desk.mail.models import OutgoingEmail
+from inquiry_desk.mail.models import Delivery, MailSend, OutgoingEmail, SendThrottle, Suppression
 
 __all__ = [
     "AuditEvent",
@@ -25,9 +27,12 @@ __all__ = [
     "CannedResponse",
     "Closure",
     "Contact",
+    "Delivery",
     "Inquiry",
+    "InquiryLink",
     "InquiryViewer",
     "JobRun",
+    "MailSend",
     "Message",
     "NamedStaff",
     "Organisation",
@@ -36,10 +41,13 @@ __all__ = [
     "PersonConcerned",
     "PortalLink",
     "RecoveryCode",
+    "ReplyNotice",
     "SavedView",
     "SchedulerLease",
+    "SendThrottle",
     "ServiceTarget",
     "StaffSession",
+    "Suppression",
     "Tag",
     "TeamCalendar",
     "Topic",

@@ -32,8 +32,8 @@ def protection_forms(inquiry: Inquiry) -> dict[str, Any]:
     name_form.user.choices = name_choices(inquiry)
     consent_form = ConsentForm(formdata=None)
     consent_form.person.choices = person_choices(inquiry)
-    return {"restrict_form": RestrictForm(formdata=None), "name_form": name_form, "redact_form": RedactForm(),
-            "person_form": PersonForm(formdata=None), "consent_form": consent_form}
+    return {"restrict_form": RestrictForm(formdata=None, prefix="restrict"), "name_form": name_form,
+            "redact_form": RedactForm(), "person_form": PersonForm(formdata=None), "consent_form": consent_form}
 
 
 def render_metadata(inquiry: Inquiry, now: datetime) -> str:

@@ -61,7 +61,7 @@ def _run(inquiry_id: int, form: FlaskForm, action: Callable[[Inquiry], object], 
 @inbox_bp.route("/<int:inquiry_id>/restrict", methods=["POST"])
 @role_required(Role.OFFICER)
 def restrict(inquiry_id: int) -> Response:
-    form = RestrictForm()
+    form = RestrictForm(prefix="restrict")  # the page has other "reason" fields (hold)
     return _run(inquiry_id, form, lambda inquiry: protection.restrict(
         inquiry, form.reason.data or "", actor=current_user, now=utcnow()), _("The inquiry is restricted."))
 

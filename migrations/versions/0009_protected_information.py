@@ -2,7 +2,7 @@
 people concerned and consent to disclose, the audit log's hash chain (audit_seals).
 
 Revision ID: 0009
-Revises: 0006
+Revises: 0012
 Create Date: 2026-11-30 09:00:00.000000
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0009'
-down_revision = '0006'
+down_revision = '0012'
 branch_labels = None
 depends_on = None
 

@@ -57,7 +57,7 @@ def _restrict_with_the_keyboard(page: Page, base: str, seeded: Seeded) -> None:
     page.goto(f"{base}{INBOX}{seeded.inquiry_id}")
     for _ in range(200):  # Tab through the page to the reason field: every step by keyboard
         page.keyboard.press("Tab")
-        if page.evaluate("() => document.activeElement && document.activeElement.id === 'reason'"):
+        if page.evaluate("() => document.activeElement && document.activeElement.id === 'restrict-reason'"):
             break
     else:
         raise AssertionError("the restriction's reason was not reached with Tab")

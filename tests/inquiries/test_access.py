@@ -148,7 +148,7 @@ def test_the_inquiry_page(app, world, role) -> None:
 def test_an_officer_not_named_cannot_act_on_it(app, world, role) -> None:
     client = _client(app, world.people[role])
     base = f"/staff/inquiries/{world.secret.id}"
-    for action, data in (("/note", {"body": "hello"}), ("/take", {}), ("/restrict", {"reason": "x"}),
+    for action, data in (("/note", {"body": "hello"}), ("/take", {}), ("/restrict", {"restrict-reason": "x"}),
                          ("/named", {"user": str(world.people[role].id)}), ("/access", None)):
         response = client.get(base + action) if data is None else client.post(base + action, data=data)
         assert response.status_code == 403, action
@@ -257,7 +257,7 @@ def test_reminders_to_the_team_address_hide_the_subject(app_factory) -> None:
         db.session.commit()
         assert reminders.send_target_reminders(utcnow()) == 1
         sent = db.session.scalars(select(OutgoingEmail).where(OutgoingEmail.to_address == "team@example.org",
-                                                              OutgoingEmail.cause_key.like("%:target-%"))).all()
+                                                              OutgoingEmail.cause_key.like("reminders:%"))).all()
         assert sent and not any(_leaks(email.subject + email.body_text) for email in sent)
 
 
