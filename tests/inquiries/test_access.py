@@ -323,3 +323,20 @@ def test_ids_beyond_the_columns_are_not_found(app, world) -> None:
                 f"/staff/inquiries/{world.secret.id}/messages/{big}/redact",
                 f"/staff/inquiries/{big}/restrict", f"/staff/inquiries/{big}/justify"):
         assert lead.post(url, data={"reason": "x"}).status_code == 404, url
+
+
+def test_a_stakeholder_reply_notice_to_the_team_address_hides_the_subject(app_factory) -> None:
+    from inquiry_desk.inquiries import services as inquiries
+    from inquiry_desk.inquiries.models import Channel
+
+    app = app_factory(MAIL_TEAM_ADDRESS="team@example.org")
+    with app.app_context():
+        holder = make_user(role="officer")
+        secret = make_inquiry(subject=SECRET_SUBJECT)
+        protection.restrict(secret, "At risk", actor=holder, now=utcnow())
+        db.session.commit()
+        inquiries.add_stakeholder_message(secret, "More about Quetzalcoatl", channel=Channel.WEB, now=utcnow())
+        db.session.commit()
+        sent = db.session.scalars(select(OutgoingEmail).where(
+            OutgoingEmail.cause_key.like("%:stakeholder-reply:%"))).all()
+        assert sent and not any(_leaks(email.subject + email.body_text) for email in sent)
