@@ -19,6 +19,10 @@ searches for a word, a phrase, a reference number and an email address.
 With several sizes, P3 lines give each page's median at the largest size
 divided by its median at the smallest.
 
+``--restricted 10`` restricts that percentage of the inquiries (need-to-know, issue 12): the
+officer holds or is named on about half of them and sees only the metadata of the others, so
+lists mask rows and a search must skip matches it may not read.
+
 Output: ``name: value unit (ratio x floor)``; lines starting with ``#`` are context.
 """
 
@@ -109,7 +113,7 @@ def fold(text: str) -> str:
     return search_fold(text)
 
 
-def seed(app, size: int, rng: random.Random) -> dict[str, object]:
+def seed(app, size: int, rng: random.Random, restricted_percent: int = 0) -> dict[str, object]:
     """Bulk insert: Core executemany in batches (COPY-like speed without ORM objects)."""
     from sqlalchemy import insert, select, text
 
@@ -117,7 +121,7 @@ def seed(app, size: int, rng: random.Random) -> dict[str, object]:
     from inquiry_desk.accounts import services as accounts
     from inquiry_desk.core.extensions import db
     from inquiry_desk.directory.models import Contact
-    from inquiry_desk.inquiries.models import Inquiry, Message, Tag, Topic, inquiry_tags
+    from inquiry_desk.inquiries.models import Inquiry, Message, NamedStaff, Tag, Topic, inquiry_tags
 
     now = datetime.now(UTC)
     with app.app_context():
@@ -150,8 +154,9 @@ def seed(app, size: int, rng: random.Random) -> dict[str, object]:
         db.session.commit()
         dialect = db.session.get_bind().dialect.name
         sample = {}
+        every = round(100 / restricted_percent) if restricted_percent else 0
         for start in range(0, size, batch):
-            inquiries, messages, tagged, documents = [], [], [], []
+            inquiries, messages, tagged, documents, named = [], [], [], [], []
             for n in range(start, min(start + batch, size)):
                 inquiry_id = n + 1
                 received = now - timedelta(minutes=(size - n) * 3)
@@ -176,8 +181,10 @@ def seed(app, size: int, rng: random.Random) -> dict[str, object]:
                     "due_at": received + timedelta(days=2) if active else None,
                     "first_response_due_at": received + timedelta(days=2),
                     "resolution_due_at": received + timedelta(days=10), "targets_version": 1,
-                    "target_notices": "", "version": 1,
+                    "target_notices": "", "version": 1, "restricted": bool(every) and n % every == 3,
                 })
+                if every and n % every == 3 and n % (2 * every) == 3:  # the officer is named on half of them
+                    named.append({"inquiry_id": inquiry_id, "user_id": staff_ids[0], "added_at": now})
                 messages.append({"inquiry_id": inquiry_id, "kind": "inbound", "body": body, "channel": "web",
                                  "author_contact_id": contact_id, "created_at": received})
                 if status != "new":
@@ -198,6 +205,8 @@ def seed(app, size: int, rng: random.Random) -> dict[str, object]:
             db.session.execute(insert(Message), messages)
             if tagged:
                 db.session.execute(insert(inquiry_tags), tagged)
+            if named:
+                db.session.execute(insert(NamedStaff), named)
             if dialect == "postgresql":
                 db.session.execute(text("INSERT INTO fts_inquiries (inquiry_id, document) "
                                         "VALUES (:id, to_tsvector('simple', :document))"), documents)
@@ -288,12 +297,13 @@ def run_size(size: int, args: argparse.Namespace) -> dict[str, float]:
             throwaway_database(args.database, args.postgres_url, Path(folder)) as url:
         app = build_app(url, Path(folder))
         migrate(app)
-        sample = seed(app, size, random.Random(size))
+        sample = seed(app, size, random.Random(size), args.restricted)
         client = sign_in(app, str(sample["secret"]))
         times = measure(client, pages(sample, deep_cursor(app, size)), args.requests)
         floor = statistics.median(times["floor"])
         floor_p95 = percentile(times["floor"], 0.95)
-        print(f"# size {size:,} on {args.database}: {args.requests} requests per page")
+        print(f"# size {size:,} on {args.database}: {args.requests} requests per page, "
+              f"{args.restricted} % restricted")
         line(f"floor_median_{size}", floor, "ms", 1.0)
         medians = {}
         for name, values in times.items():
@@ -317,6 +327,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--database", choices=("sqlite", "postgres"), default="sqlite")
     parser.add_argument("--postgres-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/test")
     parser.add_argument("--requests", type=int, default=30)
+    parser.add_argument("--restricted", type=int, default=0, help="percentage of inquiries restricted (0-100)")
     args = parser.parse_args(argv)
     results = {size: run_size(size, args) for size in args.sizes}
     if len(args.sizes) > 1:

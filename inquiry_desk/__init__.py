@@ -86,7 +86,7 @@ def _init_capabilities(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from inquiry_desk.accounts.views import admin_bp, auth_bp, staff_bp
-    from inquiry_desk.inbox import home, inquiry_views, views  # noqa: F401  (routes to inbox_bp, home figures)
+    from inquiry_desk.inbox import home, inquiry_views, protection_views, views  # noqa: F401  (they add routes to inbox_bp)
     from inquiry_desk.inbox.blueprint import inbox_bp
     from inquiry_desk.inbox.canned_views import canned_bp
     from inquiry_desk.inbox.targets_views import targets_bp

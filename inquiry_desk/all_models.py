@@ -1,7 +1,7 @@
 """Imports every model so that ``db.metadata`` knows the whole schema (Alembic, tests)."""
 
 from inquiry_desk.accounts.models import RecoveryCode, StaffSession, User
-from inquiry_desk.audit.models import AuditEvent
+from inquiry_desk.audit.models import AuditEvent, AuditSeal
 from inquiry_desk.directory.models import Contact, Organisation, OrganisationDomain
 from inquiry_desk.inquiries.canned.models import CannedResponse
 from inquiry_desk.inquiries.models import (
@@ -10,6 +10,8 @@ from inquiry_desk.inquiries.models import (
     InquiryLink,
     InquiryViewer,
     Message,
+    NamedStaff,
+    PersonConcerned,
     PortalLink,
     ReplyNotice,
     Tag,
@@ -23,6 +25,7 @@ from inquiry_desk.mailing.models import ConsentRecord, ImportBatch, MailingList,
 
 __all__ = [
     "AuditEvent",
+    "AuditSeal",
     "CannedResponse",
     "Closure",
     "ConsentRecord",
@@ -38,9 +41,11 @@ __all__ = [
     "MailSuppression",
     "MailingList",
     "Message",
+    "NamedStaff",
     "Organisation",
     "OrganisationDomain",
     "OutgoingEmail",
+    "PersonConcerned",
     "PortalLink",
     "RecoveryCode",
     "ReplyNotice",

@@ -64,6 +64,32 @@ def seed_demo_command() -> None:
             click.echo(line)
 
 
+audit_cli = AppGroup("audit", help="The audit log's hash chain.")
+
+
+@audit_cli.command("seal")
+def audit_seal_command() -> None:
+    """Seal the entries not sealed yet (the audit_seal job does it every minute)."""
+    from inquiry_desk.audit import chain
+
+    click.echo(f"sealed {chain.seal(utcnow())}")
+
+
+@audit_cli.command("verify")
+def audit_verify_command() -> None:
+    """Recompute the chain; exit 1 and name each entry changed, missing or whose seal changed."""
+    from inquiry_desk.audit import chain
+
+    chain.seal(utcnow())
+    breaks = list(chain.verify())
+    for found in breaks:
+        click.echo(f"seal {found.seq}: audit entry {found.event_id} {found.problem}", err=True)
+    if breaks:
+        raise click.exceptions.Exit(1)
+    click.echo("the audit log's chain is intact")
+
+
 def init_app(app: Flask) -> None:
     app.cli.add_command(users_cli)
     app.cli.add_command(seed_demo_command)
+    app.cli.add_command(audit_cli)

@@ -79,6 +79,19 @@ ROUTES: dict[str, tuple[str, Values]] = {
     "targets.save_calendar": ("lead", NONE),
     "targets.add_closure": ("lead", NONE),
     "targets.remove_closure": ("lead", NONE),
+    "inbox.restrict": ("officer", lambda o: {"inquiry_id": o["inquiry"].id}),
+    "inbox.lift_restriction": ("lead", lambda o: {"inquiry_id": o["inquiry"].id}),
+    "inbox.name_staff": ("officer", lambda o: {"inquiry_id": o["inquiry"].id}),
+    "inbox.unname_staff": ("officer", lambda o: {"inquiry_id": o["inquiry"].id, "user_id": o["target"].id}),
+    "inbox.justify": ("lead", lambda o: {"inquiry_id": o["inquiry"].id}),
+    "inbox.access_report": ("lead", lambda o: {"inquiry_id": o["inquiry"].id}),
+    "inbox.redact": ("lead", lambda o: {"inquiry_id": o["inquiry"].id, "message_id": o["inquiry"].messages[0].id}),
+    "inbox.topics": ("lead", NONE),
+    "inbox.redact_subject": ("lead", lambda o: {"inquiry_id": o["inquiry"].id}),
+    "inbox.openings_by_user": ("admin", NONE),
+    "inbox.add_person": ("officer", lambda o: {"inquiry_id": o["inquiry"].id}),
+    "inbox.remove_person": ("officer", lambda o: {"inquiry_id": o["inquiry"].id, "person_id": 1}),
+    "inbox.record_consent": ("officer", lambda o: {"inquiry_id": o["inquiry"].id}),
     "canned.index": ("officer", NONE),
     "topics.index": ("lead", NONE),
     "topics.add": ("lead", NONE),
@@ -172,3 +185,45 @@ def test_walk_every_route_as_each_role(app: Flask, role: str | None) -> None:
 def test_logout_requires_a_signed_in_user(app: Flask) -> None:
     response = app.test_client().post("/auth/logout")
     assert response.status_code == 302 and "/auth/login" in response.headers["Location"]
+
+
+# A restricted inquiry (need-to-know, issue 12): its page opens for everyone, with the metadata only
+# for those who may not read it (and a reason asked of a lead who is not named); every other route
+# about it answers 403 to them, whatever their role allows.
+ALWAYS_OPEN = {"inbox.show"}
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_walk_the_routes_of_a_restricted_inquiry_as_each_role(app: Flask, role: str) -> None:
+    from inquiry_desk.core.clock import utcnow
+    from inquiry_desk.inquiries import protection
+
+    holder = make_user(role="officer")
+    inquiry = make_inquiry(body="Names a family at risk")
+    protection.restrict(inquiry, "At risk", actor=holder, now=utcnow())
+    from inquiry_desk.core.extensions import db
+
+    db.session.commit()
+    objects = {"target": holder, "inquiry": inquiry}
+    client = app.test_client()
+    sign_in(client, make_user(role=role))
+    failures = []
+    for endpoint, methods in sorted(_endpoints(app).items()):
+        required, values = ROUTES[endpoint]
+        if required == "public" or "inquiry_id" not in values(objects):
+            continue
+        with app.test_request_context():
+            from flask import url_for
+
+            url = url_for(endpoint, **values(objects))
+        for method in sorted(methods):
+            response = client.open(url, method=method)
+            if endpoint in ALWAYS_OPEN or (endpoint == "inbox.justify" and Role(role).at_least("lead")):
+                ok = response.status_code not in (401, 403, 500)
+            else:
+                ok = response.status_code == 403
+            if not ok:
+                failures.append(f"{method} {url} as {role}: {response.status_code}")
+            if endpoint == "inbox.show" and method == "GET":
+                assert "Names a family at risk" not in response.get_data(as_text=True)
+    assert not failures, "\n".join(failures)

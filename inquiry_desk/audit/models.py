@@ -36,3 +36,25 @@ class AuditEvent(Model):
 @event.listens_for(AuditEvent, "before_delete")
 def _refuse_changes(mapper: Any, connection: Any, target: AuditEvent) -> None:
     raise AuditLogIsAppendOnly("the audit log can be appended to, never changed")
+
+
+class AuditSeal(Model):
+    """One link of the audit log's hash chain (``audit/chain.py``): the hash of an entry and of the link before.
+
+    Entries are sealed shortly after they commit, in the order the sealer finds them, so that
+    writing an entry never waits for another transaction. The table is append-only like the log.
+    """
+
+    __tablename__ = "audit_seals"
+
+    seq: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(unique=True)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+    sealed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+@event.listens_for(AuditSeal, "before_update")
+@event.listens_for(AuditSeal, "before_delete")
+def _refuse_seal_changes(mapper: Any, connection: Any, target: AuditSeal) -> None:
+    raise AuditLogIsAppendOnly("the audit log's seals can be appended to, never changed")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms import BooleanField, DateField, HiddenField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import Optional
 
 from inquiry_desk.core.forms import Parsed, language_choices
@@ -55,6 +55,9 @@ class ReplyForm(FlaskForm):
     next_status = SelectField(_l("Then set the status to"), choices=[])
     version = HiddenField()
     confirm = HiddenField()
+    # Shown only when the reply mentions people concerned without consent on file (inquiries/consent.py).
+    disclosure_acknowledged = BooleanField(_l(
+        "I have checked: the sender may receive what this reply says about these people."))
     submit = SubmitField(_l("Send reply"))
 
 
@@ -115,3 +118,58 @@ class DeleteForm(FlaskForm):
     submit = SubmitField(_l("Delete"))
 
 
+
+
+# --- protected information (inbox/protection_views.py) ---------------------------------------
+
+
+class RestrictForm(FlaskForm):
+    reason = StringField(_l("Reason for restricting"), description=_l(
+        "Only the assignee, the staff named on it and leads will read this inquiry."),
+        validators=[Parsed(parse_line, max_length=500, required_message=_l("Give a reason."))])
+    submit = SubmitField(_l("Restrict this inquiry"))
+
+
+class JustifyForm(FlaskForm):
+    reason = StringField(_l("Why do you need to open this inquiry?"), description=_l(
+        "Your reason is kept in the audit log and shown in the inquiry's access report."),
+        validators=[Parsed(parse_line, max_length=500, required_message=_l("Give a reason."))])
+    submit = SubmitField(_l("Open the inquiry"))
+
+
+class NameStaffForm(FlaskForm):
+    user = SelectField(_l("Name a staff member"), choices=[], validate_choice=True)
+    submit = SubmitField(_l("Name"))
+
+
+class RedactForm(FlaskForm):
+    reason = StringField(_l("Reason for redacting"), description=_l(
+        "The text is replaced everywhere it is kept (thread, search, outgoing email); it cannot be brought back."),
+        validators=[Parsed(parse_line, max_length=500, required_message=_l("Give a reason."))])
+    submit = SubmitField(_l("Redact this message"))
+
+
+class PersonForm(FlaskForm):
+    name = StringField(_l("Name of the person concerned"), validators=[
+        Parsed(parse_line, max_length=200, required_message=_l("Give the person's name."))])
+    relationship = StringField(_l("Relationship to the sender"),
+                               description=_l("For example: brother, client, employee."),
+                               validators=[Parsed(parse_line, max_length=100,
+                                                  required_message=_l("Say how the person is related to the sender."))])
+    identifiers = StringField(_l("Identifiers (optional)"), description=_l(
+        "A UCI, an application number…; separate several with commas."),
+        validators=[Parsed(parse_line, max_length=300, required=False)])
+    submit = SubmitField(_l("Add the person"))
+
+
+class ConsentForm(FlaskForm):
+    person = SelectField(_l("Person"), choices=[], validate_choice=True)
+    how = StringField(_l("How consent was given"),
+                      description=_l("For example: signed form, email from the person."),
+                      validators=[Parsed(parse_line, max_length=100,
+                                         required_message=_l("Say how consent was given."))])
+    given_on = DateField(_l("Given on"), validators=[Optional()])
+    until = DateField(_l("Valid until (optional)"), validators=[Optional()])
+    document = StringField(_l("Reference to the document (optional)"),
+                           validators=[Parsed(parse_line, max_length=200, required=False)])
+    submit = SubmitField(_l("Record consent"))

@@ -17,7 +17,7 @@ from inquiry_desk.accounts import services as accounts
 from inquiry_desk.accounts.models import Role
 from inquiry_desk.accounts.permissions import role_required
 from inquiry_desk.audit import services as audit
-from inquiry_desk.core.clock import utcnow
+from inquiry_desk.core.clock import team_timezone, utcnow
 from inquiry_desk.core.domain import Conflict, DomainError
 from inquiry_desk.core.errors import flash_domain_error
 from inquiry_desk.core.extensions import db
@@ -40,11 +40,22 @@ from inquiry_desk.inbox.forms import (
     UnmergeForm,
 )
 from inquiry_desk.inbox.labels import fold_history
-from inquiry_desk.inquiries import correspondence, lifecycle, links, notifications, presence, targets, triage
+from inquiry_desk.inbox.protection_pages import protection_forms, render_justify, render_metadata
+from inquiry_desk.inquiries import (
+    access,
+    consent,
+    correspondence,
+    lifecycle,
+    links,
+    notifications,
+    presence,
+    targets,
+    triage,
+)
 from inquiry_desk.inquiries import services as inquiries
 from inquiry_desk.inquiries.canned import services as canned
 from inquiry_desk.inquiries.labels import PRIORITY_LABELS, STATUS_LABELS
-from inquiry_desk.inquiries.models import Inquiry, MessageKind, Priority, Status
+from inquiry_desk.inquiries.models import Inquiry, MessageKind, PersonConcerned, Priority, Status
 
 AnyForm = TypeVar("AnyForm", bound=FlaskForm)
 
@@ -52,10 +63,13 @@ AnyForm = TypeVar("AnyForm", bound=FlaskForm)
 MAX_ID = 2**31 - 1  # an id column is a 32-bit integer: PostgreSQL refuses a larger number (a 500)
 
 
-def _inquiry_or_404(inquiry_id: int) -> Inquiry:
+def _inquiry_or_404(inquiry_id: int, *, to_act: bool = True) -> Inquiry:
+    """The inquiry: 404 if there is none; to act on it, 403 if need-to-know keeps it from the user."""
     inquiry = db.session.get(Inquiry, inquiry_id) if inquiry_id <= MAX_ID else None
     if inquiry is None:
         abort(404)
+    if to_act and not access.may_open(inquiry, current_user, utcnow()):
+        abort(403)
     return inquiry
 
 
@@ -98,14 +112,19 @@ def _forms(inquiry: Inquiry, reply: ReplyForm | None = None) -> dict[str, Any]:
 
 
 def _render(inquiry: Inquiry, *, reply: ReplyForm | None = None, conflict: list[str] | None = None,
-            status_code: int = 200, offer_link: str | None = None) -> tuple[str, int]:
+            status_code: int = 200, offer_link: str | None = None,
+            consent_warning: list[PersonConcerned] | None = None) -> tuple[str, int]:
     now = utcnow()
     events = audit.events_for("inquiry", inquiry.id)
-    history = fold_history(event for event in events if event.action != "inquiry.viewed")
+    history = fold_history(event for event in events
+                           if event.action not in access.READINGS or event.action == access.JUSTIFIED)
     users = {user.id: user for user in accounts.list_users()}
     due_state, due_text = targets.describe_due(inquiry.due_at, now) if inquiry.due_at else ("", "")
     page = render_template(
         "inbox/inquiry.html", inquiry=inquiry, messages=inquiry.messages, history=history, users=users,
+        restricted=access.is_restricted(inquiry), named=access.named_staff(inquiry.id),
+        reader=access.Reader(current_user), **protection_forms(inquiry), people=consent.people_of(inquiry),
+        today=now.astimezone(team_timezone()).date(), consent_warning=consent_warning,
         others=presence.others_viewing(inquiry.id, current_user, now=now), due_state=due_state, due_text=due_text,
         other_inquiries=inquiries.other_inquiries_of(inquiry, limit=10), conflict=conflict,
         can_unmerge=triage.can_unmerge(inquiry, now), MessageKind=MessageKind, **_forms(inquiry, reply),
@@ -118,8 +137,12 @@ def _render(inquiry: Inquiry, *, reply: ReplyForm | None = None, conflict: list[
 @inbox_bp.route("/<int:inquiry_id>")
 @role_required(Role.VIEWER)
 def show(inquiry_id: int) -> tuple[str, int]:
-    inquiry = _inquiry_or_404(inquiry_id)
+    inquiry = _inquiry_or_404(inquiry_id, to_act=False)  # the page itself says what need-to-know allows
     now = utcnow()
+    if not access.may_read(inquiry, current_user):
+        return render_metadata(inquiry, now), 200
+    if access.needs_reason(inquiry, current_user, now):
+        return render_justify(inquiry), 200
     presence.mark_viewing(inquiry.id, current_user, now=now)
     triage.record_view(inquiry, actor=current_user, now=now)
     notifications.mark_replies_seen(inquiry, current_user, now=now)
@@ -249,6 +272,11 @@ def reply(inquiry_id: int) -> Response | tuple[str, int]:
     seen = int(version) if re.fullmatch(r"[0-9]{1,9}", version) else None
     if form.confirm.data == "yes":
         seen = None  # the officer saw the newer changes and sends anyway
+    try:
+        consent.check_reply(inquiry, form.body.data or "", acknowledged=bool(form.disclosure_acknowledged.data),
+                            actor=current_user, now=utcnow())
+    except consent.ConsentNotOnFile as exc:
+        return _render(inquiry, reply=form, consent_warning=exc.people, status_code=409)
     try:
         correspondence.send_reply(inquiry, form.body.data or "", actor=current_user, now=utcnow(),
                                   language=form.language.data, next_status=form.next_status.data, seen_version=seen)

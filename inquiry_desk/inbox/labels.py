@@ -95,6 +95,17 @@ HISTORY_LABELS = {
     "inquiry.exported": _l("included in an export"),
     "inquiry.imported": _l("imported with its earlier history"),
     "inquiry.purged": _l("personal data purged"),
+    "inquiry.restricted": _l("restricted"),
+    "inquiry.restriction_lifted": _l("restriction lifted"),
+    "inquiry.staff_named": _l("staff member named"),
+    "inquiry.staff_unnamed": _l("staff member no longer named"),
+    "inquiry.access_justified": _l("opened by a lead, with a reason"),
+    "inquiry.message_redacted": _l("a message was redacted"),
+    "inquiry.subject_redacted": _l("the subject was redacted"),
+    "inquiry.person_added": _l("person concerned added"),
+    "inquiry.person_removed": _l("person concerned removed"),
+    "inquiry.consent_recorded": _l("consent to disclose recorded"),
+    "inquiry.disclosure_acknowledged": _l("reply sent without consent on file, acknowledged"),
     "inquiry.linked": _l("linked to another inquiry"),
     "inquiry.unlinked": _l("link to another inquiry removed"),
     "inquiry.reopened_by_reply": _l("reopened by the stakeholder's reply"),
@@ -152,6 +163,10 @@ def history_label(event: Any) -> str:
     for key in ("target_reference", "duplicate_reference", "other_reference"):
         if key in details:
             return _("%(what)s: %(reference)s", what=label, reference=details[key])
+    if "user_id" in details:
+        return _("%(what)s: %(reference)s", what=label, reference=_value("assigned", details["user_id"]))
+    if "reason" in details:
+        return _("%(what)s: %(reference)s", what=label, reference=details["reason"])
     return label
 
 

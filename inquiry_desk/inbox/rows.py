@@ -7,7 +7,7 @@ each row are prepared here and the template only writes them out (QUALITY.md P1)
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -37,10 +37,13 @@ class Row:
     received_iso: str
     received_text: str
     assignee: str
+    restricted: bool  # need-to-know (inquiries/access.py)
+    hidden: bool  # restricted and not readable by whoever reads the list: no content
     new_reply: bool = False
 
 
-def list_rows(inquiries: Sequence[Summary], now: datetime) -> list[Row]:
+def list_rows(inquiries: Sequence[Summary], now: datetime, topics: Collection[int] = ()) -> list[Row]:
+    """The rows of a list; ``topics`` are the restricted topics (a row on one of them is restricted)."""
     statuses = {key: str(label) for key, label in STATUS_LABELS.items()}  # translated once, not per row
     priorities = {key: str(label) for key, label in PRIORITY_LABELS.items()}
     names = accounts.names_by_id(inquiry.assignee_id for inquiry in inquiries if inquiry.assignee_id)
@@ -66,5 +69,6 @@ def list_rows(inquiries: Sequence[Summary], now: datetime) -> list[Row]:
             received_text=format_datetime(inquiry.received_at, "short"),
             assignee=names.get(inquiry.assignee_id, nobody) if inquiry.assignee_id else nobody,
             new_reply=inquiry.id in new_replies,
+            restricted=inquiry.restricted or inquiry.hidden or inquiry.topic_id in topics, hidden=inquiry.hidden,
         ))
     return rows

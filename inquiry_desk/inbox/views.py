@@ -36,6 +36,7 @@ from inquiry_desk.inbox.forms import BulkForm, DeleteForm, SavedViewForm
 from inquiry_desk.inbox.labels import QUEUE_LABELS, SORT_LABELS, filter_choices, history_label
 from inquiry_desk.inbox.rows import list_rows
 from inquiry_desk.inquiries import exports, queues, search, triage
+from inquiry_desk.inquiries.access import FOUND, Reader, record_readings
 from inquiry_desk.inquiries.labels import status_label
 from inquiry_desk.inquiries.saved_views import services as saved_views
 
@@ -56,7 +57,7 @@ def index() -> Response | str:
     queue, sort, filters = _list_args()
     now = utcnow()
     if filters.q and not request.args.get("cursor"):
-        match = search.exact_match(filters.q)
+        match = search.exact_match(filters.q, readable=Reader(current_user).content_condition())
         if match is not None:
             return redirect(url_for("inbox.show", inquiry_id=match))
     try:
@@ -65,9 +66,12 @@ def index() -> Response | str:
     except queues.InvalidFilter:
         flash(_("That filter does not name anything we know; the list shows everything instead."), "error")
         return redirect(url_for("inbox.index", queue="all"))
+    # Need-to-know: who found a restricted inquiry by its content is in its access report.
+    if filters.q and page.reader is not None and record_readings(FOUND, page.items, page.reader, now=now):
+        db.session.commit()
     args = {"queue": queue, "sort": sort, **filters.as_args()}
     return render_template(
-        "inbox/index.html", page=page, rows=list_rows(page.items, now),
+        "inbox/index.html", page=page, rows=list_rows(page.items, now, page.reader.topics if page.reader else ()),
         counts=queues.queue_counts(current_user, now), now=now,
         queue_labels=QUEUE_LABELS, sort_labels=SORT_LABELS, choices=filter_choices(),
         list_args=args, current_query=urlencode(args), saved=saved_views.views_of(current_user),
@@ -107,7 +111,7 @@ def bulk() -> Response | str:
     if form.confirmed.data != "yes":
         chosen = queues.inquiries_by_ids(ids)
         return render_template("inbox/bulk_confirm.html", form=form, inquiries=chosen, action=action, value=value,
-                               back=back)
+                               back=back, reader=Reader(current_user))
     now = utcnow()
     assignee = current_user if action == "assign_me" else None
     service_action = {"assign_me": "assign", "unassign": "assign"}.get(action, action)

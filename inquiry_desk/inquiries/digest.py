@@ -14,7 +14,7 @@ does not look at the hour.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from flask import current_app
@@ -24,6 +24,7 @@ from inquiry_desk.accounts.models import User
 from inquiry_desk.core.clock import team_timezone
 from inquiry_desk.core.extensions import db
 from inquiry_desk.core.urls import external_url
+from inquiry_desk.inquiries.access import RESTRICTED_SUBJECT, Reader
 from inquiry_desk.inquiries.models import Inquiry, Status
 from inquiry_desk.mail import services as mail
 from inquiry_desk.mail.models import OutgoingEmail
@@ -40,6 +41,11 @@ class DigestItem:
     subject: str
     due_at: datetime | None
     url: str
+    # What need-to-know asks (inquiries/access.py): a restricted subject is shown only to its readers.
+    id: int = 0
+    restricted: bool = False
+    topic_id: int | None = None
+    assignee_id: int | None = None
 
 
 def send_daily_digests(now: datetime) -> int:
@@ -76,6 +82,9 @@ def _queue_digest(user: User, *, day: str, now: datetime, horizon: datetime, new
     if db.session.scalar(select(OutgoingEmail.id).where(OutgoingEmail.cause_key == cause_key)) is not None:
         return 0
     language = user.language if user.language in ("en", "fr") else "en"
+    reader = Reader(user)
+    hidden = RESTRICTED_SUBJECT[language]
+    new_items = [item if reader.may_read(item) else replace(item, subject=hidden) for item in new_items]
     overdue = _own(user, Inquiry.due_at < now)
     due_soon = _own(user, Inquiry.due_at >= now, Inquiry.due_at <= horizon)
     rendered = render_email(
@@ -89,7 +98,8 @@ def _queue_digest(user: User, *, day: str, now: datetime, horizon: datetime, new
 
 def _item(inquiry: Inquiry) -> DigestItem:
     return DigestItem(reference=inquiry.reference or "", subject=inquiry.subject, due_at=inquiry.due_at,
-                      url=external_url("inbox.show", inquiry_id=inquiry.id))
+                      url=external_url("inbox.show", inquiry_id=inquiry.id), id=inquiry.id,
+                      restricted=inquiry.restricted, topic_id=inquiry.topic_id, assignee_id=inquiry.assignee_id)
 
 
 def _new_inquiries(since: datetime, now: datetime) -> tuple[int, list[DigestItem]]:

@@ -17,6 +17,7 @@ from inquiry_desk.accounts.models import User
 from inquiry_desk.audit import services as audit
 from inquiry_desk.core.extensions import db
 from inquiry_desk.inquiries import queues
+from inquiry_desk.inquiries.access import EXPORTED, Reader, record_readings
 from inquiry_desk.inquiries.models import Inquiry
 
 COLUMNS = ("reference", "received_at", "status", "priority", "topic", "language", "channel", "subject",
@@ -33,6 +34,7 @@ def export_rows(queue: str, filters: queues.Filters, *, actor_id: int, now: date
     if actor is None:
         return
     rows = queues.iter_filtered(queue, filters, actor=actor, now=now, sort=sort, max_rows=max_rows)
+    reader = Reader(actor)
     first = next(rows, None)
     audit.record("inquiry.exported", actor_id=actor_id, subject_type="inquiry",
                  details={"queue": queue, "sort": sort, "filters": auditable_filters(filters), "max_rows": max_rows},
@@ -41,9 +43,16 @@ def export_rows(queue: str, filters: queues.Filters, *, actor_id: int, now: date
     yield list(COLUMNS)
     if first is None:
         return
-    yield _row(first)
+    # Each restricted inquiry whose content leaves in the file is audited too, committed a batch at a time.
+    pending = record_readings(EXPORTED, [first], reader, now=now)
+    yield _row(first, reader)
     for inquiry in rows:
-        yield _row(inquiry)
+        pending += record_readings(EXPORTED, [inquiry], reader, now=now)
+        if pending >= 100:
+            db.session.commit()
+            pending = 0
+        yield _row(inquiry, reader)
+    db.session.commit()
 
 
 def auditable_filters(filters: queues.Filters) -> dict[str, str]:
@@ -54,7 +63,13 @@ def auditable_filters(filters: queues.Filters) -> dict[str, str]:
     return args
 
 
-def _row(inquiry: Inquiry) -> list[str]:
+def _row(inquiry: Inquiry, reader: Reader) -> list[str]:
+    if not reader.may_read(inquiry):  # need-to-know: the metadata only
+        return csv_safe([
+            inquiry.reference or "", inquiry.received_at.isoformat(), inquiry.status, inquiry.priority, "", "", "",
+            "", "", "", "", "", str(inquiry.assignee_id or ""), inquiry.due_at.isoformat() if inquiry.due_at else "",
+            "",
+        ])
     return csv_safe([
         inquiry.reference or "", inquiry.received_at.isoformat(), inquiry.status, inquiry.priority,
         inquiry.topic.code if inquiry.topic else "", inquiry.language, inquiry.channel, inquiry.subject,

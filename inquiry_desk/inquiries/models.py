@@ -4,10 +4,10 @@ folders of their own (``inquiries/targets``, ``inquiries/canned``, ``inquiries/s
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, Column, ForeignKey, Index, String, Table, Text
+from sqlalchemy import CheckConstraint, Column, Date, ForeignKey, Index, String, Table, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from inquiry_desk.core.clock import utcnow
@@ -63,6 +63,8 @@ class Topic(Model):
     name_fr: Mapped[str] = mapped_column(String(120))
     position: Mapped[int] = mapped_column(default=0)
     active: Mapped[bool] = mapped_column(default=True)
+    # Every inquiry on a restricted topic is restricted (need-to-know: inquiries/access.py).
+    restricted: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     def name(self, lang: str) -> str:
         return self.name_fr if lang == "fr" else self.name_en
@@ -141,6 +143,9 @@ class Inquiry(Model):
     held_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # Set when the retention purge erased the stakeholder's details and the message bodies.
     purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Restricted one by one (need-to-know, inquiries/access.py); a restricted topic restricts too.
+    restricted: Mapped[bool] = mapped_column(default=False, server_default=false())
+    restricted_reason: Mapped[str | None] = mapped_column(String(500))
     # Bumped by inquiries/recorder.py on every change. It is SQLAlchemy's version counter: each
     # UPDATE says WHERE version = <the one read>, so two changes made at once cannot both commit.
     version: Mapped[int] = mapped_column(default=1)
@@ -171,6 +176,8 @@ class Message(Model):
     # The Message-ID of the email that carried it (in or out), for threading.
     email_message_id: Mapped[str | None] = mapped_column(String(255), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # Set when a lead replaced the body by the redaction marker (the original is kept nowhere).
+    redacted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     inquiry: Mapped[Inquiry] = relationship(back_populates="messages")
 
@@ -207,6 +214,18 @@ class PortalLink(Model):
     inquiry: Mapped[Inquiry] = relationship()
 
 
+class NamedStaff(Model):
+    """A staff member named on an inquiry: they may read it when it is restricted."""
+
+    __tablename__ = "inquiry_named_staff"
+    __table_args__ = (Index("ix_inquiry_named_staff_user", "user_id", "inquiry_id"),)
+
+    inquiry_id: Mapped[int] = mapped_column(ForeignKey("inquiries.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    added_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+
 class InquiryLink(Model):
     """Two inquiries related without moving anything (one family, one policy change).
 
@@ -221,6 +240,31 @@ class InquiryLink(Model):
                                          index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+
+class PersonConcerned(Model):
+    """Someone an inquiry is about (often not its sender), and whether consent to disclose their
+    information to the sender is on file. Shown only to those who may read the inquiry; never indexed."""
+
+    __tablename__ = "inquiry_people"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    inquiry_id: Mapped[int] = mapped_column(ForeignKey("inquiries.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    relationship: Mapped[str] = mapped_column(String(100))
+    # A UCI, an application number…: optional, as the sender gave them.
+    identifiers: Mapped[str | None] = mapped_column(String(300))
+    # Consent to disclose this person's information to the sender: how, when, until when, which document.
+    consent_how: Mapped[str | None] = mapped_column(String(100))
+    consent_given_on: Mapped[date | None] = mapped_column(Date())
+    consent_until: Mapped[date | None] = mapped_column(Date())
+    consent_document: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    def consent_on_file(self, today: date) -> bool:
+        if self.consent_given_on is None or self.consent_given_on > today:
+            return False
+        return self.consent_until is None or self.consent_until >= today
 
 
 class ReplyNotice(Model):

@@ -26,6 +26,7 @@ from inquiry_desk.accounts.models import User
 from inquiry_desk.core.database import rows_affected
 from inquiry_desk.core.extensions import db
 from inquiry_desk.core.urls import external_url
+from inquiry_desk.inquiries.access import RESTRICTED_SUBJECT, is_restricted
 from inquiry_desk.inquiries.models import Inquiry, Message, ReplyNotice
 from inquiry_desk.mail import services as mail
 from inquiry_desk.mail.rendering import render_email
@@ -72,8 +73,11 @@ def stakeholder_replied(inquiry: Inquiry, message: Message, *, outcome: str, now
         language = current_app.config["MAIL_TEAM_LANGUAGE"]
         if not address:
             return
+    subject = inquiry.subject
+    if assignee is None and is_restricted(inquiry):  # the team address is no reader: need-to-know
+        subject = RESTRICTED_SUBJECT[language]
     rendered = render_email(
-        "stakeholder_reply_notice", language, reference=inquiry.reference, subject=inquiry.subject,
+        "stakeholder_reply_notice", language, reference=inquiry.reference, subject=subject,
         outcome=outcome, staff_url=external_url("inbox.show", inquiry_id=inquiry.id),
     )
     mail.queue_email(cause_key=f"inquiry:{inquiry.id}:stakeholder-reply:{message.id}", to=address,

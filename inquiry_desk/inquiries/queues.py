@@ -29,6 +29,7 @@ from inquiry_desk.core.ids import MAX_ID, parse_id
 from inquiry_desk.core.text import has_control_characters
 from inquiry_desk.directory.models import Contact, Organisation
 from inquiry_desk.inquiries import search
+from inquiry_desk.inquiries.access import Reader, uses_content
 from inquiry_desk.inquiries.models import (
     Channel,
     Inquiry,
@@ -93,6 +94,7 @@ class Page:
     sort: str
     search_capped: bool = False
     notes: list[str] = field(default_factory=list)
+    reader: Reader | None = None  # who the page was made for (need-to-know)
 
 
 # Dates a filter may name: wide enough for any real inquiry, narrow enough that a day added or a
@@ -225,7 +227,8 @@ def decode_cursor(cursor: str, sort: str) -> list[Any]:
         raise InvalidFilter("cursor") from exc
 
 
-def _base_query(queue: str, filters: Filters, sort: str, actor: User, now: datetime) -> Select[Inquiry]:
+def _base_query(queue: str, filters: Filters, sort: str, actor: User, now: datetime,
+                reader: Reader | None = None) -> Select[Inquiry]:
     query = select(Inquiry)
     condition = _queue_condition(queue, actor, now)
     if condition is not None:
@@ -233,6 +236,9 @@ def _base_query(queue: str, filters: Filters, sort: str, actor: User, now: datet
     conditions = _filter_conditions(filters)
     if conditions:
         query = query.where(*conditions)
+    if reader is not None and uses_content(filters):
+        # Need-to-know: a restricted inquiry one may not read never matches a filter or search on content.
+        query = query.where(reader.content_condition())
     if sort == "due":
         query = query.where(Inquiry.due_at.is_not(None))
     return query
@@ -249,12 +255,15 @@ def list_page(queue: str, filters: Filters, *, actor: User, now: datetime, sort:
     """One page of a queue with filters; ``next_cursor`` opens the next page.
 
     ``summaries=True`` gives light rows (``Summary``) instead of Inquiry objects:
-    only what a list shows, read in one query plus one for the tags.
+    only what a list shows, read in one query plus one for the tags. Summaries of restricted
+    inquiries the actor may not read come masked (``access.Reader.mask``); Inquiry objects
+    are not masked: whoever writes them out asks ``Page.reader`` (the CSV export does).
     """
+    reader = Reader(actor)
     if filters.q and queue == "all" and sort == "received" and filters == Filters(q=filters.q):
-        return _search_page(filters, cursor=cursor, limit=limit, summaries=summaries)
+        return _search_page(filters, reader, cursor=cursor, limit=limit, summaries=summaries)
     keys = _sort_keys(sort)
-    query = _base_query(queue, filters, sort, actor, now)
+    query = _base_query(queue, filters, sort, actor, now, reader)
     page_notes: list[str] = []
     if filters.q:
         ids = search.search_ids(filters.q, limit=search_limit())
@@ -273,21 +282,36 @@ def list_page(queue: str, filters: Filters, *, actor: User, now: datetime, sort:
         rows = rows[:limit]
         last = rows[-1]
         next_cursor = encode_cursor([getattr(last, key.key) for key in keys])
+    if summaries:
+        rows = reader.mask(rows)
     return Page(items=rows, next_cursor=next_cursor, filters=filters, queue=queue, sort=sort,
-                search_capped=bool(page_notes), notes=page_notes)
+                search_capped=bool(page_notes), notes=page_notes, reader=reader)
 
 
-def _search_page(filters: Filters, *, cursor: str | None, limit: int, summaries: bool) -> Page:
-    """A plain search, paged by the search index itself (newest first): no cap, no IN list."""
+def _search_page(filters: Filters, reader: Reader, *, cursor: str | None, limit: int, summaries: bool) -> Page:
+    """A plain search, paged by the search index itself (newest first): no cap, no IN list.
+
+    Matches the reader may not read are dropped (their content must not be searchable), and
+    the index is asked again after the last id it gave until the page is full or it runs dry.
+    """
     after = tuple(decode_cursor(cursor, "received")) if cursor else None
-    ids = search.search_ids(filters.q, limit=limit + 1, after=after)
-    found = {row.id: row for row in _load(select(Inquiry).where(Inquiry.id.in_(ids)), summaries)}
-    rows = [found[row_id] for row_id in ids if row_id in found]
+    rows: list[Any] = []
+    while len(rows) <= limit:
+        wanted = limit + 1 - len(rows)
+        ids = search.search_ids(filters.q, limit=wanted, after=after)
+        if not ids:
+            break
+        query = select(Inquiry).where(Inquiry.id.in_(ids), reader.content_condition())
+        found = {row.id: row for row in _load(query, summaries)}
+        rows.extend(found[row_id] for row_id in ids if row_id in found)
+        if len(ids) < wanted:
+            break
+        after = (ids[-1],)
     next_cursor = None
     if len(rows) > limit:
         rows = rows[:limit]
         next_cursor = encode_cursor([rows[-1].received_at, rows[-1].id])
-    return Page(items=rows, next_cursor=next_cursor, filters=filters, queue="all", sort="received")
+    return Page(items=rows, next_cursor=next_cursor, filters=filters, queue="all", sort="received", reader=reader)
 
 
 @dataclass(frozen=True, slots=True)
@@ -308,15 +332,18 @@ class Summary:
     trusted_partner: bool
     contact_name: str
     trusted_name: str | None
+    restricted: bool
+    topic_id: int | None
     assignee_id: int | None
     tags: tuple[str, ...]
+    hidden: bool = False  # restricted, and the reader may not read it: the content is blanked
 
 
 _SUMMARY_COLUMNS = (
     Inquiry.id, Inquiry.reference, Inquiry.subject, Inquiry.language, Inquiry.status, Inquiry.priority,
     Inquiry.priority_rank, Inquiry.due_at, Inquiry.received_at, Inquiry.updated_at, Inquiry.organisation_name,
     Inquiry.trusted_partner, Contact.name.label("contact_name"), Organisation.name.label("trusted_name"),
-    Inquiry.assignee_id,
+    Inquiry.restricted, Inquiry.topic_id, Inquiry.assignee_id,
 )
 
 

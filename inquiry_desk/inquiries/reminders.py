@@ -31,6 +31,7 @@ from sqlalchemy import select, tuple_
 from inquiry_desk.accounts.models import User
 from inquiry_desk.core.extensions import db
 from inquiry_desk.core.urls import external_url
+from inquiry_desk.inquiries.access import RESTRICTED_SUBJECT, is_restricted
 from inquiry_desk.inquiries.models import Inquiry, Status
 from inquiry_desk.mail import services as mail
 from inquiry_desk.mail.rendering import render_email
@@ -119,7 +120,11 @@ def _remind(address: str, language: str, notices: list[tuple[int, str, str]], no
     for inquiry_id, kind, stamp in notices:
         inquiry = db.session.get(Inquiry, inquiry_id)
         assert inquiry is not None and inquiry.due_at is not None
-        items[kind].append(ReminderItem(inquiry.reference or "", inquiry.subject, inquiry.due_at,
+        subject = inquiry.subject
+        if address == current_app.config.get("MAIL_TEAM_ADDRESS") and is_restricted(inquiry):
+            # The team address is no reader: need-to-know.
+            subject = RESTRICTED_SUBJECT.get(language, RESTRICTED_SUBJECT["en"])
+        items[kind].append(ReminderItem(inquiry.reference or "", subject, inquiry.due_at,
                                         external_url("inbox.show", inquiry_id=inquiry.id)))
         inquiry.target_notices = f"{stamp}:{','.join(sorted(notices_sent(inquiry) | {kind}))}"
     rendered = render_email("target_reminders", language, missed=items[MISSED], soon=items[SOON],

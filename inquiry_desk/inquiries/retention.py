@@ -38,7 +38,7 @@ from sqlalchemy.orm import selectinload
 from inquiry_desk.core.extensions import db
 from inquiry_desk.directory.models import Contact
 from inquiry_desk.inquiries import recorder
-from inquiry_desk.inquiries.models import Inquiry, Message, PortalLink, Status
+from inquiry_desk.inquiries.models import Inquiry, Message, PersonConcerned, PortalLink, Status
 from inquiry_desk.mail.models import OutgoingEmail
 
 REMOVED = "[removed under the retention rule]"
@@ -91,6 +91,7 @@ def _purge(inquiry: Inquiry, now: datetime) -> None:
         inquiry.organisation_name = None
         inquiry.purged_at = now
         db.session.execute(delete(PortalLink).where(PortalLink.inquiry_id == inquiry.id))
+        db.session.execute(delete(PersonConcerned).where(PersonConcerned.inquiry_id == inquiry.id))
         change.event("purged", reference=inquiry.reference)
     db.session.flush()
     _erase_contact_unless_used(inquiry.contact, inquiry.id)

@@ -289,12 +289,14 @@ def contact_id_for_email(email: str) -> int | None:
     return db.session.scalar(select(Contact.id).where(Contact.email == email))
 
 
-def exact_match(query: str) -> int | None:
+def exact_match(query: str, *, readable: Any = None) -> int | None:
     """The one inquiry a typed reference number or email address points to, else None.
 
     A reference (``INQ-2026-000123``, any case, or just ``123`` / ``000123``) gives that
     inquiry if it exists. An email address gives the stakeholder's inquiry when they have
     exactly one; with several, None: filter by stakeholder (``contact_id_for_email``) instead.
+    ``readable`` (need-to-know, ``access.Reader.content_condition``) limits what an address finds:
+    a reference is metadata, an address is content.
     """
     query = query.strip()
     reference = _REFERENCE.match(query)
@@ -310,7 +312,10 @@ def exact_match(query: str) -> int | None:
     contact_id = contact_id_for_email(query)
     if contact_id is None:
         return None
-    ids = db.session.scalars(select(Inquiry.id).where(Inquiry.contact_id == contact_id).limit(2)).all()
+    query_ids = select(Inquiry.id).where(Inquiry.contact_id == contact_id)
+    if readable is not None:
+        query_ids = query_ids.where(readable)
+    ids = db.session.scalars(query_ids.limit(2)).all()
     return ids[0] if len(ids) == 1 else None
 
 

@@ -22,7 +22,7 @@ from inquiry_desk.accounts.models import Role, User
 from inquiry_desk.audit import services as audit
 from inquiry_desk.core.extensions import db
 from inquiry_desk.core.text import TextRequired, parse_line, parse_text
-from inquiry_desk.inquiries import notifications, recorder, services
+from inquiry_desk.inquiries import access, notifications, recorder, services
 from inquiry_desk.inquiries.models import (
     Inquiry,
     Message,
@@ -253,6 +253,9 @@ def bulk(inquiry_ids: Sequence[int], action: str, value: str | None, *, actor: U
     inquiries = db.session.scalars(select(Inquiry).where(Inquiry.id.in_(inquiry_ids))).all()
     changed = refused = 0
     for inquiry in inquiries:
+        if not access.may_open(inquiry, actor, now):  # need-to-know: not for whoever may not read it
+            refused += 1
+            continue
         try:
             with db.session.begin_nested():
                 if action == "assign":

@@ -18,6 +18,7 @@ from inquiry_desk.core.text import parse_email_address, parse_line, parse_text
 from inquiry_desk.core.urls import external_url
 from inquiry_desk.directory import services as directory
 from inquiry_desk.inquiries import services as inquiries
+from inquiry_desk.inquiries.access import RESTRICTED_SUBJECT, is_restricted
 from inquiry_desk.inquiries.correspondence import confirmation_cause_key
 from inquiry_desk.inquiries.models import Channel, FormSubmission, Inquiry, Message, Topic
 from inquiry_desk.mail import services as mail
@@ -138,9 +139,12 @@ def _queue_team_notice(inquiry: Inquiry, now: datetime) -> None:
     if not team_address:
         return
     language = current_app.config["MAIL_TEAM_LANGUAGE"]
+    restricted = is_restricted(inquiry)  # the team address is no reader: need-to-know
     rendered = render_email(
-        "new_inquiry_notice", language, reference=inquiry.reference, subject=inquiry.subject,
-        trusted=inquiry.trusted_partner, organisation=inquiry.organisation.name if inquiry.organisation else None,
+        "new_inquiry_notice", language, reference=inquiry.reference,
+        subject=RESTRICTED_SUBJECT.get(language, RESTRICTED_SUBJECT["en"]) if restricted else inquiry.subject,
+        trusted=inquiry.trusted_partner,
+        organisation=inquiry.organisation.name if inquiry.organisation and not restricted else None,
         staff_url=external_url("inbox.index"),
     )
     mail.queue_email(cause_key=f"inquiry:{inquiry.id}:team-notice", to=team_address, rendered=rendered,

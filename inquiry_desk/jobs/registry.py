@@ -112,6 +112,12 @@ def housekeeping(now: datetime) -> str:
     return ", ".join(f"{name} {count}" for name, count in counts.items())
 
 
+def audit_seal(now: datetime) -> str:
+    from inquiry_desk.audit.chain import seal
+
+    return f"sealed {seal(now)}"
+
+
 def tick(now: datetime) -> str:
     """Test only (SCHEDULER_TEST_JOBS): does nothing; its JobRun row is the record."""
     return "tick"
@@ -124,6 +130,7 @@ JOBS: tuple[Job, ...] = (
     Job("auto_close", _daily(2, 0), 6 * 60 * 60, auto_close),
     Job("retention", _daily(2, 30), 6 * 60 * 60, retention),
     Job("housekeeping", _every(hours=1), 30 * 60, housekeeping),
+    Job("audit_seal", _every(minutes=1), 50, audit_seal),
 )
 
 TEST_JOBS: tuple[Job, ...] = (Job("tick", _every(seconds=1), 1, tick),)
