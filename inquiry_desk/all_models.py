@@ -2,7 +2,14 @@
 
 from inquiry_desk.accounts.models import RecoveryCode, StaffSession, User
 from inquiry_desk.audit.models import AuditEvent
-from inquiry_desk.directory.models import Contact, Organisation, OrganisationDomain
+from inquiry_desk.directory.models import (
+    Contact,
+    DirectoryImport,
+    Organisation,
+    OrganisationDomain,
+    OrganisationStatusChange,
+    OrganisationTag,
+)
 from inquiry_desk.inquiries.canned.models import CannedResponse
 from inquiry_desk.inquiries.models import Inquiry, InquiryViewer, Message, PortalLink, Tag, Topic
 from inquiry_desk.inquiries.saved_views.models import SavedView
@@ -15,12 +22,15 @@ __all__ = [
     "CannedResponse",
     "Closure",
     "Contact",
+    "DirectoryImport",
     "Inquiry",
     "InquiryViewer",
     "JobRun",
     "Message",
     "Organisation",
     "OrganisationDomain",
+    "OrganisationStatusChange",
+    "OrganisationTag",
     "OutgoingEmail",
     "PortalLink",
     "RecoveryCode",

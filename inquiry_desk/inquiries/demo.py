@@ -153,7 +153,7 @@ def seed_inquiries(now: datetime) -> list[str]:
 
 
 def _trusted_organisations() -> list[Organisation]:
-    return list(db.session.scalars(select(Organisation).where(Organisation.trusted.is_(True))))
+    return list(db.session.scalars(select(Organisation).where(Organisation.trusted)))
 
 
 def _add_thread(inquiry: Inquiry, status: Status, priority: Priority, rng: random.Random, officers: Sequence[User],

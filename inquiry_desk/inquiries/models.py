@@ -109,7 +109,8 @@ class Inquiry(Model):
     # What the stakeholder told us about themselves, as typed or chosen.
     organisation_name: Mapped[str | None] = mapped_column(String(300))
     organisation_kind: Mapped[str | None] = mapped_column(String(40))
-    # Set only when the sender's email domain is a verified domain of a trusted partner.
+    # The sender's organisation in the directory (by a verified domain, or linked by staff); the
+    # badge ``trusted_partner`` only when that domain is a trusted referral partner's.
     organisation_id: Mapped[int | None] = mapped_column(
         ForeignKey("organisations.id", ondelete="SET NULL"), index=True
     )

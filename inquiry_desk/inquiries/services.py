@@ -81,7 +81,7 @@ def create_inquiry(
         contact=contact,
         organisation_name=organisation_name,
         organisation_kind=organisation_kind,
-        organisation=trusted_organisation,
+        organisation=trusted_organisation or contact.organisation,
         trusted_partner=trusted_organisation is not None,
         received_at=now,
         updated_at=now,

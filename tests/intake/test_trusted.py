@@ -22,9 +22,15 @@ def test_verified_domain_is_a_trusted_partner(client) -> None:
     assert inquiry.contact.organisation_id == organisation.id
 
 
-def test_subdomain_of_a_verified_domain_counts(client) -> None:
-    make_organisation("Aman Lara", domains=("amanlara.org",))
+def test_subdomain_of_a_verified_domain_counts_when_the_entry_says_so(client) -> None:
+    make_organisation("Aman Lara", domains=("amanlara.org",), include_subdomains=True)
     assert _submit(client, email="ops@field.amanlara.org").trusted_partner
+
+
+def test_subdomain_does_not_count_unless_the_entry_says_so(client) -> None:
+    make_organisation("Aman Lara", domains=("amanlara.org",))
+    inquiry = _submit(client, email="ops@field.amanlara.org")
+    assert not inquiry.trusted_partner and inquiry.organisation_id is None
 
 
 def test_typed_name_confers_no_trust(client) -> None:

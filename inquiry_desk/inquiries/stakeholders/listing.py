@@ -1,0 +1,184 @@
+"""The directory's lists and pages: organisations (filtered, keyset-paged), contacts, and the inquiries of each.
+
+The organisation list is walked by keyset on ``(name, id)`` (index ``ix_organisations_name_id``),
+never by OFFSET, and counts nothing over the whole table: a page costs the same at 100 or
+10,000 organisations. "Has open inquiries" is an EXISTS on ``inquiries.organisation_id``.
+A search matches the start of any word of the English or French name or the short name,
+case- and accent-blind only as far as the database's LIKE is (a directory search, not the
+inquiries' full-text index).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import exists, func, or_, select, tuple_
+from sqlalchemy.orm import selectinload
+
+from inquiry_desk.core.extensions import db
+from inquiry_desk.directory.models import Contact, Organisation, OrganisationTag
+from inquiry_desk.inquiries.models import OPEN_STATUSES, Inquiry
+
+PAGE_SIZE = 50
+INQUIRIES_PAGE = 50
+
+
+@dataclass(frozen=True)
+class OrganisationFilters:
+    q: str = ""
+    kind: str = ""
+    status: str = ""
+    tag: str = ""
+    open_inquiries: str = ""  # "yes" / "no" / ""
+    include_inactive: bool = False
+
+    def as_args(self) -> dict[str, str]:
+        args = {name: getattr(self, name) for name in ("q", "kind", "status", "tag", "open_inquiries")}
+        if self.include_inactive:
+            args["include_inactive"] = "1"
+        return {name: value for name, value in args.items() if value}
+
+
+@dataclass(frozen=True)
+class OrganisationRow:
+    organisation: Organisation
+    open_inquiries: int
+
+
+@dataclass(frozen=True)
+class Page:
+    rows: list[Any]
+    next_after: tuple[str, int] | None
+
+
+def _like(value: str) -> str:
+    return "%" + value.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def _has_open() -> Any:
+    return exists().where(Inquiry.organisation_id == Organisation.id, Inquiry.status.in_(OPEN_STATUSES))
+
+
+def organisation_page(filters: OrganisationFilters, *, after: tuple[str, int] | None = None,
+                      limit: int = PAGE_SIZE) -> Page:
+    """One page of the organisation list, by name, after the keyset ``(name, id)`` of the last row shown."""
+    query = select(Organisation).where(Organisation.merged_into_id.is_(None))
+    if not filters.include_inactive:
+        query = query.where(Organisation.active.is_(True))
+    if filters.q:
+        pattern = _like(filters.q)
+        query = query.where(or_(*(func.lower(column).like(pattern, escape="\\") for column in
+                                  (Organisation.name, Organisation.name_fr, Organisation.short_name))))
+    if filters.kind:
+        query = query.where(Organisation.kind == filters.kind)
+    if filters.status:
+        query = query.where(Organisation.status == filters.status)
+    if filters.tag:
+        query = query.where(exists().where(OrganisationTag.organisation_id == Organisation.id,
+                                           func.lower(OrganisationTag.tag) == filters.tag.lower()))
+    if filters.open_inquiries == "yes":
+        query = query.where(_has_open())
+    elif filters.open_inquiries == "no":
+        query = query.where(~_has_open())
+    if after is not None:
+        query = query.where(tuple_(Organisation.name, Organisation.id) > tuple_(*after))
+    organisations = db.session.scalars(
+        query.order_by(Organisation.name, Organisation.id).limit(limit + 1).options(selectinload(Organisation.tag_rows))
+    ).all()
+    more = len(organisations) > limit
+    organisations = organisations[:limit]
+    counts = open_counts([organisation.id for organisation in organisations])
+    rows = [OrganisationRow(organisation, counts.get(organisation.id, 0)) for organisation in organisations]
+    last = organisations[-1] if organisations and more else None
+    return Page(rows, (last.name, last.id) if last else None)
+
+
+def open_counts(organisation_ids: Sequence[int]) -> dict[int, int]:
+    if not organisation_ids:
+        return {}
+    rows = db.session.execute(
+        select(Inquiry.organisation_id, func.count()).where(Inquiry.organisation_id.in_(organisation_ids),
+                                                            Inquiry.status.in_(OPEN_STATUSES))
+        .group_by(Inquiry.organisation_id)
+    ).all()
+    return {int(organisation_id or 0): int(count) for organisation_id, count in rows}
+
+
+def all_tags() -> list[str]:
+    return list(db.session.scalars(select(OrganisationTag.tag).distinct().order_by(OrganisationTag.tag).limit(500)))
+
+
+def contact_page(q: str = "", *, after: tuple[str, int] | None = None, limit: int = PAGE_SIZE) -> Page:
+    """Contacts by name, searched by name or address, keyset-paged like organisations."""
+    query = select(Contact).where(Contact.merged_into_id.is_(None), Contact.erased_at.is_(None))
+    if q:
+        pattern = _like(q)
+        query = query.where(or_(func.lower(Contact.name).like(pattern, escape="\\"),
+                                Contact.email.like(pattern, escape="\\")))
+    if after is not None:
+        query = query.where(tuple_(Contact.name, Contact.id) > tuple_(*after))
+    contacts = db.session.scalars(query.order_by(Contact.name, Contact.id).limit(limit + 1)
+                                  .options(selectinload(Contact.organisation))).all()
+    more = len(contacts) > limit
+    contacts = contacts[:limit]
+    last = contacts[-1] if contacts and more else None
+    return Page(list(contacts), (last.name, last.id) if last else None)
+
+
+# ------------------------------------------------------------------------------ inquiries of one
+
+
+@dataclass(frozen=True)
+class InquiryRow:
+    inquiry: Inquiry
+    first_response: timedelta | None
+    resolution: timedelta | None
+
+
+def _row(inquiry: Inquiry) -> InquiryRow:
+    first = inquiry.first_response_at - inquiry.received_at if inquiry.first_response_at else None
+    resolution = inquiry.resolved_at - inquiry.received_at if inquiry.resolved_at else None
+    return InquiryRow(inquiry, first, resolution)
+
+
+def inquiries_of(*, organisation_id: int | None = None, contact_id: int | None = None, open_: bool,
+                 before: tuple[datetime, int] | None = None, limit: int = INQUIRIES_PAGE) -> Page:
+    """Open or past inquiries of an organisation or a contact, newest first, keyset-paged on (received_at, id)."""
+    query = select(Inquiry)
+    if organisation_id is not None:
+        query = query.where(Inquiry.organisation_id == organisation_id)
+    if contact_id is not None:
+        query = query.where(Inquiry.contact_id == contact_id)
+    query = query.where(Inquiry.status.in_(OPEN_STATUSES) if open_ else Inquiry.status.not_in(OPEN_STATUSES))
+    if before is not None:
+        query = query.where(tuple_(Inquiry.received_at, Inquiry.id) < tuple_(*before))
+    inquiries = db.session.scalars(query.order_by(Inquiry.received_at.desc(), Inquiry.id.desc()).limit(limit + 1)
+                                   .options(selectinload(Inquiry.contact))).all()
+    more = len(inquiries) > limit
+    inquiries = inquiries[:limit]
+    last = inquiries[-1] if inquiries and more else None
+    return Page([_row(inquiry) for inquiry in inquiries], (last.received_at.isoformat(), last.id) if last else None)
+
+
+@dataclass(frozen=True)
+class Figures:
+    total: int
+    open: int
+    median_first_response: timedelta | None
+    median_resolution: timedelta | None
+
+
+def figures(*, organisation_id: int | None = None, contact_id: int | None = None) -> Figures:
+    """Totals and median times over the inquiries of one organisation or contact (at most a few thousand)."""
+    condition = (Inquiry.organisation_id == organisation_id) if organisation_id is not None \
+        else (Inquiry.contact_id == contact_id)
+    rows = db.session.execute(select(Inquiry.status, Inquiry.received_at, Inquiry.first_response_at,
+                                     Inquiry.resolved_at).where(condition)).all()
+    firsts = sorted(row.first_response_at - row.received_at for row in rows if row.first_response_at)
+    resolutions = sorted(row.resolved_at - row.received_at for row in rows if row.resolved_at)
+    return Figures(len(rows), sum(1 for row in rows if row.status in OPEN_STATUSES),
+                   firsts[len(firsts) // 2] if firsts else None,
+                   resolutions[len(resolutions) // 2] if resolutions else None)
