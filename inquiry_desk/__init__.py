@@ -71,15 +71,25 @@ def _init_capabilities(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from inquiry_desk.accounts.views import admin_bp, auth_bp, staff_bp
-    from inquiry_desk.inbox import inquiry_views, views  # noqa: F401  (they add their routes to inbox_bp)
+
+    # These add their routes to inbox_bp and directory_bp.
+    from inquiry_desk.inbox import (  # noqa: F401
+        contact_views,
+        directory_import_views,
+        directory_views,
+        inquiry_views,
+        views,
+    )
     from inquiry_desk.inbox.blueprint import inbox_bp
     from inquiry_desk.inbox.canned_views import canned_bp
+    from inquiry_desk.inbox.directory_blueprint import directory_bp
     from inquiry_desk.inbox.targets_views import targets_bp
     from inquiry_desk.intake.views import intake_bp
     from inquiry_desk.jobs.views import jobs_bp
     from inquiry_desk.public.views import public_bp
 
-    for blueprint in (public_bp, auth_bp, staff_bp, admin_bp, intake_bp, inbox_bp, canned_bp, targets_bp, jobs_bp):
+    for blueprint in (public_bp, auth_bp, staff_bp, admin_bp, intake_bp, inbox_bp, canned_bp, targets_bp, jobs_bp,
+                      directory_bp):
         app.register_blueprint(blueprint)
 
 

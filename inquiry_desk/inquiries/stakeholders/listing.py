@@ -10,6 +10,8 @@ inquiries' full-text index).
 
 from __future__ import annotations
 
+import base64
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -18,6 +20,7 @@ from typing import Any
 from sqlalchemy import exists, func, or_, select, tuple_
 from sqlalchemy.orm import selectinload
 
+from inquiry_desk.core.domain import InvalidInput
 from inquiry_desk.core.extensions import db
 from inquiry_desk.directory.models import Contact, Organisation, OrganisationTag
 from inquiry_desk.inquiries.models import OPEN_STATUSES, Inquiry
@@ -51,7 +54,7 @@ class OrganisationRow:
 @dataclass(frozen=True)
 class Page:
     rows: list[Any]
-    next_after: tuple[str, int] | None
+    next_after: tuple[Any, int] | None
 
 
 def _like(value: str) -> str:
@@ -63,8 +66,9 @@ def _has_open() -> Any:
 
 
 def organisation_page(filters: OrganisationFilters, *, after: tuple[str, int] | None = None,
-                      limit: int = PAGE_SIZE) -> Page:
+                      limit: int | None = None) -> Page:
     """One page of the organisation list, by name, after the keyset ``(name, id)`` of the last row shown."""
+    limit = limit or PAGE_SIZE
     query = select(Organisation).where(Organisation.merged_into_id.is_(None))
     if not filters.include_inactive:
         query = query.where(Organisation.active.is_(True))
@@ -111,8 +115,9 @@ def all_tags() -> list[str]:
     return list(db.session.scalars(select(OrganisationTag.tag).distinct().order_by(OrganisationTag.tag).limit(500)))
 
 
-def contact_page(q: str = "", *, after: tuple[str, int] | None = None, limit: int = PAGE_SIZE) -> Page:
+def contact_page(q: str = "", *, after: tuple[str, int] | None = None, limit: int | None = None) -> Page:
     """Contacts by name, searched by name or address, keyset-paged like organisations."""
+    limit = limit or PAGE_SIZE
     query = select(Contact).where(Contact.merged_into_id.is_(None), Contact.erased_at.is_(None))
     if q:
         pattern = _like(q)
@@ -145,8 +150,9 @@ def _row(inquiry: Inquiry) -> InquiryRow:
 
 
 def inquiries_of(*, organisation_id: int | None = None, contact_id: int | None = None, open_: bool,
-                 before: tuple[datetime, int] | None = None, limit: int = INQUIRIES_PAGE) -> Page:
+                 before: tuple[datetime, int] | None = None, limit: int | None = None) -> Page:
     """Open or past inquiries of an organisation or a contact, newest first, keyset-paged on (received_at, id)."""
+    limit = limit or INQUIRIES_PAGE
     query = select(Inquiry)
     if organisation_id is not None:
         query = query.where(Inquiry.organisation_id == organisation_id)
@@ -160,7 +166,7 @@ def inquiries_of(*, organisation_id: int | None = None, contact_id: int | None =
     more = len(inquiries) > limit
     inquiries = inquiries[:limit]
     last = inquiries[-1] if inquiries and more else None
-    return Page([_row(inquiry) for inquiry in inquiries], (last.received_at.isoformat(), last.id) if last else None)
+    return Page([_row(inquiry) for inquiry in inquiries], (last.received_at, last.id) if last else None)
 
 
 @dataclass(frozen=True)
@@ -182,3 +188,48 @@ def figures(*, organisation_id: int | None = None, contact_id: int | None = None
     return Figures(len(rows), sum(1 for row in rows if row.status in OPEN_STATUSES),
                    firsts[len(firsts) // 2] if firsts else None,
                    resolutions[len(resolutions) // 2] if resolutions else None)
+
+
+# ------------------------------------------------------------------------------ cursors in URLs
+
+
+class BadCursor(InvalidInput):
+    code = "bad_cursor"
+
+
+def encode_cursor(values: tuple[Any, ...]) -> str:
+    plain = [value.isoformat() if isinstance(value, datetime) else value for value in values]
+    return base64.urlsafe_b64encode(json.dumps(plain).encode()).decode().rstrip("=")
+
+
+def _raw(cursor: str) -> list[Any]:
+    try:
+        raw = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except (ValueError, TypeError) as exc:
+        raise BadCursor() from exc
+    if not isinstance(raw, list) or len(raw) != 2 or not isinstance(raw[1], int) or not 0 < raw[1] < 2**31:
+        raise BadCursor()
+    return raw
+
+
+def decode_name_cursor(cursor: str | None) -> tuple[str, int] | None:
+    """The (name, id) keyset of a list's next page; None for the first page; BadCursor if malformed."""
+    if not cursor:
+        return None
+    raw = _raw(cursor)
+    if not isinstance(raw[0], str) or len(raw[0]) > 400 or "\x00" in raw[0]:
+        raise BadCursor()
+    return raw[0], raw[1]
+
+
+def decode_time_cursor(cursor: str | None) -> tuple[datetime, int] | None:
+    if not cursor:
+        return None
+    raw = _raw(cursor)
+    try:
+        moment = datetime.fromisoformat(str(raw[0]))
+    except ValueError as exc:
+        raise BadCursor() from exc
+    if moment.tzinfo is None:
+        raise BadCursor()
+    return moment, raw[1]
