@@ -95,7 +95,9 @@ def _register_blueprints(app: Flask) -> None:
 
 def _register_commands(app: Flask) -> None:
     from inquiry_desk import cli
+    from inquiry_desk.directory import cli as directory_cli
     from inquiry_desk.jobs import cli as jobs_cli
 
     cli.init_app(app)
     jobs_cli.init_app(app)
+    directory_cli.init_app(app)

@@ -165,13 +165,13 @@ def organisation_status(organisation_id: int) -> Response:
     form = StatusForm()
     if not form.validate_on_submit():
         flash(_("Choose a status from the list."), "error")
-        return _back(organisation, "#status")
+        return _back(organisation, "#partnership")
     try:
         changed = partners.change_status(organisation, form.status.data or "", form.reason.data,
                                          actor=current_user, now=utcnow())
     except DomainError as exc:
         flash_domain_error(exc)
-        return _back(organisation, "#status")
+        return _back(organisation, "#partnership")
     db.session.commit()
     flash(_("Status changed to %(status)s.", status=str(organisation.status and _status(organisation.status))) +
           (" " + _("The trusted badge changed on %(count)d open inquiries.", count=changed) if changed else ""),
