@@ -148,7 +148,7 @@ class Contact(Model):
     )
     language: Mapped[str] = mapped_column(String(2), default="en")
     active: Mapped[bool] = mapped_column(default=True)
-    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id", ondelete="SET NULL"))
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id", ondelete="SET NULL"), index=True)
     # Set when the person's data was erased at their request (their inquiries stay, anonymous).
     erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -21,6 +21,7 @@ from inquiry_desk.directory.labels import DIRECTORY_KIND_LABELS
 from inquiry_desk.directory.models import Contact, Organisation
 from inquiry_desk.inbox.directory_blueprint import directory_bp
 from inquiry_desk.inbox.directory_forms import ConfirmForm, ContactForm, MergeForm, PlainForm, SenderForm, show_problems
+from inquiry_desk.inbox.directory_rows import Durations, inquiry_rows, timeline_rows
 from inquiry_desk.inquiries.models import Inquiry
 from inquiry_desk.inquiries.stakeholders import listing, merging, person_data, senders, timeline
 
@@ -113,9 +114,11 @@ def contact(contact_id: int) -> str:
                         past_cursor=listing.encode_cursor(past_page.next_after)) if past_page.next_after else None,
     }
     merged_into = db.session.get(Contact, contact.merged_into_id) if contact.merged_into_id else None
-    return render_template("directory/contact.html", contact=contact, open_page=open_page, past_page=past_page,
-                           pages=pages, figures=listing.figures(contact_id=contact.id), merged_into=merged_into,
-                           timeline=timeline.timeline(contact_id=contact.id), plain_form=PlainForm(),
+    durations = Durations()
+    return render_template("directory/contact.html", contact=contact, open_rows=inquiry_rows(open_page.rows, durations),
+                           past_rows=inquiry_rows(past_page.rows, durations), pages=pages,
+                           figures=listing.figures(contact_id=contact.id), merged_into=merged_into,
+                           timeline=timeline_rows(timeline.timeline(contact_id=contact.id)), plain_form=PlainForm(),
                            can_edit=current_user.has_role(Role.OFFICER), is_lead=current_user.has_role(Role.LEAD))
 
 

@@ -21,6 +21,7 @@ from inquiry_desk.core.domain import DomainError, NotFound
 from inquiry_desk.core.errors import flash_domain_error
 from inquiry_desk.core.extensions import db
 from inquiry_desk.core.forms import SelectChoice
+from inquiry_desk.core.i18n import current_language
 from inquiry_desk.core.navigation import STAFF_MENU, MenuItem
 from inquiry_desk.core.text import parse_line
 from inquiry_desk.directory import rules
@@ -37,6 +38,7 @@ from inquiry_desk.inbox.directory_forms import (
     show_problems,
     status_choices,
 )
+from inquiry_desk.inbox.directory_rows import Durations, inquiry_rows, organisation_rows, timeline_rows
 from inquiry_desk.inquiries.stakeholders import listing, merging, partners, timeline
 
 STAFF_MENU.append(MenuItem("directory.organisations", _l("Directory"), Role.VIEWER.value))
@@ -80,7 +82,8 @@ def organisations() -> str:
     if page.next_after is not None:
         args: dict[str, Any] = {**filters.as_args(), "cursor": listing.encode_cursor(page.next_after)}
         next_url = url_for("directory.organisations", **args)
-    return render_template("directory/organisations.html", page=page, filters=filters, next_url=next_url,
+    return render_template("directory/organisations.html", rows=organisation_rows(page.rows, current_language()),
+                           filters=filters, next_url=next_url,
                            kinds=kind_choices(blank=True), statuses=status_choices(blank=True),
                            tags=listing.all_tags(), first_page=after is None,
                            can_edit=current_user.has_role(Role.OFFICER))
@@ -124,11 +127,13 @@ def organisation(organisation_id: int) -> str:
                         past_cursor=listing.encode_cursor(past_page.next_after)) if past_page.next_after else None,
     }
     merged_into = db.session.get(Organisation, organisation.merged_into_id) if organisation.merged_into_id else None
+    durations = Durations()
     return render_template(
         "directory/organisation.html", organisation=organisation, contacts=directory.contacts_of(organisation),
-        open_page=open_page, past_page=past_page, pages=pages, merged_into=merged_into,
-        figures=listing.figures(organisation_id=organisation.id),
-        timeline=timeline.timeline(organisation_id=organisation.id), history=directory.status_history(organisation),
+        open_rows=inquiry_rows(open_page.rows, durations), past_rows=inquiry_rows(past_page.rows, durations),
+        pages=pages, merged_into=merged_into, figures=listing.figures(organisation_id=organisation.id),
+        timeline=timeline_rows(timeline.timeline(organisation_id=organisation.id)),
+        history=directory.status_history(organisation),
         status_form=StatusForm(status=organisation.status), domain_form=DomainForm(), plain_form=PlainForm(),
         can_edit=current_user.has_role(Role.OFFICER), is_lead=current_user.has_role(Role.LEAD),
     )

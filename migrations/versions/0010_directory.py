@@ -87,6 +87,7 @@ def upgrade():
         batch_op.create_foreign_key(batch_op.f('fk_contacts_merged_into_id_contacts'), 'contacts',
                                     ['merged_into_id'], ['id'], ondelete='SET NULL')
         batch_op.create_index('ix_contacts_name_id', ['name', 'id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_contacts_merged_into_id'), ['merged_into_id'], unique=False)
 
     op.create_table('directory_imports',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -109,6 +110,7 @@ def upgrade():
 def downgrade():
     op.drop_table('directory_imports')
     with op.batch_alter_table('contacts', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_contacts_merged_into_id'))
         batch_op.drop_index('ix_contacts_name_id')
         batch_op.drop_constraint(batch_op.f('fk_contacts_merged_into_id_contacts'), type_='foreignkey')
         for column in ('updated_at', 'erased_at', 'merged_into_id', 'active', 'notes', 'title'):

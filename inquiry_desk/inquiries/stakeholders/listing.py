@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import exists, func, or_, select, tuple_
+from sqlalchemy import case, exists, func, or_, select, tuple_
 from sqlalchemy.orm import selectinload
 
 from inquiry_desk.core.domain import InvalidInput
@@ -26,7 +26,7 @@ from inquiry_desk.directory.models import Contact, Organisation, OrganisationTag
 from inquiry_desk.inquiries.models import OPEN_STATUSES, Inquiry
 
 PAGE_SIZE = 50
-INQUIRIES_PAGE = 50
+INQUIRIES_PAGE = 20
 
 
 @dataclass(frozen=True)
@@ -136,24 +136,29 @@ def contact_page(q: str = "", *, after: tuple[str, int] | None = None, limit: in
 # ------------------------------------------------------------------------------ inquiries of one
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class InquiryRow:
-    inquiry: Inquiry
+    """What a list of an organisation's or a contact's inquiries shows: plain columns, no ORM objects."""
+
+    id: int
+    reference: str | None
+    subject: str
+    status: str
+    trusted_partner: bool
+    contact_id: int
+    contact_name: str
+    received_at: datetime
     first_response: timedelta | None
     resolution: timedelta | None
-
-
-def _row(inquiry: Inquiry) -> InquiryRow:
-    first = inquiry.first_response_at - inquiry.received_at if inquiry.first_response_at else None
-    resolution = inquiry.resolved_at - inquiry.received_at if inquiry.resolved_at else None
-    return InquiryRow(inquiry, first, resolution)
 
 
 def inquiries_of(*, organisation_id: int | None = None, contact_id: int | None = None, open_: bool,
                  before: tuple[datetime, int] | None = None, limit: int | None = None) -> Page:
     """Open or past inquiries of an organisation or a contact, newest first, keyset-paged on (received_at, id)."""
     limit = limit or INQUIRIES_PAGE
-    query = select(Inquiry)
+    query = select(Inquiry.id, Inquiry.reference, Inquiry.subject, Inquiry.status, Inquiry.trusted_partner,
+                   Inquiry.contact_id, Contact.name, Inquiry.received_at, Inquiry.first_response_at,
+                   Inquiry.resolved_at).join(Contact, Contact.id == Inquiry.contact_id)
     if organisation_id is not None:
         query = query.where(Inquiry.organisation_id == organisation_id)
     if contact_id is not None:
@@ -161,33 +166,29 @@ def inquiries_of(*, organisation_id: int | None = None, contact_id: int | None =
     query = query.where(Inquiry.status.in_(OPEN_STATUSES) if open_ else Inquiry.status.not_in(OPEN_STATUSES))
     if before is not None:
         query = query.where(tuple_(Inquiry.received_at, Inquiry.id) < tuple_(*before))
-    inquiries = db.session.scalars(query.order_by(Inquiry.received_at.desc(), Inquiry.id.desc()).limit(limit + 1)
-                                   .options(selectinload(Inquiry.contact))).all()
-    more = len(inquiries) > limit
-    inquiries = inquiries[:limit]
-    last = inquiries[-1] if inquiries and more else None
-    return Page([_row(inquiry) for inquiry in inquiries], (last.received_at, last.id) if last else None)
+    rows = db.session.execute(query.order_by(Inquiry.received_at.desc(), Inquiry.id.desc()).limit(limit + 1)).all()
+    more = len(rows) > limit
+    found = [InquiryRow(
+        row.id, row.reference, row.subject, row.status, row.trusted_partner, row.contact_id, row.name,
+        row.received_at, row.first_response_at - row.received_at if row.first_response_at else None,
+        row.resolved_at - row.received_at if row.resolved_at else None) for row in rows[:limit]]
+    last = found[-1] if found and more else None
+    return Page(found, (last.received_at, last.id) if last else None)
 
 
 @dataclass(frozen=True)
 class Figures:
     total: int
     open: int
-    median_first_response: timedelta | None
-    median_resolution: timedelta | None
 
 
 def figures(*, organisation_id: int | None = None, contact_id: int | None = None) -> Figures:
-    """Totals and median times over the inquiries of one organisation or contact (at most a few thousand)."""
+    """How many inquiries an organisation or a contact has, and how many are open (one indexed count)."""
     condition = (Inquiry.organisation_id == organisation_id) if organisation_id is not None \
         else (Inquiry.contact_id == contact_id)
-    rows = db.session.execute(select(Inquiry.status, Inquiry.received_at, Inquiry.first_response_at,
-                                     Inquiry.resolved_at).where(condition)).all()
-    firsts = sorted(row.first_response_at - row.received_at for row in rows if row.first_response_at)
-    resolutions = sorted(row.resolved_at - row.received_at for row in rows if row.resolved_at)
-    return Figures(len(rows), sum(1 for row in rows if row.status in OPEN_STATUSES),
-                   firsts[len(firsts) // 2] if firsts else None,
-                   resolutions[len(resolutions) // 2] if resolutions else None)
+    row = db.session.execute(select(func.count(), func.sum(case((Inquiry.status.in_(OPEN_STATUSES), 1), else_=0)))
+                             .where(condition)).one()
+    return Figures(int(row[0] or 0), int(row[1] or 0))
 
 
 # ------------------------------------------------------------------------------ cursors in URLs
