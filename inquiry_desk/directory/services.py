@@ -12,6 +12,7 @@ from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select
+from sqlalchemy.orm import selectinload
 
 from inquiry_desk.audit import services as audit
 from inquiry_desk.core.database import insert_unless_exists
@@ -157,7 +158,8 @@ def trusted_organisations() -> Sequence[Organisation]:
 
 
 def get_organisation(organisation_id: int) -> Organisation:
-    organisation = db.session.get(Organisation, organisation_id)
+    organisation = db.session.get(Organisation, organisation_id, options=[
+        selectinload(Organisation.domains), selectinload(Organisation.tag_rows)])
     if organisation is None:
         raise NotFound()
     return organisation

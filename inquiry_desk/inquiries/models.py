@@ -93,6 +93,9 @@ class Inquiry(Model):
         Index("ix_inquiries_due", "due_at", "id"),
         Index("ix_inquiries_updated", "updated_at", "id"),
         Index("ix_inquiries_priority_received", "priority_rank", "received_at", "id"),
+        # An organisation's and a contact's inquiries, newest first (the directory's pages).
+        Index("ix_inquiries_organisation_received", "organisation_id", "received_at", "id"),
+        Index("ix_inquiries_contact_received", "contact_id", "received_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -89,6 +89,11 @@ def upgrade():
         batch_op.create_index('ix_contacts_name_id', ['name', 'id'], unique=False)
         batch_op.create_index(batch_op.f('ix_contacts_merged_into_id'), ['merged_into_id'], unique=False)
 
+    # Plain CREATE INDEX (no batch): a batch rebuild of `inquiries` on SQLite would drop the
+    # search trigger of revision 0004.
+    op.create_index('ix_inquiries_organisation_received', 'inquiries', ['organisation_id', 'received_at', 'id'])
+    op.create_index('ix_inquiries_contact_received', 'inquiries', ['contact_id', 'received_at', 'id'])
+
     op.create_table('directory_imports',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('subject', sa.String(length=20), nullable=False),
@@ -109,6 +114,8 @@ def upgrade():
 
 def downgrade():
     op.drop_table('directory_imports')
+    op.drop_index('ix_inquiries_contact_received', table_name='inquiries')
+    op.drop_index('ix_inquiries_organisation_received', table_name='inquiries')
     with op.batch_alter_table('contacts', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_contacts_merged_into_id'))
         batch_op.drop_index('ix_contacts_name_id')

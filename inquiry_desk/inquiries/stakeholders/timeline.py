@@ -55,18 +55,14 @@ def timeline(*, organisation_id: int | None = None, contact_id: int | None = Non
 
     # Through the messages index (inquiry_id, created_at) of each of their inquiries: a join would
     # let the planner walk every message in time order.
-    replies = select(Message.created_at, Message.inquiry_id).where(
-        Message.inquiry_id.in_(select(Inquiry.id).where(condition).scalar_subquery()),
-        Message.kind == MessageKind.REPLY.value)
+    replies = (select(Message.created_at, Inquiry.id, Inquiry.reference, Inquiry.subject)
+               .join(Inquiry, Inquiry.id == Message.inquiry_id)
+               .where(Message.inquiry_id.in_(select(Inquiry.id).where(condition).scalar_subquery()),
+                      Message.kind == MessageKind.REPLY.value))
     if before is not None:
         replies = replies.where(Message.created_at < before)
-    reply_rows = db.session.execute(replies.order_by(Message.created_at.desc()).limit(limit)).all()
-    names = {row.id: row for row in db.session.execute(
-        select(Inquiry.id, Inquiry.reference, Inquiry.subject).where(
-            Inquiry.id.in_({row.inquiry_id for row in reply_rows})))} if reply_rows else {}
-    for reply in reply_rows:
-        inquiry = names[reply.inquiry_id]
-        entries.append(Entry(reply.created_at, "reply", inquiry.id, inquiry.reference, inquiry.subject))
+    for reply in db.session.execute(replies.order_by(Message.created_at.desc()).limit(limit)):
+        entries.append(Entry(reply.created_at, "reply", reply.id, reply.reference, reply.subject))
 
     if organisation_id is not None:
         changes = select(OrganisationStatusChange).where(OrganisationStatusChange.organisation_id == organisation_id)
