@@ -21,11 +21,11 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, insert, select
+from sqlalchemy import delete, func, insert, select
 
 from inquiry_desk.audit import services as audit
 from inquiry_desk.core.domain import InvalidInput
@@ -362,8 +362,12 @@ def progress_of(import_id: int) -> tuple[int, int] | None:
 
 def record_upload(subject: str, filename: str | None, text: str, *, actor: Actor | None,
                   now: datetime) -> DirectoryImport:
+    """Keep an uploaded file until it is imported. Files left unimported for a day are forgotten here,
+    since they hold personal details nobody uses."""
     if subject not in SUBJECTS:
         raise InvalidInput()
+    db.session.execute(delete(DirectoryImport).where(DirectoryImport.status == ImportStatus.PREVIEWED.value,
+                                                     DirectoryImport.created_at < now - timedelta(days=1)))
     row = DirectoryImport(subject=subject, filename=(filename or "")[:200] or None, content=text,
                           status=ImportStatus.PREVIEWED.value, actor_id=actor.id if actor else None, created_at=now)
     db.session.add(row)
@@ -387,6 +391,7 @@ def mark_failed(import_id: int, error: str, *, now: datetime) -> None:
     row = db.session.get(DirectoryImport, import_id)
     if row is not None:
         row.status = ImportStatus.FAILED.value
+        row.content = ""  # nothing was imported; the file is not kept
         row.error = error[:500]
         row.finished_at = now
 

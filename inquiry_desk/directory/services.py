@@ -157,7 +157,12 @@ def trusted_organisations() -> Sequence[Organisation]:
     return db.session.scalars(query).all()
 
 
+MAX_ID = 2**31 - 1  # ids are 32-bit on PostgreSQL; a larger number in a URL names nothing
+
+
 def get_organisation(organisation_id: int) -> Organisation:
+    if not 0 < organisation_id <= MAX_ID:
+        raise NotFound()
     organisation = db.session.get(Organisation, organisation_id, options=[
         selectinload(Organisation.domains), selectinload(Organisation.tag_rows)])
     if organisation is None:
@@ -166,6 +171,8 @@ def get_organisation(organisation_id: int) -> Organisation:
 
 
 def get_contact(contact_id: int) -> Contact:
+    if not 0 < contact_id <= MAX_ID:
+        raise NotFound()
     contact = db.session.get(Contact, contact_id)
     if contact is None:
         raise NotFound()

@@ -77,8 +77,10 @@ def contacts() -> str:
 def new_contact() -> Response | str:
     form = ContactForm()
     if request.method == "GET" and request.args.get("organisation_id", "").isdigit():
-        organisation = db.session.get(Organisation, int(request.args["organisation_id"]))
-        form.organisation.data = organisation.name if organisation else ""
+        try:
+            form.organisation.data = directory.get_organisation(int(request.args["organisation_id"])).name
+        except NotFound:
+            form.organisation.data = ""
     if form.validate_on_submit():
         found, organisation = _organisation_named(form)
         if found:
@@ -218,7 +220,7 @@ def erase_person(contact_id: int) -> Response | str:
 @directory_bp.route("/inquiries/<int:inquiry_id>/sender", methods=["GET", "POST"])
 @role_required(Role.OFFICER)
 def file_sender(inquiry_id: int) -> Response | str:
-    inquiry = db.session.get(Inquiry, inquiry_id)
+    inquiry = db.session.get(Inquiry, inquiry_id) if 0 < inquiry_id <= directory.MAX_ID else None
     if inquiry is None:
         abort(404)
     contact = inquiry.contact

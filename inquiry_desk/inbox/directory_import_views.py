@@ -23,6 +23,7 @@ from inquiry_desk.core.clock import utcnow
 from inquiry_desk.core.domain import DomainError
 from inquiry_desk.core.extensions import db
 from inquiry_desk.directory import csv_io, imports
+from inquiry_desk.directory import services as directory
 from inquiry_desk.directory.models import DirectoryImport, ImportStatus
 from inquiry_desk.inbox.directory_blueprint import directory_bp
 from inquiry_desk.inbox.directory_forms import ImportForm, PlainForm
@@ -33,7 +34,7 @@ PREVIEW_ROWS = 20
 
 
 def _import_or_404(import_id: int) -> DirectoryImport:
-    row = db.session.get(DirectoryImport, import_id)
+    row = db.session.get(DirectoryImport, import_id) if 0 < import_id <= directory.MAX_ID else None
     if row is None:
         abort(404)
     return row

@@ -33,7 +33,7 @@ SECRET_WORD = "Xylophonique"  # in a message body only
 # that references contacts or inquiries fails test_every_table_with_personal_data_is_covered until it
 # is added here and to person_data.
 COVERED = {"contacts", "inquiries", "messages", "portal_links", "outgoing_emails", "audit_events", "inquiry_tags",
-           "inquiry_viewers"}
+           "inquiry_viewers", "directory_imports"}
 
 
 @pytest.fixture
@@ -54,6 +54,10 @@ def person(app):
     db.session.commit()
     merging.merge_contacts(second.contact, first.contact, actor=lead, now=utcnow())
     bystander = make_inquiry(email="bystander@example.com", subject="Unrelated", body="Nothing personal")
+    from inquiry_desk.directory import imports
+
+    imports.record_upload("contacts", "waiting.csv", f"email,name,phone\r\n{EMAIL},{NAME},{PHONE}\r\n",
+                          actor=lead, now=utcnow())
     db.session.commit()
     return {"contact": first.contact, "inquiries": [first, second], "lead": lead, "bystander": bystander}
 

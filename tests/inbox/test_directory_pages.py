@@ -230,3 +230,15 @@ def test_organisation_page_with_inquiries_pages_them(app, signed_in, monkeypatch
     assert "Question 0" in page(client.get(more)).select("table")[1].get_text()
     assert client.get(f"/staff/directory/organisations/{organisation.id}?open_cursor=bad").status_code == 400
     assert db.session.scalar(select(func.count()).select_from(Organisation)) == 1
+
+
+def test_huge_or_malformed_numbers_are_not_found_not_errors(app, signed_in) -> None:
+    lead = signed_in("lead")
+    huge = "99999999999999999999999"
+    for path in (f"/staff/directory/organisations/{huge}", f"/staff/directory/contacts/{huge}",
+                 f"/staff/directory/contacts/{huge}/erase", f"/staff/directory/import/{huge}",
+                 f"/staff/directory/inquiries/{huge}/sender"):
+        assert lead.get(path).status_code == 404, path
+    assert lead.get(f"/staff/directory/contacts/new?organisation_id={huge}").status_code == 200
+    assert lead.get("/staff/directory/contacts/?q=%00").status_code == 400
+    assert lead.get("/staff/directory/contacts/?cursor=W10").status_code == 400

@@ -37,7 +37,7 @@ from inquiry_desk.audit import services as audit
 from inquiry_desk.audit.models import AuditEvent
 from inquiry_desk.core.database import rows_affected
 from inquiry_desk.core.extensions import db
-from inquiry_desk.directory.models import Contact
+from inquiry_desk.directory.models import Contact, DirectoryImport
 from inquiry_desk.directory.rules import require_lead
 from inquiry_desk.inquiries import recorder
 from inquiry_desk.inquiries.models import Inquiry, Message, PortalLink
@@ -182,6 +182,9 @@ def erase(contact: Contact, *, actor: User | None, now: datetime) -> dict[str, i
                        *(OutgoingEmail.body_text.contains(text, autoescape=True) for text in mentions),
                        *(OutgoingEmail.subject.contains(text, autoescape=True) for text in mentions))
     emails = rows_affected(db.session.execute(delete(OutgoingEmail).where(email_filter)))
+    # A CSV file waiting between its preview and its import may hold their address.
+    db.session.execute(delete(DirectoryImport).where(
+        or_(*(DirectoryImport.content.contains(address, autoescape=True) for address in addresses))))
     for row in contacts:
         row.name = ERASED_NAME
         row.email = erased_email(row.id)
