@@ -114,7 +114,7 @@ def compiled_translations() -> None:
 
 
 def _private_postgres_database(url: str) -> Iterator[str]:
-    """A database of this test run's own (TEST_PRIVATE_DATABASE=1), so that runs in parallel never meet."""
+    """A database of this test run's own (the default), so that runs in parallel never meet."""
     name = f"test_private_{os.getpid()}"
     admin = create_engine(url, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
@@ -131,7 +131,7 @@ def _private_postgres_database(url: str) -> Iterator[str]:
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
     url = _normalise(POSTGRES_URL)
-    if os.environ.get("TEST_PRIVATE_DATABASE"):
+    if os.environ.get("TEST_PRIVATE_DATABASE", "1") != "0":
         yield from _private_postgres_database(url)
     else:
         yield url
