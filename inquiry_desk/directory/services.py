@@ -12,7 +12,7 @@ from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload
 
 from inquiry_desk.audit import services as audit
 from inquiry_desk.core.database import insert_unless_exists
@@ -164,7 +164,7 @@ def get_organisation(organisation_id: int) -> Organisation:
     if not 0 < organisation_id <= MAX_ID:
         raise NotFound()
     organisation = db.session.get(Organisation, organisation_id, options=[
-        selectinload(Organisation.domains), selectinload(Organisation.tag_rows)])
+        joinedload(Organisation.domains), joinedload(Organisation.tag_rows)])
     if organisation is None:
         raise NotFound()
     return organisation

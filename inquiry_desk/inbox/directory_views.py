@@ -128,12 +128,13 @@ def organisation(organisation_id: int) -> str:
     }
     merged_into = db.session.get(Organisation, organisation.merged_into_id) if organisation.merged_into_id else None
     durations = Durations()
+    history = directory.status_history(organisation)
     return render_template(
         "directory/organisation.html", organisation=organisation, contacts=directory.contacts_of(organisation),
         open_rows=inquiry_rows(open_page.rows, durations), past_rows=inquiry_rows(past_page.rows, durations),
         pages=pages, merged_into=merged_into, figures=listing.figures(organisation_id=organisation.id),
-        timeline=timeline_rows(timeline.timeline(organisation_id=organisation.id)),
-        history=directory.status_history(organisation),
+        timeline=timeline_rows(timeline.timeline(organisation_id=organisation.id, status_changes=history)),
+        history=history,
         status_form=StatusForm(status=organisation.status), domain_form=DomainForm(), plain_form=PlainForm(),
         can_edit=current_user.has_role(Role.OFFICER), is_lead=current_user.has_role(Role.LEAD),
     )

@@ -11,6 +11,7 @@ Bulletins received join here once bulletins exist.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -42,8 +43,12 @@ def _inquiry_condition(organisation_id: int | None, contact_id: int | None) -> A
 
 
 def timeline(*, organisation_id: int | None = None, contact_id: int | None = None,
-             before: datetime | None = None, limit: int = LIMIT) -> list[Entry]:
-    """The newest ``limit`` events (before ``before``), newest first."""
+             before: datetime | None = None, limit: int = LIMIT,
+             status_changes: Sequence[OrganisationStatusChange] | None = None) -> list[Entry]:
+    """The newest ``limit`` events (before ``before``), newest first.
+
+    ``status_changes``: the organisation's status history when the caller has read it already.
+    """
     condition = _inquiry_condition(organisation_id, contact_id)
     entries: list[Entry] = []
 
@@ -65,10 +70,15 @@ def timeline(*, organisation_id: int | None = None, contact_id: int | None = Non
         entries.append(Entry(reply.created_at, "reply", reply.id, reply.reference, reply.subject))
 
     if organisation_id is not None:
-        changes = select(OrganisationStatusChange).where(OrganisationStatusChange.organisation_id == organisation_id)
-        if before is not None:
-            changes = changes.where(OrganisationStatusChange.at < before)
-        for change in db.session.scalars(changes.order_by(OrganisationStatusChange.at.desc()).limit(limit)):
+        if status_changes is None:
+            changes = select(OrganisationStatusChange).where(
+                OrganisationStatusChange.organisation_id == organisation_id)
+            if before is not None:
+                changes = changes.where(OrganisationStatusChange.at < before)
+            status_changes = db.session.scalars(changes.order_by(OrganisationStatusChange.at.desc()).limit(limit)).all()
+        for change in status_changes:
+            if before is not None and change.at >= before:
+                continue
             entries.append(Entry(change.at, "status", details={
                 "before": change.status_before, "after": change.status_after, "reason": change.reason}))
 
