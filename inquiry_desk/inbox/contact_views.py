@@ -120,7 +120,9 @@ def contact(contact_id: int) -> str:
     return render_template("directory/contact.html", contact=contact, open_rows=inquiry_rows(open_page.rows, durations),
                            past_rows=inquiry_rows(past_page.rows, durations), pages=pages,
                            figures=listing.figures(contact_id=contact.id), merged_into=merged_into,
-                           timeline=timeline_rows(timeline.timeline(contact_id=contact.id)), plain_form=PlainForm(),
+                           timeline=timeline_rows(timeline.timeline(
+                               contact_id=contact.id, newest_inquiries=None if before_open or before_past
+                               else [*open_page.rows, *past_page.rows])), plain_form=PlainForm(),
                            can_edit=current_user.has_role(Role.OFFICER), is_lead=current_user.has_role(Role.LEAD))
 
 

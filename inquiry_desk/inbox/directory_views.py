@@ -133,7 +133,9 @@ def organisation(organisation_id: int) -> str:
         "directory/organisation.html", organisation=organisation, contacts=directory.contacts_of(organisation),
         open_rows=inquiry_rows(open_page.rows, durations), past_rows=inquiry_rows(past_page.rows, durations),
         pages=pages, merged_into=merged_into, figures=listing.figures(organisation_id=organisation.id),
-        timeline=timeline_rows(timeline.timeline(organisation_id=organisation.id, status_changes=history)),
+        timeline=timeline_rows(timeline.timeline(
+            organisation_id=organisation.id, status_changes=history,
+            newest_inquiries=None if before_open or before_past else [*open_page.rows, *past_page.rows])),
         history=history,
         status_form=StatusForm(status=organisation.status), domain_form=DomainForm(), plain_form=PlainForm(),
         can_edit=current_user.has_role(Role.OFFICER), is_lead=current_user.has_role(Role.LEAD),

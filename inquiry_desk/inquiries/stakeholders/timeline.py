@@ -44,18 +44,24 @@ def _inquiry_condition(organisation_id: int | None, contact_id: int | None) -> A
 
 def timeline(*, organisation_id: int | None = None, contact_id: int | None = None,
              before: datetime | None = None, limit: int = LIMIT,
-             status_changes: Sequence[OrganisationStatusChange] | None = None) -> list[Entry]:
+             status_changes: Sequence[OrganisationStatusChange] | None = None,
+             newest_inquiries: Sequence[Any] | None = None) -> list[Entry]:
     """The newest ``limit`` events (before ``before``), newest first.
 
-    ``status_changes``: the organisation's status history when the caller has read it already.
+    What the caller has read already is not read again: ``status_changes``, the organisation's
+    status history; ``newest_inquiries``, rows with ``received_at``, ``id``, ``reference`` and
+    ``subject`` that hold the newest ``limit`` inquiries (the first pages of its open and past
+    inquiries together do: each of the newest is among the newest of its kind).
     """
     condition = _inquiry_condition(organisation_id, contact_id)
     entries: list[Entry] = []
 
-    received = select(Inquiry.id, Inquiry.reference, Inquiry.subject, Inquiry.received_at).where(condition)
-    if before is not None:
-        received = received.where(Inquiry.received_at < before)
-    for row in db.session.execute(received.order_by(Inquiry.received_at.desc()).limit(limit)):
+    if newest_inquiries is None or before is not None:
+        received = select(Inquiry.id, Inquiry.reference, Inquiry.subject, Inquiry.received_at).where(condition)
+        if before is not None:
+            received = received.where(Inquiry.received_at < before)
+        newest_inquiries = db.session.execute(received.order_by(Inquiry.received_at.desc()).limit(limit)).all()
+    for row in newest_inquiries:
         entries.append(Entry(row.received_at, "received", row.id, row.reference, row.subject))
 
     # Through the messages index (inquiry_id, created_at) of each of their inquiries: a join would
