@@ -18,6 +18,7 @@ the file for the same reason.
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -368,7 +369,8 @@ def record_upload(subject: str, filename: str | None, text: str, *, actor: Actor
         raise InvalidInput()
     db.session.execute(delete(DirectoryImport).where(DirectoryImport.status == ImportStatus.PREVIEWED.value,
                                                      DirectoryImport.created_at < now - timedelta(days=1)))
-    row = DirectoryImport(subject=subject, filename=(filename or "")[:200] or None, content=text,
+    filename = re.sub(r"[\x00-\x1f\x7f-\x9f]", "", filename or "")[:200] or None  # shown on the page, nothing more
+    row = DirectoryImport(subject=subject, filename=filename, content=text,
                           status=ImportStatus.PREVIEWED.value, actor_id=actor.id if actor else None, created_at=now)
     db.session.add(row)
     db.session.flush()

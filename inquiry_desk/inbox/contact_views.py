@@ -42,7 +42,11 @@ def _search_text(name: str = "q") -> str:
 
 def _organisation_named(form: ContactForm | SenderForm) -> tuple[bool, Organisation | None]:
     """The organisation the form names (by its name in the directory); (False, None) and an error if none."""
-    name = (form.organisation.data or "").strip()
+    try:
+        name = parse_line(form.organisation.data, max_length=rules.NAME_MAX, required=False)
+    except DomainError as exc:
+        form.organisation.errors = [exc.message]
+        return False, None
     if not name:
         return True, None
     organisation = directory.find_organisation_by_name(name) or _case_blind(name)

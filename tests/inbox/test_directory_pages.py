@@ -242,3 +242,11 @@ def test_huge_or_malformed_numbers_are_not_found_not_errors(app, signed_in) -> N
     assert lead.get(f"/staff/directory/contacts/new?organisation_id={huge}").status_code == 200
     assert lead.get("/staff/directory/contacts/?q=%00").status_code == 400
     assert lead.get("/staff/directory/contacts/?cursor=W10").status_code == 400
+
+
+def test_control_characters_in_an_organisation_name_are_refused_on_the_field(app, signed_in) -> None:
+    officer = signed_in("officer")
+    soup = page(officer.post("/staff/directory/contacts/new", data={
+        "email": "x@example.org", "name": "X", "language": "en", "organisation": "Aman\x00Lara"}))
+    assert soup.select_one("#organisation")["aria-invalid"] == "true"
+    assert db.session.scalar(select(func.count()).select_from(Contact)) == 0
