@@ -111,8 +111,11 @@ def contact(contact_id: int) -> str:
         before_past = listing.decode_time_cursor(request.args.get("past_cursor"))
     except listing.BadCursor:
         abort(400)
-    open_page = listing.inquiries_of(contact_id=contact.id, open_=True, before=before_open)
-    past_page = listing.inquiries_of(contact_id=contact.id, open_=False, before=before_past)
+    if before_open is None and before_past is None:
+        open_page, past_page = listing.first_pages(contact_id=contact.id)
+    else:
+        open_page = listing.inquiries_of(contact_id=contact.id, open_=True, before=before_open)
+        past_page = listing.inquiries_of(contact_id=contact.id, open_=False, before=before_past)
     pages = {
         "open": url_for("directory.contact", contact_id=contact.id,
                         open_cursor=listing.encode_cursor(open_page.next_after)) if open_page.next_after else None,

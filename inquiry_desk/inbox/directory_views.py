@@ -118,8 +118,11 @@ def organisation(organisation_id: int) -> str:
         before_past = listing.decode_time_cursor(request.args.get("past_cursor"))
     except listing.BadCursor:
         abort(400)
-    open_page = listing.inquiries_of(organisation_id=organisation.id, open_=True, before=before_open)
-    past_page = listing.inquiries_of(organisation_id=organisation.id, open_=False, before=before_past)
+    if before_open is None and before_past is None:
+        open_page, past_page = listing.first_pages(organisation_id=organisation.id)
+    else:
+        open_page = listing.inquiries_of(organisation_id=organisation.id, open_=True, before=before_open)
+        past_page = listing.inquiries_of(organisation_id=organisation.id, open_=False, before=before_past)
     pages = {
         "open": url_for("directory.organisation", organisation_id=organisation.id,
                         open_cursor=listing.encode_cursor(open_page.next_after)) if open_page.next_after else None,

@@ -36,3 +36,17 @@ def test_the_timeline_holds_inquiries_replies_and_status_changes_newest_first(ap
     assert [entry.at for entry in read] == sorted((entry.at for entry in read), reverse=True)
     everything = timeline.timeline(organisation_id=organisation.id, limit=50)
     assert any(entry.kind == "status" and entry.details["reason"] == "No longer active" for entry in everything)
+
+
+def test_first_pages_in_one_query_equal_the_two_keyset_queries(app) -> None:
+    organisation = make_organisation("Aman Lara", trusted=False, domains=())
+    start = utcnow() - timedelta(days=30)
+    for number in range(9):
+        inquiry = make_inquiry(email=f"p{number}@example.net", now=start + timedelta(hours=number))
+        edit(inquiry, organisation_id=organisation.id, status=("open", "closed", "resolved")[number % 3])
+    db.session.commit()
+    both = listing.first_pages(organisation_id=organisation.id, limit=2)
+    one_by_one = (listing.inquiries_of(organisation_id=organisation.id, open_=True, limit=2),
+                  listing.inquiries_of(organisation_id=organisation.id, open_=False, limit=2))
+    assert both == one_by_one
+    assert both[0].next_after is not None and len(both[1].rows) == 2

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import case, exists, func, or_, select, tuple_
+from sqlalchemy import Select, case, exists, func, literal, or_, select, tuple_, union_all
 from sqlalchemy.orm import selectinload
 
 from inquiry_desk.core.domain import InvalidInput
@@ -152,10 +152,8 @@ class InquiryRow:
     resolution: timedelta | None
 
 
-def inquiries_of(*, organisation_id: int | None = None, contact_id: int | None = None, open_: bool,
-                 before: tuple[datetime, int] | None = None, limit: int | None = None) -> Page:
-    """Open or past inquiries of an organisation or a contact, newest first, keyset-paged on (received_at, id)."""
-    limit = limit or INQUIRIES_PAGE
+def _inquiries_query(organisation_id: int | None, contact_id: int | None, open_: bool,
+                     before: tuple[datetime, int] | None, limit: int) -> Select[*tuple[Any, ...]]:
     query = select(Inquiry.id, Inquiry.reference, Inquiry.subject, Inquiry.status, Inquiry.trusted_partner,
                    Inquiry.contact_id, Contact.name, Inquiry.received_at, Inquiry.first_response_at,
                    Inquiry.resolved_at).join(Contact, Contact.id == Inquiry.contact_id)
@@ -166,7 +164,28 @@ def inquiries_of(*, organisation_id: int | None = None, contact_id: int | None =
     query = query.where(Inquiry.status.in_(OPEN_STATUSES) if open_ else Inquiry.status.not_in(OPEN_STATUSES))
     if before is not None:
         query = query.where(tuple_(Inquiry.received_at, Inquiry.id) < tuple_(*before))
-    rows = db.session.execute(query.order_by(Inquiry.received_at.desc(), Inquiry.id.desc()).limit(limit + 1)).all()
+    return query.order_by(Inquiry.received_at.desc(), Inquiry.id.desc()).limit(limit + 1)
+
+
+def inquiries_of(*, organisation_id: int | None = None, contact_id: int | None = None, open_: bool,
+                 before: tuple[datetime, int] | None = None, limit: int | None = None) -> Page:
+    """Open or past inquiries of an organisation or a contact, newest first, keyset-paged on (received_at, id)."""
+    limit = limit or INQUIRIES_PAGE
+    rows = db.session.execute(_inquiries_query(organisation_id, contact_id, open_, before, limit)).all()
+    return _page(rows, limit)
+
+
+def first_pages(*, organisation_id: int | None = None, contact_id: int | None = None,
+                limit: int | None = None) -> tuple[Page, Page]:
+    """The first page of open and of past inquiries in one round trip (UNION ALL of the two keyset queries)."""
+    limit = limit or INQUIRIES_PAGE
+    parts = [select(_inquiries_query(organisation_id, contact_id, open_, None, limit).add_columns(
+        literal(open_).label("is_open")).subquery()) for open_ in (True, False)]
+    rows = sorted(db.session.execute(union_all(*parts)).all(), key=lambda row: (row.received_at, row.id), reverse=True)
+    return _page([row for row in rows if row.is_open], limit), _page([row for row in rows if not row.is_open], limit)
+
+
+def _page(rows: Sequence[Any], limit: int) -> Page:
     more = len(rows) > limit
     found = [InquiryRow(
         row.id, row.reference, row.subject, row.status, row.trusted_partner, row.contact_id, row.name,
