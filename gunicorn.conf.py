@@ -12,8 +12,9 @@ value can be changed by an environment variable (below) or on the command line.
 - ``FORWARDED_ALLOW_IPS``: the proxies whose ``X-Forwarded-For`` and
   ``X-Forwarded-Proto`` are believed (default ``127.0.0.1,::1``: a proxy on the same
   machine). Set it to the proxy's address when it runs elsewhere; never ``*``
-  unless only the proxy can reach gunicorn. The client address the rate limits use
-  and the HTTPS that turns on HSTS come from these headers.
+  unless only the proxy can reach gunicorn. gunicorn takes the scheme from them; the app
+  (``inquiry_desk/core/proxy.py``, same variable) takes the client address the rate limits
+  and the audit log use, ``PROXY_COUNT`` (1) entries from the end of ``X-Forwarded-For``.
 - Access log: to stdout (``GUNICORN_ACCESS_LOG``: a file, or empty for none), one
   line per request with the path only: no query string, private-link tokens
   replaced by ``[redacted]``, the Referer treated the same, and the request id.
@@ -40,7 +41,7 @@ from gunicorn.config import KNOWN_SETTINGS
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from inquiry_desk.core.logs import redact_path, redact_url
+from inquiry_desk.core.logs import install_redaction, redact_path, redact_url
 
 
 def _int_env(name: str, default: int) -> int:
@@ -86,6 +87,11 @@ def redact_atoms(atoms: dict[str, Any]) -> dict[str, Any]:
 
 class RedactingLogger(glogging.Logger):
     """gunicorn's logger, with the access log's atoms passed through ``redact_atoms``."""
+
+    def setup(self, cfg: Any) -> None:
+        super().setup(cfg)
+        # The error log names the URI of a request that failed: no query string, token or address in it.
+        install_redaction(self.error_log)
 
     def atoms(self, resp: Any, req: Any, environ: dict[str, Any], request_time: Any) -> dict[str, Any]:
         return redact_atoms(super().atoms(resp, req, environ, request_time))

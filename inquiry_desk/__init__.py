@@ -28,7 +28,15 @@ def create_app(config: str | BaseConfig | None = None) -> Flask:
     _init_capabilities(app)
     _register_blueprints(app)
     _register_commands(app)
+    _trust_configured_proxies(app)
     return app
+
+
+def _trust_configured_proxies(app: Flask) -> None:
+    from inquiry_desk.core.proxy import TrustedProxies, parse_trusted
+
+    app.wsgi_app = TrustedProxies(  # type: ignore[method-assign]
+        app.wsgi_app, parse_trusted(app.config["FORWARDED_ALLOW_IPS"]), int(app.config["PROXY_COUNT"]))
 
 
 def _init_extensions(app: Flask) -> None:

@@ -11,21 +11,33 @@ from inquiry_desk.directory.models import (
     OrganisationTag,
 )
 from inquiry_desk.inquiries.canned.models import CannedResponse
-from inquiry_desk.inquiries.models import Inquiry, InquiryViewer, Message, PortalLink, Tag, Topic
+from inquiry_desk.inquiries.models import (
+    Inquiry,
+    InquiryLink,
+    InquiryViewer,
+    Message,
+    PortalLink,
+    ReplyNotice,
+    Tag,
+    Topic,
+)
 from inquiry_desk.inquiries.saved_views.models import SavedView
 from inquiry_desk.inquiries.targets.models import Closure, ServiceTarget, TeamCalendar
 from inquiry_desk.jobs.models import JobRun, SchedulerLease
-from inquiry_desk.mail.models import OutgoingEmail
+from inquiry_desk.mail.models import Delivery, MailSend, OutgoingEmail, SendThrottle, Suppression
 
 __all__ = [
     "AuditEvent",
     "CannedResponse",
     "Closure",
     "Contact",
+    "Delivery",
     "DirectoryImport",
     "Inquiry",
+    "InquiryLink",
     "InquiryViewer",
     "JobRun",
+    "MailSend",
     "Message",
     "Organisation",
     "OrganisationDomain",
@@ -34,10 +46,13 @@ __all__ = [
     "OutgoingEmail",
     "PortalLink",
     "RecoveryCode",
+    "ReplyNotice",
     "SavedView",
     "SchedulerLease",
+    "SendThrottle",
     "ServiceTarget",
     "StaffSession",
+    "Suppression",
     "Tag",
     "TeamCalendar",
     "Topic",

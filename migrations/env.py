@@ -7,7 +7,7 @@ from alembic import context
 from flask import current_app
 
 import inquiry_desk.all_models  # noqa: F401  (registers every table on the metadata)
-from inquiry_desk.core.database import UTCDateTime
+from inquiry_desk.core.database import UTCDateTime, grant_app_role
 
 config = context.config
 if config.config_file_name and not logging.getLogger().handlers:
@@ -59,6 +59,10 @@ def run_migrations_online() -> None:
         )
         with context.begin_transaction():
             context.run_migrations()
+            app_role = current_app.config.get("DATABASE_APP_ROLE")
+            if app_role:
+                # The app runs as a role that does not own the tables (README, "Database roles").
+                grant_app_role(connection, app_role)
         if connection.dialect.name == "sqlite":
             # The connection goes back to the pool: the app must find foreign keys on.
             connection.commit()

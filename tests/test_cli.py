@@ -43,3 +43,23 @@ def test_users_code_prints_the_current_code(app) -> None:
     runner.invoke(args=["seed-demo"])
     result = runner.invoke(args=["users", "code", "admin@example.org"])
     assert result.exit_code == 0 and result.output.strip().isdigit() and len(result.output.strip()) == 6
+
+
+def test_the_demo_desk_is_in_good_order(app) -> None:
+    """Issue 10 defect 8: half the demo inquiries were overdue, and the first run sent 104 emails."""
+    from inquiry_desk.core.clock import utcnow
+    from inquiry_desk.inquiries.models import Inquiry
+    from inquiry_desk.inquiries.reminders import send_target_reminders
+    from inquiry_desk.mail.models import OutgoingEmail
+
+    assert app.test_cli_runner().invoke(args=["seed-demo"]).exit_code == 0
+    now = utcnow()
+    total = db.session.scalar(select(func.count()).select_from(Inquiry))
+    running = select(func.count()).select_from(Inquiry).where(Inquiry.status.in_(["new", "open"]))
+    overdue = db.session.scalar(running.where(Inquiry.due_at < now))
+    assert 1 <= overdue <= total * 0.05, (overdue, total)
+    staff = db.session.scalar(select(func.count()).select_from(User))
+    before = db.session.scalar(select(func.count()).select_from(OutgoingEmail))
+    send_target_reminders(now)
+    sent = db.session.scalar(select(func.count()).select_from(OutgoingEmail)) - before
+    assert sent <= staff + 1  # one per person, and the team address

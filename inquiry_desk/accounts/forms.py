@@ -24,10 +24,12 @@ def role_choices() -> list[SelectChoice]:
 
 
 class LoginForm(FlaskForm):
-    email = EmailField(
+    # A text field with the email keyboard: HTML allows autocomplete="username" (what password
+    # managers look for) on a text input only.
+    email = StringField(
         _l("Email address"),
         validators=[InputRequired(_l("Enter your email address.")), Length(max=320)],
-        render_kw={"autocomplete": "username"},
+        render_kw={"autocomplete": "username", "inputmode": "email", "spellcheck": "false"},
     )
     password = PasswordField(
         _l("Password"),
@@ -106,6 +108,13 @@ class DigestPreferenceForm(FlaskForm):
     wants_digest = BooleanField(
         _l("Send me the daily digest"),
         description=_l("One email each morning: new inquiries, and yours that are due soon or overdue."),
+    )
+
+
+class NotificationPreferenceForm(FlaskForm):
+    wants_notifications = BooleanField(
+        _l("Email me when an inquiry is assigned to me or its stakeholder replies"),
+        description=_l("The inbox marks new replies either way."),
     )
 
 

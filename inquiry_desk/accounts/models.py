@@ -41,6 +41,8 @@ class User(UserMixin, Model):
     language: Mapped[str] = mapped_column(String(2), default="en")
     # The daily digest (new inquiries, one's own due and overdue ones), by email.
     wants_digest: Mapped[bool] = mapped_column(default=False)
+    # An email when an inquiry is assigned to them and when its stakeholder replies.
+    wants_notifications: Mapped[bool] = mapped_column(default=True)
     password_hash: Mapped[str] = mapped_column(String(255))
     must_change_password: Mapped[bool] = mapped_column(default=False)
     totp_secret: Mapped[str | None] = mapped_column(String(64))

@@ -13,7 +13,8 @@ from datetime import datetime, timedelta
 
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.orm.attributes import set_committed_value
 
 from inquiry_desk.accounts import second_factor
 from inquiry_desk.accounts.models import RecoveryCode, Role, StaffSession, User
@@ -162,14 +163,28 @@ def check_second_factor(user: User, code: str, *, now: datetime, ip_address: str
     if not user.active or _is_locked(user, now) or user.totp_secret is None:
         raise SecondFactorFailed()
     step = second_factor.matching_step(user.totp_secret, code, now)
-    if step is not None and (user.totp_last_step is None or step > user.totp_last_step):
-        user.totp_last_step = step
+    if step is not None and _use_totp_step(user, step):
         return
     if step is None and _use_recovery_code(user, code, now):
         audit.record("login.recovery_code_used", actor_id=user.id, subject_type="user", subject_id=user.id, now=now)
         return
     _record_failure(user, now, "login.failed_second_factor", ip_address)
     raise SecondFactorFailed()
+
+
+def _use_totp_step(user: User, step: int) -> bool:
+    """Take the code's time step, once: a conditional UPDATE, so that of two requests sent at the same
+    moment with one code the database lets one through (the second finds the step already taken)."""
+    result = db.session.execute(
+        update(User)
+        .where(User.id == user.id, or_(User.totp_last_step.is_(None), User.totp_last_step < step))
+        .values(totp_last_step=step)
+        .execution_options(synchronize_session=False)
+    )
+    if rows_affected(result) != 1:
+        return False
+    set_committed_value(user, "totp_last_step", step)
+    return True
 
 
 def _use_recovery_code(user: User, code: str, now: datetime) -> bool:
@@ -324,3 +339,12 @@ def set_digest_preference(user: User, wanted: bool, *, actor: User, now: datetim
     user.wants_digest = wanted
     audit.record("user.digest_preference", actor_id=actor.id, subject_type="user", subject_id=user.id,
                  details={"wants_digest": wanted}, now=now)
+
+
+def set_notification_preference(user: User, wanted: bool, *, actor: User, now: datetime) -> None:
+    """Turn the assignment and reply emails on or off for a staff member (audited when it changes)."""
+    if user.wants_notifications == wanted:
+        return
+    user.wants_notifications = wanted
+    audit.record("user.notification_preference", actor_id=actor.id, subject_type="user", subject_id=user.id,
+                 details={"wants_notifications": wanted}, now=now)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from datetime import datetime, timedelta
 
 from flask import (
@@ -30,6 +32,7 @@ from inquiry_desk.accounts.forms import (
     EnrolForm,
     LoginForm,
     NewUserForm,
+    NotificationPreferenceForm,
     SecondFactorForm,
 )
 from inquiry_desk.accounts.models import Role, User
@@ -67,7 +70,11 @@ def _login_limit() -> str:
 
 
 def _email_key() -> str:
-    return "login-email:" + request.form.get("email", "").strip().lower()
+    """The per-account limit's key: a keyed hash of what was typed (a password typed there by mistake
+    must not land in the limiter's storage or its log)."""
+    typed = request.form.get("email", "").strip().lower()
+    digest = hmac.new(str(current_app.config["SECRET_KEY"]).encode(), typed.encode(), hashlib.sha256)
+    return "login-email:" + digest.hexdigest()[:32]
 
 
 def _pending_user(now: datetime) -> User | None:
@@ -204,6 +211,8 @@ def home() -> str:
 def account() -> str:
     return render_template("accounts/account.html", form=ConfirmForm(),
                            digest_form=DigestPreferenceForm(wants_digest=current_user.wants_digest),
+                           notification_form=NotificationPreferenceForm(
+                               wants_notifications=current_user.wants_notifications),
                            remaining_codes=accounts.remaining_recovery_codes(current_user))
 
 
@@ -219,6 +228,22 @@ def digest_preference() -> Response:
         flash(_("You will receive the daily digest."), "success")
     else:
         flash(_("You will no longer receive the daily digest."), "success")
+    return redirect(url_for("staff.account"))
+
+
+@staff_bp.route("/account/notifications", endpoint="notification_preference", methods=["POST"])
+@role_required(Role.VIEWER)
+def notification_preference() -> Response:
+    form = NotificationPreferenceForm()
+    if not form.validate_on_submit():
+        abort(400)
+    accounts.set_notification_preference(current_user, bool(form.wants_notifications.data), actor=current_user,
+                                         now=utcnow())
+    db.session.commit()
+    if form.wants_notifications.data:
+        flash(_("You will be emailed when an inquiry is assigned to you or its stakeholder replies."), "success")
+    else:
+        flash(_("You will no longer be emailed about assignments and replies."), "success")
     return redirect(url_for("staff.account"))
 
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, Engine, event
+from sqlalchemy import Connection, DateTime, Engine, event
 from sqlalchemy.types import TypeDecorator
 
 _configured = False
@@ -77,3 +78,28 @@ def insert_unless_exists(model: Any, values: dict[str, Any], unique_columns: lis
 def rows_affected(result: object) -> int:
     """The row count of an UPDATE or DELETE (``Result`` does not declare ``rowcount``; ``CursorResult`` does)."""
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+APP_ROLE_NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
+
+
+def grant_app_role(connection: Connection, role: str) -> None:
+    """Give the role the web and the scheduler run as what they need, and no more (PostgreSQL).
+
+    The role that runs ``flask db upgrade`` owns the tables; the app's role may read and write
+    rows but not change the schema, and may only read and add to the audit log (no UPDATE,
+    DELETE or TRUNCATE, on top of the triggers that refuse them to the owner too).
+    """
+    if connection.dialect.name != "postgresql":
+        return
+    if not APP_ROLE_NAME.fullmatch(role):
+        raise ValueError(f"DATABASE_APP_ROLE must be a plain lower-case role name, not {role!r}")
+    for statement in (
+        f"GRANT USAGE ON SCHEMA public TO {role}",
+        f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role}",
+        f"REVOKE TRUNCATE, REFERENCES, TRIGGER ON ALL TABLES IN SCHEMA public FROM {role}",
+        f"REVOKE UPDATE, DELETE ON audit_events FROM {role}",
+        f"REVOKE INSERT, UPDATE, DELETE ON alembic_version FROM {role}",
+        f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {role}",
+    ):
+        connection.exec_driver_sql(statement)

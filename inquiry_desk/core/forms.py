@@ -9,12 +9,12 @@ from wtforms import Field
 
 # types-WTForms 3.2 predates SelectChoice (WTForms 3.3): other modules import it from here.
 from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]
-from wtforms.validators import StopValidation
+from wtforms.validators import Length, StopValidation
 
 from inquiry_desk.core.domain import DomainError
-from inquiry_desk.core.text import TextRequired
+from inquiry_desk.core.text import TextRequired, normalise_newlines
 
-__all__ = ["Parsed", "SelectChoice", "add_error", "language_choices", "required", "select_choices"]
+__all__ = ["Parsed", "SelectChoice", "TextLength", "add_error", "language_choices", "required", "select_choices"]
 
 Value = TypeVar("Value")
 
@@ -67,3 +67,16 @@ class Parsed:
             raise StopValidation(str(self.required_message or exc)) from exc
         except DomainError as exc:
             raise StopValidation(str(exc)) from exc
+
+
+class TextLength(Length):
+    """``Length`` counting a line break once, as the browser's ``maxlength`` does (a textarea sends CRLF)."""
+
+    def __call__(self, form: Any, field: Any) -> None:
+        raw = field.data
+        if isinstance(raw, str):
+            field.data = normalise_newlines(raw)
+        try:
+            super().__call__(form, field)
+        finally:
+            field.data = raw

@@ -22,8 +22,15 @@ def other_language(lang: str) -> str:
 
 
 def current_language() -> str:
-    """The language of the page being made ("en" outside a request)."""
-    return str(getattr(g, "lang", "en"))
+    """The language of the page being made ("en" outside a request).
+
+    A page refused before the language hook ran (a CSRF refusal, a 404 from routing) still
+    answers in the language its URL, the toggle or the browser asks for.
+    """
+    lang = getattr(g, "lang", None) if has_request_context() else None
+    if lang in LANGUAGES:
+        return str(lang)
+    return _negotiated_language()
 
 
 def select_locale() -> str:
@@ -85,12 +92,14 @@ def toggle_url() -> str:
 
 
 def init_app(app: Flask) -> None:
-    @app.before_request
     def _remember_language() -> None:
         g.lang = _negotiated_language()
         url_lang = (request.view_args or {}).get("lang_code")
         if url_lang in LANGUAGES and session.get("lang") != url_lang:
             session["lang"] = url_lang
+
+    # Before the CSRF check and the other hooks: a request they refuse is answered in its own language.
+    app.before_request_funcs.setdefault(None, []).insert(0, _remember_language)
 
     @app.context_processor
     def _language_context() -> dict[str, Any]:

@@ -89,6 +89,58 @@ def redact_url(url: str | None) -> str:
     return redact_path(url)
 
 
+_QUERY_STRING = re.compile(r"(/[^\s?#\"']*)\?[^\s\"']*")
+_EMAIL_ADDRESS = re.compile(r"[A-Za-z0-9.!#$%&'*+/=^_`{|}~-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
+EMAIL_REDACTED = "[email]"
+
+
+def redact_message(text: str) -> str:
+    """A free log message fit for a log: tokens in paths, query strings and email addresses removed."""
+    text = _QUERY_STRING.sub(r"\1", redact_text(text))
+    return _EMAIL_ADDRESS.sub(EMAIL_REDACTED, text)
+
+
+class RedactingFilter(logging.Filter):
+    """Rewrites each record's message with ``redact_message`` (QUALITY.md S8: no personal data in logs).
+
+    Put on the handlers of the root logger (every app and library record passes them) and
+    on the loggers of the servers (werkzeug's development server logs request lines with
+    their query strings; gunicorn's error log names the URI of a request that failed).
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except (TypeError, ValueError):  # a record whose arguments do not fit its format: keep it as it is
+            return True
+        if record.name == "flask-limiter" and message.startswith("ratelimit "):
+            # "ratelimit 5 per 1 minute (<key>) exceeded at endpoint: x": the key is an address or an account.
+            message = re.sub(r"\(.*\) exceeded", "exceeded", message, count=1)
+        clean = redact_message(message)
+        if clean != message or record.args:
+            record.msg, record.args = clean, None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = redact_message(logging.Formatter().formatException(record.exc_info))
+        elif record.exc_text:
+            record.exc_text = redact_message(record.exc_text)
+        return True
+
+
+REDACTED_LOGGERS = ("werkzeug", "gunicorn.error", "gunicorn.access", "flask-limiter")
+
+
+def install_redaction(logger: logging.Logger | None = None) -> None:
+    """The redacting filter on ``logger`` (or the root logger's handlers and the servers' loggers), once."""
+    targets: list[logging.Filterer] = []
+    if logger is not None:
+        targets = [logger]
+    else:
+        targets = [*logging.getLogger().handlers, *(logging.getLogger(name) for name in REDACTED_LOGGERS)]
+    for target in targets:
+        if not any(isinstance(existing, RedactingFilter) for existing in target.filters):
+            target.addFilter(RedactingFilter())
+
+
 # --------------------------------------------------------------------------- request ids
 
 
@@ -154,6 +206,7 @@ def init_app(app: Flask) -> None:
     """Request ids on every request, JSON logs when ``LOG_FORMAT=json``, and request timing."""
     if app.config.get("LOG_FORMAT") == "json":
         _use_json_logs()
+    install_redaction()
     request_log = logging.getLogger(REQUEST_LOGGER)
 
     def _start_request() -> None:

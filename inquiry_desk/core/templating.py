@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any, Literal, cast
 
@@ -33,12 +33,20 @@ def format_datetime(value: datetime | None, format: str = "medium") -> str:
     return pattern.apply(value.astimezone(zone), canadian)
 
 
+def machine_datetime(value: datetime) -> str:
+    """A ``<time datetime>`` value: UTC to the second ("2026-11-24T09:53:00Z").
+
+    HTML allows at most three digits of a second; ``isoformat()`` gives six.
+    """
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 Width = Literal["short", "medium", "long", "full"]
 
 
 @lru_cache(maxsize=32)
 def _datetime_pattern(language: str, format: str) -> tuple[babel.dates.DateTimePattern, Locale]:
-    """The date in the requested width and the time (to the minute for short and medium), as written in Canada.
+    """The date in the requested width and the time to the minute, as written in Canada.
 
     Canadian English and French (en_CA: "2026-11-24, 4:53 a.m."; fr_CA: "2026-11-24 04 h 53"),
     parsed once: a list formats many.
@@ -46,8 +54,11 @@ def _datetime_pattern(language: str, format: str) -> tuple[babel.dates.DateTimeP
     locale = Locale.parse(f"{language}_CA")
     width = cast(Width, format)
     date = babel.dates.get_date_format(width, locale).pattern
-    # Seconds are noise in a list or a page; "long" and "full" keep their time, with the zone.
-    time = babel.dates.get_time_format("short" if width in ("short", "medium") else width, locale).pattern
+    # Seconds are noise everywhere (issue 10 defect 8: "4:30:00 p.m." in reminders); "long" and
+    # "full" add the zone to the minute ("9:30 a.m. EST", "09 h 30 HNE").
+    time = babel.dates.get_time_format("short", locale).pattern
+    if width in ("long", "full"):
+        time += " z"
     # Babel declares a DateTimePattern, but gives the "{1}, {0}" string: str() is right for both.
     combined = str(babel.dates.get_datetime_format(width, locale)).replace("{0}", time).replace("{1}", date)
     return babel.dates.parse_pattern(combined), locale
@@ -70,4 +81,4 @@ def translated_label(labels: dict[str, Any], key: str) -> str:
 
 
 def init_app(app: Flask) -> None:
-    app.jinja_env.globals.update(format_datetime=format_datetime)
+    app.jinja_env.globals.update(format_datetime=format_datetime, machine_datetime=machine_datetime)

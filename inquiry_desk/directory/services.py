@@ -126,8 +126,6 @@ def record_contact(
         contact.phone = phone
     if organisation_name:
         contact.organisation_name = organisation_name
-    if organisation is None and contact.organisation_id is None:
-        organisation = organisation_for_domain(email)
     if organisation is not None:
         contact.organisation = organisation
     return contact

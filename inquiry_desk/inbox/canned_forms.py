@@ -10,6 +10,7 @@ from flask_wtf import FlaskForm
 from wtforms import StringField, SubmitField, TextAreaField
 from wtforms.validators import InputRequired, Length
 
+from inquiry_desk.core.forms import TextLength
 from inquiry_desk.inquiries.canned.services import BODY_MAX, TITLE_MAX, Problem
 
 # What each variable holds, for the edit page (keys: canned.available_variables()).
@@ -44,7 +45,7 @@ def _body_field(label: str, message: str, **render_kw: str) -> TextAreaField:
     return TextAreaField(
         label,
         validators=[InputRequired(message),
-                    Length(max=BODY_MAX, message=_l("The text can have at most %(max)d characters."))],
+                    TextLength(max=BODY_MAX, message=_l("The text can have at most %(max)d characters."))],
         render_kw={"rows": "12", **render_kw},
     )
 

@@ -71,6 +71,32 @@ class UnmergeForm(FlaskForm):
     submit = SubmitField(_l("Undo the merge"))
 
 
+class LinkForm(FlaskForm):
+    other = StringField(_l("Reference of the related inquiry"),
+                        description=_l("For example INQ-2026-000123. Nothing moves: each stakeholder keeps their "
+                                       "own thread, and both inquiries show the link."),
+                        validators=[Parsed(parse_line, max_length=30,
+                                           required_message=_l("Enter a reference number."))])
+    submit = SubmitField(_l("Link the inquiries"))
+
+
+class UnlinkForm(FlaskForm):
+    submit = SubmitField(_l("Remove the link"))
+
+
+class HoldForm(FlaskForm):
+    reason = StringField(_l("Reason for the hold"),
+                         description=_l("For example an access-to-information request or a legal matter. "
+                                        "While on hold, the inquiry is never purged."),
+                         validators=[Parsed(parse_line, max_length=500,
+                                            required_message=_l("Give the reason for the hold."))])
+    submit = SubmitField(_l("Put on hold"))
+
+
+class LiftHoldForm(FlaskForm):
+    submit = SubmitField(_l("Lift the hold"))
+
+
 class BulkForm(FlaskForm):
     action = SelectField(_l("Action"), choices=[])
     value = StringField(_l("Value"), validators=[Parsed(parse_line, max_length=60, required=False)])

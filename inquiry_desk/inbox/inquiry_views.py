@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -24,6 +24,9 @@ from inquiry_desk.core.i18n import current_language
 from inquiry_desk.inbox.blueprint import inbox_bp
 from inquiry_desk.inbox.forms import (
     AssignForm,
+    HoldForm,
+    LiftHoldForm,
+    LinkForm,
     MergeForm,
     NoteForm,
     PriorityForm,
@@ -31,9 +34,10 @@ from inquiry_desk.inbox.forms import (
     StatusForm,
     TagsForm,
     TopicForm,
+    UnlinkForm,
     UnmergeForm,
 )
-from inquiry_desk.inquiries import correspondence, presence, targets, triage
+from inquiry_desk.inquiries import correspondence, lifecycle, links, notifications, presence, targets, triage
 from inquiry_desk.inquiries import services as inquiries
 from inquiry_desk.inquiries.canned import services as canned
 from inquiry_desk.inquiries.labels import PRIORITY_LABELS, STATUS_LABELS
@@ -42,8 +46,11 @@ from inquiry_desk.inquiries.models import Inquiry, MessageKind, Priority, Status
 AnyForm = TypeVar("AnyForm", bound=FlaskForm)
 
 
+MAX_ID = 2**31 - 1  # an id column is a 32-bit integer: PostgreSQL refuses a larger number (a 500)
+
+
 def _inquiry_or_404(inquiry_id: int) -> Inquiry:
-    inquiry = db.session.get(Inquiry, inquiry_id)
+    inquiry = db.session.get(Inquiry, inquiry_id) if inquiry_id <= MAX_ID else None
     if inquiry is None:
         abort(404)
     return inquiry
@@ -82,12 +89,13 @@ def _forms(inquiry: Inquiry, reply: ReplyForm | None = None) -> dict[str, Any]:
         "topic_form": _with_choices(TopicForm(topic=inquiry.topic.code if inquiry.topic else "")),
         "tags_form": TagsForm(tags=", ".join(tag.name for tag in inquiry.tags)),
         "note_form": NoteForm(), "reply_form": _with_choices(reply), "merge_form": MergeForm(),
-        "unmerge_form": UnmergeForm(),
+        "unmerge_form": UnmergeForm(), "link_form": LinkForm(), "unlink_form": UnlinkForm(),
+        "hold_form": HoldForm(reason=inquiry.hold_reason or ""), "lift_hold_form": LiftHoldForm(),
     }
 
 
 def _render(inquiry: Inquiry, *, reply: ReplyForm | None = None, conflict: list[str] | None = None,
-            status_code: int = 200) -> tuple[str, int]:
+            status_code: int = 200, offer_link: str | None = None) -> tuple[str, int]:
     now = utcnow()
     history = [event for event in audit.events_for("inquiry", inquiry.id) if event.action != "inquiry.viewed"]
     users = {user.id: user for user in accounts.list_users()}
@@ -97,6 +105,8 @@ def _render(inquiry: Inquiry, *, reply: ReplyForm | None = None, conflict: list[
         others=presence.others_viewing(inquiry.id, current_user, now=now), due_state=due_state, due_text=due_text,
         other_inquiries=inquiries.other_inquiries_of(inquiry, limit=10), conflict=conflict,
         can_unmerge=triage.can_unmerge(inquiry, now), MessageKind=MessageKind, **_forms(inquiry, reply),
+        live_links=inquiries.live_portal_links(inquiry, now=now),
+        linked=links.linked_inquiries(inquiry), offer_link=offer_link,
     )
     return page, status_code
 
@@ -108,8 +118,19 @@ def show(inquiry_id: int) -> tuple[str, int]:
     now = utcnow()
     presence.mark_viewing(inquiry.id, current_user, now=now)
     triage.record_view(inquiry, actor=current_user, now=now)
+    notifications.mark_replies_seen(inquiry, current_user, now=now)
     db.session.commit()
-    return _render(inquiry)
+    return _render(inquiry, offer_link=_pop_link_offer(inquiry))
+
+
+def _pop_link_offer(inquiry: Inquiry) -> str | None:
+    """The reference a refused merge of this inquiry offers to link instead (shown once)."""
+    offer = session.get("offer_link")
+    if not isinstance(offer, dict) or offer.get("inquiry") != inquiry.id:
+        return None
+    session.pop("offer_link")
+    reference = offer.get("reference")
+    return reference if isinstance(reference, str) else None
 
 
 def _act(inquiry_id: int, form_class: type[FlaskForm], action: Callable[[Inquiry, Any], object], done: str) -> Response:
@@ -152,6 +173,17 @@ def take(inquiry_id: int) -> Response:
         triage.assign(inquiry, current_user, actor=current_user, now=utcnow())
 
     return _act(inquiry_id, FlaskForm, run, _("The inquiry is assigned to you."))
+
+
+@inbox_bp.route("/<int:inquiry_id>/withdraw-links", methods=["POST"])
+@role_required(Role.OFFICER)
+def withdraw_links(inquiry_id: int) -> Response:
+    """Withdraw the stakeholder's private links (audited); they can ask for a new one by email."""
+    def run(inquiry: Inquiry, form: FlaskForm) -> None:
+        triage.withdraw_links(inquiry, actor=current_user, now=utcnow())
+
+    return _act(inquiry_id, FlaskForm, run, _("The private links to this inquiry no longer work. The stakeholder "
+                                             "can ask for a new one, sent to their email address."))
 
 
 @inbox_bp.route("/<int:inquiry_id>/status", methods=["POST"])
@@ -251,16 +283,61 @@ def _insert_canned(inquiry: Inquiry, form: ReplyForm) -> tuple[str, int]:
     return _render(inquiry, reply=form)
 
 
+def _other_by_reference(reference: str | None) -> Inquiry:
+    other = inquiries.find_by_reference(reference or "")
+    if other is None:
+        raise triage.InvalidValue(_("No inquiry has the reference %(reference)s.", reference=reference))
+    return other
+
+
 @inbox_bp.route("/<int:inquiry_id>/merge", methods=["POST"])
 @role_required(Role.LEAD)
 def merge(inquiry_id: int) -> Response:
+    """Merge a duplicate; across two stakeholders the merge is refused and the page offers a link."""
     def run(inquiry: Inquiry, form: MergeForm) -> None:
-        target = inquiries.find_by_reference(form.target.data or "")
-        if target is None:
-            raise triage.InvalidValue(_("No inquiry has the reference %(reference)s.", reference=form.target.data))
-        correspondence.merge_and_notify(inquiry, target, actor=current_user, now=utcnow())
+        target = _other_by_reference(form.target.data)
+        try:
+            correspondence.merge_and_notify(inquiry, target, actor=current_user, now=utcnow())
+        except triage.DifferentStakeholders:
+            session["offer_link"] = {"inquiry": inquiry.id, "reference": target.reference}
+            raise
 
     return _act(inquiry_id, MergeForm, run, _("Merged. The stakeholder is told by email."))
+
+
+@inbox_bp.route("/<int:inquiry_id>/link", methods=["POST"])
+@role_required(Role.OFFICER)
+def link(inquiry_id: int) -> Response:
+    def run(inquiry: Inquiry, form: LinkForm) -> None:
+        links.link(inquiry, _other_by_reference(form.other.data), actor=current_user, now=utcnow())
+
+    return _act(inquiry_id, LinkForm, run, _("The inquiries are linked. Each stakeholder keeps their own thread."))
+
+
+@inbox_bp.route("/<int:inquiry_id>/unlink/<int:other_id>", methods=["POST"])
+@role_required(Role.OFFICER)
+def unlink(inquiry_id: int, other_id: int) -> Response:
+    other = _inquiry_or_404(other_id)
+    return _act(inquiry_id, UnlinkForm,
+                lambda inquiry, form: links.unlink(inquiry, other, actor=current_user, now=utcnow()),
+                _("The link is removed."))
+
+
+@inbox_bp.route("/<int:inquiry_id>/hold", methods=["POST"])
+@role_required(Role.LEAD)
+def hold(inquiry_id: int) -> Response:
+    return _act(inquiry_id, HoldForm,
+                lambda inquiry, form: lifecycle.place_hold(inquiry, form.reason.data or "", actor=current_user,
+                                                           now=utcnow()),
+                _("The inquiry is on hold: the retention purge will skip it."))
+
+
+@inbox_bp.route("/<int:inquiry_id>/lift-hold", methods=["POST"])
+@role_required(Role.LEAD)
+def lift_hold(inquiry_id: int) -> Response:
+    return _act(inquiry_id, LiftHoldForm,
+                lambda inquiry, form: lifecycle.lift_hold(inquiry, actor=current_user, now=utcnow()),
+                _("The hold is lifted."))
 
 
 @inbox_bp.route("/<int:inquiry_id>/unmerge", methods=["POST"])

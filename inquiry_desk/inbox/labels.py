@@ -78,6 +78,7 @@ HISTORY_LABELS = {
     "inquiry.tags_changed": _l("tags changed"),
     "inquiry.note_added": _l("internal note added"),
     "inquiry.replied": _l("reply sent"),
+    "inquiry.portal_links_revoked": _l("private links withdrawn"),
     "inquiry.merged_into": _l("merged into another inquiry"),
     "inquiry.merged_from": _l("a duplicate was merged into this inquiry"),
     "inquiry.unmerged": _l("merge undone"),
@@ -87,6 +88,13 @@ HISTORY_LABELS = {
     "inquiry.received": _l("inquiry received"),
     "inquiry.imported": _l("imported with its earlier history"),
     "inquiry.purged": _l("personal data purged"),
+    "inquiry.linked": _l("linked to another inquiry"),
+    "inquiry.unlinked": _l("link to another inquiry removed"),
+    "inquiry.reopened_by_reply": _l("reopened by the stakeholder's reply"),
+    "inquiry.partner_confirmed": _l("trusted partner: the stakeholder confirmed their address"),
+    "inquiry.hold_placed": _l("put on hold"),
+    "inquiry.hold_lifted": _l("hold lifted"),
+    "inquiry.auto_closed": _l("closed automatically after a quiet time"),
 }
 _VALUE_LABELS = {**STATUS_LABELS, **PRIORITY_LABELS}
 
@@ -99,7 +107,9 @@ def history_label(event: Any) -> str:
         kind = event.action.removeprefix("inquiry.").removesuffix("_changed")
         return _("%(what)s: %(before)s → %(after)s", what=label, before=_value(kind, details["before"]),
                  after=_value(kind, details["after"]))
-    for key in ("target_reference", "duplicate_reference"):
+    if event.action == "inquiry.hold_placed" and details.get("reason"):
+        return _("%(what)s: %(reason)s", what=label, reason=details["reason"])
+    for key in ("target_reference", "duplicate_reference", "other_reference"):
         if key in details:
             return _("%(what)s: %(reference)s", what=label, reference=details[key])
     return label

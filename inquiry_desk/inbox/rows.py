@@ -13,8 +13,8 @@ from datetime import datetime
 
 from flask_babel import gettext as _
 
-from inquiry_desk.core.templating import format_datetime
-from inquiry_desk.inquiries import targets
+from inquiry_desk.core.templating import format_datetime, machine_datetime
+from inquiry_desk.inquiries import notifications, targets
 from inquiry_desk.inquiries.labels import PRIORITY_LABELS, STATUS_LABELS
 from inquiry_desk.inquiries.queues import Summary
 
@@ -35,11 +35,13 @@ class Row:
     due_text: str
     received_iso: str
     received_text: str
+    new_reply: bool = False
 
 
 def list_rows(inquiries: Sequence[Summary], now: datetime) -> list[Row]:
     statuses = {key: str(label) for key, label in STATUS_LABELS.items()}  # translated once, not per row
     priorities = {key: str(label) for key, label in PRIORITY_LABELS.items()}
+    new_replies = notifications.unseen_replies(inquiry.id for inquiry in inquiries)  # one query for the page
     rows = []
     for inquiry in inquiries:
         stakeholder = inquiry.contact_name
@@ -48,12 +50,16 @@ def list_rows(inquiries: Sequence[Summary], now: datetime) -> list[Row]:
         badge = ""
         if inquiry.trusted_partner and inquiry.trusted_name:
             badge = _("Trusted partner: %(name)s", name=inquiry.trusted_name)
+        elif inquiry.trusted_name:
+            badge = _("Partner domain (%(name)s), address not yet confirmed", name=inquiry.trusted_name)
         state, text = targets.describe_due(inquiry.due_at, now) if inquiry.due_at else ("", "")
         rows.append(Row(
             id=inquiry.id, reference=inquiry.reference or "", subject=inquiry.subject, language=inquiry.language,
             tags=inquiry.tags, stakeholder=stakeholder, trusted_badge=badge,
             status=statuses.get(inquiry.status, inquiry.status), priority=inquiry.priority,
             priority_text=priorities.get(inquiry.priority, inquiry.priority), due_state=state, due_text=text,
-            received_iso=inquiry.received_at.isoformat(), received_text=format_datetime(inquiry.received_at, "short"),
+            received_iso=machine_datetime(inquiry.received_at),
+            received_text=format_datetime(inquiry.received_at, "short"),
+            new_reply=inquiry.id in new_replies,
         ))
     return rows

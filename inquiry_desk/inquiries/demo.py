@@ -131,7 +131,6 @@ def seed_inquiries(now: datetime) -> list[str]:
     officers = db.session.scalars(select(User).where(User.role.in_([Role.OFFICER.value, Role.LEAD.value]))).all()
     trusted_domains = [(org.name, domain.domain) for org in _trusted_organisations() for domain in org.domains]
     topics = {topic.code: topic for topic in inquiries.active_topics()}
-    statuses = [Status.NEW, Status.OPEN, Status.OPEN, Status.WAITING, Status.RESOLVED, Status.CLOSED]
     for _number in range(DEMO_INQUIRY_COUNT):
         topic_code = rng.choice(list(QUESTIONS))
         language, subject, body = rng.choice(QUESTIONS[topic_code])
@@ -143,13 +142,25 @@ def seed_inquiries(now: datetime) -> list[str]:
         inquiry = inquiries.create_inquiry(
             contact=contact, subject=subject, body=body, language=language,
             channel=rng.choice([Channel.WEB, Channel.WEB, Channel.EMAIL]), now=received, topic=topics.get(topic_code),
-            organisation_name=organisation_name, trusted_organisation=trusted,
+            organisation_name=organisation_name, trusted_organisation=trusted, address_confirmed=True,
             organisation_kind=trusted.kind if trusted else "other",
         )
         priority = rng.choice([Priority.LOW, Priority.NORMAL, Priority.NORMAL, Priority.HIGH, Priority.URGENT])
-        status = Status.NEW if received > now - timedelta(days=1) else rng.choice(statuses)
+        status = _status_for_age(now - received, rng)
         _add_thread(inquiry, status, priority, rng, officers, received, now)
     return [f"Inquiries: {DEMO_INQUIRY_COUNT} added, with their threads."]
+
+
+def _status_for_age(age: timedelta, rng: random.Random) -> Status:
+    """A desk in good order (issue 10 defect 8): recent ones being worked on, old ones mostly done, a few late."""
+    if age < timedelta(days=1):
+        return Status.NEW
+    if age < timedelta(days=4):
+        return rng.choice([Status.OPEN, Status.OPEN, Status.WAITING, Status.RESOLVED])
+    late = rng.random() < 0.03  # the few that slipped: still open long after they came in
+    if late:
+        return Status.OPEN
+    return rng.choice([Status.WAITING, Status.RESOLVED, Status.RESOLVED, Status.CLOSED, Status.CLOSED, Status.CLOSED])
 
 
 def _trusted_organisations() -> list[Organisation]:
@@ -176,7 +187,7 @@ def _add_replies(inquiry: Inquiry, status: Status, rng: random.Random, officers:
     if rng.random() < 0.4:
         inquiry.messages.append(Message(kind=MessageKind.NOTE.value, body=rng.choice(NOTES),
                                         author_user_id=officer.id, created_at=min(moment, now)))
-    if status in (Status.WAITING, Status.RESOLVED, Status.CLOSED):
+    if status in (Status.WAITING, Status.RESOLVED, Status.CLOSED) or (status == Status.OPEN and rng.random() < 0.7):
         moment = min(moment + timedelta(hours=2), now)
         inquiry.messages.append(Message(kind=MessageKind.REPLY.value, body=REPLIES[inquiry.language],
                                         author_user_id=officer.id, channel=Channel.EMAIL.value, created_at=moment))

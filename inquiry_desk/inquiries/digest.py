@@ -82,8 +82,8 @@ def _queue_digest(user: User, *, day: str, now: datetime, horizon: datetime, new
         "daily_digest", language, name=user.name, new_count=new_count, new_items=new_items, overdue=overdue,
         due_soon=due_soon, listed=LISTED, inbox_url=external_url("inbox.index"),
     )
-    mail.queue_email(cause_key=cause_key, to=user.email, rendered=rendered, language=language, automatic=True,
-                     now=now)
+    mail.queue_email(cause_key=cause_key, to=user.email, rendered=rendered, language=language,
+                     automatic=mail.AUTO_GENERATED, now=now)
     return 1
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Column, ForeignKey, Index, String, Table, Text
+from sqlalchemy import CheckConstraint, Column, ForeignKey, Index, String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from inquiry_desk.core.clock import utcnow
@@ -117,6 +117,8 @@ class Inquiry(Model):
     organisation_id: Mapped[int | None] = mapped_column(
         ForeignKey("organisations.id", ondelete="SET NULL"), index=True
     )
+    # True once the sender proved they hold the address (opened the private link sent to it):
+    # until then an inquiry with ``organisation_id`` is "partner domain, address not yet confirmed".
     trusted_partner: Mapped[bool] = mapped_column(default=False)
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
@@ -136,6 +138,9 @@ class Inquiry(Model):
     # A duplicate merged into another inquiry points to it.
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("inquiries.id", ondelete="SET NULL"))
     merged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # A lead's hold (an access-to-information request, a legal matter): the retention purge skips it.
+    hold_reason: Mapped[str | None] = mapped_column(String(500))
+    held_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # Set when the retention purge erased the stakeholder's details and the message bodies.
     purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # Bumped by inquiries/recorder.py on every change. It is SQLAlchemy's version counter: each
@@ -187,9 +192,38 @@ class PortalLink(Model):
     inquiry: Mapped[Inquiry] = relationship()
 
 
+class InquiryLink(Model):
+    """Two inquiries related without moving anything (one family, one policy change).
+
+    Stored once per pair, the lower id first; each inquiry keeps its own stakeholder and thread.
+    """
+
+    __tablename__ = "inquiry_links"
+    __table_args__ = (CheckConstraint("low_id < high_id", name="ordered_pair"),)
+
+    low_id: Mapped[int] = mapped_column(ForeignKey("inquiries.id", ondelete="CASCADE"), primary_key=True)
+    high_id: Mapped[int] = mapped_column(ForeignKey("inquiries.id", ondelete="CASCADE"), primary_key=True,
+                                         index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
 
+class ReplyNotice(Model):
+    """A stakeholder's reply that the assignee (or, with nobody assigned, the team) has not yet seen.
 
+    One row per reply (the unique message id: told once); ``seen_at`` is set when the assignee,
+    or anyone when nobody is assigned, opens the inquiry. The inbox marks inquiries with an unseen one.
+    """
+
+    __tablename__ = "reply_notices"
+    __table_args__ = (Index("ix_reply_notices_unseen", "inquiry_id", "seen_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    inquiry_id: Mapped[int] = mapped_column(ForeignKey("inquiries.id", ondelete="CASCADE"))
+    message_id: Mapped[int] = mapped_column(ForeignKey("messages.id", ondelete="CASCADE"), unique=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class InquiryViewer(Model):

@@ -1,8 +1,8 @@
 """The retention purge: erase the personal data of inquiries closed longer than ``RETENTION_MONTHS``.
 
 Which inquiries
-    Status ``closed``, not yet purged, neither resolved (``resolved_at``) nor changed
-    (``updated_at``) within the last ``RETENTION_MONTHS`` months.
+    Status ``closed``, not yet purged, not on hold (``hold_reason``, see lifecycle.py), neither
+    resolved (``resolved_at``) nor changed (``updated_at``) within the last ``RETENTION_MONTHS`` months.
 
 What is erased
     - every message body of the thread, and the inquiry's subject: replaced by ``REMOVED``;
@@ -64,6 +64,7 @@ def purge_closed_inquiries(now: datetime) -> int:
         batch = db.session.scalars(
             select(Inquiry)
             .where(Inquiry.status == Status.CLOSED.value, Inquiry.purged_at.is_(None), Inquiry.id > after,
+                   Inquiry.hold_reason.is_(None),
                    Inquiry.updated_at < cutoff, or_(Inquiry.resolved_at.is_(None), Inquiry.resolved_at < cutoff))
             .order_by(Inquiry.id)
             .limit(BATCH_SIZE)

@@ -8,15 +8,16 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from inquiry_desk.accounts.models import User
 from inquiry_desk.core.clock import team_timezone
 from inquiry_desk.core.domain import DomainError
 from inquiry_desk.core.extensions import db
+from inquiry_desk.directory import services as directory
 from inquiry_desk.directory.models import Contact, Organisation
-from inquiry_desk.inquiries import recorder
+from inquiry_desk.inquiries import links, notifications, recorder
 from inquiry_desk.inquiries.models import (
     Channel,
     Inquiry,
@@ -39,6 +40,10 @@ class PortalLinkInvalid(DomainError):
 
 class PortalLinkExpired(DomainError):
     """The link was real but is too old; the stakeholder can ask for a new one."""
+
+
+class PortalLinkRevoked(PortalLinkExpired):
+    """The link was real but the team withdrew it; answered like an expired one (ask for a new one)."""
 
 
 def active_topics() -> Sequence[Topic]:
@@ -66,10 +71,16 @@ def create_inquiry(
     organisation_name: str | None = None,
     organisation_kind: str | None = None,
     trusted_organisation: Organisation | None = None,
+    address_confirmed: bool = False,
     email_message_id: str | None = None,
     actor: User | None = None,
 ) -> Inquiry:
-    """A new inquiry with its first inbound message and its reference number (``received`` in its history)."""
+    """A new inquiry with its first inbound message and its reference number (``received`` in its history).
+
+    ``trusted_organisation`` is the partner whose verified domain the address belongs to. The
+    inquiry is a trusted partner's only once the sender proved they hold the address
+    (``address_confirmed``, or later ``confirm_address``); see docs/decisions.md.
+    """
     inquiry = Inquiry(
         subject=subject,
         topic=topic,
@@ -82,7 +93,7 @@ def create_inquiry(
         organisation_name=organisation_name,
         organisation_kind=organisation_kind,
         organisation=trusted_organisation or contact.organisation,
-        trusted_partner=trusted_organisation is not None,
+        trusted_partner=trusted_organisation is not None and trusted_organisation.trusted and address_confirmed,
         received_at=now,
         updated_at=now,
     )
@@ -104,25 +115,95 @@ def find_by_reference(reference: str) -> Inquiry | None:
 
 
 def public_thread(inquiry: Inquiry) -> list[Message]:
-    """What the stakeholder may see: everything but internal notes."""
-    return [message for message in inquiry.messages if message.kind != MessageKind.NOTE.value]
+    """What the stakeholder may see: what they wrote and what they were sent; never an internal note.
+
+    A message written by another contact (moved here by a merge made before merges across
+    stakeholders were refused) is never shown.
+    """
+    return [message for message in inquiry.messages if message.kind != MessageKind.NOTE.value
+            and (message.kind != MessageKind.INBOUND.value or message.author_contact_id in (None, inquiry.contact_id))]
+
+
+def reopens(inquiry: Inquiry, now: datetime) -> bool:
+    """Whether a stakeholder's reply reopens this inquiry, rather than opening a new one linked to it.
+
+    Yes unless it was merged, purged, or closed more than ``REOPEN_WINDOW_DAYS`` days ago
+    (counted from its resolution, or its last change when it has none).
+    """
+    if inquiry.merged_into_id is not None or inquiry.purged_at is not None:
+        return False
+    if inquiry.status != Status.CLOSED.value:
+        return True
+    closed_at = inquiry.resolved_at or inquiry.updated_at
+    return now - closed_at <= timedelta(days=current_app.config["REOPEN_WINDOW_DAYS"])
 
 
 def add_stakeholder_message(inquiry: Inquiry, body: str, *, channel: Channel | str, now: datetime,
                             email_message_id: str | None = None) -> Message:
-    """A follow-up from the stakeholder; it reopens an inquiry that waited on them or was resolved."""
+    """A follow-up from the stakeholder, never buried.
+
+    It reopens an inquiry that waited on them, was resolved, or was closed within
+    ``REOPEN_WINDOW_DAYS``; past that (or merged, or purged) it opens a new inquiry linked to
+    the old one (``message.inquiry`` tells which). The assignee, or the team, is told once
+    (``notifications.stakeholder_replied``).
+    """
+    if not reopens(inquiry, now):
+        return _follow_up_inquiry(inquiry, body, channel=channel, now=now, email_message_id=email_message_id)
     message = Message(
         kind=MessageKind.INBOUND.value, body=body, author_contact_id=inquiry.contact_id,
         channel=Channel(channel).value, email_message_id=email_message_id, created_at=now,
     )
     with recorder.change(inquiry, actor=None, now=now) as change:
         inquiry.messages.append(message)
-        if inquiry.status in (Status.WAITING.value, Status.RESOLVED.value):
+        status_before = inquiry.status
+        if inquiry.status in (Status.WAITING.value, Status.RESOLVED.value, Status.CLOSED.value):
             inquiry.status = Status.OPEN.value
             inquiry.resolved_at = None
         db.session.flush()
         change.event("stakeholder_replied", message_id=message.id, channel=message.channel)
+        reopened = status_before in (Status.RESOLVED.value, Status.CLOSED.value)
+        if reopened:
+            change.event("reopened_by_reply", status_before=status_before)
+    notifications.stakeholder_replied(inquiry, message, outcome="reopened" if reopened else "open", now=now)
     return message
+
+
+def _follow_up_inquiry(old: Inquiry, body: str, *, channel: Channel | str, now: datetime,
+                       email_message_id: str | None) -> Message:
+    """A reply long after closing: a new inquiry of the same stakeholder, linked to the old one."""
+    new = create_inquiry(
+        contact=old.contact, subject=old.subject, body=body, language=old.language, channel=channel, now=now,
+        topic=old.topic, organisation_name=old.organisation_name, organisation_kind=old.organisation_kind,
+        trusted_organisation=old.organisation, address_confirmed=old.trusted_partner,
+        email_message_id=email_message_id,
+    )
+    links.link(new, old, actor=None, now=now)
+    message = new.messages[0]
+    notifications.stakeholder_replied(new, message, outcome="new_inquiry", now=now)
+    return message
+
+
+def confirm_address(inquiry: Inquiry, *, now: datetime) -> bool:
+    """The stakeholder opened a private link sent to the inquiry's address: they hold it.
+
+    A partner-domain inquiry then becomes a trusted partner's (and the contact joins the
+    organisation, unless already in one). True when this changed anything.
+    """
+    if inquiry.organisation is None or inquiry.trusted_partner or inquiry.purged_at is not None:
+        return False
+    # Only a trusted referral partner's verified domain gives the badge (issue 13): an inquiry
+    # linked to another organisation (by hand, or by its domain) stays as it is.
+    domain = directory.email_domain(inquiry.contact.email)
+    if not inquiry.organisation.trusted or not any(
+            entry.verified_at is not None and directory.domain_covers(entry, domain)
+            for entry in inquiry.organisation.domains):
+        return False
+    with recorder.change(inquiry, actor=None, now=now) as change:
+        inquiry.trusted_partner = True
+        change.event("partner_confirmed", organisation=inquiry.organisation_id)
+    if inquiry.contact.organisation_id is None:
+        inquiry.contact.organisation_id = inquiry.organisation_id
+    return True
 
 
 def _hash_token(token: str) -> str:
@@ -144,20 +225,33 @@ def open_portal_link(token: str, *, now: datetime) -> Inquiry:
     if not token or len(token) > 200:
         raise PortalLinkInvalid()
     link = db.session.scalar(select(PortalLink).where(PortalLink.token_hash == _hash_token(token)))
-    if link is None or link.revoked_at is not None:
+    if link is None:
         raise PortalLinkInvalid()
+    if link.revoked_at is not None:
+        raise PortalLinkRevoked()
     if link.expires_at <= now:
         raise PortalLinkExpired()
     return link.inquiry
 
 
 def revoke_portal_links(inquiry: Inquiry, *, now: datetime) -> int:
+    """Withdraw every link of the inquiry that still works; returns how many (staff: triage.withdraw_links)."""
     links = db.session.scalars(
-        select(PortalLink).where(PortalLink.inquiry_id == inquiry.id, PortalLink.revoked_at.is_(None))
+        select(PortalLink).where(PortalLink.inquiry_id == inquiry.id, PortalLink.revoked_at.is_(None),
+                                 PortalLink.expires_at > now)
     ).all()
     for link in links:
         link.revoked_at = now
     return len(links)
+
+
+def live_portal_links(inquiry: Inquiry, *, now: datetime, lasting: timedelta = timedelta(0)) -> int:
+    """How many of the inquiry's links work now and still will for ``lasting``."""
+    return db.session.scalar(
+        select(func.count()).select_from(PortalLink).where(
+            PortalLink.inquiry_id == inquiry.id, PortalLink.revoked_at.is_(None),
+            PortalLink.expires_at > now + lasting)
+    ) or 0
 
 
 def newest_inquiries(limit: int = 50) -> Sequence[Inquiry]:

@@ -20,10 +20,9 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from inquiry_desk.accounts.models import Role, User
 from inquiry_desk.audit import services as audit
-from inquiry_desk.core.domain import DomainError
 from inquiry_desk.core.extensions import db
 from inquiry_desk.core.text import TextRequired, parse_line, parse_text
-from inquiry_desk.inquiries import recorder
+from inquiry_desk.inquiries import notifications, recorder, services
 from inquiry_desk.inquiries.models import (
     Inquiry,
     Message,
@@ -33,6 +32,10 @@ from inquiry_desk.inquiries.models import (
     Tag,
     Topic,
 )
+from inquiry_desk.inquiries.rules import InvalidValue as InvalidValue  # re-exported: triage.InvalidValue
+from inquiry_desk.inquiries.rules import NotAllowed as NotAllowed
+from inquiry_desk.inquiries.rules import TriageError as TriageError
+from inquiry_desk.inquiries.rules import require_role as require_role
 
 MAX_TAGS = 20
 MAX_TAG_LENGTH = 60
@@ -40,18 +43,12 @@ MAX_BODY = 20000
 UNMERGE_DAYS = 7
 
 
-class TriageError(DomainError):
-    """An action that cannot be done; the message is shown to staff as is (translated by the view)."""
+class DifferentStakeholders(InvalidValue):
+    """A merge across two stakeholders would show one person's messages to the other."""
 
-    code = "triage_error"
-
-
-class NotAllowed(TriageError):
-    code = "not_allowed"
-
-
-class InvalidValue(TriageError):
-    code = "invalid_value"
+    code = "different_stakeholders"
+    default_message = _l("These inquiries come from different stakeholders, so they cannot be merged: "
+                         "each must be answered in their own thread. Link them instead.")
 
 
 class VersionConflict(TriageError):
@@ -64,9 +61,15 @@ class VersionConflict(TriageError):
         self.changes = list(changes)
 
 
-def require_role(actor: User, role: Role) -> None:
-    if not actor.has_role(role):
-        raise NotAllowed(_l("Your role does not allow this."))
+def withdraw_links(inquiry: Inquiry, *, actor: User, now: datetime) -> int:
+    """Withdraw the stakeholder's private links to this inquiry (a link sent to the wrong address, a
+    shared mailbox). They can ask for a new one, sent to the inquiry's address. Audited; returns how many."""
+    require_role(actor, Role.OFFICER)
+    count = services.revoke_portal_links(inquiry, now=now)
+    if count:
+        with recorder.change(inquiry, actor=actor, now=now) as change:
+            change.event("portal_links_revoked", count=count)
+    return count
 
 
 def record_view(inquiry: Inquiry, *, actor: User, now: datetime) -> None:
@@ -75,7 +78,7 @@ def record_view(inquiry: Inquiry, *, actor: User, now: datetime) -> None:
 
 
 def assign(inquiry: Inquiry, assignee: User | None, *, actor: User, now: datetime) -> None:
-    """Give the inquiry to someone, or back to the queue (``assignee=None``).
+    """Give the inquiry to someone, or back to the queue (``assignee=None``); they are emailed.
 
     An officer may take an unassigned inquiry, give it back, or assign one of
     their own; taking one that someone else holds needs a lead.
@@ -94,6 +97,7 @@ def assign(inquiry: Inquiry, assignee: User | None, *, actor: User, now: datetim
         change.event("assigned", before=before, after=inquiry.assignee_id)
         if inquiry.status == Status.NEW.value and assignee is not None:
             set_status(inquiry, Status.OPEN, actor=actor, now=now)
+    notifications.assigned(inquiry, assignee, actor=actor, now=now)
 
 
 def set_status(inquiry: Inquiry, status: Status | str, *, actor: User, now: datetime) -> None:
@@ -268,6 +272,8 @@ def bulk(inquiry_ids: Sequence[int], action: str, value: str | None, *, actor: U
 def merge(duplicate: Inquiry, target: Inquiry, *, actor: User, now: datetime) -> list[int]:
     """Move the duplicate's thread into ``target`` and close it with a pointer. Leads only.
 
+    Only for one stakeholder's duplicates: across two, the kept stakeholder's private link would
+    show the other's messages (``DifferentStakeholders``; ``links.link`` relates them instead).
     Returns the ids of the moved messages (kept in the audit log, so that the
     merge can be undone for UNMERGE_DAYS days).
     """
@@ -278,6 +284,8 @@ def merge(duplicate: Inquiry, target: Inquiry, *, actor: User, now: datetime) ->
         raise InvalidValue(_l("This inquiry is already merged."))
     if target.merged_into_id is not None:
         raise InvalidValue(_l("That inquiry is itself merged; merge into the one it points to."))
+    if duplicate.contact_id != target.contact_id:
+        raise DifferentStakeholders()
     moved = [message.id for message in duplicate.messages]
     with recorder.change(duplicate, actor=actor, now=now) as duplicate_change, \
             recorder.change(target, actor=actor, now=now) as target_change:

@@ -70,10 +70,11 @@ class InquiryForm(FlaskForm):
         validators=[Parsed(parse_text, max_length=MESSAGE_MAX, required_message=_l("Enter your message."))],
         render_kw={"rows": 10},
     )
+    # Always one of the two, preselected with the page's language: not `required` in the HTML sense
+    # (a required select must start with an empty option); SelectField refuses any other value.
     language = SelectField(
         _l("Language for our answer"),
         choices=language_choices,
-        validators=[InputRequired()],
     )
     consent = BooleanField(
         _l("I have read the privacy notice and agree that the team keeps and uses this information to answer me."),

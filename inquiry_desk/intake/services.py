@@ -13,6 +13,7 @@ from inquiry_desk.core.text import parse_email_address, parse_line, parse_text
 from inquiry_desk.core.urls import external_url
 from inquiry_desk.directory import services as directory
 from inquiry_desk.inquiries import services as inquiries
+from inquiry_desk.inquiries.correspondence import confirmation_cause_key
 from inquiry_desk.inquiries.models import Channel, Inquiry, Message, Topic
 from inquiry_desk.mail import services as mail
 from inquiry_desk.mail.rendering import render_email
@@ -59,7 +60,11 @@ class Submission:
 
 
 def submit_inquiry(submission: Submission, *, now: datetime, channel: Channel = Channel.WEB) -> Inquiry:
-    """Record the inquiry, recognise a trusted partner, and queue the confirmation email.
+    """Record the inquiry, note a trusted partner's domain, and queue the confirmation email.
+
+    A partner's domain alone proves nothing (anyone can type an address): the inquiry is a
+    trusted partner's once the stakeholder opens the private link the confirmation carries
+    (``inquiries.confirm_address``, docs/decisions.md).
 
     Everything, including the emails, is written in the caller's transaction:
     the emails leave only once it is committed (transactional outbox).
@@ -68,7 +73,7 @@ def submit_inquiry(submission: Submission, *, now: datetime, channel: Channel = 
     trusted = directory.trusted_organisation_for(submission.email)
     contact = directory.record_contact(
         email=submission.email, name=submission.name, language=submission.language, now=now,
-        phone=submission.phone, organisation_name=submission.organisation, organisation=trusted,
+        phone=submission.phone, organisation_name=submission.organisation,
     )
     inquiry = inquiries.create_inquiry(
         contact=contact, subject=submission.subject, body=submission.message, language=submission.language,
@@ -78,7 +83,7 @@ def submit_inquiry(submission: Submission, *, now: datetime, channel: Channel = 
     _, token = inquiries.create_portal_link(inquiry, now=now)
     _queue_confirmation(inquiry, submission, token, now)
     _queue_team_notice(inquiry, now)
-    log.info("inquiry %s received (channel %s, trusted partner %s)", inquiry.reference, channel, trusted is not None)
+    log.info("inquiry %s received (channel %s, partner domain %s)", inquiry.reference, channel, trusted is not None)
     return inquiry
 
 
@@ -90,9 +95,10 @@ def _queue_confirmation(inquiry: Inquiry, submission: Submission, token: str, no
         message=submission.message, portal_url=external_url("intake.portal", lang_code=language, token=token),
         link_days=current_app.config["PORTAL_LINK_DAYS"],
         topic=inquiry.topic.name(language) if inquiry.topic else None,
+        include_message=current_app.config["CONFIRMATION_INCLUDES_MESSAGE"],
     )
     mail.queue_email(
-        cause_key=f"inquiry:{inquiry.id}:confirmation", to=inquiry.contact.email, rendered=rendered,
+        cause_key=confirmation_cause_key(inquiry.id), to=inquiry.contact.email, rendered=rendered,
         language=language, automatic=True, now=now,
     )
 
@@ -101,19 +107,46 @@ def _queue_team_notice(inquiry: Inquiry, now: datetime) -> None:
     team_address = current_app.config.get("MAIL_TEAM_ADDRESS")
     if not team_address:
         return
+    language = current_app.config["MAIL_TEAM_LANGUAGE"]
     rendered = render_email(
-        "new_inquiry_notice", "en", reference=inquiry.reference, subject=inquiry.subject,
+        "new_inquiry_notice", language, reference=inquiry.reference, subject=inquiry.subject,
         trusted=inquiry.trusted_partner, organisation=inquiry.organisation.name if inquiry.organisation else None,
         staff_url=external_url("inbox.index"),
     )
     mail.queue_email(cause_key=f"inquiry:{inquiry.id}:team-notice", to=team_address, rendered=rendered,
-                     language="en", automatic=True, now=now)
+                     language=language, automatic=mail.AUTO_GENERATED, now=now)
+
+
+def open_portal(token: str, *, now: datetime) -> Inquiry:
+    """The inquiry a private link opens (raises PortalLinkInvalid or PortalLinkExpired).
+
+    Opening it proves the stakeholder holds the address the link was sent to: a partner
+    domain's inquiry becomes a trusted partner's (``inquiries.confirm_address``).
+    """
+    inquiry = inquiries.open_portal_link(token, now=now)
+    inquiries.confirm_address(inquiry, now=now)
+    return inquiry
 
 
 def reply_from_portal(inquiry: Inquiry, body: str, *, now: datetime) -> Message:
-    """The stakeholder answers through their private link."""
-    return inquiries.add_stakeholder_message(inquiry, parse_text(body, max_length=MESSAGE_MAX), channel=Channel.WEB,
-                                             now=now)
+    """The stakeholder answers through their private link.
+
+    Their reply reopens the inquiry, or, when it was closed long ago, opens a new one
+    (``message.inquiry``), confirmed by email with a private link of its own.
+    """
+    message = inquiries.add_stakeholder_message(inquiry, parse_text(body, max_length=MESSAGE_MAX),
+                                                channel=Channel.WEB, now=now)
+    if message.inquiry is not inquiry:
+        _confirm_follow_up(message.inquiry, message, now)
+    return message
+
+
+def _confirm_follow_up(inquiry: Inquiry, message: Message, now: datetime) -> None:
+    _, token = inquiries.create_portal_link(inquiry, now=now)
+    contact = inquiry.contact
+    submission = Submission(name=contact.name, email=contact.email, subject=inquiry.subject, message=message.body,
+                            language=inquiry.language, topic=inquiry.topic)
+    _queue_confirmation(inquiry, submission, token, now)
 
 
 def send_new_link(reference: str, email: str, *, now: datetime) -> None:

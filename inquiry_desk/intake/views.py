@@ -86,22 +86,25 @@ def thanks(lang_code: str) -> Response | str:
 def portal(lang_code: str, token: str) -> Response | tuple[str, int] | str:
     now = utcnow()
     try:
-        inquiry = inquiries.open_portal_link(token, now=now)
-    except inquiries.PortalLinkExpired:
-        return render_template("intake/link_problem.html", expired=True), 410
+        inquiry = intake.open_portal(token, now=now)
+    except inquiries.PortalLinkExpired as problem:
+        revoked = isinstance(problem, inquiries.PortalLinkRevoked)
+        return render_template("intake/link_problem.html", expired=True, revoked=revoked), 410
     except inquiries.PortalLinkInvalid:
         return render_template("intake/link_problem.html", expired=False), 404
     form = PortalReplyForm()
     if form.validate_on_submit():
-        intake.reply_from_portal(inquiry, required(form.message.data), now=now)
+        message = intake.reply_from_portal(inquiry, required(form.message.data), now=now)
         db.session.commit()
-        session["portal_notice"] = inquiry.reference
+        session["portal_notice"] = [inquiry.reference, message.inquiry.reference]
         return redirect(url_for("intake.portal", lang_code=lang_code, token=token))
     audit.record("inquiry.viewed_by_stakeholder", actor_id=None, subject_type="inquiry", subject_id=inquiry.id, now=now)
     db.session.commit()
-    just_replied = session.pop("portal_notice", None) == inquiry.reference
+    notice = session.pop("portal_notice", None)
+    just_replied = isinstance(notice, list) and len(notice) == 2 and notice[0] == inquiry.reference
     return render_template("intake/portal.html", inquiry=inquiry, thread=inquiries.public_thread(inquiry),
-                           form=form, just_replied=just_replied)
+                           form=form, just_replied=just_replied,
+                           follow_up=notice[1] if just_replied and notice[1] != inquiry.reference else None)
 
 
 @localized_route(intake_bp, NEW_LINK_PATHS, "new_link", methods=["GET", "POST"])
@@ -117,7 +120,8 @@ def new_link(lang_code: str) -> str:
 
 
 @intake_bp.after_request
-def _no_referrer_from_private_pages(response: Response) -> Response:
-    # The portal URL holds the private token: never pass it on to another site.
-    response.headers["Referrer-Policy"] = "no-referrer"
+def _no_referrer_to_other_sites(response: Response) -> Response:
+    # The portal URL holds the private token: never pass it on to another site. "same-origin", not
+    # "no-referrer": over HTTPS the CSRF check wants a same-origin Referer on every POST (issue 11, C1).
+    response.headers["Referrer-Policy"] = "same-origin"
     return response

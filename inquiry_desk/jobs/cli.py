@@ -62,3 +62,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(jobs_cli)
     if scheduler_module.should_start_in_process(app):
         scheduler_module.start_in_process(app)
+    if scheduler_module.should_start_in_process(app, flag="MAIL_WORKER_IN_PROCESS"):
+        from inquiry_desk.mail import worker
+
+        worker.start_in_process(app)

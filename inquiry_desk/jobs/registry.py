@@ -94,6 +94,12 @@ def retention(now: datetime) -> str:
     return f"purged {purge_closed_inquiries(now)}"
 
 
+def auto_close(now: datetime) -> str:
+    from inquiry_desk.inquiries.lifecycle import close_quiet_resolved
+
+    return f"closed {close_quiet_resolved(now)}"
+
+
 def housekeeping(now: datetime) -> str:
     from inquiry_desk.accounts.housekeeping import delete_stale_sessions
     from inquiry_desk.inquiries.housekeeping import delete_stale_links_and_viewers
@@ -112,6 +118,7 @@ JOBS: tuple[Job, ...] = (
     Job("outbox_sweep", _every(minutes=1), 50, outbox_sweep),
     Job("targets", _every(minutes=5), 4 * 60, targets),
     Job("daily_digest", _daily("DIGEST_HOUR"), 2 * 60 * 60, daily_digest),
+    Job("auto_close", _daily(2, 0), 6 * 60 * 60, auto_close),
     Job("retention", _daily(2, 30), 6 * 60 * 60, retention),
     Job("housekeeping", _every(hours=1), 30 * 60, housekeeping),
 )

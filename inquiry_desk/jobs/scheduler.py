@@ -240,8 +240,9 @@ def start_in_process(app: Flask) -> SchedulerProcess:
 
 
 def should_start_in_process(app: Flask, environ: dict[str, str] | None = None,
-                            command: Callable[[], Any] | None = None) -> bool:
-    """True when SCHEDULER_IN_PROCESS is on and this process serves the app with ``flask run``.
+                            command: Callable[[], Any] | None = None, *, flag: str = "SCHEDULER_IN_PROCESS") -> bool:
+    """True when ``flag`` (SCHEDULER_IN_PROCESS, MAIL_WORKER_IN_PROCESS) is on and this process serves the app
+    with ``flask run``.
 
     Not in tests, not under gunicorn (wsgi.py, no ``run`` command), and not in the
     reloader's watching parent (only in the child that serves).
@@ -251,7 +252,7 @@ def should_start_in_process(app: Flask, environ: dict[str, str] | None = None,
     import click
     from flask.helpers import get_debug_flag
 
-    if not app.config.get("SCHEDULER_IN_PROCESS") or app.testing:
+    if not app.config.get(flag) or app.testing:
         return False
     variables: Mapping[str, str] = os.environ if environ is None else environ
     context = (command or (lambda: click.get_current_context(silent=True)))()

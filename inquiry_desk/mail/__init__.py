@@ -1,9 +1,19 @@
-"""Outbound email: templates, one message builder, backends, and a transactional outbox."""
+"""Outbound email: templates, one message builder, backends, a transactional outbox, bulk sends and the worker.
+
+Every email leaves from a mail worker (``flask mail worker``, or the development
+server's thread): a web process only commits the outbox row and wakes the workers. The
+one exception is the memory backend of the tests: its messages live in the process that
+sends them, where no worker process could see them, so there a request's emails are
+sent after its response (``call_on_close``).
+"""
 
 from __future__ import annotations
 
 import contextlib
 import logging
+import signal
+import threading
+from types import FrameType
 
 import click
 from flask import Flask, Response, g
@@ -18,7 +28,7 @@ _listening = False
 
 
 def init_app(app: Flask) -> None:
-    """Send after each committed request; `flask mail sweep` for what was left behind."""
+    """`flask mail worker`, `flask mail sweep`; with the memory backend (tests), send after each response."""
     from inquiry_desk.mail import metrics, services  # noqa: F401  (metrics: the outbox backlog in /metrics)
 
     _listen_to_sessions()
@@ -27,7 +37,7 @@ def init_app(app: Flask) -> None:
     @app.after_request
     def _send_after_response(response: Response) -> Response:
         ids = g.pop("mail_after_response", None)
-        if ids:
+        if ids and app.config["MAIL_BACKEND"] == "memory":
             response.call_on_close(lambda: _deliver_quietly(app, ids))
         return response
 
@@ -39,6 +49,42 @@ def init_app(app: Flask) -> None:
     def sweep() -> None:
         report = services.sweep_outbox(utcnow())
         click.echo(f"sent {report.sent}, to retry {report.retrying}, failed {report.failed}")
+
+    @mail_group.command("worker", help="Send every outgoing email (the outbox first, then bulk sends) until "
+                                       "SIGTERM or SIGINT. Run one or more, on any host.")
+    @click.option("--connections", type=int, default=None, help="SMTP connections (sender threads) in this worker "
+                  "[MAIL_WORKER_CONNECTIONS, 1].")
+    @click.option("--batch", type=int, default=None, help="Deliveries claimed at a time [MAIL_WORKER_BATCH, 50].")
+    @click.option("--poll-seconds", type=float, default=None, help="How often an idle worker looks for work "
+                  "(PostgreSQL also wakes it at once) [MAIL_WORKER_POLL_SECONDS, 1].")
+    @click.option("--metrics-port", type=int, default=None, help="Serve this worker's counters for Prometheus.")
+    def worker_command(connections: int | None, batch: int | None, poll_seconds: float | None,
+                       metrics_port: int | None) -> None:
+        from inquiry_desk.mail import worker
+
+        try:
+            settings = worker.Settings.from_config(app.config, connections=connections, batch=batch,
+                                                   poll_seconds=poll_seconds)
+        except ValueError as exc:
+            raise click.ClickException(str(exc)) from None
+        if metrics_port:
+            from prometheus_client import start_http_server
+
+            start_http_server(metrics_port, addr="127.0.0.1")
+        stop = _stop_on_signals()
+        click.echo(f"mail worker: {settings.connections} connection(s), batch {settings.batch}", err=True)
+        worker.run_worker(app, settings, stop)
+
+
+def _stop_on_signals() -> threading.Event:
+    stop = threading.Event()
+
+    def handle(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, handle)
+    signal.signal(signal.SIGINT, handle)
+    return stop
 
 
 def _deliver_quietly(app: Flask, ids: list[int]) -> None:

@@ -7,13 +7,16 @@ PermanentDeliveryError; anything else is a bug.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import smtplib
 import ssl
+from collections.abc import Callable
+from email import policy
 from email.message import EmailMessage
+from email.parser import BytesParser
 from pathlib import Path
-from types import TracebackType
 from typing import Any, Protocol
 
 from flask import Flask
@@ -25,15 +28,38 @@ class MailBackend(Protocol):
     def __enter__(self) -> MailBackend: ...
     def __exit__(self, *exc: object) -> None: ...
     def send(self, message: EmailMessage) -> None: ...
+    def send_bytes(self, sender: str, recipient: str, data: bytes,
+                   before_data: Callable[[], None] | None = None) -> None:
+        """A message already built (CRLF line ends): the bulk sends' fast path.
+
+        ``before_data`` runs after the server took the envelope and before the message
+        is handed over (so before it can be accepted): the worker waits there for the
+        previous message's mark, which overlaps this message's first exchanges.
+        """
+    def close(self) -> None:
+        """Hang up now (an idle worker does not hold a connection the server would drop)."""
 
 
 class _NoConnection:
     def __enter__(self) -> Any:
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 traceback: TracebackType | None) -> None:
+    def __exit__(self, *exc: object) -> None:
         return None
+
+    def close(self) -> None:
+        return None
+
+    def send(self, message: EmailMessage) -> None:
+        raise NotImplementedError
+
+    def send_bytes(self, sender: str, recipient: str, data: bytes,
+                   before_data: Callable[[], None] | None = None) -> None:
+        if before_data is not None:
+            before_data()
+        parsed = BytesParser(policy=policy.default).parsebytes(data)
+        assert isinstance(parsed, EmailMessage)
+        self.send(parsed)
 
 
 class OutboxBackend(_NoConnection):
@@ -43,11 +69,21 @@ class OutboxBackend(_NoConnection):
         self.folder = Path(folder)
 
     def send(self, message: EmailMessage) -> None:
+        self._write(str(message["Message-ID"]), message.as_bytes())
+
+    def send_bytes(self, sender: str, recipient: str, data: bytes,
+                   before_data: Callable[[], None] | None = None) -> None:
+        if before_data is not None:
+            before_data()
+        found = re.search(rb"^Message-ID: *(<[^>\r\n]+>)", data, re.MULTILINE | re.IGNORECASE)
+        self._write(found.group(1).decode("ascii", "replace") if found else os.urandom(8).hex(), data)
+
+    def _write(self, message_id: str, data: bytes) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
-        stem = re.sub(r"[^A-Za-z0-9.-]+", "_", str(message["Message-ID"]).strip("<>"))
+        stem = re.sub(r"[^A-Za-z0-9.-]+", "_", message_id.strip("<>"))
         final = self.folder / f"{stem}.eml"
         partial = final.with_suffix(".eml.part")
-        partial.write_bytes(message.as_bytes())
+        partial.write_bytes(data)
         os.replace(partial, final)  # a reader never sees half a file
 
 
@@ -76,6 +112,9 @@ class SmtpBackend:
     def __exit__(self, *exc: object) -> None:
         self._close()
 
+    def close(self) -> None:
+        self._close()
+
     def _open(self) -> smtplib.SMTP:
         connection: smtplib.SMTP | None = None
         try:
@@ -102,7 +141,8 @@ class SmtpBackend:
         except smtplib.SMTPResponseException as exc:
             raise _error_for(exc.smtp_code, "the mail server refused the connection") from exc
         except (OSError, smtplib.SMTPException) as exc:
-            raise TemporaryDeliveryError(f"cannot reach the mail server ({type(exc).__name__})") from exc
+            raise TemporaryDeliveryError(f"cannot reach the mail server ({type(exc).__name__})",
+                                         connection_lost=True) from exc
 
     def _close(self) -> None:
         if self.connection is not None:
@@ -113,10 +153,17 @@ class SmtpBackend:
             self.connection = None
 
     def send(self, message: EmailMessage) -> None:
+        self._deliver(lambda connection: connection.send_message(message))
+
+    def send_bytes(self, sender: str, recipient: str, data: bytes,
+                   before_data: Callable[[], None] | None = None) -> None:
+        self._deliver(lambda connection: _sendmail(connection, sender, recipient, data, before_data))
+
+    def _deliver(self, hand_over: Callable[[smtplib.SMTP], dict[str, tuple[int, bytes]]]) -> None:
         if self.connection is None:
             self.connection = self._connect()
         try:
-            refused = self.connection.send_message(message)
+            refused = hand_over(self.connection)
         except smtplib.SMTPRecipientsRefused as exc:
             self._forget_if_closed()
             code = min(code for code, _ in exc.recipients.values())
@@ -127,7 +174,12 @@ class SmtpBackend:
         except (OSError, smtplib.SMTPException) as exc:
             self.connection.close()  # broken (dropped, timed out): the next message opens a new one
             self.connection = None
-            raise TemporaryDeliveryError(f"the connection was lost ({type(exc).__name__})") from exc
+            raise TemporaryDeliveryError(f"the connection was lost ({type(exc).__name__})",
+                                         connection_lost=True) from exc
+        except BaseException:
+            self.connection.close()  # before_data failed halfway through a mail transaction: start afresh
+            self.connection = None
+            raise
         if refused:
             code = min(code for code, _ in refused.values())
             raise _error_for(code, "the mail server refused the recipient")
@@ -137,6 +189,36 @@ class SmtpBackend:
         # message of the batch must open a new one rather than fail on the dead one.
         if self.connection is not None and self.connection.sock is None:
             self.connection = None
+
+
+def _sendmail(connection: smtplib.SMTP, sender: str, recipient: str, data: bytes,
+              before_data: Callable[[], None] | None) -> dict[str, tuple[int, bytes]]:
+    """``smtplib.SMTP.sendmail`` for one recipient and bytes, with a hook before DATA; the same errors."""
+    connection.ehlo_or_helo_if_needed()
+    options = [f"size={len(data)}"] if connection.does_esmtp and connection.has_extn("size") else []
+    code, reply = connection.mail(sender, options)
+    if code != 250:
+        _abandon(connection, code)
+        raise smtplib.SMTPSenderRefused(code, reply, sender)
+    code, reply = connection.rcpt(recipient)
+    if code not in (250, 251):
+        _abandon(connection, code)
+        raise smtplib.SMTPRecipientsRefused({recipient: (code, reply)})
+    if before_data is not None:
+        before_data()
+    code, reply = connection.data(data)
+    if code != 250:
+        _abandon(connection, code)
+        raise smtplib.SMTPDataError(code, reply)
+    return {}
+
+
+def _abandon(connection: smtplib.SMTP, code: int) -> None:
+    if code == 421:  # the server is closing the connection
+        connection.close()
+    else:
+        with contextlib.suppress(smtplib.SMTPServerDisconnected):
+            connection.rset()
 
 
 def _error_for(code: int, reason: str) -> TemporaryDeliveryError | PermanentDeliveryError:

@@ -6,12 +6,12 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Index, String, Text
+from sqlalchemy import JSON, Float, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from inquiry_desk.core.clock import utcnow
 from inquiry_desk.core.database import UTCDateTime
-from inquiry_desk.core.extensions import db
+from inquiry_desk.core.extensions import Model
 
 
 class EmailStatus(StrEnum):
@@ -20,7 +20,7 @@ class EmailStatus(StrEnum):
     FAILED = "failed"
 
 
-class OutgoingEmail(db.Model):
+class OutgoingEmail(Model):
     """An email waiting to leave, sent, or given up on.
 
     ``cause_key`` names why the email exists ("inquiry:42:confirmation"); it is
@@ -56,3 +56,102 @@ class OutgoingEmail(db.Model):
 
     def __repr__(self) -> str:
         return f"<OutgoingEmail {self.id} {self.status}>"
+
+
+# --- bulk sends ------------------------------------------------------------------------------
+
+
+class SendStatus(StrEnum):
+    PREPARING = "preparing"  # recipients being added; no worker touches it yet
+    SENDING = "sending"
+    PAUSED = "paused"
+    CANCELLED = "cancelled"
+    DONE = "done"  # every delivery sent, failed or skipped
+
+
+class DeliveryStatus(StrEnum):
+    QUEUED = "queued"
+    SENDING = "sending"  # claimed by a worker until ``next_attempt_at`` (its lease)
+    SENT = "sent"
+    FAILED = "failed"
+    SKIPPED = "skipped"  # the send was cancelled before this one left
+
+
+class MailSend(Model):
+    """One bulk send (a bulletin to its subscribers): the content once per language, and its deliveries.
+
+    ``key`` names what the send is for ("bulletin:42"), unique, so a bulletin can be
+    sent once. ``content`` maps a language to ``{"subject", "text", "html"}``, rendered
+    once; per recipient only the placeholders of ``sending.PLACEHOLDERS`` change.
+    """
+
+    __tablename__ = "mail_sends"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    status: Mapped[str] = mapped_column(String(16), default=SendStatus.PREPARING.value)
+    from_address: Mapped[str] = mapped_column(String(400))
+    reply_to: Mapped[str | None] = mapped_column(String(400))
+    content: Mapped[dict[str, Any]] = mapped_column(JSON)
+    extra_headers: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # Addresses left out when recipients were added: suppressed, or already there (overlapping lists).
+    left_out_suppressed: Mapped[int] = mapped_column(default=0)
+    left_out_duplicate: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    def __repr__(self) -> str:
+        return f"<MailSend {self.id} {self.key} {self.status}>"
+
+
+class Delivery(Model):
+    """One message of a bulk send: one row per send and normalised address.
+
+    While ``status`` is ``sending``, ``next_attempt_at`` is the end of the worker's lease:
+    past it, another worker takes the row over (the first one died). ``smtp_code`` is the
+    server's last answer (250 when accepted); ``last_error`` holds the class and code only.
+    """
+
+    __tablename__ = "mail_deliveries"
+    __table_args__ = (
+        UniqueConstraint("send_id", "address_key", name="uq_mail_deliveries_send_address"),
+        Index("ix_mail_deliveries_due", "status", "next_attempt_at", "id"),
+        Index("ix_mail_deliveries_send_status", "send_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    send_id: Mapped[int] = mapped_column(ForeignKey("mail_sends.id", ondelete="CASCADE"))
+    address: Mapped[str] = mapped_column(String(400))
+    address_key: Mapped[str] = mapped_column(String(400))  # normalised: trimmed, lower case
+    language: Mapped[str] = mapped_column(String(2))
+    subscription_id: Mapped[int | None] = mapped_column()  # where it came from (the mailing lists' row)
+    status: Mapped[str] = mapped_column(String(16), default=DeliveryStatus.QUEUED.value)
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    smtp_code: Mapped[int | None] = mapped_column()
+    last_error: Mapped[str | None] = mapped_column(String(500))
+    accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    def __repr__(self) -> str:
+        return f"<Delivery {self.id} {self.status}>"
+
+
+class Suppression(Model):
+    """An address that bulk sends leave out: a hard bounce, a complaint, an unsubscribe from everything."""
+
+    __tablename__ = "mail_suppressions"
+
+    address_key: Mapped[str] = mapped_column(String(400), primary_key=True)
+    reason: Mapped[str] = mapped_column(String(40))  # bounce | complaint | unsubscribed | manual
+    smtp_code: Mapped[int | None] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class SendThrottle(Model):
+    """The rate limit shared by every worker: the moment (epoch seconds) the next message may leave."""
+
+    __tablename__ = "mail_throttle"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    next_free: Mapped[float] = mapped_column(Float, default=0.0)

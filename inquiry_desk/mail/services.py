@@ -1,10 +1,11 @@
 """The transactional outbox: queue an email with the change that causes it, send it after.
 
-``queue_email`` only writes a row, in the caller's transaction. After a web
-request commits, the rows it queued are sent once the response has gone
-(``init_app`` arranges it); anything left behind (a failed send, a dead
-process, a command-line change) is sent by ``deliver_due``, which the
-sweeper runs.
+``queue_email`` only writes a row, in the caller's transaction, and (PostgreSQL) a
+``NOTIFY`` that wakes the mail workers when that transaction commits. The workers
+(``mail.worker``, ``flask mail worker``) send it with ``deliver_due``, before any bulk
+delivery; the sweeper job runs ``sweep_outbox`` as a safety net. Web processes never
+talk SMTP (only with the memory backend of the tests, where no worker process could see
+the messages, are a request's emails sent after its response: ``init_app``).
 
 Sending claims each row with a short lease (a conditional UPDATE), so two
 senders never take the same row; a row is marked sent right after the mail
@@ -14,18 +15,21 @@ server accepts it, so a crash can repeat at most the one message in flight.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from email.headerregistry import Address
+from email.utils import parseaddr
 
 from flask import current_app, g, has_request_context
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
-from inquiry_desk.core.database import insert_unless_exists
+from inquiry_desk.core.database import insert_unless_exists, rows_affected
 from inquiry_desk.core.extensions import db
-from inquiry_desk.mail.backends import backend_for
+from inquiry_desk.mail import wakeup
+from inquiry_desk.mail.backends import MailBackend, backend_for
 from inquiry_desk.mail.builder import build_message, check_header_value, new_message_id
 from inquiry_desk.mail.errors import DeliveryError, PermanentDeliveryError
 from inquiry_desk.mail.models import EmailStatus, OutgoingEmail
@@ -39,13 +43,29 @@ LONGEST_WAIT = timedelta(hours=2)
 QUEUED_KEY = "mail_queued_ids"  # in Session.info: ids queued in the open transaction
 
 
+# RFC 3834 Auto-Submitted: an automatic answer to what a person sent (a confirmation), or a
+# message a process made of itself (a digest, a reminder, a notice to the team).
+AUTO_REPLIED = "auto-replied"
+AUTO_GENERATED = "auto-generated"
+
+
+def sender(language: str) -> str:
+    """MAIL_FROM, with the French name (MAIL_FROM_NAME_FR) on French emails."""
+    configured = current_app.config["MAIL_FROM"]
+    french_name = current_app.config.get("MAIL_FROM_NAME_FR")
+    if language != "fr" or not french_name:
+        return str(configured)
+    return str(Address(display_name=french_name, addr_spec=parseaddr(configured)[1]))
+
+
 def queue_email(*, cause_key: str, to: str, rendered: RenderedEmail, language: str, now: datetime,
-                automatic: bool = False, reply_to: str | None = None,
+                automatic: bool | str = False, reply_to: str | None = None,
                 headers: dict[str, str] | None = None) -> OutgoingEmail:
     """Write the email to the outbox in the current transaction; one email per cause.
 
     A second call with the same ``cause_key`` returns the first row and adds
     nothing, even when two processes race (the unique key decides).
+    ``automatic`` is AUTO_REPLIED (or True) or AUTO_GENERATED for the Auto-Submitted header.
     Raises HeaderInjectionError for a line break in any header value.
     """
     existing = db.session.scalar(select(OutgoingEmail).where(OutgoingEmail.cause_key == cause_key))
@@ -53,12 +73,12 @@ def queue_email(*, cause_key: str, to: str, rendered: RenderedEmail, language: s
         return existing
     config = current_app.config
     extra = dict(headers or {})
-    if automatic:
-        extra["Auto-Submitted"] = "auto-replied"  # RFC 3834: answer with no auto-reply
+    if automatic:  # RFC 3834: receivers send no auto-reply to either
+        extra["Auto-Submitted"] = AUTO_REPLIED if automatic is True else str(automatic)
     values = {
         "cause_key": cause_key,
         "to_address": check_header_value("To", to),
-        "from_address": check_header_value("From", config["MAIL_FROM"]),
+        "from_address": check_header_value("From", sender(language)),
         "reply_to": check_header_value("Reply-To", reply_to or config["MAIL_REPLY_TO"]) or None,
         "subject": check_header_value("Subject", rendered.subject),
         "body_text": rendered.text,
@@ -80,6 +100,7 @@ def queue_email(*, cause_key: str, to: str, rendered: RenderedEmail, language: s
         return existing
     row = db.session.get_one(OutgoingEmail, row_id)
     db.session.info.setdefault(QUEUED_KEY, []).append(row.id)
+    wakeup.wake_after_commit(db.session)
     return row
 
 
@@ -96,8 +117,11 @@ class DeliveryReport:
         return self
 
 
-def deliver_due(now: datetime, *, limit: int = 100) -> DeliveryReport:
-    """Send up to ``limit`` pending emails whose time has come and that no one else holds."""
+def deliver_due(now: datetime, *, limit: int = 100, backend: MailBackend | None = None) -> DeliveryReport:
+    """Send up to ``limit`` pending emails whose time has come and that no one else holds.
+
+    ``backend``: a connection the caller keeps open (the worker's); by default one is opened for the batch.
+    """
     with Session(db.engine) as session:
         ids = session.scalars(
             select(OutgoingEmail.id)
@@ -106,7 +130,7 @@ def deliver_due(now: datetime, *, limit: int = 100) -> DeliveryReport:
             .order_by(OutgoingEmail.next_attempt_at, OutgoingEmail.id)
             .limit(limit)
         ).all()
-    return deliver(ids, now=now)
+    return deliver(ids, now=now, backend=backend) if ids else DeliveryReport()
 
 
 def sweep_outbox(now: datetime, *, batch: int = 100, max_batches: int = 100) -> DeliveryReport:
@@ -120,7 +144,7 @@ def sweep_outbox(now: datetime, *, batch: int = 100, max_batches: int = 100) -> 
     return report
 
 
-def deliver(ids: Sequence[int], *, now: datetime) -> DeliveryReport:
+def deliver(ids: Sequence[int], *, now: datetime, backend: MailBackend | None = None) -> DeliveryReport:
     """Claim the given rows (those still pending and free), send them over one connection.
 
     A documented batch job: it works in a session of its own and commits a row
@@ -132,7 +156,11 @@ def deliver(ids: Sequence[int], *, now: datetime) -> DeliveryReport:
         session.commit()
         report = DeliveryReport()
         if claimed:
-            _send_claimed(session, claimed, now, report)
+            if backend is None:
+                with backend_for(current_app._get_current_object()) as opened:  # type: ignore[attr-defined]
+                    _send_claimed(session, claimed, now, report, opened)
+            else:
+                _send_claimed(session, claimed, now, report, backend)
         _forget_in_caller_session(claimed)
     if report.retrying or report.failed:
         log.warning("outbox: %d sent, %d to retry, %d failed", report.sent, report.retrying, report.failed)
@@ -147,31 +175,36 @@ def _forget_in_caller_session(ids: list[int]) -> None:
             db.session.expire(cached)
 
 
-def _send_claimed(session: Session, claimed: list[int], now: datetime, report: DeliveryReport) -> None:
-    with backend_for(current_app._get_current_object()) as backend:  # type: ignore[attr-defined]
-        for row_id in claimed:
-            row = session.get(OutgoingEmail, row_id)
-            if row is None:
-                continue
-            try:
-                message = build_message(row)
-            except ValueError as exc:  # a row that can never become a message must not block the others
-                _record_failure(row, PermanentDeliveryError(f"the message cannot be built ({type(exc).__name__})"),
-                                now, report)
-                session.commit()
-                continue
-            try:
-                backend.send(message)
-            except DeliveryError as exc:
-                _record_failure(row, exc, now, report)
-            else:
-                row.status = EmailStatus.SENT.value
-                row.sent_at = now
-                row.attempts += 1
-                row.claimed_until = None
-                row.last_error = None
-                report.sent += 1
-            session.commit()  # one row at a time: a crash repeats at most one message
+def _send_claimed(session: Session, claimed: list[int], now: datetime, report: DeliveryReport,
+                  backend: MailBackend) -> None:
+    unreachable: DeliveryError | None = None  # once the server cannot be reached, the rest wait too
+    for row_id in claimed:
+        row = session.get(OutgoingEmail, row_id)
+        if row is None:
+            continue
+        try:
+            message = build_message(row)
+        except ValueError as exc:  # a row that can never become a message must not block the others
+            _record_failure(row, PermanentDeliveryError(f"the message cannot be built ({type(exc).__name__})"),
+                            now, report)
+            session.commit()
+            continue
+        try:
+            if unreachable is not None:
+                raise unreachable
+            backend.send(message)
+        except DeliveryError as exc:
+            _record_failure(row, exc, now, report)
+            if exc.connection_lost:
+                unreachable = exc
+        else:
+            row.status = EmailStatus.SENT.value
+            row.sent_at = now
+            row.attempts += 1
+            row.claimed_until = None
+            row.last_error = None
+            report.sent += 1
+        session.commit()  # one row at a time: a crash repeats at most one message
 
 
 def _claim(session: Session, row_id: int, now: datetime) -> bool:
@@ -182,7 +215,7 @@ def _claim(session: Session, row_id: int, now: datetime) -> bool:
         .values(claimed_until=now + LEASE)
         .execution_options(synchronize_session=False)
     )
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    return bool(rows_affected(result))
 
 
 def _record_failure(row: OutgoingEmail, error: DeliveryError, now: datetime, report: DeliveryReport) -> None:
@@ -202,13 +235,15 @@ def _record_failure(row: OutgoingEmail, error: DeliveryError, now: datetime, rep
 
 def retry_delay(attempts: int) -> timedelta:
     """Exponential backoff: 1, 2, 4, 8… minutes, at most two hours."""
-    return min(FIRST_RETRY * 2 ** max(attempts - 1, 0), LONGEST_WAIT)
+    delay: timedelta = min(FIRST_RETRY * 2 ** max(attempts - 1, 0), LONGEST_WAIT)
+    return delay
 
 
-def failed_emails(limit: int = 50) -> Iterable[OutgoingEmail]:
-    return db.session.scalars(
+def failed_emails(limit: int = 50) -> list[OutgoingEmail]:
+    """The newest emails given up on (a list: a query result object is always true in a template)."""
+    return list(db.session.scalars(
         select(OutgoingEmail).where(OutgoingEmail.status == EmailStatus.FAILED.value)
-        .order_by(OutgoingEmail.created_at.desc()).limit(limit))
+        .order_by(OutgoingEmail.created_at.desc()).limit(limit)))
 
 
 # --- sending right after a web request commits -------------------------------------------

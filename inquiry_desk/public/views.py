@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, redirect, render_template, request, session
+from flask import Blueprint, jsonify, redirect, render_template, request, session, url_for
 from sqlalchemy import text
 from werkzeug.wrappers import Response
 
@@ -38,6 +38,13 @@ def privacy(lang_code: str) -> str:
 @public
 def terms(lang_code: str) -> str:
     return render_template("public/terms.html")
+
+
+@public_bp.route("/favicon.ico")
+@public
+def favicon() -> Response:
+    """Browsers and robots ask for /favicon.ico without reading the page's <link rel="icon">."""
+    return redirect(url_for("static", filename="img/favicon.svg"), code=301)
 
 
 @public_bp.route("/healthz")

@@ -2,7 +2,7 @@
 contacts' details, merges and erasure; imports.
 
 Revision ID: 0010
-Revises: 0006
+Revises: 0012
 Create Date: 2026-11-30 09:00:00
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0010'
-down_revision = '0006'
+down_revision = '0012'
 branch_labels = None
 depends_on = None
 

@@ -99,7 +99,7 @@ def test_enrolment_on_first_sign_in_gives_recovery_codes_that_work_once(app, cli
     response = _password_step(client, user)
     assert response.headers["Location"] == "/auth/enrol"
     soup = page(client.get("/auth/enrol"))
-    assert soup.select_one("figure.qr-code svg") is not None
+    assert soup.select_one(".qr-code[role=img] svg") is not None
     secret = soup.select_one("[data-testid=totp-secret]").get_text(strip=True)
     wrong_code = "123456" if pyotp.TOTP(secret).now() != "123456" else "654321"
     soup = page(client.post("/auth/enrol", data={"code": wrong_code}))

@@ -139,9 +139,8 @@ def _new_page(browser: Browser, lang: str) -> Page:
     return context.new_page()
 
 
-# Chromium asks every site for /favicon.ico by itself; the app has none (a 404 that
-# no page asked for), so that one is not counted as a problem of the page.
-IGNORED_RESOURCES = ("/favicon.ico",)
+# Every page names its icon (issue 10 defect 11): a missing one is a problem like any other.
+IGNORED_RESOURCES: tuple[str, ...] = ()
 # A page the app answers with one of these statuses is a whole page (a form shown again
 # with its errors, 422; a reply refused because someone changed the inquiry, 409), not a
 # resource that failed to load, although Chromium logs it as one.

@@ -316,7 +316,7 @@ def test_triage_a_new_inquiry_with_the_keyboard_alone(page_factory: Callable[...
         assert queued is not None and queued.to_address == "sam@example.net"
 
     deadline = time.monotonic() + 10
-    subject = f"[{reference}] Re: Urgent travel documents"
+    subject = f"Re: Your inquiry {reference}"  # threads with the confirmation
     while not any(message["Subject"] == subject for message in sent_messages(live_app)):
         assert time.monotonic() < deadline, f"no reply sent; sent: {[m['Subject'] for m in sent_messages(live_app)]}"
         time.sleep(0.05)

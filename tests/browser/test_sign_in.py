@@ -39,7 +39,7 @@ def test_enrolment_in_browser(page: Page, live_app: Flask, live_server: str) -> 
     submit_password_step(page, live_server, user)
 
     expect(page).to_have_url(f"{live_server}/auth/enrol")
-    qr_code = page.locator("figure.qr-code")
+    qr_code = page.locator(".qr-code[role=img]")
     expect(qr_code).to_be_visible()
     expect(qr_code.locator("svg")).to_be_visible()
     secret = page.locator("[data-testid=totp-secret]").inner_text().strip()

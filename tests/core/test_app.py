@@ -163,3 +163,27 @@ def test_a_connection_lost_at_teardown_does_not_spoil_a_finished_page(app_factor
     monkeypatch.setattr(Session, "close", lost)
     response = app.test_client().get("/test-teardown")
     assert response.status_code == 200 and response.get_data(as_text=True) == "done"
+
+
+def test_forwarded_headers_are_believed_from_configured_proxies_only(app_factory) -> None:
+    """Issue 11, H1: the client address comes from X-Forwarded-For only when a trusted proxy sends it."""
+    from flask import request
+
+    app = app_factory(FORWARDED_ALLOW_IPS="10.0.0.0/8", PROXY_COUNT=1)
+    seen: list[str | None] = []
+    app.add_url_rule("/_peer", "peer", lambda: seen.append(request.remote_addr) or "ok")
+    client = app.test_client()
+    client.get("/_peer", headers={"X-Forwarded-For": "192.0.2.1, 203.0.113.5"},
+               environ_base={"REMOTE_ADDR": "10.1.2.3"})
+    client.get("/_peer", headers={"X-Forwarded-For": "203.0.113.5"}, environ_base={"REMOTE_ADDR": "192.0.2.77"})
+    assert seen == ["203.0.113.5", "192.0.2.77"]
+
+
+def test_forwarded_allow_ips_must_be_addresses() -> None:
+    import pytest
+
+    from config import ConfigError, TestingConfig
+
+    with pytest.raises(ConfigError):
+        TestingConfig({"FORWARDED_ALLOW_IPS": "proxy.example.org"})
+    assert TestingConfig({"FORWARDED_ALLOW_IPS": "*"}).FORWARDED_ALLOW_IPS == "*"

@@ -157,3 +157,49 @@ def test_metrics_is_exempt_from_csrf_and_is_declared_public(app_factory: Callabl
     assert app.view_functions[metrics.METRICS_ENDPOINT].access == "public"
     response = app.test_client().get("/metrics", headers={"Authorization": f"Bearer {TOKEN}"})
     assert response.status_code == 200
+
+
+def _captured(logger: logging.Logger) -> tuple[io.StringIO, logging.Handler]:
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    logger.addHandler(handler)
+    return stream, handler
+
+
+def test_development_server_log_lines_lose_query_strings_tokens_and_addresses(app: Flask) -> None:
+    """Issue 11, H3: the development server's request lines are redacted (gunicorn's: tests/ops)."""
+    token = "A" * 43
+    werkzeug_log = logging.getLogger("werkzeug")
+    stream, handler = _captured(werkzeug_log)
+    level = werkzeug_log.level
+    werkzeug_log.setLevel(logging.INFO)
+    try:
+        werkzeug_log.info('%s - - [30/Nov/2026 09:00:00] "%s" %s -', "127.0.0.1",
+                          f"GET /EN/portal/{token}?q=secret+words&email=farida@example.net HTTP/1.1", "200")
+    finally:
+        werkzeug_log.removeHandler(handler)
+        werkzeug_log.setLevel(level)
+    line = stream.getvalue()
+    assert token not in line and "secret" not in line and "farida" not in line and "/EN/portal/" in line
+
+
+def test_the_rate_limiter_logs_no_key(app: Flask) -> None:
+    limiter_log = logging.getLogger("flask-limiter")
+    stream, handler = _captured(limiter_log)
+    level = limiter_log.level
+    limiter_log.setLevel(logging.INFO)
+    try:
+        limiter_log.info("ratelimit %s (%s) exceeded at endpoint: %s", "10 per 1 minute",
+                         "login-email:Sapphire-Walrus-Password", "auth.login")
+    finally:
+        limiter_log.removeHandler(handler)
+        limiter_log.setLevel(level)
+    assert "Sapphire" not in stream.getvalue() and "exceeded at endpoint: auth.login" in stream.getvalue()
+
+
+def test_the_sign_in_limit_key_is_a_hash_of_what_was_typed(app: Flask) -> None:
+    from inquiry_desk.accounts.views import _email_key
+
+    with app.test_request_context("/auth/login", method="POST", data={"email": "Sapphire-Walrus-Password"}):
+        key = _email_key()
+    assert "Sapphire" not in key and "sapphire" not in key and key.startswith("login-email:")

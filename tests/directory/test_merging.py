@@ -16,6 +16,7 @@ from inquiry_desk.inquiries.models import Message
 from inquiry_desk.inquiries.stakeholders import merging, partners
 
 from ..helpers import make_inquiry, make_user
+from .support import prove_address
 
 
 def test_merging_contacts_moves_inquiries_and_messages(app) -> None:
@@ -51,6 +52,7 @@ def test_merging_organisations_moves_contacts_inquiries_domains_and_tags(app) ->
                                               actor=lead, now=utcnow())
     partners.change_status(kept, "trusted_referral_partner", "checked", actor=lead, now=utcnow())
     inquiry = make_inquiry(email="worker@amanlara.org")
+    prove_address(inquiry)
     partners.add_verified_domain(duplicate, "amanlara.org", include_subdomains=False, method=None, actor=lead,
                                  now=utcnow())
     db.session.commit()

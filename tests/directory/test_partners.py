@@ -16,6 +16,7 @@ from inquiry_desk.inquiries.models import Status
 from inquiry_desk.inquiries.stakeholders import partners
 
 from ..helpers import edit, make_inquiry, make_user
+from .support import prove_address
 
 
 def _organisation(status: str = "active", name: str = "Aman Lara"):
@@ -32,38 +33,50 @@ def test_verifying_a_domain_links_past_inquiries_and_gives_the_badge_to_open_one
     edit(closed, status=Status.CLOSED.value)
     elsewhere = make_inquiry(email="someone@example.net")
     sub = make_inquiry(email="ops@field.amanlara.org")
+    unproven = make_inquiry(email="claims@amanlara.org")
+    prove_address(earlier, closed, sub)
     organisation, lead = _organisation()
     partners.change_status(organisation, PartnershipStatus.TRUSTED.value, "Due diligence: call on 2026-11-02",
                            actor=lead, now=utcnow())
     _, changed = partners.add_verified_domain(organisation, "AmanLara.org", include_subdomains=False,
                                               method="phone call", actor=lead, now=utcnow())
     db.session.commit()
-    assert changed == 2
+    assert changed == 3
     assert earlier.organisation_id == organisation.id and earlier.trusted_partner
+    # Linked, but no badge (and the contact not in the organisation) until the address is proven.
+    assert unproven.organisation_id == organisation.id and not unproven.trusted_partner
+    assert unproven.contact.organisation_id is None
     assert closed.organisation_id == organisation.id and not closed.trusted_partner
     assert elsewhere.organisation_id is None and sub.organisation_id is None
     assert earlier.contact.organisation_id == organisation.id
     actions = [event.action for event in db.session.scalars(select(AuditEvent).where(
         AuditEvent.subject_type == "inquiry", AuditEvent.subject_id == earlier.id))]
     assert "inquiry.organisation_linked" in actions
-    # Future inquiries from the domain are linked at intake.
+    # Future inquiries from the domain are linked at intake; the badge waits for the proof (issue 10).
     later = make_inquiry(email="new.person@amanlara.org")
-    assert later.organisation_id == organisation.id and later.trusted_partner
+    assert later.organisation_id == organisation.id and not later.trusted_partner
 
 
 def test_a_domain_of_an_organisation_that_is_not_trusted_links_without_the_badge(app) -> None:
     earlier = make_inquiry(email="worker@amanlara.org")
+    prove_address(earlier)
     organisation, lead = _organisation(status="active")
     partners.add_verified_domain(organisation, "amanlara.org", include_subdomains=False, method=None,
                                  actor=lead, now=utcnow())
     db.session.commit()
     assert earlier.organisation_id == organisation.id and not earlier.trusted_partner
     later = make_inquiry(email="new@amanlara.org")
-    assert later.organisation_id == organisation.id and not later.trusted_partner
+    assert not later.trusted_partner
+    from inquiry_desk.inquiries import services as inquiries
+
+    earlier.contact.organisation = organisation
+    db.session.commit()
+    assert not inquiries.confirm_address(later, now=utcnow())  # not a trusted partner: no badge
 
 
 def test_subdomains_match_only_when_the_entry_says_so(app) -> None:
     sub = make_inquiry(email="ops@field.amanlara.org")
+    prove_address(sub)
     organisation, lead = _organisation()
     partners.change_status(organisation, "trusted_referral_partner", "checked", actor=lead, now=utcnow())
     partners.add_verified_domain(organisation, "amanlara.org", include_subdomains=True, method=None,
@@ -76,6 +89,7 @@ def test_subdomains_match_only_when_the_entry_says_so(app) -> None:
 
 def test_removing_the_domain_unlinks_open_inquiries_and_removes_the_badge(app) -> None:
     inquiry = make_inquiry(email="worker@amanlara.org")
+    prove_address(inquiry)
     organisation, lead = _organisation()
     partners.change_status(organisation, "trusted_referral_partner", "checked", actor=lead, now=utcnow())
     entry, _ = partners.add_verified_domain(organisation, "amanlara.org", include_subdomains=False, method=None,
@@ -100,8 +114,13 @@ def test_losing_trusted_status_removes_the_badge_from_open_inquiries_only(app) -
     db.session.commit()
     open_one = make_inquiry(email="a@amanlara.org")
     closed = make_inquiry(email="b@amanlara.org")
+    from inquiry_desk.inquiries import services as inquiries
+
+    inquiries.confirm_address(open_one, now=utcnow())
+    inquiries.confirm_address(closed, now=utcnow())
     edit(closed, status=Status.CLOSED.value)
     db.session.commit()
+    assert open_one.trusted_partner and closed.trusted_partner
     assert partners.change_status(organisation, "active", "Partnership reviewed", actor=lead, now=utcnow()) == 1
     db.session.commit()
     assert not open_one.trusted_partner and closed.trusted_partner

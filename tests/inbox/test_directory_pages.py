@@ -18,6 +18,7 @@ from inquiry_desk.directory import services as directory
 from inquiry_desk.directory.models import Contact, Organisation
 from inquiry_desk.inquiries.models import Inquiry
 
+from ..directory.support import prove_address
 from ..helpers import make_inquiry, page
 
 
@@ -60,6 +61,7 @@ def test_list_filters_and_pages_by_keyset(app, signed_in, monkeypatch) -> None:
 
 def test_create_an_organisation_and_add_a_domain_gives_an_earlier_inquiry_the_badge(app, signed_in) -> None:
     earlier = make_inquiry(email="worker@amanlara.org")
+    prove_address(earlier)
     lead = signed_in("lead")
     response = lead.post("/staff/directory/organisations/new", data={
         "name": "Aman Lara", "name_fr": "Aman Lara", "kind": "ngo", "status": "active", "tags": "kabul"})

@@ -105,7 +105,7 @@ def test_empty_reply_shows_an_error_summary(app, signed_in) -> None:
 
 def test_only_leads_merge(app, signed_in) -> None:
     officer, lead = signed_in("officer"), signed_in("lead")
-    keep, duplicate = make_inquiry(), make_inquiry(email="dup@example.org")
+    keep, duplicate = make_inquiry(), make_inquiry(subject="The same question again")
     assert officer.post(f"/staff/inquiries/{duplicate.id}/merge", data={"target": keep.reference}).status_code == 403
     response = lead.post(f"/staff/inquiries/{duplicate.id}/merge", data={"target": keep.reference})
     assert response.status_code == 302

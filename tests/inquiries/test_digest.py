@@ -46,6 +46,8 @@ def test_once_per_day_to_those_who_asked(app: Flask) -> None:
                                                         f"digest:{french.id}:2026-11-24"}
     assert send_daily_digests(NOW + timedelta(days=1)) == 2
     assert len(digests()) == 4
+    # RFC 3834: made by a process, not an answer to a message (issue 10 defect 11).
+    assert {email.extra_headers["Auto-Submitted"] for email in digests()} == {"auto-generated"}
 
 
 def test_content_and_language(app: Flask) -> None:

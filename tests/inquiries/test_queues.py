@@ -98,6 +98,9 @@ def test_trusted_partner_and_organisation_filters(app) -> None:
     trusted = make_inquiry(email="someone@amanlara.org")
     make_inquiry(email="someone@elsewhere.org")
     now = utcnow()
+    assert _refs(queues.list_page("all", queues.Filters(trusted="yes"), actor=officer, now=now)) == []
+    inquiries.confirm_address(trusted, now=now)  # the stakeholder opened the private link
+    db.session.commit()
     assert _refs(queues.list_page("all", queues.Filters(trusted="yes"), actor=officer, now=now)) == [trusted.reference]
     assert _refs(queues.list_page("all", queues.Filters(organisation=str(organisation.id)), actor=officer,
                                   now=now)) == [trusted.reference]

@@ -1,4 +1,7 @@
-"""Target reminders: one "due soon" and one "missed" email per target, to the assignee or the team."""
+"""Target reminders: one "due soon" and one "missed" notice per target, to the assignee or the team.
+
+One email per person per run lists them all.
+"""
 
 from __future__ import annotations
 
@@ -30,7 +33,7 @@ def app(app_factory: Callable[..., Flask]):
 
 def notices() -> list[OutgoingEmail]:
     return list(db.session.scalars(
-        select(OutgoingEmail).where(OutgoingEmail.cause_key.like("%:target-%")).order_by(OutgoingEmail.id)
+        select(OutgoingEmail).where(OutgoingEmail.cause_key.like("reminders:%")).order_by(OutgoingEmail.id)
     ))
 
 
@@ -52,15 +55,17 @@ def test_due_soon_then_missed_one_email_each_even_when_run_twice(app: Flask) -> 
     assert send_target_reminders(NOW + timedelta(minutes=5)) == 0
     [soon] = notices()
     assert soon.to_address == "officer@example.org"
-    assert soon.subject == f"Due soon: {inquiry.reference} Sponsorship timeline"
+    assert soon.subject == "Service targets: 1 due soon"
+    assert f"{inquiry.reference} Sponsorship timeline" in soon.body_text
     assert f"/staff/inquiries/{inquiry.id}" in soon.body_text
-    assert "EST" in soon.body_text  # the due time in the team's time zone (10:00 EST, 15:00 UTC)
-    assert "11:00" in soon.body_text
+    assert "11:00\u202fa.m. EST" in soon.body_text  # the team's time zone, to the minute (16:00 UTC)
+    assert "11:00:00" not in soon.body_text
+    assert soon.extra_headers["Auto-Submitted"] == "auto-generated"  # RFC 3834 (issue 10 defect 11)
 
     assert send_target_reminders(NOW + timedelta(hours=2)) == 1
     assert send_target_reminders(NOW + timedelta(hours=3)) == 0
     emails = notices()
-    assert [email.subject.split(":")[0] for email in emails] == ["Due soon", "Overdue"]
+    assert [email.subject for email in emails] == ["Service targets: 1 due soon", "Service targets: 1 overdue"]
     assert db.session.get(Inquiry, inquiry.id).target_notices.endswith(":missed,soon")
 
 
@@ -84,7 +89,7 @@ def test_first_seen_overdue_sends_missed_only(app: Flask) -> None:
     inquiry_due(NOW - timedelta(hours=1), assignee=make_user())
     assert send_target_reminders(NOW) == 1
     [missed] = notices()
-    assert missed.subject.startswith("Overdue:")
+    assert missed.subject == "Service targets: 1 overdue"
 
 
 @pytest.mark.parametrize("status", [Status.WAITING, Status.RESOLVED, Status.CLOSED])
@@ -98,13 +103,16 @@ def test_no_reminder_while_the_clock_is_stopped(app: Flask, status: Status) -> N
     assert notices() == []
 
 
-def test_unassigned_goes_to_the_team_address_in_english(app: Flask) -> None:
+def test_unassigned_goes_to_the_team_address_in_the_team_s_language(app: Flask) -> None:
     inquiry = inquiry_due(NOW - timedelta(minutes=10))
     assert send_target_reminders(NOW) == 1
     [missed] = notices()
     assert missed.to_address == TEAM
-    assert missed.language == "en"
-    assert missed.cause_key.startswith(f"inquiry:{inquiry.id}:target-missed:")
+    assert missed.language == "en" and inquiry.reference in missed.body_text
+    app.config["MAIL_TEAM_LANGUAGE"] = "fr"
+    inquiry_due(NOW + timedelta(minutes=10))
+    assert send_target_reminders(NOW) == 1
+    assert notices()[-1].language == "fr"
 
 
 def test_unassigned_without_team_address_sends_nothing_and_records_nothing(app: Flask) -> None:
@@ -131,9 +139,10 @@ def test_french_speaking_assignee_is_written_to_in_french(app: Flask) -> None:
     send_target_reminders(NOW + timedelta(hours=3))
     soon, missed = notices()
     assert soon.language == missed.language == "fr"
-    assert soon.subject == f"Échéance proche : {inquiry.reference} Délais de parrainage"
-    assert missed.subject.startswith("En retard :")
-    assert "novembre 2026" in missed.body_text
+    assert soon.subject == "Délais de service : 1 bientôt échu"
+    assert f"{inquiry.reference} Délais de parrainage" in soon.body_text
+    assert missed.subject == "Délais de service : 1 dépassé"
+    assert "24 novembre 2026, 12 h 00 HNE" in missed.body_text
     assert "Ce message est envoyé automatiquement." in missed.body_text
 
 
@@ -156,4 +165,21 @@ def test_walks_past_one_batch(app: Flask, monkeypatch: pytest.MonkeyPatch) -> No
     for minutes in (10, 20, 30, 40, 50):
         inquiry_due(NOW + timedelta(minutes=minutes), assignee=officer)
     assert send_target_reminders(NOW) == 5
-    assert len(notices()) == 5
+    [email] = notices()  # one email per person per run (issue 10 defect 8)
+    assert email.subject == "Service targets: 5 due soon"
+
+
+def test_one_email_per_person_per_run(app: Flask) -> None:
+    """Issue 10 defect 8: the first run over the demo data sent 104 single emails."""
+    first, second = make_user(email="first@example.org"), make_user(email="second@example.org", language="fr")
+    for hours in (-3, -2, 1):
+        inquiry_due(NOW + timedelta(hours=hours), assignee=first)
+    inquiry_due(NOW - timedelta(hours=1), assignee=second)
+    inquiry_due(NOW - timedelta(hours=1))  # unassigned: the team
+    assert send_target_reminders(NOW) == 5
+    by_address = {email.to_address: email for email in notices()}
+    assert sorted(by_address) == ["first@example.org", "second@example.org", TEAM]
+    assert by_address["first@example.org"].subject == "Service targets: 2 overdue, 1 due soon"
+    assert by_address["second@example.org"].subject == "Délais de service : 1 dépassé"
+    assert send_target_reminders(NOW + timedelta(minutes=5)) == 0
+    assert len(notices()) == 3

@@ -95,7 +95,13 @@ def test_reply_is_threaded_tagged_and_moves_to_waiting(app, language: str) -> No
     assert inquiry.due_at is None  # paused while waiting on the stakeholder
     cause = f"inquiry:{inquiry.id}:reply:{reply.id}"
     row = db.session.scalar(select(OutgoingEmail).where(OutgoingEmail.cause_key == cause))
-    assert row.subject == f"[{inquiry.reference}] Re: {inquiry.subject}"
+    # Issue 10 defect 8: one thread with the confirmation, its subject after "Re: ".
+    confirmation = db.session.scalar(select(OutgoingEmail).where(
+        OutgoingEmail.cause_key == f"inquiry:{inquiry.id}:confirmation"))
+    assert row.subject == f"Re: {confirmation.subject}"
+    assert row.extra_headers["In-Reply-To"] == row.extra_headers["References"] == confirmation.message_id
+    assert row.from_address == ("Bureau des demandes <inquiries@example.org>" if language == "fr"
+                                else "Inquiry Desk <inquiries@example.org>")
     assert row.language == language and row.to_address == inquiry.contact.email
     assert reply.email_message_id == row.message_id
     assert "Here is the answer." in row.body_text and "Marie Tremblay" in row.body_text
@@ -104,7 +110,8 @@ def test_reply_is_threaded_tagged_and_moves_to_waiting(app, language: str) -> No
     db.session.commit()
     second_row = db.session.scalar(select(OutgoingEmail).where(OutgoingEmail.message_id == second.email_message_id))
     assert second_row.extra_headers["In-Reply-To"] == reply.email_message_id
-    assert reply.email_message_id in second_row.extra_headers["References"]
+    assert second_row.extra_headers["References"] == f"{confirmation.message_id} {reply.email_message_id}"
+    assert second_row.subject == row.subject
     assert inquiry.status == "open"
 
 
@@ -135,7 +142,7 @@ def test_stale_reply_raises_a_version_conflict(app) -> None:
 def test_merge_moves_the_thread_closes_the_duplicate_and_tells_the_requester(app) -> None:
     lead = make_user(role="lead")
     keep = make_inquiry(subject="Original")
-    duplicate = make_inquiry(subject="Same again", language="fr", email="autre@example.org")
+    duplicate = make_inquiry(subject="Same again", language="fr")
     correspondence.merge_and_notify(duplicate, keep, actor=lead, now=utcnow())
     db.session.commit()
     db.session.expire_all()
@@ -144,13 +151,13 @@ def test_merge_moves_the_thread_closes_the_duplicate_and_tells_the_requester(app
     assert duplicate.messages == []
     cause = f"inquiry:{duplicate.id}:merged:%"
     notice = db.session.scalar(select(OutgoingEmail).where(OutgoingEmail.cause_key.like(cause)))
-    assert notice.to_address == "autre@example.org" and keep.reference in notice.subject and notice.language == "fr"
+    assert notice.to_address == "farida@example.net" and keep.reference in notice.subject and notice.language == "fr"
     assert "inquiry.merged_into" in _actions(duplicate) and "inquiry.merged_from" in _actions(keep)
 
 
 def test_only_leads_merge_and_undo_within_seven_days(app) -> None:
     officer, lead = make_user(role="officer"), make_user(role="lead")
-    keep, duplicate = make_inquiry(), make_inquiry(email="x@example.org")
+    keep, duplicate = make_inquiry(), make_inquiry(subject="Again")
     with pytest.raises(triage.NotAllowed):
         triage.merge(duplicate, keep, actor=officer, now=utcnow())
     merged_at = utcnow()
@@ -167,7 +174,7 @@ def test_only_leads_merge_and_undo_within_seven_days(app) -> None:
 
 def test_merge_refuses_itself_and_chains(app) -> None:
     lead = make_user(role="lead")
-    a, b, c = make_inquiry(), make_inquiry(email="b@example.org"), make_inquiry(email="c@example.org")
+    a, b, c = make_inquiry(), make_inquiry(subject="b"), make_inquiry(subject="c")
     with pytest.raises(triage.InvalidValue):
         triage.merge(a, a, actor=lead, now=utcnow())
     triage.merge(b, a, actor=lead, now=utcnow())

@@ -83,4 +83,4 @@ def test_confirmation_survives_a_crash_between_commit_and_send(app, database_url
     deliver(app)
     messages = sent_messages(app)
     assert len(messages) == 1 and messages[0]["To"] == "crash@example.org"
-    assert "Nous avons reçu votre demande" in messages[0]["Subject"]
+    assert "Votre demande" in messages[0]["Subject"]

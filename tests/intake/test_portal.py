@@ -35,7 +35,7 @@ def test_link_opens_that_inquiry_only_without_notes(app, client) -> None:
     text = soup.get_text()
     assert "Our first message" in text and "Not yours" not in text
     assert "Internal: check with IRCC" not in text
-    assert client.get(path).headers["Referrer-Policy"] == "no-referrer"
+    assert client.get(path).headers["Referrer-Policy"] == "same-origin"
 
 
 def test_tokens_are_long_random_and_stored_hashed(app) -> None:
@@ -61,12 +61,16 @@ def test_expired_link_says_so_and_offers_a_new_one(app, client) -> None:
     assert "expired" in soup.h1.get_text()
 
 
-def test_revoked_link_stops_working(app, client) -> None:
+def test_revoked_link_answers_like_an_expired_one_with_the_way_to_a_new_one(app, client) -> None:
+    """Issue 11, M3: a withdrawn link says so (410, as an expired one) and leads to the new-link page."""
     inquiry = make_inquiry()
     path = _portal_path(app)
     inquiries.revoke_portal_links(inquiry, now=utcnow())
     db.session.commit()
-    page(client.get(path), status=404)
+    soup = page(client.get(path), status=410)
+    assert "withdrawn" in soup.h1.get_text()
+    assert soup.select_one('a[href="/en/portal/new-link"]') is not None
+    assert client.post(path, data={"message": "Still here?"}).status_code == 410
 
 
 def test_reply_through_the_portal_reopens_a_waiting_inquiry(app, client) -> None:

@@ -54,3 +54,24 @@ def test_emails_given_up_on_are_listed_for_admins(app, signed_in) -> None:
     assert "bounced@example.net" in page and "PermanentDeliveryError 550" in page
     assert "fine@example.net" not in page
     assert db.session.query(OutgoingEmail).count() == 2
+
+
+def test_no_failed_email_warning_when_none_failed(app, signed_in) -> None:
+    """Defect 6: the query result object was always true, so the warning always showed."""
+    page = signed_in("admin").get("/staff/admin/jobs/").get_data(as_text=True)
+    assert "None: every email was sent or is still being retried." in page
+    assert "The mail server refused these for good" not in page
+
+
+def test_the_leader_time_ends_with_one_period(app, signed_in) -> None:
+    """Defect 6: "since 4:30 p.m.." once the time ended the sentence."""
+    leader = Leader(app, holder="scheduler-host:4242")
+    try:
+        assert leader.try_acquire()
+        for language in ("en", "fr"):
+            client = signed_in("admin", language=language)
+            page = client.get("/staff/admin/jobs/", headers={"Accept-Language": language}).get_data(as_text=True)
+            assert "scheduler-host:4242" in page
+            assert ".." not in page.replace("...", "")
+    finally:
+        leader.release()

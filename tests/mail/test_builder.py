@@ -134,9 +134,9 @@ def test_render_email_in_french_escapes_html_and_keeps_the_subject_on_one_line(a
     rendered = render_email(
         "inquiry_confirmation", "fr", name="Hélène <b>Côté</b>", reference="INQ-2026-000123\r\nBcc: x@example.com",
         subject="Délais", message="<script>alert(1)</script>", portal_url="https://desk.example.org/fr/portail/abc",
-        link_days=90, topic=None,
+        link_days=90, topic=None, include_message=True,
     )
-    assert rendered.subject == "Nous avons reçu votre demande INQ-2026-000123 Bcc: x@example.com"
+    assert rendered.subject == "Votre demande INQ-2026-000123 Bcc: x@example.com"
     assert rendered.text.startswith("Bonjour Hélène <b>Côté</b>,")  # text is not HTML: kept as typed
     assert "<script>alert(1)</script>" in rendered.text
     assert rendered.html is not None

@@ -28,6 +28,7 @@ from flask import Flask
 
 from inquiry_desk import PROJECT_DIR
 from inquiry_desk.inquiries.digest import DigestItem
+from inquiry_desk.inquiries.reminders import ReminderItem
 from inquiry_desk.mail.rendering import RenderedEmail, render_email
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
@@ -51,7 +52,7 @@ CONTEXTS: dict[str, dict[str, Any]] = {
     "inquiry_reply": {
         "body": "Dear Amélie,\n\nYes: the group may repay the loan <on the family's behalf>.\n\nRegards",
         "officer_name": "Jean Tremblay", "reference": "INQ-2026-000042", "portal_url": PORTAL, "link_days": 90,
-        "subject_line": "[INQ-2026-000042] Re: Sponsorship & travel loans",
+        "subject_line": "Re: Your inquiry INQ-2026-000042",
     },
     "inquiry_merged": {
         "name": "Amélie O'Neil", "duplicate_reference": "INQ-2026-000043", "target_reference": "INQ-2026-000042",
@@ -64,10 +65,16 @@ CONTEXTS: dict[str, dict[str, Any]] = {
         "reference": "INQ-2026-000042", "subject": "Sponsorship & travel loans", "trusted": True,
         "organisation": "Welcome Place & Partners", "staff_url": "https://desk.example.org/staff/inquiries/",
     },
-    "target_soon": {"reference": "INQ-2026-000042", "subject": "Sponsorship & travel loans", "due_at": DUE,
-                    "staff_url": STAFF},
-    "target_missed": {"reference": "INQ-2026-000042", "subject": "Sponsorship & travel loans", "due_at": DUE,
-                      "staff_url": STAFF},
+    "target_reminders": {
+        "missed": [ReminderItem("INQ-2026-000040", "Medical exam & travel", DUE, STAFF),
+                   ReminderItem("INQ-2026-000041", "Permis de travail", DUE, STAFF)],
+        "soon": [ReminderItem("INQ-2026-000042", "Sponsorship & travel loans", DUE, STAFF)],
+        "inbox_url": "https://desk.example.org/staff/inquiries/",
+    },
+    "inquiry_assigned": {"reference": "INQ-2026-000042", "subject": "Sponsorship & travel loans",
+                         "assigned_by": "Chloé D'Amours", "staff_url": STAFF},
+    "stakeholder_reply_notice": {"reference": "INQ-2026-000042", "subject": "Sponsorship & travel loans",
+                                 "outcome": "reopened", "staff_url": STAFF},
     "daily_digest": {
         "name": "Jean Tremblay", "new_count": 3, "listed": 20, "inbox_url": "https://desk.example.org/staff/inquiries/",
         "new_items": [
@@ -128,5 +135,5 @@ def test_public_emails_exist_in_both_languages() -> None:
     languages: dict[str, set[str]] = {}
     for name, language in _templates():
         languages.setdefault(name, set()).add(language)
-    staff_only = {"new_inquiry_notice"}  # to the team's own address, in English
-    assert {name for name, found in languages.items() if found != {"en", "fr"}} == staff_only
+    # The team notice too, in MAIL_TEAM_LANGUAGE (issue 10 defect 8).
+    assert {name for name, found in languages.items() if found != {"en", "fr"}} == set()

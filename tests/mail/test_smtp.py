@@ -11,6 +11,7 @@ import pytest
 from inquiry_desk.core.extensions import db
 from inquiry_desk.mail import services as mail
 from inquiry_desk.mail.models import OutgoingEmail
+from inquiry_desk.mail.worker import Sender, Settings
 
 from ..helpers import inquiry_form_data
 from .smtp_server import SmtpSink, running_sink
@@ -148,9 +149,13 @@ def test_the_public_form_confirmation_reaches_the_smtp_server(app, smtp_sink: Sm
     client = app.test_client()
     response = client.post("/fr/demande", data=inquiry_form_data(language="fr"))
     assert response.status_code == 302
+    assert smtp_sink.sessions == 0  # the web process never talks SMTP: a worker sends it
+    sender = Sender(app, Settings.from_config(app.config))
+    assert sender.run_once().outbox == 1
+    sender.close()
     [received] = smtp_sink.received
     assert received.rcpt_tos == ["farida@example.net"]
-    assert received.message["Subject"].startswith("Nous avons reçu votre demande INQ-")
+    assert received.message["Subject"].startswith("Votre demande INQ-")
     assert received.message["Auto-Submitted"] == "auto-replied"
     assert received.message["Content-Language"] == "fr"
     assert "Bonjour Farida Rahimi" in received.message.get_body(("plain",)).get_content()

@@ -97,3 +97,26 @@ def test_the_access_log_line(monkeypatch: pytest.MonkeyPatch, caplog: pytest.Log
     line = lines[0]
     assert '"GET /en/portal/[redacted] HTTP/1.1" 200 12' in line and "rid=rid-42" in line
     assert "abcTOKEN" not in line and "email" not in line and "q=1" not in line
+
+
+def test_the_error_log_loses_query_strings_and_addresses(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 11, H3: gunicorn names the URI of a request that failed; its query string stays out."""
+    import io
+    import logging
+
+    from gunicorn.config import Config
+
+    logger = load_conf(monkeypatch).RedactingLogger(Config())
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    logger.error_log.addHandler(handler)
+    try:
+        try:
+            raise RuntimeError("boom")
+        except RuntimeError:
+            logger.exception("Error handling request %s %s", "GET", "/staff/inquiries?q=secret+words")
+        logger.error("outbox: email 3 failed for good: 550 <farida@example.net> unknown")
+    finally:
+        logger.error_log.removeHandler(handler)
+    assert "secret" not in stream.getvalue() and "farida" not in stream.getvalue()
+    assert "GET /staff/inquiries" in stream.getvalue() and "boom" in stream.getvalue()

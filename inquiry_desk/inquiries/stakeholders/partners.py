@@ -19,11 +19,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import selectinload
 from sqlalchemy.sql.elements import ColumnElement
 
 from inquiry_desk.accounts.models import User
+from inquiry_desk.audit.models import AuditEvent
 from inquiry_desk.core.extensions import db
 from inquiry_desk.directory import services as directory
 from inquiry_desk.directory.models import Contact, Organisation, OrganisationDomain
@@ -46,13 +47,24 @@ def covers_email(entry: OrganisationDomain) -> ColumnElement[bool]:
     return condition
 
 
+# What proves the stakeholder holds the address (issue 10): a private link of that inquiry opened.
+PROOF_ACTIONS = ("inquiry.viewed_by_stakeholder", "inquiry.partner_confirmed")
+
+
+def address_proven(inquiry: Inquiry) -> bool:
+    """Whether the stakeholder proved they hold the inquiry's address (the proof is per inquiry)."""
+    return inquiry.trusted_partner or db.session.scalar(select(exists().where(
+        AuditEvent.subject_type == "inquiry", AuditEvent.subject_id == inquiry.id,
+        AuditEvent.action.in_(PROOF_ACTIONS)))) is True
+
+
 def deserves_badge(inquiry: Inquiry, organisation: Organisation | None) -> bool:
-    """Whether the sender's address is on a verified domain of a trusted referral partner."""
+    """Whether the sender's address is on a verified domain of a trusted referral partner, and proven theirs."""
     if organisation is None or not organisation.trusted:
         return False
     domain = directory.email_domain(inquiry.contact.email)
     return any(entry.verified_at is not None and directory.domain_covers(entry, domain)
-               for entry in organisation.domains)
+               for entry in organisation.domains) and address_proven(inquiry)
 
 
 def _inquiries_of(contact_ids: Sequence[int], *, open_only: bool) -> Iterable[Inquiry]:
@@ -69,10 +81,11 @@ def add_verified_domain(organisation: Organisation, domain: str, *, include_subd
     entry = directory.add_domain(organisation, domain, include_subdomains=include_subdomains, method=method,
                                  actor=actor, now=now)
     contacts = db.session.scalars(select(Contact).where(covers_email(entry), Contact.merged_into_id.is_(None))).all()
-    for contact in contacts:
-        contact.organisation = organisation
     changed = 0
     for inquiry in _inquiries_of([contact.id for contact in contacts], open_only=False):
+        # The contact joins the organisation once they proved an address of its domain (issue 10).
+        if inquiry.contact.organisation_id is None and address_proven(inquiry):
+            inquiry.contact.organisation = organisation
         is_open = inquiry.status in OPEN_STATUSES
         badge = deserves_badge(inquiry, organisation) if is_open else inquiry.trusted_partner
         if inquiry.organisation_id == organisation.id and inquiry.trusted_partner == badge:

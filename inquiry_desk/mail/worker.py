@@ -1,0 +1,514 @@
+"""The mail worker: every outgoing email leaves from here (``flask mail worker``), never from a web process.
+
+Each pass sends the transactional outbox first (confirmations, replies, reminders,
+digests), then one batch of bulk deliveries; so a confirmation waits at most one bulk
+batch (about a second) behind a 100,000-message send. Any number of workers may run,
+on any number of hosts:
+
+- **Claiming.** A batch of deliveries is claimed with one UPDATE (``FOR UPDATE SKIP
+  LOCKED`` on PostgreSQL; on SQLite the database has one writer, which serialises the
+  claims). A claim is a lease: ``status = 'sending'`` and ``next_attempt_at`` = the end
+  of the lease. A worker killed mid-batch leaves rows that another takes when it ends.
+- **Sending.** One SMTP connection per sender thread, reused across batches (closed
+  when idle). Each delivery is marked sent in its own commit right after the server
+  accepts it, so a crash repeats at most the one message in flight. The worker's
+  commits are asynchronous (``synchronous_commit = off`` on PostgreSQL, ``synchronous =
+  NORMAL`` on SQLite in WAL mode): a killed worker loses nothing the database has
+  acknowledged; only a database crash could forget the last marks (and resend those).
+- **Errors.** 4xx, timeouts and refused connections: retried with exponential backoff
+  and jitter; when the server is unreachable the rest of the batch is put back too.
+  5xx: failed; 550, 551 and 553 (no such mailbox) suppress the address and send the
+  ``mail.bounced`` signal.
+- **Rate limit** (``MAIL_RATE_PER_SECOND``, 0 for none), shared by every worker through
+  one row of ``mail_throttle``: a batch reserves its slots (a time window) there.
+- **Control.** Only deliveries of a send in ``sending`` are claimed; a worker that sees
+  its send paused puts its claimed rows back, cancelled marks them skipped.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import random
+import socket
+import threading
+import time
+from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, cast
+
+from flask import Flask
+from sqlalchemy import Connection, Engine, Table, bindparam, case, exists, literal, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import SQLAlchemyError
+
+from inquiry_desk.core.clock import utcnow
+from inquiry_desk.core.extensions import db
+from inquiry_desk.mail import metrics, services, signals
+from inquiry_desk.mail.backends import MailBackend, backend_for
+from inquiry_desk.mail.composer import BulkRecipient, Composer, links_for
+from inquiry_desk.mail.errors import DeliveryError, PermanentDeliveryError
+from inquiry_desk.mail.models import Delivery, DeliveryStatus, MailSend, SendStatus, SendThrottle, Suppression
+from inquiry_desk.mail.wakeup import Waiter
+
+log = logging.getLogger(__name__)
+
+HARD_BOUNCES = frozenset({550, 551, 553})
+LONGEST_WAIT = timedelta(hours=1)
+THROTTLE = "bulk"
+
+
+@dataclass(frozen=True)
+class Settings:
+    batch: int = 50
+    connections: int = 1
+    poll_seconds: float = 1.0
+    lease_seconds: float = 300.0
+    rate_per_second: float = 0.0  # across every worker; 0: no limit
+    first_retry_seconds: float = 60.0
+    max_attempts: int = 12
+    idle_close_seconds: float = 10.0
+
+    @classmethod
+    def from_config(cls, config: Any, **overrides: Any) -> Settings:
+        values: dict[str, Any] = {
+            "batch": int(config.get("MAIL_WORKER_BATCH", cls.batch)),
+            "connections": int(config.get("MAIL_WORKER_CONNECTIONS", cls.connections)),
+            "poll_seconds": float(config.get("MAIL_WORKER_POLL_SECONDS", cls.poll_seconds)),
+            "lease_seconds": float(config.get("MAIL_WORKER_LEASE_SECONDS", cls.lease_seconds)),
+            "rate_per_second": float(config.get("MAIL_RATE_PER_SECOND", cls.rate_per_second)),
+            "first_retry_seconds": float(config.get("MAIL_RETRY_FIRST_SECONDS", cls.first_retry_seconds)),
+            "max_attempts": int(config.get("MAIL_BULK_MAX_ATTEMPTS", cls.max_attempts)),
+        }
+        values.update({name: value for name, value in overrides.items() if value is not None})
+        settings = cls(**values)
+        timeout = float(config.get("SMTP_TIMEOUT", 30))
+        if settings.lease_seconds < 4 * timeout:
+            raise ValueError(f"the lease ({settings.lease_seconds:g} s) must be at least 4 times SMTP_TIMEOUT "
+                             f"({timeout:g} s): a hung server must never hold a claim past its lease")
+        return settings
+
+    def bulk_batch(self) -> int:
+        """With a rate limit, a batch lasts about a second: the outbox is looked at between batches."""
+        if self.rate_per_second > 0:
+            return max(1, min(self.batch, int(self.rate_per_second)))
+        return self.batch
+
+
+def retry_delay(attempts: int, first_seconds: float) -> timedelta:
+    """Exponential backoff with jitter: 50–100 % of first × 2^(attempts-1), at most an hour."""
+    full: timedelta = min(timedelta(seconds=first_seconds) * 2 ** max(attempts - 1, 0), LONGEST_WAIT)
+    return full * random.uniform(0.5, 1.0)
+
+
+@dataclass
+class PassResult:
+    outbox: int = 0
+    sent: int = 0
+    retrying: int = 0
+    failed: int = 0
+    released: int = 0
+    skipped: int = 0
+    claimed: int = 0
+
+    @property
+    def worked(self) -> bool:
+        return bool(self.outbox or self.claimed)
+
+
+@dataclass
+class _Claimed:
+    id: int
+    send_id: int
+    address: str
+    language: str
+    subscription_id: int | None
+    attempts: int
+
+
+@dataclass
+class _SendInfo:
+    key: str
+    status: str
+    composers: dict[str, Composer] = field(default_factory=dict)
+
+
+class _Marker:
+    """Marks accepted deliveries from a thread (and database connection) of its own.
+
+    The mark of one message runs while the next one's envelope goes to the server;
+    that message's DATA waits for it (``wait`` as ``before_data``), so at any moment
+    at most one accepted message is not yet marked: a crash still repeats at most one.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mail-marker")
+        self.future: Future[None] | None = None
+        self.connection: Connection | None = None
+
+    def mark_sent(self, row_id: int, now: datetime) -> None:
+        self.wait()
+        self.future = self.executor.submit(self._run, row_id, now)
+
+    def _run(self, row_id: int, now: datetime) -> None:
+        try:
+            if self.connection is None:
+                self.connection = self.engine.connect()
+                self.connection.execution_options(isolation_level="AUTOCOMMIT")
+                _fast_commits(self.connection)
+            self.connection.execute(_SENT, {"row_id": row_id, "now": now})
+        except BaseException:
+            self._close_connection()
+            raise
+
+    def wait(self) -> None:
+        """Until the last mark is in the database (raises what it raised)."""
+        if self.future is not None:
+            future, self.future = self.future, None
+            future.result()
+
+    def _close_connection(self) -> None:
+        if self.connection is not None:
+            with contextlib.suppress(Exception):
+                self.connection.close()
+            self.connection = None
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            self.wait()
+        self.executor.submit(self._close_connection).result()
+        self.executor.shutdown()
+
+
+class Sender:
+    """One sender thread: one SMTP connection, one database connection at a time."""
+
+    def __init__(self, app: Flask, settings: Settings, *, name: str = "", stop: threading.Event | None = None) -> None:
+        self.app, self.settings = app, settings
+        self.name = name or f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
+        self.stop = stop or threading.Event()
+        self.backend: MailBackend | None = None
+        self._sends: dict[int, _SendInfo] = {}
+        self._last_work = time.monotonic()
+        self._marker: _Marker | None = None
+
+    # --- the loop --------------------------------------------------------------------------
+
+    def run(self) -> None:
+        with self.app.app_context():
+            waiter = Waiter(db.engine, self.stop)
+            try:
+                while not self.stop.is_set():
+                    try:
+                        result = self.run_once()
+                    except SQLAlchemyError as exc:  # the database is away: wait and try again
+                        log.warning("mail worker: database error (%s); retrying", type(exc).__name__)
+                        db.session.remove()
+                        self.stop.wait(self.settings.poll_seconds)
+                        continue
+                    if not result.worked:
+                        self._close_if_idle()
+                        waiter.wait(self.settings.poll_seconds)
+            finally:
+                waiter.close()
+                self.close()
+                db.session.remove()
+
+    def run_once(self, now: datetime | None = None) -> PassResult:
+        """One pass: the outbox's due emails, then one bulk batch. ``now`` is for tests."""
+        result = PassResult()
+        now = now or utcnow()
+        backend = self._backend()
+        report = services.deliver_due(now, limit=self.settings.batch, backend=backend)
+        result.outbox = report.sent + report.retrying + report.failed
+        metrics.count_outbox(report)
+        if not self.stop.is_set():
+            self._bulk(now, result)
+        if result.worked:
+            self._last_work = time.monotonic()
+        return result
+
+    def _backend(self) -> MailBackend:
+        if self.backend is None:
+            self.backend = backend_for(self.app)
+            self.backend.__enter__()
+        return self.backend
+
+    def close(self) -> None:
+        """Hang up the SMTP connection and end the marker (the loop does it when it stops)."""
+        self._close_backend()
+        if self._marker is not None:
+            self._marker.close()
+            self._marker = None
+
+    def _close_if_idle(self) -> None:
+        if self.backend is not None and time.monotonic() - self._last_work > self.settings.idle_close_seconds:
+            self._close_backend()
+
+    def _close_backend(self) -> None:
+        if self.backend is not None:
+            self.backend.close()
+            self.backend = None
+
+    # --- bulk ------------------------------------------------------------------------------
+
+    def _bulk(self, now: datetime, result: PassResult) -> None:
+        with db.engine.connect() as connection:
+            # Every statement below stands alone (a claim, a mark, a release): autocommit makes each one
+            # round trip to the database, with no separate COMMIT; the commit() calls are then no-ops.
+            connection.execution_options(isolation_level="AUTOCOMMIT")
+            _fast_commits(connection)
+            claimed = claim(connection, now, self.settings.bulk_batch(), self.settings.lease_seconds)
+            connection.commit()
+            result.claimed = len(claimed)
+            if not claimed:
+                if finish_sends_on(connection, now):
+                    connection.commit()
+                return
+            if self._marker is None:
+                self._marker = _Marker(db.engine)
+            try:
+                self._send_batch(connection, claimed, now, result)
+            finally:
+                self._marker.wait()
+
+    def _send_batch(self, connection: Connection, claimed: list[_Claimed], now: datetime,
+                    result: PassResult) -> None:
+        deadline = time.monotonic() + self.settings.lease_seconds / 2
+        start = self._reserve(connection, len(claimed))
+        self._refresh_sends(connection, {row.send_id for row in claimed})
+        checked = time.monotonic()
+        for index, row in enumerate(claimed):
+            rest = claimed[index:]
+            if self.stop.is_set() or time.monotonic() > deadline:
+                self._wait_for_marks()
+                result.released += _release(connection, rest, now)
+                break
+            if time.monotonic() - checked > 1.0:
+                self._refresh_sends(connection, {r.send_id for r in rest})
+                checked = time.monotonic()
+            status = self._sends[row.send_id].status
+            if status == SendStatus.CANCELLED.value:
+                result.skipped += _set_status(connection, [row], DeliveryStatus.SKIPPED)
+                connection.commit()
+                continue
+            if status != SendStatus.SENDING.value:  # paused
+                result.released += _release(connection, [row], now)
+                connection.commit()
+                continue
+            if start is not None:
+                wait = start + index / self.settings.rate_per_second - time.time()
+                if wait > 0:
+                    time.sleep(wait)
+            if not self._send_one(connection, row, now, result):
+                self._wait_for_marks()
+                result.released += _release(connection, claimed[index + 1:], now, delay=self._delay(1))
+                connection.commit()
+                break
+            connection.commit()
+
+    def _send_one(self, connection: Connection, row: _Claimed, now: datetime, result: PassResult) -> bool:
+        """Send one delivery and record the answer; False when the server cannot be reached."""
+        info = self._sends[row.send_id]
+        recipient = BulkRecipient(row.id, row.send_id, info.key, row.address, row.language, row.subscription_id)
+        composer = info.composers.get(row.language) or next(iter(info.composers.values()))
+        try:
+            data = composer.build(recipient, links_for(recipient))
+        except ValueError as exc:
+            self._wait_for_marks()
+            _mark_failed(connection, row, now, None, f"the message cannot be built ({type(exc).__name__})")
+            result.failed += 1
+            return True
+        assert self.backend is not None
+        try:
+            self.backend.send_bytes(composer.sender, row.address, data, before_data=self._wait_for_marks)
+        except PermanentDeliveryError as exc:
+            self._wait_for_marks()
+            metrics.count_answer(exc.code)
+            _mark_failed(connection, row, now, exc.code, exc.summary())
+            if exc.code in HARD_BOUNCES:
+                _suppress(connection, row, exc.code, now)
+                signals.bounced.send(self.app, address=row.address, message_id=composer.message_id(row.id),
+                                     now=now)
+            result.failed += 1
+            return True
+        except DeliveryError as exc:
+            self._wait_for_marks()
+            metrics.count_answer(exc.code)
+            attempts = row.attempts + 1
+            if attempts >= self.settings.max_attempts:
+                _mark_failed(connection, row, now, exc.code, exc.summary())
+                result.failed += 1
+            else:
+                _mark_retry(connection, row, now + self._delay(attempts), exc.code, exc.summary())
+                result.retrying += 1
+            return not exc.connection_lost
+        metrics.count_answer(250)
+        metrics.BULK_SENT.inc()
+        assert self._marker is not None
+        self._marker.mark_sent(row.id, now)  # in the background; the next message's DATA waits for it
+        result.sent += 1
+        return True
+
+    def _wait_for_marks(self) -> None:
+        if self._marker is not None:
+            self._marker.wait()
+
+    def _delay(self, attempts: int) -> timedelta:
+        return retry_delay(attempts, self.settings.first_retry_seconds)
+
+    def _reserve(self, connection: Connection, count: int) -> float | None:
+        """The rate limit: reserve ``count`` slots in the shared window; the epoch time the first may leave."""
+        rate = self.settings.rate_per_second
+        if rate <= 0:
+            return None
+        start = reserve_slots(connection, count, rate, time.time())
+        connection.commit()
+        return start
+
+    def _refresh_sends(self, connection: Connection, send_ids: set[int]) -> None:
+        rows = connection.execute(
+            select(MailSend.id, MailSend.key, MailSend.status, MailSend.from_address, MailSend.reply_to,
+                   MailSend.content, MailSend.extra_headers, MailSend.started_at, MailSend.created_at)
+            .where(MailSend.id.in_(send_ids))).all()
+        for row in rows:
+            info = self._sends.get(row.id)
+            if info is None:
+                composers = {language: Composer(send_id=row.id, from_address=row.from_address,
+                                                reply_to=row.reply_to, content=content, language=language,
+                                                date=row.started_at or row.created_at,
+                                                extra_headers=row.extra_headers or {})
+                             for language, content in row.content.items()}
+                info = self._sends[row.id] = _SendInfo(row.key, row.status, composers)
+            info.status = row.status
+
+
+# --- statements ----------------------------------------------------------------------------------
+
+def _fast_commits(connection: Connection) -> None:
+    if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql("SET synchronous_commit TO OFF")
+    else:
+        connection.exec_driver_sql("PRAGMA synchronous=NORMAL")
+
+
+def claim(connection: Connection, now: datetime, limit: int, lease_seconds: float) -> list[_Claimed]:
+    """Take up to ``limit`` due deliveries of running sends: expired leases first, then queued ones."""
+    running = select(MailSend.id).where(MailSend.status == SendStatus.SENDING.value)
+    lease_end = now + timedelta(seconds=lease_seconds)
+    taken: list[_Claimed] = []
+    for status in (DeliveryStatus.SENDING.value, DeliveryStatus.QUEUED.value):
+        wanted = limit - len(taken)
+        if wanted <= 0:
+            break
+        due = (select(Delivery.id)
+               .where(Delivery.status == status, Delivery.next_attempt_at <= now, Delivery.send_id.in_(running))
+               .order_by(Delivery.next_attempt_at, Delivery.id).limit(wanted))
+        if connection.dialect.name == "postgresql":
+            due = due.with_for_update(skip_locked=True)
+        rows = connection.execute(
+            update(Delivery).where(Delivery.id.in_(due.scalar_subquery()))
+            .values(status=DeliveryStatus.SENDING.value, next_attempt_at=lease_end)
+            .returning(Delivery.id, Delivery.send_id, Delivery.address, Delivery.language, Delivery.subscription_id,
+                       Delivery.attempts)).all()
+        taken.extend(_Claimed(*row) for row in rows)
+    taken.sort(key=lambda row: row.id)
+    return taken
+
+
+def reserve_slots(connection: Connection, count: int, rate: float, now: float) -> float:
+    """Move the shared window on by ``count / rate`` seconds; return where this reservation starts."""
+    cost = count / rate
+    moved = (case((SendThrottle.next_free > now, SendThrottle.next_free), else_=literal(now)) + cost)
+    for _ in range(2):
+        end = connection.execute(update(SendThrottle).where(SendThrottle.name == THROTTLE)
+                                 .values(next_free=moved).returning(SendThrottle.next_free)).scalar()
+        if end is not None:
+            return float(end) - cost
+        insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
+        connection.execute(insert(SendThrottle).values(name=THROTTLE, next_free=0.0)
+                           .on_conflict_do_nothing(index_elements=["name"]))
+    raise RuntimeError("the mail throttle row cannot be written")
+
+
+def finish_sends_on(connection: Connection, now: datetime) -> int:
+    """Mark done the running sends with nothing left to send (a worker calls it when it finds no work)."""
+    pending = exists().where(Delivery.send_id == MailSend.id,
+                             Delivery.status.in_((DeliveryStatus.QUEUED.value, DeliveryStatus.SENDING.value)))
+    result = connection.execute(update(MailSend).where(MailSend.status == SendStatus.SENDING.value, ~pending)
+                                .values(status=SendStatus.DONE.value, finished_at=now))
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+# Built once (Core, on the table): a statement per message would cost more than the commit.
+_DELIVERIES = cast(Table, Delivery.__table__)
+_SENT = (update(_DELIVERIES).where(_DELIVERIES.c.id == bindparam("row_id"))
+         .values(status=DeliveryStatus.SENT.value, attempts=_DELIVERIES.c.attempts + 1, smtp_code=250,
+                 accepted_at=bindparam("now"), last_error=None))
+_RETRY = (update(_DELIVERIES).where(_DELIVERIES.c.id == bindparam("row_id"))
+          .values(status=DeliveryStatus.QUEUED.value, attempts=_DELIVERIES.c.attempts + 1,
+                  next_attempt_at=bindparam("when"), smtp_code=bindparam("code"), last_error=bindparam("error")))
+_FAILED = (update(_DELIVERIES).where(_DELIVERIES.c.id == bindparam("row_id"))
+           .values(status=DeliveryStatus.FAILED.value, attempts=_DELIVERIES.c.attempts + 1,
+                   smtp_code=bindparam("code"), last_error=bindparam("error")))
+
+
+def _mark_retry(connection: Connection, row: _Claimed, when: datetime, code: int | None, error: str) -> None:
+    connection.execute(_RETRY, {"row_id": row.id, "when": when, "code": code, "error": error})
+
+
+def _mark_failed(connection: Connection, row: _Claimed, now: datetime, code: int | None, error: str) -> None:
+    connection.execute(_FAILED, {"row_id": row.id, "code": code, "error": error})
+
+
+def _release(connection: Connection, rows: Sequence[_Claimed], now: datetime,
+             delay: timedelta = timedelta(0)) -> int:
+    """Put claimed rows back, not attempted (the worker stops, the send is paused, the server is away)."""
+    if not rows:
+        return 0
+    connection.execute(update(Delivery).where(Delivery.id.in_([row.id for row in rows]),
+                                              Delivery.status == DeliveryStatus.SENDING.value)
+                       .values(status=DeliveryStatus.QUEUED.value, next_attempt_at=now + delay))
+    return len(rows)
+
+
+def _set_status(connection: Connection, rows: Sequence[_Claimed], status: DeliveryStatus) -> int:
+    connection.execute(update(Delivery).where(Delivery.id.in_([row.id for row in rows])).values(status=status.value))
+    return len(rows)
+
+
+def _suppress(connection: Connection, row: _Claimed, code: int | None, now: datetime) -> None:
+    insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
+    connection.execute(insert(Suppression).values(address_key=row.address.strip().lower(), reason="bounce",
+                                                  smtp_code=code, created_at=now)
+                       .on_conflict_do_nothing(index_elements=["address_key"]))
+
+
+# --- the process ---------------------------------------------------------------------------------
+
+def run_worker(app: Flask, settings: Settings, stop: threading.Event) -> None:
+    """``settings.connections`` sender threads until ``stop`` is set; returns when they have all ended."""
+    senders = [Sender(app, settings, stop=stop) for _ in range(settings.connections)]
+    threads = [threading.Thread(target=sender.run, name=f"mail-sender-{n}", daemon=True)
+               for n, sender in enumerate(senders)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        while thread.is_alive():
+            thread.join(0.5)
+
+
+def start_in_process(app: Flask) -> threading.Event:
+    """The development server's worker thread (``make run``): polls every second, stops at exit."""
+    import atexit
+
+    stop = threading.Event()
+    settings = Settings.from_config(app.config, connections=1)
+    thread = threading.Thread(target=Sender(app, settings, stop=stop).run, name="mail-worker", daemon=True)
+    thread.start()
+    atexit.register(stop.set)
+    return stop
