@@ -86,9 +86,20 @@ def _init_capabilities(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from inquiry_desk.accounts.views import admin_bp, auth_bp, staff_bp
-    from inquiry_desk.inbox import home, inquiry_views, protection_views, views  # noqa: F401  (they add routes to inbox_bp)
+
+    # These add their routes to inbox_bp and directory_bp (and the staff home figures).
+    from inquiry_desk.inbox import (  # noqa: F401
+        contact_views,
+        directory_import_views,
+        directory_views,
+        home,
+        inquiry_views,
+        protection_views,
+        views,
+    )
     from inquiry_desk.inbox.blueprint import inbox_bp
     from inquiry_desk.inbox.canned_views import canned_bp
+    from inquiry_desk.inbox.directory_blueprint import directory_bp
     from inquiry_desk.inbox.targets_views import targets_bp
     from inquiry_desk.inbox.topics_views import topics_bp
     from inquiry_desk.intake.views import intake_bp
@@ -98,13 +109,15 @@ def _register_blueprints(app: Flask) -> None:
     from inquiry_desk.public.views import public_bp
 
     for blueprint in (public_bp, auth_bp, staff_bp, admin_bp, intake_bp, inbox_bp, canned_bp, targets_bp, topics_bp,
-                      jobs_bp, mailing_bp, mailing_staff_bp):
+                      jobs_bp, mailing_bp, mailing_staff_bp, directory_bp):
         app.register_blueprint(blueprint)
 
 
 def _register_commands(app: Flask) -> None:
     from inquiry_desk import cli
+    from inquiry_desk.directory import cli as directory_cli
     from inquiry_desk.jobs import cli as jobs_cli
 
     cli.init_app(app)
     jobs_cli.init_app(app)
+    directory_cli.init_app(app)

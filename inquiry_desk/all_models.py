@@ -2,7 +2,14 @@
 
 from inquiry_desk.accounts.models import RecoveryCode, StaffSession, User
 from inquiry_desk.audit.models import AuditEvent, AuditSeal
-from inquiry_desk.directory.models import Contact, Organisation, OrganisationDomain
+from inquiry_desk.directory.models import (
+    Contact,
+    DirectoryImport,
+    Organisation,
+    OrganisationDomain,
+    OrganisationStatusChange,
+    OrganisationTag,
+)
 from inquiry_desk.inquiries.canned.models import CannedResponse
 from inquiry_desk.inquiries.models import (
     FormSubmission,
@@ -31,6 +38,7 @@ __all__ = [
     "ConsentRecord",
     "Contact",
     "Delivery",
+    "DirectoryImport",
     "FormSubmission",
     "ImportBatch",
     "Inquiry",
@@ -44,6 +52,8 @@ __all__ = [
     "NamedStaff",
     "Organisation",
     "OrganisationDomain",
+    "OrganisationStatusChange",
+    "OrganisationTag",
     "OutgoingEmail",
     "PersonConcerned",
     "PortalLink",

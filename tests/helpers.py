@@ -91,10 +91,11 @@ def form_errors(soup: BeautifulSoup) -> list[str]:
 
 
 def make_organisation(name: str = "Aman Lara", *, kind: str = "ngo", trusted: bool = True,
-                      domains: tuple[str, ...] = ("amanlara.org",)):
+                      domains: tuple[str, ...] = ("amanlara.org",), include_subdomains: bool = False):
     from inquiry_desk.directory import services as directory
 
-    organisation = directory.add_organisation(name=name, kind=kind, trusted=trusted, domains=domains, now=utcnow())
+    organisation = directory.add_organisation(name=name, kind=kind, trusted=trusted, domains=domains, now=utcnow(),
+                                              include_subdomains=include_subdomains)
     db.session.commit()
     return organisation
 

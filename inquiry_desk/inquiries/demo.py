@@ -164,7 +164,7 @@ def _status_for_age(age: timedelta, rng: random.Random) -> Status:
 
 
 def _trusted_organisations() -> list[Organisation]:
-    return list(db.session.scalars(select(Organisation).where(Organisation.trusted.is_(True))))
+    return list(db.session.scalars(select(Organisation).where(Organisation.trusted)))
 
 
 def _add_thread(inquiry: Inquiry, status: Status, priority: Priority, rng: random.Random, officers: Sequence[User],

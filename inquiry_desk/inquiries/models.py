@@ -95,6 +95,9 @@ class Inquiry(Model):
         Index("ix_inquiries_due", "due_at", "id"),
         Index("ix_inquiries_updated", "updated_at", "id"),
         Index("ix_inquiries_priority_received", "priority_rank", "received_at", "id"),
+        # An organisation's and a contact's inquiries, newest first (the directory's pages).
+        Index("ix_inquiries_organisation_received", "organisation_id", "received_at", "id"),
+        Index("ix_inquiries_contact_received", "contact_id", "received_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -111,7 +114,8 @@ class Inquiry(Model):
     # What the stakeholder told us about themselves, as typed or chosen.
     organisation_name: Mapped[str | None] = mapped_column(String(300))
     organisation_kind: Mapped[str | None] = mapped_column(String(40))
-    # Set only when the sender's email domain is a verified domain of a trusted partner.
+    # The sender's organisation in the directory (by a verified domain, or linked by staff); the
+    # badge ``trusted_partner`` only when that domain is a trusted referral partner's.
     organisation_id: Mapped[int | None] = mapped_column(
         ForeignKey("organisations.id", ondelete="SET NULL"), index=True
     )

@@ -15,6 +15,7 @@ from inquiry_desk.accounts.models import User
 from inquiry_desk.core.clock import team_timezone
 from inquiry_desk.core.domain import DomainError
 from inquiry_desk.core.extensions import db
+from inquiry_desk.directory import services as directory
 from inquiry_desk.directory.models import Contact, Organisation
 from inquiry_desk.inquiries import links, notifications, recorder
 from inquiry_desk.inquiries.models import (
@@ -92,8 +93,8 @@ def create_inquiry(
         contact=contact,
         organisation_name=organisation_name,
         organisation_kind=organisation_kind,
-        organisation=trusted_organisation,
-        trusted_partner=trusted_organisation is not None and address_confirmed,
+        organisation=trusted_organisation or contact.organisation,
+        trusted_partner=trusted_organisation is not None and trusted_organisation.trusted and address_confirmed,
         privacy_notice_version=privacy_notice_version,
         received_at=now,
         updated_at=now,
@@ -190,7 +191,14 @@ def confirm_address(inquiry: Inquiry, *, now: datetime) -> bool:
     A partner-domain inquiry then becomes a trusted partner's (and the contact joins the
     organisation, unless already in one). True when this changed anything.
     """
-    if inquiry.organisation_id is None or inquiry.trusted_partner or inquiry.purged_at is not None:
+    if inquiry.organisation is None or inquiry.trusted_partner or inquiry.purged_at is not None:
+        return False
+    # Only a trusted referral partner's verified domain gives the badge (issue 13): an inquiry
+    # linked to another organisation (by hand, or by its domain) stays as it is.
+    domain = directory.email_domain(inquiry.contact.email)
+    if not inquiry.organisation.trusted or not any(
+            entry.verified_at is not None and directory.domain_covers(entry, domain)
+            for entry in inquiry.organisation.domains):
         return False
     with recorder.change(inquiry, actor=None, now=now) as change:
         inquiry.trusted_partner = True

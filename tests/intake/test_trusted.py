@@ -56,11 +56,17 @@ def test_a_confirmed_address_does_not_vouch_for_the_next_inquiry(client) -> None
     assert not _submit(client, email="case.worker@amanlara.org").trusted_partner
 
 
-def test_subdomain_of_a_verified_domain_counts(client) -> None:
-    make_organisation("Aman Lara", domains=("amanlara.org",))
+def test_subdomain_of_a_verified_domain_counts_when_the_entry_says_so(client) -> None:
+    make_organisation("Aman Lara", domains=("amanlara.org",), include_subdomains=True)
     inquiry = _submit(client, email="ops@field.amanlara.org")
     _open_private_link(client, inquiry)
     assert db.session.get(Inquiry, inquiry.id).trusted_partner
+
+
+def test_subdomain_does_not_count_unless_the_entry_says_so(client) -> None:
+    make_organisation("Aman Lara", domains=("amanlara.org",))
+    inquiry = _submit(client, email="ops@field.amanlara.org")
+    assert not inquiry.trusted_partner and inquiry.organisation_id is None
 
 
 def test_typed_name_confers_no_trust(client) -> None:

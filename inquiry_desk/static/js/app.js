@@ -22,6 +22,44 @@
     field.focus({ preventScroll: true });
   }
 
+  // -- The progress bar of a directory import -----------------------------------------------
+  //
+  // The page asks the import's status every half second and moves the <progress> bar; the
+  // message (a live region) is rewritten only when the import ends, so that a screen reader
+  // is not flooded. Without this file the page offers a link that reloads it.
+
+  function followImport(box) {
+    var bar = box.querySelector("progress");
+    var message = box.querySelector("[data-import-message]");
+    var url = box.getAttribute("data-status-url");
+    function poll() {
+      fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
+        .then(function (response) { return response.json(); })
+        .then(function (state) {
+          if (state.total > 0) {
+            bar.max = state.total;
+            bar.value = state.done;
+          }
+          if (state.status === "done") {
+            bar.max = Math.max(state.total, 1);
+            bar.value = bar.max;
+            message.textContent = box.getAttribute("data-done-text")
+              .replace("%(created)s", state.created).replace("%(updated)s", state.updated);
+            box.setAttribute("data-finished", "done");
+          } else if (state.status === "failed") {
+            message.textContent = box.getAttribute("data-failed-text");
+            box.setAttribute("data-finished", "failed");
+          } else {
+            window.setTimeout(poll, 500);
+          }
+        })
+        .catch(function () { window.setTimeout(poll, 2000); });
+    }
+    if (!box.hasAttribute("data-finished")) {
+      poll();
+    }
+  }
+
   // -- The language toggle keeps what was typed (QUALITY.md L3) ---------------------------
   //
   // On a page whose form says data-keep-on-toggle="<name>", following the header's language
@@ -183,6 +221,11 @@
       replyForm.elements.language.addEventListener("change", function () {
         replyForm.elements.body.setAttribute("lang", replyForm.elements.language.value);
       });
+    }
+
+    var importBox = document.querySelector("[data-import-progress]");
+    if (importBox) {
+      followImport(importBox);
     }
 
     var form = document.querySelector("form[data-keep-on-toggle]");
