@@ -56,6 +56,9 @@ def _seed(app: Flask) -> Seeded:
         partners.add_verified_domain(organisation, "rainbowrailroad.org", include_subdomains=True, method="DNS record",
                                      actor=lead_user, now=now)
         inquiry = make_inquiry(email="help@rainbowrailroad.org", subject="Urgent relocation")
+        from inquiry_desk.inquiries import services as inquiries
+
+        inquiries.confirm_address(inquiry, now=utcnow())  # the stakeholder opened their private link
         correspondence.send_reply(inquiry, "We are on it.", actor=lead_user, now=utcnow())
         other = make_inquiry(email="someone@example.net", subject="A question")
         bad = imports.record_upload("contacts", "bad.csv", "email,name\r\nnot-an-address,X\r\n", actor=lead_user,
