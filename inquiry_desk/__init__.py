@@ -77,6 +77,7 @@ def _init_capabilities(app: Flask) -> None:
     from inquiry_desk.directory import labels as directory_labels
     from inquiry_desk.inquiries import labels as inquiry_labels
     from inquiry_desk.jobs import metrics as job_metrics  # noqa: F401  (registers its figures for /metrics)
+    from inquiry_desk.mailing import person_data  # noqa: F401  (registers subscriptions in a person's data)
 
     mail.init_app(app)
     for helpers in (account_labels.TEMPLATE_GLOBALS, directory_labels.TEMPLATE_GLOBALS,

@@ -34,8 +34,11 @@ SECRET_WORD = "Xylophonique"  # in a message body only
 # is added here and to person_data.
 COVERED = {"contacts", "inquiries", "messages", "portal_links", "outgoing_emails", "audit_events", "inquiry_tags",
            "inquiry_viewers", "directory_imports",
-           # ids and dates only: which inquiries are linked, and which replies staff have not seen yet
-           "inquiry_links", "reply_notices"}
+           # ids and dates only: which inquiries are linked, which replies staff have not seen yet,
+           # which staff are named on a restricted inquiry, which public forms were already accepted
+           "inquiry_links", "reply_notices", "inquiry_named_staff", "form_submissions",
+           # the people concerned named in the person's inquiries; registered sources (mailing lists)
+           "inquiry_people", "mailing_subscriptions"}
 
 
 @pytest.fixture
@@ -148,3 +151,34 @@ def test_after_erasure_nothing_of_the_person_is_found_anywhere(app, person) -> N
     for needle in (NAME, EMAIL, OTHER_EMAIL, PHONE, SECRET_WORD):
         assert needle not in exported
     assert inspect(contact).persistent and directory.get_contact(contact.id).erased_at is not None
+
+
+def test_people_concerned_and_subscriptions_are_exported_and_erased(app, person) -> None:
+    """Tables added by need-to-know (issue 12) and mailing lists (issue 14) join the person's data."""
+    from inquiry_desk.inquiries.models import PersonConcerned
+    from inquiry_desk.mailing.models import ConsentRecord, MailingList, Subscription
+
+    contact, lead, inquiry = person["contact"], person["lead"], person["inquiries"][0]
+    db.session.add(PersonConcerned(inquiry_id=inquiry.id, name="Brother Okonkwo-Lindqvist", relationship="brother"))
+    bulletin = MailingList(name_en="Updates", name_fr="Nouvelles")
+    db.session.add(bulletin)
+    db.session.flush()
+    subscription = Subscription(list_id=bulletin.id, contact_id=contact.id, status="subscribed", language="en")
+    db.session.add(subscription)
+    db.session.flush()
+    db.session.add(ConsentRecord(subscription_id=subscription.id, given=True, method="public_form", at=utcnow(),
+                                 consent_text="Send me the updates", language="en", ip_address="192.0.2.7"))
+    db.session.commit()
+
+    data = json.loads(zipfile.ZipFile(io.BytesIO(person_data.export_archive(contact, actor=lead, now=utcnow())))
+                      .read("person.json"))
+    assert [row["name"] for row in data["people_concerned"]] == ["Brother Okonkwo-Lindqvist"]
+    subscriptions = [(row["list"], row["consents"][0]["ip_address"]) for row in data["subscriptions"]]
+    assert subscriptions == [("Updates", "192.0.2.7")]
+
+    counts = person_data.erase(contact, actor=lead, now=utcnow())
+    db.session.commit()
+    assert counts["subscriptions"] == 1
+    assert db.session.scalars(select(PersonConcerned)).all() == []
+    assert db.session.scalars(select(Subscription)).all() == []
+    assert db.session.scalars(select(ConsentRecord)).all() == []

@@ -6,8 +6,9 @@ Export: one ZIP archive holding ``person.json`` (every record, field by field) a
 ``summary.html`` (the same, readable). It holds the contact rows; their inquiries with every
 message (internal notes included: they are about the person); the private links issued
 (dates only: a token is never stored); the emails the desk queued or sent to them; and the
-audit entries about them and their inquiries. Mailing-list subscriptions and consent join
-here once they exist.
+audit entries about them and their inquiries; the people concerned named in their inquiries;
+and what other capabilities register in ``directory/personal_sources.py`` (mailing-list
+subscriptions with their consent records).
 
 Erasure: the contact rows keep only their id: name ``—``, email ``erased-<id>@invalid``
 (the column is unique), phone, title, notes and typed organisation emptied, ``erased_at``
@@ -16,7 +17,8 @@ set. Each of their inquiries is anonymised through the recorder as the retention
 its search document is emptied at commit), its private links deleted, and every outgoing
 email about it or to the person's addresses deleted, digests naming it included. The
 inquiries stay, anonymous, for the figures (dates, status, topic, times). The audit entry
-``contact.erased`` records the ids and counts, never the content.
+``contact.erased`` records the ids and counts, never the content. The people concerned named
+in their inquiries are deleted with the content; registered sources erase their own rows.
 """
 
 from __future__ import annotations
@@ -38,9 +40,10 @@ from inquiry_desk.audit.models import AuditEvent
 from inquiry_desk.core.database import rows_affected
 from inquiry_desk.core.extensions import db
 from inquiry_desk.directory.models import Contact, DirectoryImport
+from inquiry_desk.directory.personal_sources import sources
 from inquiry_desk.directory.rules import require_lead
 from inquiry_desk.inquiries import recorder
-from inquiry_desk.inquiries.models import Inquiry, Message, PortalLink
+from inquiry_desk.inquiries.models import Inquiry, Message, PersonConcerned, PortalLink
 from inquiry_desk.mail.models import OutgoingEmail
 
 ERASED_NAME = "—"
@@ -102,6 +105,8 @@ def collect(contact: Contact) -> dict[str, Any]:
         (AuditEvent.subject_type == "contact") & AuditEvent.subject_id.in_(contact_ids),
         (AuditEvent.subject_type == "inquiry") & AuditEvent.subject_id.in_(inquiry_ids or [-1]),
     )).order_by(AuditEvent.id)).all()
+    people = db.session.scalars(select(PersonConcerned).where(PersonConcerned.inquiry_id.in_(inquiry_ids or [-1]))
+                                .order_by(PersonConcerned.id)).all()
     return {
         "contacts": [{**_columns(row), "organisation": row.organisation.name if row.organisation else None}
                      for row in contacts],
@@ -114,7 +119,9 @@ def collect(contact: Contact) -> dict[str, Any]:
         "portal_links": [_columns(link, leave_out=("token_hash",)) for link in links],
         "emails": [_columns(email, leave_out=("extra_headers", "claimed_until")) for email in emails],
         "audit_events": [_columns(event) for event in events],
+        "people_concerned": [_columns(person) for person in people],
         "subscriptions": [],
+        **{source.name: source.collect(contact_ids) for source in sources()},
     }
 
 
@@ -137,7 +144,9 @@ def summary_html(data: dict[str, Any]) -> str:
     """A readable page of the same records: one table per kind of record."""
     parts = ['<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Personal data</title></head><body>',
              "<h1>Personal data held by the Inquiry Desk</h1>", f"<p>Exported {html.escape(data['exported_at'])}</p>"]
-    for section in ("contacts", "inquiries", "portal_links", "emails", "audit_events"):
+    sections = ["contacts", "inquiries", "portal_links", "emails", "audit_events", "people_concerned",
+                *(source.name for source in sources())]
+    for section in dict.fromkeys(sections):
         rows = data[section]
         parts.append(f"<h2>{html.escape(section.replace('_', ' ').capitalize())} ({len(rows)})</h2>")
         for row in rows:
@@ -176,6 +185,7 @@ def erase(contact: Contact, *, actor: User | None, now: datetime) -> dict[str, i
             change.event("erased", reference=inquiry.reference)
     if inquiry_ids:
         db.session.execute(delete(PortalLink).where(PortalLink.inquiry_id.in_(inquiry_ids)))
+        db.session.execute(delete(PersonConcerned).where(PersonConcerned.inquiry_id.in_(inquiry_ids)))
     # Emails about them or to them, and any other email (a digest) that names them or their inquiries.
     mentions = [*addresses, *names, *references]
     email_filter = or_(_emails_filter(addresses, inquiry_ids),
@@ -193,6 +203,8 @@ def erase(contact: Contact, *, actor: User | None, now: datetime) -> dict[str, i
         row.erased_at = now
         row.updated_at = now
     counts = {"contacts": len(contacts), "inquiries": len(inquiries), "emails": int(emails or 0)}
+    for source in sources():
+        counts[source.name] = source.erase(contact_ids, now)
     audit.record("contact.erased", actor_id=actor.id if actor else None, subject_type="contact",
                  subject_id=contact.id, details={**counts, "contact_ids": contact_ids}, now=now)
     return counts
