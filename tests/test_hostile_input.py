@@ -88,6 +88,10 @@ def _urls(app: Flask, endpoint: str, objects: dict[str, Any]) -> Iterator[str]:
                 for huge in HUGE_IDS:
                     url = url_for(endpoint, **{**values, name: 1})
                     yield re.sub(r"/1(?=/|$)", f"/{huge}", url, count=1)
+            elif type(converter).__name__.lower().startswith("any"):  # only its own words build a URL
+                url = url_for(endpoint, **values)
+                for value in ("%00", "%FF%FE", "x" * 3000, "%E2%80%AE", "..%2F..%2F"):
+                    yield url.replace(f"/{values[name]}", f"/{value}", 1)
             elif name != "lang_code":
                 for value in ("%00", "%FF%FE", "x" * 3000, "%E2%80%AE", "..%2F..%2F"):
                     yield url_for(endpoint, **{**values, name: "PLACEHOLDER"}).replace("PLACEHOLDER", value)

@@ -32,7 +32,9 @@ from .test_authorisation import ROUTES
 LANGUAGES = ("en", "fr")
 # Endpoints whose GET answers something other than a page (a redirect, JSON, CSV, text).
 NOT_PAGES = {"public.set_language", "public.favicon", "public.healthz", "observability.metrics", "inbox.export",
-             "auth.logout"}
+             "auth.logout",
+             # CSV files and the JSON that import progress bars poll
+             "directory.export", "directory.import_status", "mailing_staff.export", "mailing_staff.import_status"}
 
 
 def _vnu_jar() -> Path:

@@ -21,7 +21,8 @@ from inquiry_desk.directory.labels import DIRECTORY_KIND_LABELS
 from inquiry_desk.directory.models import Contact, Organisation
 from inquiry_desk.inbox.directory_blueprint import directory_bp
 from inquiry_desk.inbox.directory_forms import ConfirmForm, ContactForm, MergeForm, PlainForm, SenderForm, show_problems
-from inquiry_desk.inbox.directory_rows import Durations, inquiry_rows, timeline_rows
+from inquiry_desk.inbox.directory_rows import Durations, inquiry_rows, readable_ids, timeline_rows
+from inquiry_desk.inquiries import access
 from inquiry_desk.inquiries.models import Inquiry
 from inquiry_desk.inquiries.stakeholders import listing, merging, person_data, senders, timeline
 
@@ -124,12 +125,15 @@ def contact(contact_id: int) -> str:
     }
     merged_into = db.session.get(Contact, contact.merged_into_id) if contact.merged_into_id else None
     durations = Durations()
-    return render_template("directory/contact.html", contact=contact, open_rows=inquiry_rows(open_page.rows, durations),
-                           past_rows=inquiry_rows(past_page.rows, durations), pages=pages,
+    reader = access.Reader(current_user)
+    return render_template("directory/contact.html", contact=contact,
+                           open_rows=inquiry_rows(open_page.rows, durations, reader),
+                           past_rows=inquiry_rows(past_page.rows, durations, reader), pages=pages,
                            figures=listing.figures(contact_id=contact.id), merged_into=merged_into,
                            timeline=timeline_rows(timeline.timeline(
                                contact_id=contact.id, newest_inquiries=None if before_open or before_past
-                               else [*open_page.rows, *past_page.rows])), plain_form=PlainForm(),
+                               else [*open_page.rows, *past_page.rows]),
+            readable_ids([*open_page.rows, *past_page.rows], reader)), plain_form=PlainForm(),
                            can_edit=current_user.has_role(Role.OFFICER), is_lead=current_user.has_role(Role.LEAD))
 
 
@@ -232,6 +236,8 @@ def file_sender(inquiry_id: int) -> Response | str:
     inquiry = db.session.get(Inquiry, inquiry_id) if 0 < inquiry_id <= directory.MAX_ID else None
     if inquiry is None:
         abort(404)
+    if not access.may_open(inquiry, current_user, utcnow()):  # need-to-know: as on the inquiry page
+        abort(403)
     contact = inquiry.contact
     form = SenderForm(obj=contact)
     if request.method == "GET":

@@ -6,7 +6,7 @@ several times the same call from Python, so labels, dates and durations are prep
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -20,6 +20,7 @@ from inquiry_desk.directory.labels import (
     directory_event_label,
     partnership_status_label,
 )
+from inquiry_desk.inquiries.access import Reader
 from inquiry_desk.inquiries.labels import STATUS_LABELS
 from inquiry_desk.inquiries.stakeholders.listing import InquiryRow, OrganisationRow
 from inquiry_desk.inquiries.stakeholders.timeline import Entry
@@ -53,12 +54,19 @@ class Durations:
         return self.hours.format(f"{hours:.1f}") if hours < 48 else self.days.format(f"{hours / 24:.1f}")
 
 
-def inquiry_rows(rows: Sequence[InquiryRow], durations: Durations) -> list[ShownInquiry]:
+def readable_ids(rows: Sequence[InquiryRow], reader: Reader) -> set[int]:
+    return {row.id for row in rows if reader.may_read(row)}
+
+
+def inquiry_rows(rows: Sequence[InquiryRow], durations: Durations, reader: Reader) -> list[ShownInquiry]:
+    """The rows shown; a restricted inquiry the reader may not read shows no subject (need-to-know)."""
+    restricted = _("(restricted)")
     statuses = {key: str(label) for key, label in STATUS_LABELS.items()}
     inquiry_url = url_for("inbox.show", inquiry_id=0).rsplit("/", 1)[0] + "/"
     contact_url = url_for("directory.contact", contact_id=0).rsplit("/", 1)[0] + "/"
     return [ShownInquiry(
-        url=f"{inquiry_url}{row.id}", reference=row.reference or "", subject=row.subject, trusted=row.trusted_partner,
+        url=f"{inquiry_url}{row.id}", reference=row.reference or "",
+        subject=row.subject if reader.may_read(row) else restricted, trusted=row.trusted_partner,
         contact_url=f"{contact_url}{row.contact_id}", contact_name=row.contact_name,
         status=statuses.get(row.status, row.status), received=format_datetime(row.received_at, "short"),
         first_response=durations(row.first_response), resolution=durations(row.resolution),
@@ -74,7 +82,8 @@ class ShownEntry:
     after: str | None = None
 
 
-def timeline_rows(entries: Sequence[Entry]) -> list[ShownEntry]:
+def timeline_rows(entries: Sequence[Entry], readable: Collection[int]) -> list[ShownEntry]:
+    """The timeline; an inquiry's subject is shown only for the ``readable`` ones (need-to-know)."""
     received, reply = _("Inquiry received:"), _("Reply sent on")
     inquiry_url = url_for("inbox.show", inquiry_id=0).rsplit("/", 1)[0] + "/"
     none = _("none")
@@ -85,7 +94,8 @@ def timeline_rows(entries: Sequence[Entry]) -> list[ShownEntry]:
         if entry.kind in ("received", "reply"):
             shown.append(ShownEntry(when, received if entry.kind == "received" else reply,
                                     f"{inquiry_url}{entry.inquiry_id}", entry.reference or "",
-                                    entry.subject if entry.kind == "received" else None))
+                                    entry.subject if entry.kind == "received" and entry.inquiry_id in readable
+                                    else None))
         elif entry.kind == "status":
             text = _("Partnership status: %(before)s → %(after)s",
                      before=partnership_status_label(details.get("before")) if details.get("before") else none,

@@ -38,7 +38,8 @@ from inquiry_desk.inbox.directory_forms import (
     show_problems,
     status_choices,
 )
-from inquiry_desk.inbox.directory_rows import Durations, inquiry_rows, organisation_rows, timeline_rows
+from inquiry_desk.inbox.directory_rows import Durations, inquiry_rows, organisation_rows, readable_ids, timeline_rows
+from inquiry_desk.inquiries import access
 from inquiry_desk.inquiries.stakeholders import listing, merging, partners, timeline
 
 STAFF_MENU.append(MenuItem("directory.organisations", _l("Directory"), Role.VIEWER.value))
@@ -131,14 +132,17 @@ def organisation(organisation_id: int) -> str:
     }
     merged_into = db.session.get(Organisation, organisation.merged_into_id) if organisation.merged_into_id else None
     durations = Durations()
+    reader = access.Reader(current_user)
     history = directory.status_history(organisation)
     return render_template(
         "directory/organisation.html", organisation=organisation, contacts=directory.contacts_of(organisation),
-        open_rows=inquiry_rows(open_page.rows, durations), past_rows=inquiry_rows(past_page.rows, durations),
+        open_rows=inquiry_rows(open_page.rows, durations, reader),
+        past_rows=inquiry_rows(past_page.rows, durations, reader),
         pages=pages, merged_into=merged_into, figures=listing.figures(organisation_id=organisation.id),
         timeline=timeline_rows(timeline.timeline(
             organisation_id=organisation.id, status_changes=history,
-            newest_inquiries=None if before_open or before_past else [*open_page.rows, *past_page.rows])),
+            newest_inquiries=None if before_open or before_past else [*open_page.rows, *past_page.rows]),
+            readable_ids([*open_page.rows, *past_page.rows], reader)),
         history=history,
         status_form=StatusForm(status=organisation.status), domain_form=DomainForm(), plain_form=PlainForm(),
         can_edit=current_user.has_role(Role.OFFICER), is_lead=current_user.has_role(Role.LEAD),

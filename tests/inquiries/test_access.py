@@ -340,3 +340,15 @@ def test_a_stakeholder_reply_notice_to_the_team_address_hides_the_subject(app_fa
         sent = db.session.scalars(select(OutgoingEmail).where(
             OutgoingEmail.cause_key.like("%:stakeholder-reply:%"))).all()
         assert sent and not any(_leaks(email.subject + email.body_text) for email in sent)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_directory_pages_list_it_without_its_subject(app, world, role) -> None:
+    """The contact's page in the directory lists their inquiries: a restricted one shows no subject."""
+    client = _client(app, world.people[role])
+    html = client.get(f"/staff/directory/contacts/{world.secret.contact_id}").get_data(as_text=True)
+    assert world.secret.reference in html
+    where = html.find("Zebulon")
+    assert (where >= 0) is (role in READERS), html[max(where - 300, 0):where + 50]
+    if role not in READERS:
+        assert "(restricted)" in html

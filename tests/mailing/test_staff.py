@@ -344,7 +344,7 @@ def _each_row_has_its_form(app) -> None:
 
 def test_the_send_engine_suppressions_count_and_stay_in_step(app) -> None:
     from inquiry_desk.mail import sending as mail_sending
-    from inquiry_desk.mail.models import Suppression as MailSuppression
+    from inquiry_desk.mail.models import MailSuppression
 
     news = make_list()
     mail_sending.suppress("bounced@example.org", "bounce", now=T0, smtp_code=550)  # recorded by the engine

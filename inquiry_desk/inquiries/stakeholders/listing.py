@@ -150,13 +150,18 @@ class InquiryRow:
     received_at: datetime
     first_response: timedelta | None
     resolution: timedelta | None
+    # What need-to-know decides by (inquiries/access.py: Reader.may_read)
+    restricted: bool = False
+    topic_id: int | None = None
+    assignee_id: int | None = None
 
 
 def _inquiries_query(organisation_id: int | None, contact_id: int | None, open_: bool,
                      before: tuple[datetime, int] | None, limit: int) -> Select[*tuple[Any, ...]]:
     query = select(Inquiry.id, Inquiry.reference, Inquiry.subject, Inquiry.status, Inquiry.trusted_partner,
                    Inquiry.contact_id, Contact.name, Inquiry.received_at, Inquiry.first_response_at,
-                   Inquiry.resolved_at).join(Contact, Contact.id == Inquiry.contact_id)
+                   Inquiry.resolved_at, Inquiry.restricted, Inquiry.topic_id, Inquiry.assignee_id,
+                   ).join(Contact, Contact.id == Inquiry.contact_id)
     if organisation_id is not None:
         query = query.where(Inquiry.organisation_id == organisation_id)
     if contact_id is not None:
@@ -190,7 +195,8 @@ def _page(rows: Sequence[Any], limit: int) -> Page:
     found = [InquiryRow(
         row.id, row.reference, row.subject, row.status, row.trusted_partner, row.contact_id, row.name,
         row.received_at, row.first_response_at - row.received_at if row.first_response_at else None,
-        row.resolved_at - row.received_at if row.resolved_at else None) for row in rows[:limit]]
+        row.resolved_at - row.received_at if row.resolved_at else None,
+        bool(row.restricted), row.topic_id, row.assignee_id) for row in rows[:limit]]
     last = found[-1] if found and more else None
     return Page(found, (last.received_at, last.id) if last else None)
 
