@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, func, select, text
 
 from config import TestingConfig
 from inquiry_desk import create_app
@@ -145,24 +145,44 @@ def database_template(tmp_path_factory: pytest.TempPathFactory, compiled_transla
         url = request.getfixturevalue("postgres_url")
         reset_postgres_schema(url)
         upgrade_to_head(url)
+        _snapshot_reference_data(url)
         return url
     path = tmp_path_factory.mktemp("db") / "template.sqlite3"
     upgrade_to_head(f"sqlite:///{path}")
     return str(path)
 
 
-# Reference data that migrations load (as on a real install) and tests leave alone.
+# Reference data that migrations load (as on a real install): put back as it was before each test.
 REFERENCE_TABLES = {"topics", "team_calendar", "service_targets"}
+
+
+_REFERENCE_ROWS: dict[str, list[dict[str, object]]] = {}
+
+
+def _snapshot_reference_data(url: str) -> None:
+    """The reference rows as the migrations left them, put back before each test (a test may rename a topic)."""
+    engine = create_engine(url)
+    with engine.connect() as connection:
+        for name in REFERENCE_TABLES:
+            rows = connection.execute(select(db.metadata.tables[name]))
+            _REFERENCE_ROWS[name] = [dict(row._mapping) for row in rows]
+    engine.dispose()
 
 
 def _truncate_all(app: Flask) -> None:
     with app.app_context():
-        names = [table.name for table in db.metadata.sorted_tables if table.name not in REFERENCE_TABLES]
-        if names:
-            with db.engine.begin() as connection:
-                # The audit log refuses TRUNCATE (a trigger); a superuser's replica mode skips triggers.
-                connection.execute(text("SET LOCAL session_replication_role = replica"))
-                connection.execute(text(f"TRUNCATE {', '.join(names)} RESTART IDENTITY CASCADE"))
+        names = [table.name for table in db.metadata.sorted_tables]
+        with db.engine.begin() as connection:
+            # The audit log refuses TRUNCATE (a trigger); a superuser's replica mode skips triggers.
+            connection.execute(text("SET LOCAL session_replication_role = replica"))
+            connection.execute(text(f"TRUNCATE {', '.join(names)} RESTART IDENTITY CASCADE"))
+            for name, rows in _REFERENCE_ROWS.items():
+                if rows:
+                    connection.execute(db.metadata.tables[name].insert(), rows)
+                table = db.metadata.tables[name]
+                if "id" in table.columns:  # new rows continue after the reference ones
+                    next_id = select(func.coalesce(func.max(table.c.id), 0) + 1).scalar_subquery()
+                    connection.execute(select(func.setval(func.pg_get_serial_sequence(name, "id"), next_id, False)))
 
 
 @pytest.fixture
