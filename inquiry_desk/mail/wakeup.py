@@ -73,14 +73,12 @@ class Waiter:
         """True when woken; False after ``seconds`` (or at stop)."""
         if not self.listening:
             return self._wait_local(seconds)
-        if take_local():
-            return True
         try:
             connection = self._listen()
             woken = any(True for _ in connection.notifies(timeout=min(seconds, 1.0), stop_after=1))
             if woken:
                 self._drain(connection)
-            return woken or take_local()
+            return take_local() or woken  # (the commit that set the event also notified)
         except Exception as exc:  # the database went away: poll until it is back
             log.warning("mail worker: cannot listen for wake-ups (%s); polling", type(exc).__name__)
             self.close()
