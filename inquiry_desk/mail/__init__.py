@@ -128,15 +128,17 @@ def _listen_to_sessions() -> None:
     if _listening:
         return
     _listening = True
-    from inquiry_desk.mail import metrics, services  # noqa: F401  (metrics: the outbox backlog in /metrics)
+    from inquiry_desk.mail import metrics, services, wakeup  # noqa: F401  (metrics: the outbox backlog)
 
     @event.listens_for(Session, "after_commit")
     def _after_commit(session: Session) -> None:
         if session.in_nested_transaction():  # only a savepoint was released: nothing is committed yet
             return
+        wakeup.committed(session.info)  # the worker thread of this process, if any, looks at once
         services.remember_for_after_response(services.take_committed_ids(session.info))
 
     @event.listens_for(Session, "after_soft_rollback")
     def _after_rollback(session: Session, previous_transaction: SessionTransaction) -> None:
         if previous_transaction.parent is None:  # the whole transaction, not a savepoint
             services.take_committed_ids(session.info)
+            wakeup.rolled_back(session.info)

@@ -164,6 +164,9 @@ class SmtpBackend:
             self.connection = self._connect()
         try:
             refused = hand_over(self.connection)
+        except smtplib.SMTPNotSupportedError as exc:
+            # An address outside ASCII and a server without SMTPUTF8: no retry can help.
+            raise PermanentDeliveryError(SMTPUTF8_MISSING) from exc
         except smtplib.SMTPRecipientsRefused as exc:
             self._forget_if_closed()
             code = min(code for code, _ in exc.recipients.values())
@@ -191,16 +194,40 @@ class SmtpBackend:
             self.connection = None
 
 
+SMTPUTF8_MISSING = "the mail server does not offer SMTPUTF8, which an address outside ASCII needs"
+# A plain address needs no parsing: written as <address> (smtplib's quoteaddr parses every one, twice a message).
+_PLAIN_ADDRESS = re.compile(r'[^\s<>()\[\]\\,;:"@]+@[^\s<>()\[\]\\,;:"@]+\Z')
+
+
+def _path(address: str) -> str:
+    return f"<{address}>" if _PLAIN_ADDRESS.match(address) else smtplib.quoteaddr(address)
+
+
 def _sendmail(connection: smtplib.SMTP, sender: str, recipient: str, data: bytes,
               before_data: Callable[[], None] | None) -> dict[str, tuple[int, bytes]]:
-    """``smtplib.SMTP.sendmail`` for one recipient and bytes, with a hook before DATA; the same errors."""
+    """``smtplib.SMTP.sendmail`` for one recipient and bytes, with a hook before DATA; the same errors.
+
+    An address outside ASCII is sent with SMTPUTF8 (RFC 6531) when the server offers it;
+    when it does not, ``SMTPNotSupportedError`` (a clear, permanent failure).
+    """
     connection.ehlo_or_helo_if_needed()
-    options = [f"size={len(data)}"] if connection.does_esmtp and connection.has_extn("size") else []
-    code, reply = connection.mail(sender, options)
+    esmtp = connection.does_esmtp
+    options = [f"SIZE={len(data)}"] if esmtp and connection.has_extn("size") else []
+    international = not (sender.isascii() and recipient.isascii())
+    if international:
+        if not (esmtp and connection.has_extn("smtputf8")):
+            raise smtplib.SMTPNotSupportedError(SMTPUTF8_MISSING)
+        options.append("SMTPUTF8")
+        if connection.has_extn("8bitmime"):
+            options.append("BODY=8BITMIME")
+    connection.command_encoding = "utf-8" if international else "ascii"
+    connection.putcmd("mail", f"FROM:{_path(sender)}{''.join(' ' + option for option in options)}")
+    code, reply = connection.getreply()
     if code != 250:
         _abandon(connection, code)
         raise smtplib.SMTPSenderRefused(code, reply, sender)
-    code, reply = connection.rcpt(recipient)
+    connection.putcmd("rcpt", f"TO:{_path(recipient)}")
+    code, reply = connection.getreply()
     if code not in (250, 251):
         _abandon(connection, code)
         raise smtplib.SMTPRecipientsRefused({recipient: (code, reply)})

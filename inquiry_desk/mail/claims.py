@@ -109,37 +109,49 @@ def fast_commits(connection: Connection) -> None:
 
 
 def claim(connection: Connection, now: datetime, limit: int, lease_seconds: float) -> list[Claimed]:
-    """Take up to ``limit`` due deliveries of running sends: expired leases first, then queued ones."""
-    running = select(MailSend.id).where(MailSend.status == SendStatus.SENDING.value)
+    """Take up to ``limit`` due deliveries of running sends: expired leases first, then queued ones.
+
+    One send at a time (the oldest first), each through the index ``(send_id, status,
+    next_attempt_at, id)``: the rows of a paused, cancelled or finished send are never
+    read, however many there are.
+    """
+    running = list(connection.scalars(select(MailSend.id).where(MailSend.status == SendStatus.SENDING.value)
+                                      .order_by(MailSend.id)))
     lease_end = now + timedelta(seconds=lease_seconds)
     taken: list[Claimed] = []
-    for status in (DeliveryStatus.SENDING.value, DeliveryStatus.QUEUED.value):
-        wanted = limit - len(taken)
-        if wanted <= 0:
-            break
-        due = (select(Delivery.id)
-               .where(Delivery.status == status, Delivery.next_attempt_at <= now, Delivery.send_id.in_(running))
-               .order_by(Delivery.next_attempt_at, Delivery.id).limit(wanted))
-        returning = (Delivery.id, Delivery.send_id, Delivery.address, Delivery.language, Delivery.subscription_id,
-                     Delivery.attempts)
-        claimed = {"status": DeliveryStatus.SENDING.value, "next_attempt_at": lease_end}
-        if connection.dialect.name == "postgresql":
-            # A materialised CTE runs the locking SELECT once: as a subquery of IN the planner may run
-            # it again for each row, and with SKIP LOCKED each run finds other rows (more than the limit).
-            chosen = due.with_for_update(skip_locked=True).cte("chosen").prefix_with("MATERIALIZED")
-            statement = update(Delivery).where(Delivery.id == chosen.c.id)
-        else:
-            # SQLite: read first, so that an idle worker never takes the database's one write lock; the
-            # UPDATE re-checks each row's state, so a row another worker took meanwhile is skipped.
-            ids = list(connection.scalars(due))
-            if not ids:
-                continue
-            statement = update(Delivery).where(Delivery.id.in_(ids), Delivery.status == status,
-                                               Delivery.next_attempt_at <= now)
-        rows = connection.execute(statement.values(**claimed).returning(*returning)).all()
-        taken.extend(Claimed(*row) for row in rows)
+    for send_id in running:
+        for status in (DeliveryStatus.SENDING.value, DeliveryStatus.QUEUED.value):
+            wanted = limit - len(taken)
+            if wanted <= 0:
+                break
+            taken.extend(_claim_of_send(connection, send_id, status, now, wanted, lease_end))
     taken.sort(key=lambda row: row.id)
     return taken
+
+
+def _claim_of_send(connection: Connection, send_id: int, status: str, now: datetime, wanted: int,
+                   lease_end: datetime) -> list[Claimed]:
+    due = (select(Delivery.id)
+           .where(Delivery.send_id == send_id, Delivery.status == status, Delivery.next_attempt_at <= now)
+           .order_by(Delivery.next_attempt_at, Delivery.id).limit(wanted))
+    returning = (Delivery.id, Delivery.send_id, Delivery.address, Delivery.language, Delivery.subscription_id,
+                 Delivery.attempts)
+    claimed = {"status": DeliveryStatus.SENDING.value, "next_attempt_at": lease_end}
+    if connection.dialect.name == "postgresql":
+        # A materialised CTE runs the locking SELECT once: as a subquery of IN the planner may run
+        # it again for each row, and with SKIP LOCKED each run finds other rows (more than the limit).
+        chosen = due.with_for_update(skip_locked=True).cte("chosen").prefix_with("MATERIALIZED")
+        statement = update(Delivery).where(Delivery.id == chosen.c.id)
+    else:
+        # SQLite: read first, so that an idle worker never takes the database's one write lock; the
+        # UPDATE re-checks each row's state, so a row another worker took meanwhile is skipped.
+        ids = list(connection.scalars(due))
+        if not ids:
+            return []
+        statement = update(Delivery).where(Delivery.id.in_(ids), Delivery.status == status,
+                                           Delivery.next_attempt_at <= now)
+    rows = connection.execute(statement.values(**claimed).returning(*returning)).all()
+    return [Claimed(*row) for row in rows]
 
 
 def reserve_slots(connection: Connection, count: int, rate: float, now: float) -> float:

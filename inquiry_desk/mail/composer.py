@@ -2,7 +2,8 @@
 
 No template is rendered per recipient, and the ``email`` package (slow for 100,000
 messages) only folds the static headers once. Per recipient: the To and Message-ID
-headers, the List-Unsubscribe headers when the send has an unsubscribe link, and the
+headers (an address outside ASCII in UTF-8, RFC 6532: the backend then needs
+SMTPUTF8), the List-Unsubscribe headers when the send has an unsubscribe link, and the
 placeholders of ``sending.PLACEHOLDERS`` in the bodies (quoted-printable, UTF-8).
 
 Personal links come from the capability that owns the recipients (the mailing lists):
@@ -64,6 +65,13 @@ def _plain_header(name: str, value: str) -> bytes:
     return f"{name}: {check_header_value(name, value)}\r\n".encode("ascii")
 
 
+def _to_header(address: str) -> bytes:
+    """An address outside ASCII is written as it is, in UTF-8 (RFC 6532): it leaves only with SMTPUTF8."""
+    if address.isascii():
+        return _plain_header("To", address)
+    return f"To: {check_header_value('To', address)}\r\n".encode()
+
+
 def _qp(text: str) -> bytes:
     encoded = binascii.b2a_qp(text.replace("\r\n", "\n").encode("utf-8"), istext=True)
     return encoded.replace(b"\n", b"\r\n")
@@ -95,9 +103,7 @@ class Composer:
         return f"<send-{self.send_id}.{delivery_id}@{self.domain}>"
 
     def build(self, recipient: BulkRecipient, links: dict[str, str]) -> bytes:
-        if not recipient.address.isascii():
-            raise ValueError("an address outside ASCII needs SMTPUTF8")
-        personal = [_plain_header("To", recipient.address),
+        personal = [_to_header(recipient.address),
                     _plain_header("Message-ID", self.message_id(recipient.delivery_id))]
         unsubscribe = links.get("unsubscribe_url")
         if unsubscribe:

@@ -117,7 +117,8 @@ class Delivery(Model):
     __table_args__ = (
         UniqueConstraint("send_id", "address_key", name="uq_mail_deliveries_send_address"),
         Index("ix_mail_deliveries_due", "status", "next_attempt_at", "id"),
-        Index("ix_mail_deliveries_send_status", "send_id", "status"),
+        # The claims (one send at a time: a paused send's rows are never read), progress and counts.
+        Index("ix_mail_deliveries_send_due", "send_id", "status", "next_attempt_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -7,7 +7,7 @@ delivery; the sweeper job runs ``sweep_outbox`` as a safety net. Web processes n
 talk SMTP (only with the memory backend of the tests, where no worker process could see
 the messages, are a request's emails sent after its response: ``init_app``).
 
-Sending claims each row with a short lease (a conditional UPDATE), so two
+Sending claims its batch with a short lease (one conditional UPDATE), so two
 senders never take the same row; a row is marked sent right after the mail
 server accepts it, so a crash can repeat at most the one message in flight.
 """
@@ -15,6 +15,7 @@ server accepts it, so a crash can repeat at most the one message in flight.
 from __future__ import annotations
 
 import logging
+import random
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -26,7 +27,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
-from inquiry_desk.core.database import insert_unless_exists, rows_affected
+from inquiry_desk.core.database import insert_unless_exists
 from inquiry_desk.core.extensions import db
 from inquiry_desk.mail import wakeup
 from inquiry_desk.mail.backends import MailBackend, backend_for
@@ -152,7 +153,7 @@ def deliver(ids: Sequence[int], *, now: datetime, backend: MailBackend | None = 
     (queue in a transaction, commit it, then deliver).
     """
     with Session(db.engine, expire_on_commit=False) as session:
-        claimed = [row_id for row_id in ids if _claim(session, row_id, now)]
+        claimed = _claim(session, ids, now)
         session.commit()
         report = DeliveryReport()
         if claimed:
@@ -207,15 +208,19 @@ def _send_claimed(session: Session, claimed: list[int], now: datetime, report: D
         session.commit()  # one row at a time: a crash repeats at most one message
 
 
-def _claim(session: Session, row_id: int, now: datetime) -> bool:
-    result = session.execute(
+def _claim(session: Session, ids: Sequence[int], now: datetime) -> list[int]:
+    """The rows of ``ids`` still pending and free, leased to this sender: one UPDATE for the batch."""
+    if not ids:
+        return []
+    taken = set(session.scalars(
         update(OutgoingEmail)
-        .where(OutgoingEmail.id == row_id, OutgoingEmail.status == EmailStatus.PENDING.value,
+        .where(OutgoingEmail.id.in_(list(ids)), OutgoingEmail.status == EmailStatus.PENDING.value,
                or_(OutgoingEmail.claimed_until.is_(None), OutgoingEmail.claimed_until < now))
         .values(claimed_until=now + LEASE)
+        .returning(OutgoingEmail.id)
         .execution_options(synchronize_session=False)
-    )
-    return bool(rows_affected(result))
+    ))
+    return [row_id for row_id in ids if row_id in taken]
 
 
 def _record_failure(row: OutgoingEmail, error: DeliveryError, now: datetime, report: DeliveryReport) -> None:
@@ -228,15 +233,20 @@ def _record_failure(row: OutgoingEmail, error: DeliveryError, now: datetime, rep
         report.failed += 1
         log.error("outbox: email %s (%s) failed for good: %s", row.id, row.cause_key, row.last_error)
         return
-    row.next_attempt_at = now + retry_delay(row.attempts)
+    row.next_attempt_at = now + retry_delay(row.attempts) * backoff_jitter()
     report.retrying += 1
     log.warning("outbox: email %s (%s) will be retried: %s", row.id, row.cause_key, row.last_error)
 
 
 def retry_delay(attempts: int) -> timedelta:
-    """Exponential backoff: 1, 2, 4, 8… minutes, at most two hours."""
+    """Exponential backoff: 1, 2, 4, 8… minutes, at most two hours (before the jitter)."""
     delay: timedelta = min(FIRST_RETRY * 2 ** max(attempts - 1, 0), LONGEST_WAIT)
     return delay
+
+
+def backoff_jitter() -> float:
+    """50–100 % of the backoff, as the bulk deliveries: emails that failed together are not retried together."""
+    return random.uniform(0.5, 1.0)
 
 
 def failed_emails(limit: int = 50) -> list[OutgoingEmail]:

@@ -1,9 +1,12 @@
 """The mail worker: every outgoing email leaves from here (``flask mail worker``), never from a web process.
 
 Each pass sends the transactional outbox first (confirmations, replies, reminders,
-digests), then one batch of bulk deliveries; so a confirmation waits at most one bulk
-batch (about a second) behind a 100,000-message send. Any number of workers may run,
-on any number of hosts:
+digests), then one batch of bulk deliveries. Transactional mail never waits behind a
+bulk send, nor counts against its rate limit: between two bulk messages (and while a
+rate-limited batch waits for its slot) the worker looks at the outbox when this
+process committed mail (an in-process event) or every ``outbox_check_seconds``
+(0.25 s), and sends what is due over the same connection. Any number of workers may
+run, on any number of hosts:
 
 - **Claiming** (the statements are in ``mail.claims``). A batch of deliveries is
   claimed with one UPDATE (``FOR UPDATE SKIP LOCKED`` on PostgreSQL; on SQLite the
@@ -22,8 +25,11 @@ on any number of hosts:
   ``mail.bounced`` signal.
 - **Rate limit** (``MAIL_RATE_PER_SECOND``, 0 for none), shared by every worker through
   one row of ``mail_throttle``: a batch reserves its slots (a time window) there.
-- **Control.** Only deliveries of a send in ``sending`` are claimed; a worker that sees
-  its send paused puts its claimed rows back, cancelled marks them skipped.
+- **Control.** Only deliveries of a send in ``sending`` are claimed, one send at a time
+  through its index (a paused send's rows are never read); a worker that sees its send
+  paused puts its claimed rows back, cancelled marks them skipped (one UPDATE each).
+- **Waking.** An idle worker sleeps ``poll_seconds``; PostgreSQL ``NOTIFY`` and, in the
+  process that committed the mail, an in-process event wake it at once (``mail.wakeup``).
 """
 
 from __future__ import annotations
@@ -34,6 +40,7 @@ import random
 import socket
 import threading
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -44,7 +51,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from inquiry_desk.core.clock import utcnow
 from inquiry_desk.core.extensions import db
-from inquiry_desk.mail import metrics, services, signals
+from inquiry_desk.mail import metrics, services, signals, wakeup
 from inquiry_desk.mail.backends import MailBackend, backend_for
 from inquiry_desk.mail.claims import (
     Claimed,
@@ -80,6 +87,7 @@ class Settings:
     first_retry_seconds: float = 60.0
     max_attempts: int = 12
     idle_close_seconds: float = 10.0
+    outbox_check_seconds: float = 0.25  # during a bulk batch, how often the outbox is looked at
 
     @classmethod
     def from_config(cls, config: Any, **overrides: Any) -> Settings:
@@ -146,6 +154,7 @@ class Sender:
         self._sends: dict[int, _SendInfo] = {}
         self._last_work = time.monotonic()
         self._marker: Marker | None = None
+        self._next_outbox_look = 0.0
 
     # --- the loop --------------------------------------------------------------------------
 
@@ -173,15 +182,32 @@ class Sender:
         """One pass: the outbox's due emails, then one bulk batch. ``now`` is for tests."""
         result = PassResult()
         now = now or utcnow()
-        backend = self._backend()
-        report = services.deliver_due(now, limit=self.settings.batch, backend=backend)
-        result.outbox = report.sent + report.retrying + report.failed
-        metrics.count_outbox(report)
+        wakeup.take_local()
+        self._send_outbox(now, result)
         if not self.stop.is_set():
             self._bulk(now, result)
         if result.worked:
             self._last_work = time.monotonic()
         return result
+
+    def _send_outbox(self, now: datetime, result: PassResult) -> None:
+        report = services.deliver_due(now, limit=self.settings.batch, backend=self._backend())
+        result.outbox += report.sent + report.retrying + report.failed
+        metrics.count_outbox(report)
+        self._next_outbox_look = time.monotonic() + self.settings.outbox_check_seconds
+
+    def _outbox_between(self, result: PassResult) -> None:
+        """Between two bulk messages: the transactional mail due now goes first (it never waits for the batch)."""
+        if not wakeup.take_local() and time.monotonic() < self._next_outbox_look:
+            return
+        self._wait_for_marks()
+        self._send_outbox(utcnow(), result)
+
+    def _pace(self, until: float, result: PassResult) -> None:
+        """The bulk rate limit's wait (epoch seconds), during which the outbox is still served."""
+        while (wait := until - time.time()) > 0 and not self.stop.is_set():
+            time.sleep(min(wait, self.settings.outbox_check_seconds))
+            self._outbox_between(result)
 
     def _backend(self) -> MailBackend:
         if self.backend is None:
@@ -231,36 +257,48 @@ class Sender:
                     result: PassResult) -> None:
         deadline = time.monotonic() + self.settings.lease_seconds / 2
         start = self._reserve(connection, len(claimed))
-        self._refresh_sends(connection, {row.send_id for row in claimed})
-        checked = time.monotonic()
-        for index, row in enumerate(claimed):
-            rest = claimed[index:]
+        pending = deque(claimed)
+        checked = 0.0
+        slot = 0
+        while pending:
             if self.stop.is_set() or time.monotonic() > deadline:
                 self._wait_for_marks()
-                result.released += release(connection, rest, now)
+                result.released += release(connection, list(pending), now)
                 break
-            if time.monotonic() - checked > 1.0:
-                self._refresh_sends(connection, {r.send_id for r in rest})
+            if time.monotonic() - checked > 1.0:  # paused or cancelled meanwhile?
+                self._refresh_sends(connection, {row.send_id for row in pending})
                 checked = time.monotonic()
-            status = self._sends[row.send_id].status
-            if status == SendStatus.CANCELLED.value:
-                result.skipped += set_status(connection, [row], DeliveryStatus.SKIPPED)
-                connection.commit()
-                continue
-            if status != SendStatus.SENDING.value:  # paused
-                result.released += release(connection, [row], now)
-                connection.commit()
-                continue
+                pending = self._drop_stopped_sends(connection, pending, now, result)
+                if not pending:
+                    break
+            row = pending.popleft()
             if start is not None:
-                wait = start + index / self.settings.rate_per_second - time.time()
-                if wait > 0:
-                    time.sleep(wait)
+                self._pace(start + slot / self.settings.rate_per_second, result)
+                slot += 1
+            self._outbox_between(result)
             if not self._send_one(connection, row, now, result):
                 self._wait_for_marks()
-                result.released += release(connection, claimed[index + 1:], now, delay=self._delay(1))
+                result.released += release(connection, list(pending), now, delay=self._delay(1))
                 connection.commit()
                 break
             connection.commit()
+
+    def _drop_stopped_sends(self, connection: Connection, pending: deque[Claimed], now: datetime,
+                            result: PassResult) -> deque[Claimed]:
+        """Rows of a send paused (put back) or cancelled (skipped): one UPDATE for each kind; the rest."""
+        statuses = {send_id: self._sends[send_id].status for send_id in {row.send_id for row in pending}}
+        if all(status == SendStatus.SENDING.value for status in statuses.values()):
+            return pending
+        self._wait_for_marks()
+        cancelled = [row for row in pending if statuses[row.send_id] == SendStatus.CANCELLED.value]
+        paused = [row for row in pending
+                  if statuses[row.send_id] not in (SendStatus.SENDING.value, SendStatus.CANCELLED.value)]
+        if cancelled:
+            result.skipped += set_status(connection, cancelled, DeliveryStatus.SKIPPED)
+        if paused:
+            result.released += release(connection, paused, now)
+        connection.commit()
+        return deque(row for row in pending if statuses[row.send_id] == SendStatus.SENDING.value)
 
     def _send_one(self, connection: Connection, row: Claimed, now: datetime, result: PassResult) -> bool:
         """Send one delivery and record the answer; False when the server cannot be reached."""

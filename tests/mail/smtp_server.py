@@ -68,6 +68,7 @@ class SmtpSink:
     host: str = "127.0.0.1"
     port: int = field(default_factory=free_port)
     credentials: tuple[str, str] | None = None
+    smtputf8: bool = True  # offer SMTPUTF8 (RFC 6531), as aiosmtpd can; False: a server without it
     received: list[Received] = field(default_factory=list)
     sessions: int = 0
     logins: list[str] = field(default_factory=list)  # user names that logged in successfully
@@ -181,9 +182,9 @@ class _Handler:
 class _SinkController(Controller):
     def __init__(self, sink: SmtpSink) -> None:
         self.sink = sink
-        options: dict[str, Any] = {}
+        options: dict[str, Any] = {"enable_SMTPUTF8": sink.smtputf8}
         if sink.credentials:
-            options = {"auth_require_tls": False, "authenticator": self._authenticate}
+            options.update(auth_require_tls=False, authenticator=self._authenticate)
         # server_hostname: no getfqdn() lookup, which can be slow on a machine without DNS.
         super().__init__(_Handler(sink), hostname=sink.host, port=sink.port, server_hostname="smtp.test",
                          ready_timeout=10, **options)

@@ -22,6 +22,7 @@ from inquiry_desk.mail.errors import PermanentDeliveryError, TemporaryDeliveryEr
 from inquiry_desk.mail.models import OutgoingEmail
 
 from ..helpers import inquiry_form_data
+from .conftest import REAL_JITTER
 from .support import MINUTE, T0, count_rows, memory, queue, reload
 
 GREYLISTED = "greylisted@example.net"
@@ -247,6 +248,17 @@ def test_temporary_failures_back_off_then_succeed(app, flaky_server) -> None:
 
 def test_retry_delay_doubles_up_to_two_hours() -> None:
     assert [mail.retry_delay(n) / MINUTE for n in range(1, 11)] == [1, 2, 4, 8, 16, 32, 64, 120, 120, 120]
+
+
+def test_retries_are_spread_by_jitter(app, flaky_server, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Emails that failed together (a server away for a minute) are not all retried at the same moment."""
+    monkeypatch.setattr(mail, "backoff_jitter", REAL_JITTER)
+    rows = [queue(f"cause:{n}", to=GREYLISTED) for n in range(12)]
+    db.session.commit()
+    assert mail.deliver_due(T0, limit=20).retrying == 12
+    waits = [reload(row.id).next_attempt_at - T0 for row in rows]
+    assert all(MINUTE / 2 <= wait <= MINUTE for wait in waits)
+    assert len(set(waits)) > 1
 
 
 def test_a_permanent_failure_is_failed_at_once(app, flaky_server) -> None:

@@ -13,10 +13,12 @@ import time
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import literal, select, union_all
+from sqlalchemy import event, literal, select, union_all
 
 from inquiry_desk.core.extensions import db
 from inquiry_desk.mail import composer, sending, signals
+from inquiry_desk.mail import services as mail
+from inquiry_desk.mail.backends import SMTPUTF8_MISSING
 from inquiry_desk.mail.claims import claim, reserve_slots
 from inquiry_desk.mail.errors import SendStateError
 from inquiry_desk.mail.models import Delivery, MailSend
@@ -25,8 +27,8 @@ from inquiry_desk.mail.worker import Settings
 from ..conftest import is_postgres
 from ..helpers import inquiry_form_data
 from .send_support import drain, make_send, received_counts, statuses, worker
-from .smtp_server import SmtpSink, silent_listener
-from .support import MINUTE, T0, queue
+from .smtp_server import SmtpSink, running_sink, silent_listener
+from .support import MINUTE, T0, queue, reload
 
 pytestmark = pytest.mark.allow_smtp
 
@@ -415,3 +417,114 @@ def test_the_send_command_shows_progress_and_pauses_resumes_and_cancels(app, smt
     assert "sending" in runner.invoke(args=["mail", "send", "resume", "bulletin:1"]).output
     assert "skipped 6" in runner.invoke(args=["mail", "send", "cancel", "bulletin:1"]).output
     assert runner.invoke(args=["mail", "send", "status", "bulletin:9"]).exit_code == 1
+
+
+# --- transactional mail beside a bulk send, SMTPUTF8, claims that skip paused sends, waking -----
+
+def _until(condition, seconds: float = 10.0) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + seconds
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.01)
+
+
+def test_a_confirmation_never_waits_behind_a_rate_limited_bulk_send(app_factory, smtp_sink: SmtpSink) -> None:
+    """At 10 bulk messages a second a batch lasts a second; the confirmation leaves within its rate-limit
+    waits, outside the bulk limit, and the bulk send carries on."""
+    app = app_factory(**smtp_sink.app_config(MAIL_RATE_PER_SECOND=10))
+    with app.app_context():
+        make_send(people(40))
+        sender = worker(app)
+        thread = threading.Thread(target=sender.run, daemon=True)
+        thread.start()
+        try:
+            _until(lambda: len(smtp_sink.received) >= 3)
+            queue("inquiry:1:confirmation", to="farida@example.net")
+            db.session.commit()
+            committed = time.monotonic()
+            _until(lambda: "farida@example.net" in smtp_sink.recipients())
+            latency = time.monotonic() - committed
+            order = smtp_sink.recipients()
+        finally:
+            sender.stop.set()
+            thread.join(10)
+    assert "farida@example.net" in order and latency < 0.5
+    assert order.index("farida@example.net") < 20  # the bulk send was in its first two batches (of 40)
+
+
+def test_an_address_outside_ascii_leaves_with_smtputf8(app, smtp_sink: SmtpSink) -> None:
+    make_send(["zoé@example.net", ("amir@example.net", "fr")])
+    assert drain(worker(app), T0).sent == 2
+    received = {item.rcpt_tos[0]: item for item in smtp_sink.received}
+    assert received["zoé@example.net"].message["To"] == "zoé@example.net"
+    email = queue("inquiry:1:confirmation", to="zoé@example.net")
+    db.session.commit()
+    assert mail.deliver_due(T0) == mail.DeliveryReport(sent=1)
+    assert smtp_sink.received[-1].rcpt_tos == ["zoé@example.net"]
+    assert smtp_sink.received[-1].message["Message-ID"] == email.message_id
+
+
+def test_without_smtputf8_an_address_outside_ascii_fails_clearly(app_factory) -> None:
+    with running_sink(smtputf8=False) as sink:
+        app = app_factory(**sink.app_config())
+        with app.app_context():
+            make_send(["zoé@example.net", "amir@example.net"])
+            result = drain(worker(app), T0)
+            assert (result.sent, result.failed, result.retrying) == (1, 1, 0)  # never retried: it cannot work
+            row = db.session.scalar(select(Delivery).where(Delivery.address == "zoé@example.net"))
+            assert row is not None and row.status == "failed"
+            assert row.last_error == f"PermanentDeliveryError: {SMTPUTF8_MISSING}"
+            assert not sending.is_suppressed("zoé@example.net")  # not a bounce
+            email = queue("inquiry:1:confirmation", to="zoé@example.net")
+            db.session.commit()
+            assert mail.deliver_due(T0) == mail.DeliveryReport(failed=1)
+            assert reload(email.id).last_error == f"PermanentDeliveryError: {SMTPUTF8_MISSING}"
+        assert sink.recipients() == ["amir@example.net"]
+
+
+def test_claims_never_read_the_rows_of_a_paused_send(app) -> None:
+    paused = make_send(people(300, "paused"), key="bulletin:paused")
+    sending.pause_send(db.session.get(MailSend, paused.id), now=T0)
+    db.session.commit()
+    running = make_send(people(5), key="bulletin:running")
+    statements: list[tuple[str, object]] = []
+
+    def record(connection, cursor, statement, parameters, context, executemany) -> None:  # type: ignore[no-untyped-def]
+        if "mail_deliveries" in statement:
+            statements.append((statement, parameters))
+
+    with db.engine.connect() as connection:
+        event.listen(connection, "before_cursor_execute", record)
+        claimed = claim(connection, T0, 50, 300)
+        connection.commit()
+        event.remove(connection, "before_cursor_execute", record)
+        assert {row.send_id for row in claimed} == {running.id} and len(claimed) == 5
+        assert statements
+        for statement, parameters in statements:
+            if is_postgres():  # named parameters: each send_id bound is the running send's
+                assert isinstance(parameters, dict)
+                bound = {value for name, value in parameters.items() if name.startswith("send_id")}
+                assert bound == {running.id}
+            elif statement.lstrip().upper().startswith("SELECT"):  # the index finds the send's due rows
+                plan = " ".join(str(row[-1]) for row in connection.exec_driver_sql(
+                    "EXPLAIN QUERY PLAN " + statement, parameters))  # type: ignore[arg-type]
+                assert "ix_mail_deliveries_send_due (send_id=? AND status=? AND next_attempt_at<?)" in plan
+                assert parameters[0] == running.id  # type: ignore[index]
+
+
+def test_a_commit_that_queues_an_email_wakes_the_worker_thread_of_its_process(app) -> None:
+    from inquiry_desk.mail import wakeup
+
+    wakeup.take_local()
+    waiter = wakeup.Waiter(db.engine, threading.Event())
+    try:
+        queue("inquiry:5:confirmation")
+        assert waiter.wait(0.3) is False  # not before the commit
+        db.session.commit()
+        began = time.monotonic()
+        assert waiter.wait(5) is True
+        assert time.monotonic() - began < 0.2
+        queue("inquiry:6:confirmation")
+        db.session.rollback()
+        assert waiter.wait(0.3) is False  # a rolled-back email wakes no one
+    finally:
+        waiter.close()
