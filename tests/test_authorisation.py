@@ -146,6 +146,7 @@ ROUTES: dict[str, tuple[str, Values]] = {
     # audit (issue 12): the audit log page and its export, for administrators
     "audit_log.index": ("admin", NONE),
     "audit_log.export": ("admin", NONE),
+    "inbox.redact_field": ("lead", lambda o: {"inquiry_id": o["inquiry"].id}),
 }
 
 
