@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import and_, literal, or_, select, tuple_
+from sqlalchemy import Select, and_, literal, or_, select, tuple_
 
 from inquiry_desk.audit.models import AuditEvent
 from inquiry_desk.core.clock import utcnow
@@ -81,6 +81,11 @@ def search(query: Query, *, limit: int, before: AuditEvent | None = None) -> Seq
     """
     if query.nothing:
         return []
+    return db.session.scalars(search_statement(query, limit=limit, before=before)).all()
+
+
+def search_statement(query: Query, *, limit: int, before: AuditEvent | None = None) -> Select[AuditEvent]:
+    """The SELECT of ``search`` (the tests read its plan)."""
     statement = select(AuditEvent)
     if query.actor_ids or query.no_actor:
         wanted = [AuditEvent.actor_id.in_(query.actor_ids)] if query.actor_ids else []
@@ -107,8 +112,7 @@ def search(query: Query, *, limit: int, before: AuditEvent | None = None) -> Seq
     if before is not None:
         statement = statement.where(tuple_(AuditEvent.at, AuditEvent.id) < tuple_(
             literal(before.at, UTCDateTime()), literal(before.id)))
-    statement = statement.order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).limit(limit)
-    return db.session.scalars(statement).all()
+    return statement.order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).limit(limit)
 
 
 def iter_search(query: Query, *, page: int = 500, max_rows: int | None = None) -> Iterator[AuditEvent]:
