@@ -48,12 +48,13 @@ validator:
 		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq default-jre-headless) >/dev/null; \
 	fi
 
+# With PostgreSQL, the two runs go side by side (each in its own database); each run's output is printed when it ends.
 test: $(VENV)/.installed-dev translations browser validator
-	$(MAKE) test-sqlite
 	@if [ -n "$$TEST_DATABASE_URL" ] || $(BIN)/python -c "import psycopg,sys; psycopg.connect('postgresql://postgres@127.0.0.1:5432/test', connect_timeout=3).close()" 2>/dev/null; then \
-		$(MAKE) test-postgres; \
+		echo "Running the suite on SQLite and on PostgreSQL side by side (about 15 minutes; each prints when it ends)..."; \
+		$(MAKE) --no-print-directory -j2 --output-sync=target test-sqlite test-postgres; \
 	elif [ -n "$$REQUIRE_POSTGRES" ]; then echo "PostgreSQL is required but not reachable"; exit 1; \
-	else echo "PostgreSQL not reachable: skipped the PostgreSQL run"; fi
+	else echo "PostgreSQL not reachable: the suite runs on SQLite only"; $(MAKE) --no-print-directory test-sqlite; fi
 
 test-sqlite: $(VENV)/.installed-dev
 	TEST_DATABASE_URL= $(BIN)/pytest $(PYTEST_ARGS)
