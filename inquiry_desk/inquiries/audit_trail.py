@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from inquiry_desk.accounts.models import User
 from inquiry_desk.audit import services as audit
@@ -87,8 +87,11 @@ def resolve_subject(text: str) -> tuple[tuple[str, int | None], ...] | None:
         return (("inquiry", found),) if found is not None else ()
     if "@" in typed:
         address = typed.lower()
-        users = db.session.scalars(select(User.id).where(func.lower(User.email) == address))
-        contacts = db.session.scalars(select(Contact.id).where(func.lower(Contact.email) == address))
+        # As typed or in lower case (staff addresses are kept so; a contact's domain is): equality
+        # walks the unique indexes, where lower() would read every contact.
+        spellings = sorted({typed, address})
+        users = db.session.scalars(select(User.id).where(User.email.in_(spellings)))
+        contacts = db.session.scalars(select(Contact.id).where(Contact.email.in_(spellings)))
         return (*(("user", found) for found in users), *(("contact", found) for found in contacts))
     subjects: list[tuple[str, int | None]] = []
     for kind, model in (("user", User), ("organisation", Organisation), ("contact", Contact)):
