@@ -98,6 +98,7 @@ def _register_blueprints(app: Flask) -> None:
         protection_views,
         views,
     )
+    from inquiry_desk.inbox.audit_views import audit_log_bp
     from inquiry_desk.inbox.blueprint import inbox_bp
     from inquiry_desk.inbox.canned_views import canned_bp
     from inquiry_desk.inbox.directory_blueprint import directory_bp
@@ -110,7 +111,7 @@ def _register_blueprints(app: Flask) -> None:
     from inquiry_desk.public.views import public_bp
 
     for blueprint in (public_bp, auth_bp, staff_bp, admin_bp, intake_bp, inbox_bp, canned_bp, targets_bp, topics_bp,
-                      jobs_bp, mailing_bp, mailing_staff_bp, directory_bp):
+                      jobs_bp, mailing_bp, mailing_staff_bp, directory_bp, audit_log_bp):
         app.register_blueprint(blueprint)
 
 

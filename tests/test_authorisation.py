@@ -44,7 +44,6 @@ ROUTES: dict[str, tuple[str, Values]] = {
     "admin.new_user": ("admin", NONE),
     "admin.edit_user": ("admin", lambda o: {"user_id": o["target"].id}),
     "admin.reset_second_factor": ("admin", lambda o: {"user_id": o["target"].id}),
-    "admin.audit_log": ("admin", NONE),
     "jobs.index": ("admin", NONE),
     "jobs.run_now": ("admin", lambda o: {"name": "outbox_sweep"}),
     "intake.form": ("public", lambda o: {"lang_code": "fr"}),
@@ -144,6 +143,10 @@ ROUTES: dict[str, tuple[str, Values]] = {
     "directory.import_start": ("officer", lambda o: {"import_id": 1}),
     "directory.import_status": ("officer", lambda o: {"import_id": 1}),
     "directory.export": ("officer", lambda o: {"subject": "contacts"}),
+    # audit (issue 12): the audit log page and its export, for administrators
+    "audit_log.index": ("admin", NONE),
+    "audit_log.export": ("admin", NONE),
+    "inbox.redact_field": ("lead", lambda o: {"inquiry_id": o["inquiry"].id}),
 }
 
 

@@ -56,6 +56,8 @@ HUGE_IDS = [10 ** 20, 10 ** 25, 2 ** 31, 2 ** 63, 0]
 QUERY_PARAMS = ["q", "queue", "sort", "cursor", "status", "priority", "topic", "tag", "assignee", "organisation",
                 "organisation_kind", "trusted", "language", "channel", "received_from", "received_to", "before",
                 "after", "next", "page", "year", "view", "format", "lang"]
+# The audit log page's filters (audit, issue 12).
+AUDIT_PARAMS = ["actor", "action", "subject", "from", "to", "before"]
 INVALID_UTF8 = b"%FF%FE%C0%AF%ED%A0%80"
 REDUCED = ["\x00", "9" * 30, "[" * 1200, "9999-12-31", "x" * 5000]
 # Each inbox filter alone (the first refused would hide the others): the values a filter parses.
@@ -127,6 +129,10 @@ def _walk(app: Flask, client: FlaskClient, role: str, objects: dict[str, Any], v
                     for value in PER_FILTER if values is HOSTILE else REDUCED[:2]:
                         for name in QUERY_PARAMS:
                             check(method, f"{url}?queue=all&{name}={quote(value, safe='')}", f"{name}={value}")
+                if endpoint == "audit_log.index":  # audit (issue 12): the audit log's filters, each alone
+                    for value in PER_FILTER if values is HOSTILE else REDUCED[:2]:
+                        for name in AUDIT_PARAMS:
+                            check(method, f"{url}?{name}={quote(value, safe='')}", f"{name}={value}")
                 if endpoint == "inbox.index":
                     for cursor in FORGED_CURSORS:
                         for sort in ("received", "due", "updated", "priority"):

@@ -44,7 +44,6 @@ from inquiry_desk.core.clock import utcnow
 from inquiry_desk.core.extensions import db, limiter, login_manager
 from inquiry_desk.core.forms import add_error
 from inquiry_desk.core.i18n import safe_next_path
-from inquiry_desk.core.ids import parse_id
 
 auth_bp = Blueprint("auth", __name__, url_prefix="/auth")
 staff_bp = Blueprint("staff", __name__, url_prefix="/staff")
@@ -346,11 +345,3 @@ def reset_second_factor(user_id: int) -> Response:
     flash(_("The second factor of %(name)s is reset. They will set it up again at their next sign-in.",
             name=user.name), "success")
     return redirect(url_for("admin.edit_user", user_id=user.id))
-
-
-@admin_bp.route("/audit")
-@role_required(Role.ADMIN)
-def audit_log() -> str:
-    before = parse_id(request.args.get("before"))
-    events = audit.recent_events(limit=100, before_id=before)
-    return render_template("admin/audit.html", events=events)

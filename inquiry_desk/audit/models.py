@@ -19,11 +19,18 @@ class AuditLogIsAppendOnly(RuntimeError):
 
 class AuditEvent(Model):
     __tablename__ = "audit_events"
-    __table_args__ = (Index("ix_audit_events_subject", "subject_type", "subject_id", "id"),)
+    # The audit log page is keyset-paged on (at, id), newest first, alone or filtered by actor,
+    # action or subject (audit/services.py ``search``): each filter has an index in that order.
+    __table_args__ = (
+        Index("ix_audit_events_subject", "subject_type", "subject_id", "id"),
+        Index("ix_audit_events_at_id", "at", "id"),
+        Index("ix_audit_events_actor_at", "actor_id", "at", "id"),
+        Index("ix_audit_events_action_at", "action", "at", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
-    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     action: Mapped[str] = mapped_column(String(64))
     subject_type: Mapped[str | None] = mapped_column(String(40))
     subject_id: Mapped[int | None]

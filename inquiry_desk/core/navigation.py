@@ -26,7 +26,7 @@ class MenuItem:
 # Capabilities append to these when they are built (see each views.py).
 STAFF_MENU: list[MenuItem] = [
     MenuItem("admin.users", _l("Users"), "admin"),
-    MenuItem("admin.audit_log", _l("Audit log"), "admin"),
+    MenuItem("audit_log.index", _l("Audit log"), "admin"),
 ]
 PUBLIC_LINKS: list[MenuItem] = []
 

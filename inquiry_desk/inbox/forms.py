@@ -149,6 +149,16 @@ class RedactForm(FlaskForm):
     submit = SubmitField(_l("Redact this message"))
 
 
+class RedactFieldForm(FlaskForm):
+    """One field of the inquiry, its requester or a person concerned (inquiries/redaction.py)."""
+
+    field = SelectField(_l("Field to redact"), choices=[])
+    reason = StringField(_l("Reason for redacting"), description=_l(
+        "The text is replaced everywhere it is kept (thread, search, outgoing email); it cannot be brought back."),
+        validators=[Parsed(parse_line, max_length=500, required_message=_l("Give a reason."))])
+    submit = SubmitField(_l("Redact this field"))
+
+
 class PersonForm(FlaskForm):
     name = StringField(_l("Name of the person concerned"), validators=[
         Parsed(parse_line, max_length=200, required_message=_l("Give the person's name."))])

@@ -16,6 +16,7 @@ from inquiry_desk.accounts import services as accounts
 from inquiry_desk.core.i18n import current_language
 from inquiry_desk.directory import services as directory
 from inquiry_desk.directory.labels import ORGANISATION_KIND_LABELS
+from inquiry_desk.inquiries import redaction
 from inquiry_desk.inquiries import services as inquiries
 from inquiry_desk.inquiries.labels import CHANNEL_LABELS, PRIORITY_LABELS, STATUS_LABELS
 from inquiry_desk.inquiries.models import Channel, Priority, Status
@@ -102,6 +103,9 @@ HISTORY_LABELS = {
     "inquiry.access_justified": _l("opened by a lead, with a reason"),
     "inquiry.message_redacted": _l("a message was redacted"),
     "inquiry.subject_redacted": _l("the subject was redacted"),
+    "inquiry.field_redacted": _l("a field was redacted"),
+    "inquiry.trusted_badge_given": _l("trusted partner badge given"),
+    "inquiry.trusted_badge_removed": _l("trusted partner badge removed"),
     "inquiry.person_added": _l("person concerned added"),
     "inquiry.person_removed": _l("person concerned removed"),
     "inquiry.consent_recorded": _l("consent to disclose recorded"),
@@ -158,6 +162,8 @@ def history_label(event: Any) -> str:
         kind = event.action.removeprefix("inquiry.").removesuffix("_changed")
         return _("%(what)s: %(before)s → %(after)s", what=label, before=_value(kind, details["before"]),
                  after=_value(kind, details["after"]))
+    if event.action == "inquiry.field_redacted" and details.get("field") in redaction.FIELDS:
+        label = _("%(what)s (%(field)s)", what=label, field=redaction.FIELDS[details["field"]][2])
     if event.action == "inquiry.hold_placed" and details.get("reason"):
         return _("%(what)s: %(reason)s", what=label, reason=details["reason"])
     for key in ("target_reference", "duplicate_reference", "other_reference"):

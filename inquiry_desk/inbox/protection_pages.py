@@ -12,8 +12,16 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from inquiry_desk.accounts import services as accounts
-from inquiry_desk.inbox.forms import ConsentForm, JustifyForm, NameStaffForm, PersonForm, RedactForm, RestrictForm
-from inquiry_desk.inquiries import access, consent, targets
+from inquiry_desk.inbox.forms import (
+    ConsentForm,
+    JustifyForm,
+    NameStaffForm,
+    PersonForm,
+    RedactFieldForm,
+    RedactForm,
+    RestrictForm,
+)
+from inquiry_desk.inquiries import access, consent, redaction, targets
 from inquiry_desk.inquiries.models import Inquiry
 
 
@@ -27,12 +35,26 @@ def person_choices(inquiry: Inquiry) -> list[tuple[str, str]]:
     return [(str(person.id), person.name) for person in consent.people_of(inquiry)]
 
 
+def field_choices(inquiry: Inquiry) -> list[tuple[str, str]]:
+    """The fields a lead may redact, named in words ("Identifiers of the person concerned: Amina Y.")."""
+    choices = [("", _("Choose a field"))]
+    for candidate in redaction.redactable(inquiry):
+        label = str(redaction.FIELDS[candidate.field][2])
+        if candidate.person is not None and candidate.field != "person_name":
+            label = _("%(field)s: %(name)s", field=label, name=candidate.person.name)
+        choices.append((candidate.value, label))
+    return choices
+
+
 def protection_forms(inquiry: Inquiry) -> dict[str, Any]:
     name_form = NameStaffForm()
     name_form.user.choices = name_choices(inquiry)
     consent_form = ConsentForm(formdata=None)
     consent_form.person.choices = person_choices(inquiry)
+    redact_field_form = RedactFieldForm(formdata=None, prefix="redact-field")
+    redact_field_form.field.choices = field_choices(inquiry)
     return {"restrict_form": RestrictForm(formdata=None, prefix="restrict"), "name_form": name_form,
+            "redact_field_form": redact_field_form,
             "redact_form": RedactForm(), "person_form": PersonForm(formdata=None), "consent_form": consent_form}
 
 

@@ -23,10 +23,18 @@ from inquiry_desk.core.errors import flash_domain_error
 from inquiry_desk.core.extensions import db
 from inquiry_desk.core.i18n import current_language
 from inquiry_desk.inbox.blueprint import inbox_bp
-from inquiry_desk.inbox.forms import ConsentForm, JustifyForm, NameStaffForm, PersonForm, RedactForm, RestrictForm
+from inquiry_desk.inbox.forms import (
+    ConsentForm,
+    JustifyForm,
+    NameStaffForm,
+    PersonForm,
+    RedactFieldForm,
+    RedactForm,
+    RestrictForm,
+)
 from inquiry_desk.inbox.inquiry_views import _inquiry_or_404
-from inquiry_desk.inbox.protection_pages import name_choices, person_choices, render_justify
-from inquiry_desk.inquiries import consent, protection
+from inquiry_desk.inbox.protection_pages import field_choices, name_choices, person_choices, render_justify
+from inquiry_desk.inquiries import consent, protection, redaction
 from inquiry_desk.inquiries.models import Inquiry, Message, PersonConcerned
 
 MAX_ID = 2**31 - 1  # the id columns are 32-bit: a larger id names nothing (and must not reach the database)
@@ -145,6 +153,23 @@ def redact_subject(inquiry_id: int) -> Response:
     form = RedactForm()
     return _run(inquiry_id, form, lambda inquiry: protection.redact_subject(
         inquiry, form.reason.data or "", actor=current_user, now=utcnow()), _("The subject is redacted."))
+
+
+@inbox_bp.route("/<int:inquiry_id>/redact-field", methods=["POST"])
+@role_required(Role.LEAD)
+def redact_field(inquiry_id: int) -> Response:
+    """One field of the inquiry, its requester or a person concerned (a passport number typed as a phone)."""
+    _bounded(inquiry_id)
+    inquiry = _inquiry_or_404(inquiry_id)  # need-to-know first: 403 before anything is said about the fields
+    form = RedactFieldForm(prefix="redact-field")
+    form.field.choices = field_choices(inquiry)
+
+    def run(inquiry: Inquiry) -> None:
+        chosen = redaction.find(inquiry, form.field.data or "")
+        redaction.redact_field(inquiry, chosen.field, form.reason.data or "", person=chosen.person,
+                               actor=current_user, now=utcnow())
+
+    return _run(inquiry_id, form, run, _("The field is redacted."))
 
 
 @inbox_bp.route("/topics", methods=["GET", "POST"])

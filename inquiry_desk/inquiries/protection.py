@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from inquiry_desk.accounts.models import Role, User
 from inquiry_desk.audit import services as audit
@@ -33,7 +33,7 @@ class ReasonRequired(InvalidInput):
     default_message = _l("Give a reason.")
 
 
-def _reason(value: str) -> str:
+def parse_reason(value: str) -> str:
     try:
         return parse_line(" ".join((value or "").split()), max_length=REASON_MAX)
     except TextRequired as exc:
@@ -54,7 +54,7 @@ def restrict(inquiry: Inquiry, reason: str, *, actor: User, now: datetime) -> No
     Whoever restricts it is named on it (unless they hold it), so that they keep reading it.
     """
     _require(actor.has_role(Role.OFFICER) and access.may_open(inquiry, actor, now))
-    reason = _reason(reason)
+    reason = parse_reason(reason)
     with recorder.change(inquiry, actor=actor, now=now) as change:
         inquiry.restricted = True
         inquiry.restricted_reason = reason
@@ -118,7 +118,7 @@ def justify_access(inquiry: Inquiry, reason: str, *, actor: User, now: datetime)
     """A lead who is not named gives the reason for opening a restricted inquiry (kept in the audit log)."""
     _require(actor.has_role(Role.LEAD))
     audit.record(access.JUSTIFIED, actor=actor, subject_type="inquiry", subject_id=inquiry.id,
-                 details={"reason": _reason(reason)}, now=now)
+                 details={"reason": parse_reason(reason)}, now=now)
 
 
 @dataclass(frozen=True)
@@ -156,7 +156,7 @@ def redact_message(message: Message, reason: str, *, actor: User, now: datetime)
     """
     inquiry = message.inquiry
     _require(actor.has_role(Role.LEAD) and access.may_open(inquiry, actor, now))
-    reason = _reason(reason)
+    reason = parse_reason(reason)
     if message.redacted_at is not None:
         return 0
     original = message.body
@@ -164,7 +164,7 @@ def redact_message(message: Message, reason: str, *, actor: User, now: datetime)
         message.body = REDACTED
         message.redacted_at = now
         change.event("message_redacted", message_id=message.id, reason=reason)
-    return _redact_outbox(inquiry.id, original)
+    return redact_outbox([inquiry.id], original)
 
 
 def redact_subject(inquiry: Inquiry, reason: str, *, actor: User, now: datetime) -> int:
@@ -173,34 +173,56 @@ def redact_subject(inquiry: Inquiry, reason: str, *, actor: User, now: datetime)
     Leads only; audited like a message's redaction. Returns how many outbox copies were changed.
     """
     _require(actor.has_role(Role.LEAD) and access.may_open(inquiry, actor, now))
-    reason = _reason(reason)
+    reason = parse_reason(reason)
     original = inquiry.subject
     if original == REDACTED:
         return 0
     with recorder.change(inquiry, actor=actor, now=now) as change:
         inquiry.subject = REDACTED
         change.event("subject_redacted", reason=reason)
-    return _redact_outbox(inquiry.id, original)
+    return redact_outbox([inquiry.id], original)
 
 
-def _redact_outbox(inquiry_id: int, original: str) -> int:
-    """Every email about the inquiry that carries the text (as written, or HTML-escaped) gets the marker,
-    in its subject line and its bodies."""
-    texts = {text for text in (original, original.strip(), html.escape(original), html.escape(original.strip()))
-             if text}
+# Emails to staff that list inquiries, a line each ("- INQ-2026-000123 Subject"): the daily digest
+# and the target reminders. They are not keyed by inquiry, so they are found by the reference.
+STAFF_LIST_CAUSES = ("digest:%", "reminders:%")
+
+
+def redact_outbox(inquiry_ids: Sequence[int], original: str, *, addresses: Sequence[str] = ()) -> int:
+    """Put the marker in place of ``original`` (as written, or HTML-escaped) in the outbox; returns how
+    many emails changed.
+
+    Every email about the inquiries (subject line and bodies) and every email to ``addresses``;
+    in the staff lists that name one of the inquiries, the text just after its reference (a
+    short text elsewhere in a digest may be another inquiry's and is left alone).
+    """
+    texts = sorted({text for text in (original, original.strip(), html.escape(original),
+                                      html.escape(original.strip())) if text}, key=len, reverse=True)
+    about = [OutgoingEmail.cause_key.like(f"inquiry:{inquiry_id}:%") for inquiry_id in inquiry_ids]
+    if addresses:
+        about.append(OutgoingEmail.to_address.in_(list(addresses)))
     changed = 0
-    emails = db.session.scalars(
-        select(OutgoingEmail).where(OutgoingEmail.cause_key.like(f"inquiry:{inquiry_id}:%"))).all()
-    for email in emails:
-        before = (email.subject, email.body_text, email.body_html)
-        for text in sorted(texts, key=len, reverse=True):
-            email.subject = email.subject.replace(text, REDACTED)
-            email.body_text = email.body_text.replace(text, REDACTED)
-            if email.body_html:
-                email.body_html = email.body_html.replace(text, REDACTED)
-        if (email.subject, email.body_text, email.body_html) != before:
-            changed += 1
+    for email in db.session.scalars(select(OutgoingEmail).where(or_(*about))) if about else ():
+        changed += _replace(email, [(text, REDACTED) for text in texts])
+    references = [reference for reference in db.session.scalars(
+        select(Inquiry.reference).where(Inquiry.id.in_(list(inquiry_ids)))) if reference]
+    for reference in references:
+        staff_lists = select(OutgoingEmail).where(
+            or_(*(OutgoingEmail.cause_key.like(cause) for cause in STAFF_LIST_CAUSES)),
+            OutgoingEmail.body_text.contains(reference, autoescape=True))
+        for email in db.session.scalars(staff_lists):
+            changed += _replace(email, [(f"{reference} {text}", f"{reference} {REDACTED}") for text in texts])
     return changed
+
+
+def _replace(email: OutgoingEmail, pairs: list[tuple[str, str]]) -> int:
+    before = (email.subject, email.body_text, email.body_html)
+    for text, marker in pairs:
+        email.subject = email.subject.replace(text, marker)
+        email.body_text = email.body_text.replace(text, marker)
+        if email.body_html:
+            email.body_html = email.body_html.replace(text, marker)
+    return int((email.subject, email.body_text, email.body_html) != before)
 
 
 @dataclass(frozen=True)
