@@ -100,6 +100,7 @@ def _register_blueprints(app: Flask) -> None:
         contact_views,
         directory_import_views,
         directory_views,
+        email_views,
         home,
         inquiry_views,
         protection_views,

@@ -144,6 +144,9 @@ ROUTES: dict[str, tuple[str, Values]] = {
     "directory.import_start": ("officer", lambda o: {"import_id": 1}),
     "directory.import_status": ("officer", lambda o: {"import_id": 1}),
     "directory.export": ("officer", lambda o: {"subject": "contacts"}),
+    # emailin (issue 17): the whole email a message came in
+    "inbox.whole_email": ("viewer", lambda o: {"inquiry_id": o["inquiry"].id,
+                                               "message_id": o["inquiry"].messages[0].id}),
 }
 
 

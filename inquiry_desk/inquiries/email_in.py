@@ -47,7 +47,7 @@ from inquiry_desk.mail.inbound import ingest
 from inquiry_desk.mail.inbound.classify import Kind
 from inquiry_desk.mail.inbound.language import detect
 from inquiry_desk.mail.inbound.models import BouncedAddress, InboundEmail, InboundOutcome
-from inquiry_desk.mail.inbound.parsing import ParsedEmail
+from inquiry_desk.mail.inbound.parsing import ParsedEmail, whole_message_text
 from inquiry_desk.mail.models import OutgoingEmail
 from inquiry_desk.mail.rendering import RenderedEmail, render_email
 from inquiry_desk.mail.sending import is_suppressed
@@ -290,3 +290,16 @@ def follow_up_bounce(sender: object, *, address: str, message_id: str | None, no
                  name=contact.name, organisation=contact.organisation.name)
     inquiries.create_inquiry(contact=contact, subject=subject[:300], body=body, language=language,
                              channel=Channel.MANUAL, now=now, topic=inquiries.topic_by_code(FOLLOW_UP_TOPIC))
+
+
+# --- the whole message -----------------------------------------------------------------------------
+
+def whole_message(inquiry: Inquiry, message_id: int) -> str | None:
+    """The whole email a message of this inquiry came in, as text; None when it came another way
+    (or its email was purged). The caller has checked that the reader may open the inquiry."""
+    message = db.session.get(Message, message_id)
+    if message is None or message.inquiry_id != inquiry.id or message.inbound_email_id is None \
+            or message.redacted_at is not None:
+        return None
+    row = db.session.get(InboundEmail, message.inbound_email_id)
+    return whole_message_text(row.raw) if row is not None else None

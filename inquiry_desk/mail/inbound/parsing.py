@@ -341,3 +341,18 @@ def _read_body(parsed: ParsedEmail, message: Message) -> None:
         text = _payload_text(message)  # a multipart whose boundary is missing: its body as text
     parsed.text = clean_text(text or "").strip()
     parsed.display_text = clean_text(strip_quoted(parsed.text)).strip() if parsed.text else ""
+
+
+WHOLE_HEADERS = ("from", "to", "cc", "date", "subject", "reply-to", "message-id")
+
+
+def whole_message_text(raw: bytes) -> str:
+    """The whole message as plain text: its main headers decoded, the full text (quoted history
+    included) and the names of its attachments. What "show whole message" serves."""
+    parsed = parse(raw)
+    lines = [f"{name.title()}: {parsed.headers[name]}" for name in WHOLE_HEADERS if parsed.headers.get(name)]
+    lines += ["", parsed.text]
+    if parsed.attachments:
+        lines += ["", "--", *(f"[{item.content_type}] {item.filename or '-'} ({item.size} bytes)"
+                              for item in parsed.attachments)]
+    return "\n".join(lines) + "\n"

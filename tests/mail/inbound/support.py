@@ -54,6 +54,9 @@ def scenario() -> Scenario:
         "PARTNER_REFERENCE": partner_inquiry.reference or "",
         "PARTNER_CONFIRMATION_ID": confirmation_id(partner_inquiry),
     }
+    values["CONFIRMATION_ID_BARE"] = values["CONFIRMATION_ID"].strip("<>")
+    values["PARTNER_CONFIRMATION_ID_BARE"] = values["PARTNER_CONFIRMATION_ID"].strip("<>")
+    values["REFERENCE_Q"] = values["REFERENCE"]
     return Scenario(inquiry=inquiry, partner_inquiry=partner_inquiry, values=values)
 
 
