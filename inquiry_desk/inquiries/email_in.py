@@ -21,11 +21,8 @@ message (RFC 3834), to a suppressed address, or twice in an hour to one sender.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import re
 from datetime import datetime, timedelta
-from email.utils import parseaddr
 
 from flask import current_app
 from flask_babel import force_locale
@@ -42,6 +39,7 @@ from inquiry_desk.inquiries import services as inquiries
 from inquiry_desk.inquiries.access import RESTRICTED_SUBJECT, is_restricted
 from inquiry_desk.inquiries.correspondence import confirmation_cause_key
 from inquiry_desk.inquiries.models import Channel, Inquiry, Message, MessageKind
+from inquiry_desk.inquiries.reply_addresses import inquiry_by_reply_address, reply_address
 from inquiry_desk.mail import services as mail
 from inquiry_desk.mail.inbound import ingest
 from inquiry_desk.mail.inbound.classify import Kind
@@ -54,7 +52,6 @@ from inquiry_desk.mail.sending import is_suppressed
 
 _REFERENCE = re.compile(r"\bINQ-(\d{4})-(\d{6,9})\b", re.IGNORECASE)
 _INQUIRY_CAUSE = re.compile(r"^inquiry:(\d+):")
-_TOKEN = re.compile(r"^(\d{1,12})\.([0-9a-f]{12})$")
 ACK_INTERVAL = timedelta(hours=1)
 NO_TEXT = "(no text)"
 NO_SUBJECT = "(no subject)"
@@ -63,39 +60,6 @@ NO_SUBJECT = "(no subject)"
 def init() -> None:
     """Plug into mail's ingest (called by create_app)."""
     ingest.register_handler(handle)
-
-
-# --- per-inquiry reply addresses ---------------------------------------------------------------
-
-def _token(inquiry_id: int) -> str:
-    key = str(current_app.config["SECRET_KEY"]).encode()
-    digest = hmac.new(key, f"reply-address:{inquiry_id}".encode(), hashlib.sha256).hexdigest()[:12]
-    return f"{inquiry_id}.{digest}"
-
-
-def reply_address(inquiry: Inquiry) -> str | None:
-    """desk+TOKEN@domain for this inquiry, when plus addressing is configured; else None."""
-    config = current_app.config
-    inbound = parseaddr(config.get("MAIL_INBOUND_ADDRESS", ""))[1]
-    if not config.get("MAIL_INBOUND_PLUS_ADDRESSING") or "@" not in inbound:
-        return None
-    local, domain = inbound.split("@", 1)
-    return f"{local}+{_token(inquiry.id)}@{domain}"
-
-
-def _inquiry_by_reply_address(recipients: list[str]) -> Inquiry | None:
-    inbound = parseaddr(current_app.config.get("MAIL_INBOUND_ADDRESS", ""))[1].lower()
-    if not current_app.config.get("MAIL_INBOUND_PLUS_ADDRESSING") or "@" not in inbound:
-        return None
-    local, domain = inbound.split("@", 1)
-    for address in recipients:
-        their_local, _, their_domain = address.partition("@")
-        if their_domain != domain or not their_local.startswith(local + "+"):
-            continue
-        match = _TOKEN.match(their_local[len(local) + 1:])
-        if match and hmac.compare_digest(_token(int(match.group(1))), match.group(0)):
-            return db.session.get(Inquiry, int(match.group(1)))
-    return None
 
 
 # --- threading ---------------------------------------------------------------------------------
@@ -122,7 +86,7 @@ def find_thread(parsed: ParsedEmail) -> Inquiry | None:
         found = inquiries.find_by_reference(f"INQ-{match.group(1)}-{match.group(2)}")
         if found is not None:
             return found
-    return _inquiry_by_reply_address(parsed.recipients)
+    return inquiry_by_reply_address(parsed.recipients)
 
 
 def may_join(inquiry: Inquiry, sender: str) -> Contact | None:

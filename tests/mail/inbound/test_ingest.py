@@ -84,3 +84,70 @@ def test_the_command_reads_standard_input_and_answers_with_exit_codes(app, datab
                             input=message + b"x", capture_output=True, timeout=60,
                             env={**env, "DATABASE_URL": "postgresql+psycopg://nobody@127.0.0.1:1/none"})
     assert broken.returncode == 75
+
+
+def _new(sender: str, number: int) -> bytes:
+    return (f"From: <{sender}>\r\nTo: inquiries@example.org\r\nSubject: Question {number}\r\n"
+            f"Message-ID: <new-{number}@example.com>\r\n\r\nHello, this is question {number} for you.\r\n").encode()
+
+
+def test_one_acknowledgement_per_sender_per_hour_and_a_limit_on_messages(app) -> None:
+    from datetime import timedelta
+
+    from inquiry_desk.core.clock import utcnow
+
+    app.config["MAIL_INBOUND_MAX_PER_SENDER_HOUR"] = 3
+    now = utcnow()
+    results = [feed(_new("busy@example.com", number), now=now + timedelta(minutes=number)) for number in range(4)]
+    assert [result.outcome for result in results[:3]] == ["new_inquiry"] * 3
+    assert (results[3].status, results[3].exit_code, results[3].reason) == ("refused", 77, "too_many_from_sender")
+    acks = db.session.scalars(select(OutgoingEmail).where(OutgoingEmail.to_address == "busy@example.com")).all()
+    assert len(acks) == 1
+    later = feed(_new("busy@example.com", 9), now=now + timedelta(hours=2))
+    assert later.outcome == "new_inquiry"
+    assert db.session.scalar(select(func.count()).select_from(OutgoingEmail)
+                             .where(OutgoingEmail.to_address == "busy@example.com")) == 2
+
+
+def test_soft_bounces_suppress_after_the_setting(app) -> None:
+    from inquiry_desk.mail.inbound.models import BouncedAddress
+    from inquiry_desk.mail.models import MailSuppression
+
+    from .support import CORPUS
+
+    app.config["MAIL_SOFT_BOUNCE_LIMIT"] = 2
+    raw = (CORPUS / "bounce_dsn_soft_delayed.eml").read_bytes()
+    assert feed(raw).reason == "temporary"
+    assert db.session.get(MailSuppression, "slow@example.com") is None
+    assert feed(raw.replace(b"<bounce-", b"<second-")).reason == "temporary"
+    assert db.session.get(MailSuppression, "slow@example.com") is not None
+    assert db.session.get_one(BouncedAddress, "slow@example.com").soft_count == 2
+
+
+def test_a_per_inquiry_reply_address_threads_a_reply_without_headers(app) -> None:
+    from inquiry_desk.inquiries.reply_addresses import reply_address
+
+    app.config.update(MAIL_INBOUND_ADDRESS="desk@example.org", MAIL_INBOUND_PLUS_ADDRESSING=True)
+    s = scenario()
+    address = reply_address(s.inquiry)
+    assert address is not None and address.startswith("desk+")
+    message = (f"From: <farida@example.net>\r\nTo: {address}\r\nSubject: no reference here\r\n"
+               "Message-ID: <plus-1@example.net>\r\n\r\nAnswer to the reply address.\r\n").encode()
+    assert feed(message).outcome == "threaded"
+    forged = address.replace("desk+", "desk+1").encode()
+    assert feed(message.replace(address.encode(), forged).replace(b"plus-1", b"plus-2")).outcome == "new_inquiry"
+
+
+def test_a_reply_long_after_closing_opens_a_new_linked_inquiry_confirmed_by_email(app) -> None:
+    from datetime import timedelta
+
+    from inquiry_desk.core.clock import utcnow
+
+    s = scenario()
+    edit(s.inquiry, status=Status.CLOSED.value, resolved_at=utcnow() - timedelta(days=90))
+    db.session.commit()
+    result = feed(_reply(sender="farida@example.net", in_reply_to=s.values["CONFIRMATION_ID"]))
+    assert (result.outcome, result.reason) == ("new_inquiry", "reopen_window_passed")
+    new = db.session.scalars(select(Inquiry).order_by(Inquiry.id.desc())).first()
+    assert new is not None and links.is_linked(new, s.inquiry)
+    assert db.session.get_one(Inquiry, s.inquiry.id).status == Status.CLOSED.value

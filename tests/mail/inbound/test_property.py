@@ -44,7 +44,8 @@ def test_the_parser_never_raises(raw: bytes) -> None:
     whole_message_text(raw)
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@settings(max_examples=25, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(raw=mutated())
 def test_ingest_never_raises(app, raw: bytes) -> None:
     result = ingest.ingest(raw, source="pipe", now=utcnow())
