@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
 PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
-.PHONY: run test test-sqlite test-postgres lint translations translations-update browser validator clean
+.PHONY: run test test-sqlite test-postgres lint translations translations-update browser validator imap clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -48,8 +48,17 @@ validator:
 		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq default-jre-headless) >/dev/null; \
 	fi
 
+# The IMAP job's tests start Debian's Dovecot on loopback (tests/mail/inbound/dovecot.py): installed here when
+# missing and running as root; its system service is left stopped (the tests run their own).
+imap:
+	@if [ ! -x /usr/sbin/dovecot ] && [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null; then \
+		echo "Installing dovecot-imapd for the IMAP tests..."; \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dovecot-imapd openssl) >/dev/null; \
+		(command -v systemctl >/dev/null && systemctl disable --now dovecot) >/dev/null 2>&1 || true; \
+	fi
+
 # With PostgreSQL, the two runs go side by side (each in its own database); each run's output is printed when it ends.
-test: $(VENV)/.installed-dev translations browser validator
+test: $(VENV)/.installed-dev translations browser validator imap
 	@if [ -n "$$TEST_DATABASE_URL" ] || $(BIN)/python -c "import psycopg,sys; psycopg.connect('postgresql://postgres@127.0.0.1:5432/test', connect_timeout=3).close()" 2>/dev/null; then \
 		echo "Running the suite on SQLite and on PostgreSQL side by side (about 15 minutes; each prints when it ends)..."; \
 		$(MAKE) --no-print-directory -j2 --output-sync=target test-sqlite test-postgres; \

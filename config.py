@@ -161,6 +161,24 @@ class BaseConfig:
         self.MAIL_RATE_PER_SECOND = _float(env, "MAIL_RATE_PER_SECOND", 0.0)  # all workers together; 0: no limit
         self.MAIL_RETRY_FIRST_SECONDS = _float(env, "MAIL_RETRY_FIRST_SECONDS", 60.0)
         self.MAIL_BULK_MAX_ATTEMPTS = _int(env, "MAIL_BULK_MAX_ATTEMPTS", 12)
+        # Email in (`flask mail ingest`, the IMAP job; see the README, "Email in"). MAIL_INBOUND_ADDRESS is the
+        # team's receiving address; with MAIL_INBOUND_PLUS_ADDRESSING=1 replies say desk+TOKEN@ of that address.
+        self.MAIL_INBOUND_ADDRESS = env.get("MAIL_INBOUND_ADDRESS", "")
+        self.MAIL_INBOUND_PLUS_ADDRESSING = _flag(env, "MAIL_INBOUND_PLUS_ADDRESSING", False)
+        self.MAIL_INBOUND_MAX_BYTES = _int(env, "MAIL_INBOUND_MAX_BYTES", 10_000_000)
+        self.MAIL_INBOUND_MAX_PER_SENDER_HOUR = _int(env, "MAIL_INBOUND_MAX_PER_SENDER_HOUR", 20)
+        self.MAIL_SOFT_BOUNCE_LIMIT = _int(env, "MAIL_SOFT_BOUNCE_LIMIT", 3)
+        # The authserv-id of the receiving server's Authentication-Results: a DMARC pass it reports for the
+        # sender's domain stands for the proof of address a trusted partner's badge needs. Empty: never.
+        self.MAIL_AUTHSERV_ID = env.get("MAIL_AUTHSERV_ID", "")
+        self.IMAP_HOST = env.get("IMAP_HOST", "")
+        self.IMAP_PORT = _int(env, "IMAP_PORT", 993)
+        self.IMAP_USER = env.get("IMAP_USER", "")
+        self.IMAP_PASSWORD = env.get("IMAP_PASSWORD", "")
+        self.IMAP_FOLDER = env.get("IMAP_FOLDER", "INBOX")
+        self.IMAP_PROCESSED_FOLDER = env.get("IMAP_PROCESSED_FOLDER", "Processed")
+        self.IMAP_CA_FILE = env.get("IMAP_CA_FILE", "")  # a private CA's certificate (tests); else the system's
+        self.IMAP_BATCH = _int(env, "IMAP_BATCH", 50)
 
         self.BASE_URL = env.get("BASE_URL", "http://127.0.0.1:5000").rstrip("/")
         self.TIMEZONE = env.get("TIMEZONE", "America/Toronto")

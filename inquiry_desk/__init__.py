@@ -80,6 +80,13 @@ def _init_capabilities(app: Flask) -> None:
     from inquiry_desk.mailing import person_data  # noqa: F401  (registers subscriptions in a person's data)
 
     mail.init_app(app)
+    from inquiry_desk.inquiries import email_in
+    from inquiry_desk.mail.signals import bounce_reported
+    from inquiry_desk.mailing import recipients as mailing_recipients
+
+    email_in.init()
+    bounce_reported.connect(email_in.follow_up_bounce)
+    bounce_reported.connect(mailing_recipients.bounce_reported)
     for helpers in (account_labels.TEMPLATE_GLOBALS, directory_labels.TEMPLATE_GLOBALS,
                     inquiry_labels.TEMPLATE_GLOBALS):
         app.jinja_env.globals.update(helpers)
@@ -93,6 +100,7 @@ def _register_blueprints(app: Flask) -> None:
         contact_views,
         directory_import_views,
         directory_views,
+        email_views,
         home,
         inquiry_views,
         protection_views,

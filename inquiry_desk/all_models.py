@@ -27,12 +27,14 @@ from inquiry_desk.inquiries.models import (
 from inquiry_desk.inquiries.saved_views.models import SavedView
 from inquiry_desk.inquiries.targets.models import Closure, ServiceTarget, TeamCalendar
 from inquiry_desk.jobs.models import JobRun, SchedulerLease
+from inquiry_desk.mail.inbound.models import BouncedAddress, InboundEmail
 from inquiry_desk.mail.models import Delivery, MailSend, MailSuppression, OutgoingEmail, SendThrottle
 from inquiry_desk.mailing.models import ConsentRecord, ImportBatch, MailingList, Subscription, SuppressionEntry
 
 __all__ = [
     "AuditEvent",
     "AuditSeal",
+    "BouncedAddress",
     "CannedResponse",
     "Closure",
     "ConsentRecord",
@@ -41,6 +43,7 @@ __all__ = [
     "DirectoryImport",
     "FormSubmission",
     "ImportBatch",
+    "InboundEmail",
     "Inquiry",
     "InquiryLink",
     "InquiryViewer",

@@ -147,6 +147,9 @@ ROUTES: dict[str, tuple[str, Values]] = {
     "audit_log.index": ("admin", NONE),
     "audit_log.export": ("admin", NONE),
     "inbox.redact_field": ("lead", lambda o: {"inquiry_id": o["inquiry"].id}),
+    # emailin (issue 17): the whole email a message came in
+    "inbox.whole_email": ("viewer", lambda o: {"inquiry_id": o["inquiry"].id,
+                                               "message_id": o["inquiry"].messages[0].id}),
 }
 
 

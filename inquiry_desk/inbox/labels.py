@@ -113,6 +113,7 @@ HISTORY_LABELS = {
     "inquiry.linked": _l("linked to another inquiry"),
     "inquiry.unlinked": _l("link to another inquiry removed"),
     "inquiry.reopened_by_reply": _l("reopened by the stakeholder's reply"),
+    "inquiry.auto_reply_noted": _l("an automatic reply (out of office) came by email, kept as a note"),
     "inquiry.partner_confirmed": _l("trusted partner: the stakeholder confirmed their address"),
     "inquiry.hold_placed": _l("put on hold"),
     "inquiry.hold_lifted": _l("hold lifted"),

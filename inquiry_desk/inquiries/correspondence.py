@@ -18,6 +18,7 @@ from inquiry_desk.core.extensions import db
 from inquiry_desk.core.urls import external_url
 from inquiry_desk.inquiries import recorder, triage
 from inquiry_desk.inquiries.models import Inquiry, Message, MessageKind, Status
+from inquiry_desk.inquiries.reply_addresses import reply_address
 from inquiry_desk.inquiries.services import create_portal_link, live_portal_links
 from inquiry_desk.mail import services as mail
 from inquiry_desk.mail.models import OutgoingEmail
@@ -111,7 +112,7 @@ def send_reply(inquiry: Inquiry, body: str, *, actor: User, now: datetime, langu
         )
         outgoing = mail.queue_email(cause_key=f"inquiry:{inquiry.id}:reply:{message.id}",
                                     to=inquiry.contact.email, rendered=rendered, language=language, now=now,
-                                    headers=headers)
+                                    headers=headers, reply_to=reply_address(inquiry))
         message.email_message_id = outgoing.message_id
         first_response = inquiry.first_response_at is None
         if first_response:

@@ -179,6 +179,9 @@ class Message(Model):
     channel: Mapped[str] = mapped_column(String(16), default=Channel.WEB.value)
     # The Message-ID of the email that carried it (in or out), for threading.
     email_message_id: Mapped[str | None] = mapped_column(String(255), index=True)
+    # The whole email it came in (email in): "show whole message".
+    inbound_email_id: Mapped[int | None] = mapped_column(ForeignKey("inbound_emails.id", ondelete="SET NULL"),
+                                                         index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     # Set when a lead replaced the body by the redaction marker (the original is kept nowhere).
     redacted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

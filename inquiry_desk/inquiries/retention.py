@@ -39,6 +39,7 @@ from inquiry_desk.core.extensions import db
 from inquiry_desk.directory.models import Contact
 from inquiry_desk.inquiries import recorder
 from inquiry_desk.inquiries.models import Inquiry, Message, PersonConcerned, PortalLink, Status
+from inquiry_desk.mail.inbound.models import InboundEmail
 from inquiry_desk.mail.models import OutgoingEmail
 
 REMOVED = "[removed under the retention rule]"
@@ -85,6 +86,10 @@ def purge_closed_inquiries(now: datetime) -> int:
 
 def _purge(inquiry: Inquiry, now: datetime) -> None:
     with recorder.change(inquiry, actor=None, now=now) as change:
+        # The whole emails the messages came in (email in) go with their bodies.
+        db.session.execute(delete(InboundEmail).where(InboundEmail.id.in_(
+            select(Message.inbound_email_id).where(Message.inquiry_id == inquiry.id)))
+            .execution_options(synchronize_session=False))
         db.session.execute(update(Message).where(Message.inquiry_id == inquiry.id).values(body=REMOVED))
         db.session.expire(inquiry, ["messages"])
         inquiry.subject = REMOVED

@@ -118,6 +118,15 @@ def audit_seal(now: datetime) -> str:
     return f"sealed {seal(now)}"
 
 
+def imap_fetch(now: datetime) -> str:
+    from inquiry_desk.mail.inbound import imap
+
+    if not imap.configured():
+        return "IMAP_HOST not set"
+    report = imap.fetch(now)
+    return f"taken {report.taken}, already stored {report.duplicates}, refused {report.refused}, left {report.left}"
+
+
 def tick(now: datetime) -> str:
     """Test only (SCHEDULER_TEST_JOBS): does nothing; its JobRun row is the record."""
     return "tick"
@@ -131,6 +140,7 @@ JOBS: tuple[Job, ...] = (
     Job("retention", _daily(2, 30), 6 * 60 * 60, retention),
     Job("housekeeping", _every(hours=1), 30 * 60, housekeeping),
     Job("audit_seal", _every(minutes=1), 50, audit_seal),
+    Job("imap_fetch", _every(minutes=1), 50, imap_fetch),
 )
 
 TEST_JOBS: tuple[Job, ...] = (Job("tick", _every(seconds=1), 1, tick),)

@@ -75,6 +75,19 @@ def init_app(app: Flask) -> None:
         click.echo(f"mail worker: {settings.connections} connection(s), batch {settings.batch}", err=True)
         worker.run_worker(app, settings, stop)
 
+    @mail_group.command("ingest", help="Take one email from standard input (an MTA's pipe). Exit 0: taken; "
+                                       "65: refused for its content; 77: too many from one sender; "
+                                       "75: temporary failure, deliver again later.")
+    @click.option("--source", default="pipe", type=click.Choice(["pipe", "imap"]), hidden=True)
+    def ingest_command(source: str) -> None:
+        import sys
+
+        from inquiry_desk.mail.inbound import ingest
+
+        limit = app.config["MAIL_INBOUND_MAX_BYTES"]
+        raw = sys.stdin.buffer.read(limit + 1)
+        sys.exit(ingest.ingest_and_commit(raw, source=source, now=utcnow()).exit_code)
+
     @mail_group.command("send", help="A bulk send: show its progress (status), or pause, resume or cancel it.")
     @click.argument("action", type=click.Choice(["status", "pause", "resume", "cancel"]))
     @click.argument("key")

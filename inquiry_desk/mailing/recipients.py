@@ -14,6 +14,7 @@ from urllib.parse import quote
 from flask import current_app
 from sqlalchemy import select
 
+from inquiry_desk.core.domain import DomainError
 from inquiry_desk.core.extensions import db
 from inquiry_desk.core.urls import external_url
 from inquiry_desk.directory.models import Contact
@@ -74,3 +75,11 @@ def record_bounce(address: str, *, complaint: bool = False, source: str, now: da
             subscription.updated_at = now
             marked += 1
     return marked
+
+
+def bounce_reported(sender: object, *, address: str, message_id: str | None, now: datetime) -> None:
+    """A bounce report by email (mail.signals.bounce_reported): the register and the subscriptions follow."""
+    try:
+        record_bounce(address, source="bounce report", now=now)
+    except DomainError:  # an address the register cannot hold: the engine's suppression stands alone
+        return

@@ -54,6 +54,9 @@ CONTEXTS: dict[str, dict[str, Any]] = {
         "officer_name": "Jean Tremblay", "reference": "INQ-2026-000042", "portal_url": PORTAL, "link_days": 90,
         "subject_line": "Re: Your inquiry INQ-2026-000042",
     },
+    "inquiry_email_ack": {  # emailin (issue 17): the acknowledgement of an inquiry that came by email
+        "name": "Amélie O'Neil", "reference": "INQ-2026-000042", "portal_url": PORTAL, "link_days": 90,
+    },
     "inquiry_merged": {
         "name": "Amélie O'Neil", "duplicate_reference": "INQ-2026-000043", "target_reference": "INQ-2026-000042",
     },

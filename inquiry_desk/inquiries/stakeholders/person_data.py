@@ -44,6 +44,7 @@ from inquiry_desk.directory.personal_sources import sources
 from inquiry_desk.directory.rules import require_lead
 from inquiry_desk.inquiries import recorder
 from inquiry_desk.inquiries.models import Inquiry, Message, PersonConcerned, PortalLink
+from inquiry_desk.mail.inbound.models import InboundEmail
 from inquiry_desk.mail.models import OutgoingEmail
 
 ERASED_NAME = "—"
@@ -183,6 +184,11 @@ def erase(contact: Contact, *, actor: User | None, now: datetime) -> dict[str, i
             inquiry.organisation_name = None
             inquiry.purged_at = inquiry.purged_at or now
             change.event("erased", reference=inquiry.reference)
+    # The whole emails they sent, or that came into their inquiries (email in).
+    db.session.execute(delete(InboundEmail).where(or_(
+        InboundEmail.sender_key.in_(addresses),
+        InboundEmail.id.in_(select(Message.inbound_email_id).where(Message.inquiry_id.in_(inquiry_ids)))))
+        .execution_options(synchronize_session=False))
     if inquiry_ids:
         db.session.execute(delete(PortalLink).where(PortalLink.inquiry_id.in_(inquiry_ids)))
         db.session.execute(delete(PersonConcerned).where(PersonConcerned.inquiry_id.in_(inquiry_ids)))
