@@ -118,6 +118,12 @@ def audit_seal(now: datetime) -> str:
     return f"sealed {seal(now)}"
 
 
+def bulletins(now: datetime) -> str:
+    from inquiry_desk.bulletins.dispatch import run
+
+    return run(now)
+
+
 def tick(now: datetime) -> str:
     """Test only (SCHEDULER_TEST_JOBS): does nothing; its JobRun row is the record."""
     return "tick"
@@ -131,6 +137,8 @@ JOBS: tuple[Job, ...] = (
     Job("retention", _daily(2, 30), 6 * 60 * 60, retention),
     Job("housekeeping", _every(hours=1), 30 * 60, housekeeping),
     Job("audit_seal", _every(minutes=1), 50, audit_seal),
+    # Every second: a bulletin scheduled for T starts within 2 s (QUALITY.md P7); dispatch is once per bulletin.
+    Job("bulletins", _every(seconds=1), 30, bulletins),
 )
 
 TEST_JOBS: tuple[Job, ...] = (Job("tick", _every(seconds=1), 1, tick),)
