@@ -94,6 +94,9 @@ def _init_capabilities(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from inquiry_desk.accounts.views import admin_bp, auth_bp, staff_bp
+    from inquiry_desk.bulletins import dispatch  # noqa: F401  (the send engine's links for bulletins)
+    from inquiry_desk.bulletins.public_views import bulletins_bp
+    from inquiry_desk.bulletins.staff_views import bulletins_staff_bp
 
     # These add their routes to inbox_bp and directory_bp (and the staff home figures).
     from inquiry_desk.inbox import (  # noqa: F401
@@ -119,7 +122,8 @@ def _register_blueprints(app: Flask) -> None:
     from inquiry_desk.public.views import public_bp
 
     for blueprint in (public_bp, auth_bp, staff_bp, admin_bp, intake_bp, inbox_bp, canned_bp, targets_bp, topics_bp,
-                      jobs_bp, mailing_bp, mailing_staff_bp, directory_bp, audit_log_bp):
+                      jobs_bp, mailing_bp, mailing_staff_bp, directory_bp, audit_log_bp, bulletins_bp,
+                      bulletins_staff_bp):
         app.register_blueprint(blueprint)
 
 

@@ -2,6 +2,7 @@
 
 from inquiry_desk.accounts.models import RecoveryCode, StaffSession, User
 from inquiry_desk.audit.models import AuditEvent, AuditSeal
+from inquiry_desk.bulletins.models import Bulletin, BulletinSnapshot, BulletinTransition, BulletinVersion
 from inquiry_desk.directory.models import (
     Contact,
     DirectoryImport,
@@ -35,6 +36,10 @@ __all__ = [
     "AuditEvent",
     "AuditSeal",
     "BouncedAddress",
+    "Bulletin",
+    "BulletinSnapshot",
+    "BulletinTransition",
+    "BulletinVersion",
     "CannedResponse",
     "Closure",
     "ConsentRecord",

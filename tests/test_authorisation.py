@@ -150,6 +150,28 @@ ROUTES: dict[str, tuple[str, Values]] = {
     # emailin (issue 17): the whole email a message came in
     "inbox.whole_email": ("viewer", lambda o: {"inquiry_id": o["inquiry"].id,
                                                "message_id": o["inquiry"].messages[0].id}),
+    # bulletins (issue 16)
+    "bulletins.archive": ("public", lambda o: {"lang_code": "en"}),
+    "bulletins.archive_page": ("public", lambda o: {"lang_code": "fr", "bulletin_id": 1}),
+    "bulletins.feed": ("public", lambda o: {"lang_code": "fr"}),
+    "bulletins_staff.index": ("officer", NONE),
+    "bulletins_staff.new": ("officer", NONE),
+    "bulletins_staff.show": ("officer", lambda o: {"bulletin_id": 1}),
+    "bulletins_staff.edit": ("officer", lambda o: {"bulletin_id": 1}),
+    "bulletins_staff.preview": ("officer", lambda o: {"bulletin_id": 1, "lang": "en"}),
+    "bulletins_staff.test_send": ("officer", lambda o: {"bulletin_id": 1}),
+    "bulletins_staff.submit": ("officer", lambda o: {"bulletin_id": 1}),
+    "bulletins_staff.review": ("lead", lambda o: {"bulletin_id": 1}),
+    "bulletins_staff.approve": ("lead", lambda o: {"bulletin_id": 1}),
+    "bulletins_staff.return_to_draft": ("lead", lambda o: {"bulletin_id": 1}),
+    "bulletins_staff.single_language": ("lead", lambda o: {"bulletin_id": 1}),
+    "bulletins_staff.schedule": ("officer", lambda o: {"bulletin_id": 1}),
+    "bulletins_staff.unschedule": ("officer", lambda o: {"bulletin_id": 1}),
+    "bulletins_staff.cancel": ("lead", lambda o: {"bulletin_id": 1}),
+    "bulletins_staff.pause": ("lead", lambda o: {"bulletin_id": 1}),
+    "bulletins_staff.resume": ("lead", lambda o: {"bulletin_id": 1}),
+    "bulletins_staff.progress": ("officer", lambda o: {"bulletin_id": 1}),
+    "bulletins_staff.export": ("lead", lambda o: {"bulletin_id": 1}),
 }
 
 

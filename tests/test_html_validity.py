@@ -35,7 +35,9 @@ NOT_PAGES = {"public.set_language", "public.favicon", "public.healthz", "observa
              "auth.logout",
              # CSV files and the JSON that import progress bars poll
              "directory.export", "directory.import_status", "mailing_staff.export", "mailing_staff.import_status",
-             "audit_log.export"}
+             "audit_log.export",
+             # bulletins: the JSON of the progress bar, the record export, the Atom feed
+             "bulletins_staff.progress", "bulletins_staff.export", "bulletins.feed"}
 
 
 def _vnu_jar() -> Path:

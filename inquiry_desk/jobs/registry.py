@@ -127,6 +127,12 @@ def imap_fetch(now: datetime) -> str:
     return f"taken {report.taken}, already stored {report.duplicates}, refused {report.refused}, left {report.left}"
 
 
+def bulletins(now: datetime) -> str:
+    from inquiry_desk.bulletins.dispatch import run
+
+    return run(now)
+
+
 def tick(now: datetime) -> str:
     """Test only (SCHEDULER_TEST_JOBS): does nothing; its JobRun row is the record."""
     return "tick"
@@ -141,6 +147,8 @@ JOBS: tuple[Job, ...] = (
     Job("housekeeping", _every(hours=1), 30 * 60, housekeeping),
     Job("audit_seal", _every(minutes=1), 50, audit_seal),
     Job("imap_fetch", _every(minutes=1), 50, imap_fetch),
+    # Every second: a bulletin scheduled for T starts within 2 s (QUALITY.md P7); dispatch is once per bulletin.
+    Job("bulletins", _every(seconds=1), 30, bulletins),
 )
 
 TEST_JOBS: tuple[Job, ...] = (Job("tick", _every(seconds=1), 1, tick),)

@@ -269,7 +269,12 @@ def preferences_token(contact: Contact) -> str:
 
 
 def unsubscribe_token(subscription: Subscription) -> str:
-    return tokens.sign(tokens.UNSUBSCRIBE, {"s": subscription.id})
+    return unsubscribe_token_for(subscription.id)
+
+
+def unsubscribe_token_for(subscription_id: int) -> str:
+    """The same token from the id alone (the send engine's link maker builds one per message)."""
+    return tokens.sign(tokens.UNSUBSCRIBE, {"s": subscription_id})
 
 
 def contact_from_preferences_token(token: str) -> Contact:

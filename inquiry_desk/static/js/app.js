@@ -60,6 +60,52 @@
     }
   }
 
+  // -- The progress bar of a bulletin's send ------------------------------------------------
+  //
+  // While a bulletin is scheduled or sending, the page asks its progress every second and
+  // moves the <progress> bar and the counts. The message (a polite live region) changes only
+  // at each quarter and at the end, so that a screen reader hears the news without a flood.
+
+  function followBulletin(box) {
+    var bar = box.querySelector("progress");
+    var message = box.querySelector("[data-progress-message]");
+    var url = box.getAttribute("data-progress-url");
+    var spoken = -1;
+    function say(state) {
+      return box.getAttribute("data-text").replace("%(status)s", state.status_label)
+        .replace("%(done)s", state.done).replace("%(total)s", state.total);
+    }
+    function poll() {
+      fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
+        .then(function (response) { return response.json(); })
+        .then(function (state) {
+          bar.max = Math.max(state.total || 0, 1);
+          bar.value = state.done || 0;
+          bar.textContent = (state.percent || 0) + " %";
+          Object.keys(state.counts || {}).forEach(function (status) {
+            var cell = box.querySelector("[data-count='" + status + "']");
+            if (cell) { cell.textContent = state.counts[status]; }
+          });
+          var finished = state.status === "sent" || state.status === "cancelled" || state.send_status === "done";
+          var quarter = Math.floor((state.percent || 0) / 25);
+          if (finished) {
+            message.textContent = say(state);
+            box.setAttribute("data-finished", state.status);
+          } else {
+            if (quarter !== spoken && state.total > 0) {
+              spoken = quarter;
+              message.textContent = say(state);
+            }
+            window.setTimeout(poll, 1000);
+          }
+        })
+        .catch(function () { window.setTimeout(poll, 3000); });
+    }
+    if (!box.hasAttribute("data-finished")) {
+      poll();
+    }
+  }
+
   // -- The language toggle keeps what was typed (QUALITY.md L3) ---------------------------
   //
   // On a page whose form says data-keep-on-toggle="<name>", following the header's language
@@ -221,6 +267,11 @@
       replyForm.elements.language.addEventListener("change", function () {
         replyForm.elements.body.setAttribute("lang", replyForm.elements.language.value);
       });
+    }
+
+    var bulletinBox = document.querySelector("[data-bulletin-progress]");
+    if (bulletinBox) {
+      followBulletin(bulletinBox);
     }
 
     var importBox = document.querySelector("[data-import-progress]");
