@@ -144,6 +144,9 @@ ROUTES: dict[str, tuple[str, Values]] = {
     "directory.import_start": ("officer", lambda o: {"import_id": 1}),
     "directory.import_status": ("officer", lambda o: {"import_id": 1}),
     "directory.export": ("officer", lambda o: {"subject": "contacts"}),
+    # dashboard (issue 18): the dashboard and each chart's CSV
+    "reports.dashboard": ("officer", NONE),
+    "reports.chart_csv": ("officer", lambda o: {"chart_id": "received"}),
 }
 
 

@@ -34,7 +34,9 @@ LANGUAGES = ("en", "fr")
 NOT_PAGES = {"public.set_language", "public.favicon", "public.healthz", "observability.metrics", "inbox.export",
              "auth.logout",
              # CSV files and the JSON that import progress bars poll
-             "directory.export", "directory.import_status", "mailing_staff.export", "mailing_staff.import_status"}
+             "directory.export", "directory.import_status", "mailing_staff.export", "mailing_staff.import_status",
+             # dashboard (issue 18): a chart's data as CSV
+             "reports.chart_csv"}
 
 
 def _vnu_jar() -> Path:

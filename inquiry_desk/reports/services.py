@@ -101,7 +101,7 @@ class Scope:
         return self.guarded(column, RESTRICTED)
 
 
-def _bucket_of(column: Any, buckets: Sequence[Bucket]) -> Any:
+def bucket_of(column: Any, buckets: Sequence[Bucket]) -> Any:
     return case(*[(column < bucket.end, index) for index, bucket in enumerate(buckets)], else_=len(buckets))
 
 
@@ -129,7 +129,7 @@ class Series:
 def received(period: Period, scope: Scope, by: str = "channel") -> Series:
     """Inquiries received per bucket (day or week), by a dimension (channel by default)."""
     buckets = period.buckets()
-    inner = (select(_bucket_of(Inquiry.received_at, buckets).label("bucket"), scope.dimension(by).label("key"))
+    inner = (select(bucket_of(Inquiry.received_at, buckets).label("bucket"), scope.dimension(by).label("key"))
              .where(Inquiry.received_at >= period.start, Inquiry.received_at < period.end, *scope.conditions())
              .subquery())
     series = Series(buckets)
@@ -333,10 +333,10 @@ def bulletin_reach(period: Period) -> list[SendReach]:
             for r in rows]
 
 
-def reach_over_time(period: Period) -> Series:
+def reach_over_time(period: Period, sends: Sequence[SendReach] | None = None) -> Series:
     """Deliveries of the sends started in each bucket: sent, failed, bounced."""
     series = Series(period.buckets())
-    for send in bulletin_reach(period):
+    for send in bulletin_reach(period) if sends is None else sends:
         if send.started_at is None:
             continue
         index = next(i for i, bucket in enumerate(series.buckets) if send.started_at < bucket.end)
@@ -349,7 +349,7 @@ def reach_over_time(period: Period) -> Series:
 def list_growth(period: Period) -> Series:
     """Consents given (``joined``) and withdrawn (``left``) per bucket, over all mailing lists."""
     buckets = period.buckets()
-    inner = (select(_bucket_of(ConsentRecord.at, buckets).label("bucket"), ConsentRecord.given.label("given"))
+    inner = (select(bucket_of(ConsentRecord.at, buckets).label("bucket"), ConsentRecord.given.label("given"))
              .where(ConsentRecord.at >= period.start, ConsentRecord.at < period.end).subquery())
     series = Series(buckets)
     series.rows = {"joined": [0] * len(buckets), "left": [0] * len(buckets)}
@@ -401,12 +401,17 @@ def _open_at(moment: datetime, scope: Scope) -> int:
         *scope.conditions())) or 0)
 
 
-def headline(period: Period, scope: Scope, now: datetime) -> Headline:
+def headline(period: Period, scope: Scope, now: datetime,
+             current: tuple[TimeFigures, TimeFigures] | None = None) -> Headline:
+    """The headline figures and the previous period's; ``current`` gives this period's times if known."""
     def pair(figure: Any) -> Compared:
         return Compared(figure(period), figure(period.previous()))
 
-    first = {p: first_response_times(p, scope).overall for p in (period, period.previous())}
-    resolution = {p: resolution_times(p, scope).overall for p in (period, period.previous())}
+    previous = period.previous()
+    now_first, now_resolution = current or (first_response_times(period, scope).overall,
+                                            resolution_times(period, scope).overall)
+    first = {period: now_first, previous: first_response_times(previous, scope).overall}
+    resolution = {period: now_resolution, previous: resolution_times(previous, scope).overall}
     return Headline(
         received=pair(lambda p: received_count(p, scope)),
         resolved=pair(lambda p: _resolved_count(p, scope)),
