@@ -241,6 +241,8 @@ class BaseConfig:
         # Background jobs: how long closed inquiries are kept, when the daily digest goes out.
         self.RETENTION_MONTHS = _int(env, "RETENTION_MONTHS", 24)
         self.DIGEST_HOUR = _int(env, "DIGEST_HOUR", 7)
+        # The weekly report to leads, Monday at this hour (team time zone).
+        self.WEEKLY_REPORT_HOUR = _int(env, "WEEKLY_REPORT_HOUR", 7)
         self.SCHEDULER_IN_PROCESS = _flag(env, "SCHEDULER_IN_PROCESS", False)  # `flask run` also schedules jobs
         # `flask run` also runs a mail worker thread (polling every second); by default with the scheduler.
         self.MAIL_WORKER_IN_PROCESS = _flag(env, "MAIL_WORKER_IN_PROCESS", self.SCHEDULER_IN_PROCESS)

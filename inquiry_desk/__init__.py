@@ -120,10 +120,11 @@ def _register_blueprints(app: Flask) -> None:
     from inquiry_desk.mailing.staff_views import mailing_staff_bp
     from inquiry_desk.mailing.views import mailing_bp
     from inquiry_desk.public.views import public_bp
+    from inquiry_desk.reports.views import reports_bp
 
     for blueprint in (public_bp, auth_bp, staff_bp, admin_bp, intake_bp, inbox_bp, canned_bp, targets_bp, topics_bp,
                       jobs_bp, mailing_bp, mailing_staff_bp, directory_bp, audit_log_bp, bulletins_bp,
-                      bulletins_staff_bp):
+                      bulletins_staff_bp, reports_bp):
         app.register_blueprint(blueprint)
 
 

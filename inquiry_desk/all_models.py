@@ -31,6 +31,7 @@ from inquiry_desk.jobs.models import JobRun, SchedulerLease
 from inquiry_desk.mail.inbound.models import BouncedAddress, InboundEmail
 from inquiry_desk.mail.models import Delivery, MailSend, MailSuppression, OutgoingEmail, SendThrottle
 from inquiry_desk.mailing.models import ConsentRecord, ImportBatch, MailingList, Subscription, SuppressionEntry
+from inquiry_desk.reports.models import DailyRollup
 
 __all__ = [
     "AuditEvent",
@@ -44,6 +45,7 @@ __all__ = [
     "Closure",
     "ConsentRecord",
     "Contact",
+    "DailyRollup",
     "Delivery",
     "DirectoryImport",
     "FormSubmission",

@@ -172,6 +172,9 @@ ROUTES: dict[str, tuple[str, Values]] = {
     "bulletins_staff.resume": ("lead", lambda o: {"bulletin_id": 1}),
     "bulletins_staff.progress": ("officer", lambda o: {"bulletin_id": 1}),
     "bulletins_staff.export": ("lead", lambda o: {"bulletin_id": 1}),
+    # dashboard (issue 18): the dashboard and each chart's CSV
+    "reports.dashboard": ("officer", NONE),
+    "reports.chart_csv": ("officer", lambda o: {"chart_id": "received"}),
 }
 
 

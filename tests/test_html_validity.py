@@ -37,7 +37,9 @@ NOT_PAGES = {"public.set_language", "public.favicon", "public.healthz", "observa
              "directory.export", "directory.import_status", "mailing_staff.export", "mailing_staff.import_status",
              "audit_log.export",
              # bulletins: the JSON of the progress bar, the record export, the Atom feed
-             "bulletins_staff.progress", "bulletins_staff.export", "bulletins.feed"}
+             "bulletins_staff.progress", "bulletins_staff.export", "bulletins.feed",
+             # dashboard (issue 18): a chart's data as CSV
+             "reports.chart_csv"}
 
 
 def _vnu_jar() -> Path:

@@ -98,6 +98,9 @@ class Inquiry(Model):
         # An organisation's and a contact's inquiries, newest first (the directory's pages).
         Index("ix_inquiries_organisation_received", "organisation_id", "received_at", "id"),
         Index("ix_inquiries_contact_received", "contact_id", "received_at", "id"),
+        # The dashboard's response times and resolutions in a period (reports).
+        Index("ix_inquiries_first_response", "first_response_at"),
+        Index("ix_inquiries_resolved", "resolved_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

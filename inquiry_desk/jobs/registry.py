@@ -63,6 +63,13 @@ def _daily(hour: int | str, minute: int = 0) -> TriggerFactory:
     return build
 
 
+def _weekly(hour: str) -> TriggerFactory:
+    def build(config: Mapping[str, Any], zone: ZoneInfo) -> BaseTrigger:
+        return CronTrigger(day_of_week="mon", hour=int(config.get(hour, 7)), minute=0, timezone=zone)
+
+    return build
+
+
 # The jobs -------------------------------------------------------------------------------------
 
 
@@ -133,6 +140,12 @@ def bulletins(now: datetime) -> str:
     return run(now)
 
 
+def report_rollup(now: datetime) -> str:
+    from inquiry_desk.reports.rollup import rebuild_recent
+
+    return f"rolled up 2 days: {rebuild_recent(now)} rows"
+
+
 def tick(now: datetime) -> str:
     """Test only (SCHEDULER_TEST_JOBS): does nothing; its JobRun row is the record."""
     return "tick"
@@ -149,6 +162,7 @@ JOBS: tuple[Job, ...] = (
     Job("imap_fetch", _every(minutes=1), 50, imap_fetch),
     # Every second: a bulletin scheduled for T starts within 2 s (QUALITY.md P7); dispatch is once per bulletin.
     Job("bulletins", _every(seconds=1), 30, bulletins),
+    Job("report_rollup", _daily(1, 15), 6 * 60 * 60, report_rollup),
 )
 
 TEST_JOBS: tuple[Job, ...] = (Job("tick", _every(seconds=1), 1, tick),)

@@ -40,6 +40,8 @@ def schedule_label(trigger: BaseTrigger) -> str:
         return ngettext("Every second", "Every %(num)d seconds", seconds)
     if isinstance(trigger, CronTrigger):
         fields = {field.name: str(field) for field in trigger.fields}
+        if fields["hour"].isdigit() and fields["minute"].isdigit() and fields["day_of_week"] == "mon":
+            return _("Every Monday at %(time)s", time=f"{int(fields['hour']):02d}:{int(fields['minute']):02d}")
         if fields["hour"].isdigit() and fields["minute"].isdigit():
             return _("Every day at %(time)s", time=f"{int(fields['hour']):02d}:{int(fields['minute']):02d}")
     return str(trigger)
