@@ -144,6 +144,11 @@ ROUTES: dict[str, tuple[str, Values]] = {
     "directory.import_start": ("officer", lambda o: {"import_id": 1}),
     "directory.import_status": ("officer", lambda o: {"import_id": 1}),
     "directory.export": ("officer", lambda o: {"subject": "contacts"}),
+    # everyday (issue 10): inquiries logged by staff, partners' networks, invitations
+    "intake_staff.log_inquiry": ("officer", NONE),
+    "intake_staff.networks": ("lead", NONE),
+    "intake_staff.add_network": ("lead", NONE),
+    "intake_staff.remove_network": ("lead", lambda o: {"entry_id": 1}),
 }
 
 
