@@ -115,6 +115,7 @@ def _register_blueprints(app: Flask) -> None:
     from inquiry_desk.inbox.directory_blueprint import directory_bp
     from inquiry_desk.inbox.targets_views import targets_bp
     from inquiry_desk.inbox.topics_views import topics_bp
+    from inquiry_desk.intake.staff_views import intake_staff_bp
     from inquiry_desk.intake.views import intake_bp
     from inquiry_desk.jobs.views import jobs_bp
     from inquiry_desk.mailing.staff_views import mailing_staff_bp
@@ -124,7 +125,7 @@ def _register_blueprints(app: Flask) -> None:
 
     for blueprint in (public_bp, auth_bp, staff_bp, admin_bp, intake_bp, inbox_bp, canned_bp, targets_bp, topics_bp,
                       jobs_bp, mailing_bp, mailing_staff_bp, directory_bp, audit_log_bp, bulletins_bp,
-                      bulletins_staff_bp, reports_bp):
+                      bulletins_staff_bp, reports_bp, intake_staff_bp):
         app.register_blueprint(blueprint)
 
 

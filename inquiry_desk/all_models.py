@@ -1,6 +1,6 @@
 """Imports every model so that ``db.metadata`` knows the whole schema (Alembic, tests)."""
 
-from inquiry_desk.accounts.models import RecoveryCode, StaffSession, User
+from inquiry_desk.accounts.models import RecoveryCode, StaffInvitation, StaffSession, User
 from inquiry_desk.audit.models import AuditEvent, AuditSeal
 from inquiry_desk.bulletins.models import Bulletin, BulletinSnapshot, BulletinTransition, BulletinVersion
 from inquiry_desk.directory.models import (
@@ -27,6 +27,7 @@ from inquiry_desk.inquiries.models import (
 )
 from inquiry_desk.inquiries.saved_views.models import SavedView
 from inquiry_desk.inquiries.targets.models import Closure, ServiceTarget, TeamCalendar
+from inquiry_desk.intake.models import ExemptNetwork
 from inquiry_desk.jobs.models import JobRun, SchedulerLease
 from inquiry_desk.mail.inbound.models import BouncedAddress, InboundEmail
 from inquiry_desk.mail.models import Delivery, MailSend, MailSuppression, OutgoingEmail, SendThrottle
@@ -48,6 +49,7 @@ __all__ = [
     "DailyRollup",
     "Delivery",
     "DirectoryImport",
+    "ExemptNetwork",
     "FormSubmission",
     "ImportBatch",
     "InboundEmail",
@@ -73,6 +75,7 @@ __all__ = [
     "SchedulerLease",
     "SendThrottle",
     "ServiceTarget",
+    "StaffInvitation",
     "StaffSession",
     "Subscription",
     "SuppressionEntry",

@@ -175,6 +175,11 @@ ROUTES: dict[str, tuple[str, Values]] = {
     # dashboard (issue 18): the dashboard and each chart's CSV
     "reports.dashboard": ("officer", NONE),
     "reports.chart_csv": ("officer", lambda o: {"chart_id": "received"}),
+    # everyday (issue 10): inquiries logged by staff, partners' networks, invitations
+    "intake_staff.log_inquiry": ("officer", NONE),
+    "intake_staff.networks": ("lead", NONE),
+    "intake_staff.add_network": ("lead", NONE),
+    "intake_staff.remove_network": ("lead", lambda o: {"entry_id": 1}),
 }
 
 

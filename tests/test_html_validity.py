@@ -184,6 +184,14 @@ def _error_states(app: Flask, pages: Pages, objects: dict[str, Any], lang: str) 
     pages.add(f"POST /staff/admin/users/new empty [{lang}]", staff.post("/staff/admin/users/new", data={}))
     pages.add(f"POST /staff/account/password empty [{lang}]", staff.post("/staff/account/password", data={}))
     pages.add(f"POST /staff/targets/closures empty [{lang}]", staff.post("/staff/targets/closures", data={}))
+    # everyday (issue 10): an inquiry logged without a stakeholder, the partners' networks with an error
+    pages.add(f"POST /staff/inquiries/new empty [{lang}]", staff.post("/staff/inquiries/new", data={}))
+    logged = staff.post("/staff/inquiries/new", data={"channel": "phone", "subject": "A call", "message": "Asked.",
+                                                       "language": lang, "topic": ""})
+    assert logged.status_code == 302, logged.status_code
+    pages.add(f"GET logged inquiry [{lang}]", staff.get(logged.location))
+    pages.add(f"POST /staff/partner-networks wrong [{lang}]",
+              staff.post("/staff/partner-networks", data={"network": "203.0.113.7/24", "label": ""}))
 
 
 def test_every_page_passes_the_nu_html_checker(app: Flask, app_factory: Callable[..., Flask], tmp_path: Path) -> None:

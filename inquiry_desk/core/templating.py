@@ -2,21 +2,25 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from functools import lru_cache
-from typing import Any, Literal, cast
+from typing import Any, Literal
 
 import babel.dates
 from babel import Locale
 from flask import Flask, g, has_app_context
-from flask_babel import format_datetime as babel_format_datetime
 from flask_babel import get_locale
 
 from inquiry_desk.core.clock import team_timezone
 
 
 def format_datetime(value: datetime | None, format: str = "medium") -> str:
-    """A UTC time shown in the team's time zone and the page's language.
+    """A UTC time shown in the team's time zone and the page's language, in the one format of the desk.
+
+    One format everywhere (issue 10): the team's locale (Canadian English or French), the date
+    with its month abbreviated, to the minute: "Nov 24, 2026, 4:53 p.m.", "24 nov. 2026, 16 h 53".
+    ``format`` is accepted and ignored, so that a page or an email asking for "short" or "long"
+    gets the same format as every other (docs/decisions.md, "One date format").
 
     Calls Babel directly with the locale and zone looked up once per request:
     a list of 50 rows formats 50 times, and Flask-Babel's per-call lookups cost
@@ -24,13 +28,28 @@ def format_datetime(value: datetime | None, format: str = "medium") -> str:
     """
     if value is None:
         return ""
-    if not has_app_context():
-        return babel_format_datetime(value, format)
+    if not has_app_context():  # no request: English, the zone as given
+        pattern, canadian = _datetime_pattern("en")
+        return pattern.apply(value, canadian)
     if "_format_context" not in g:
         g._format_context = (get_locale(), team_timezone())
     locale, zone = g._format_context
-    pattern, canadian = _datetime_pattern(locale.language, format)
+    pattern, canadian = _datetime_pattern(locale.language)
     return pattern.apply(value.astimezone(zone), canadian)
+
+
+def format_day(value: date | None, format: str = "medium") -> str:
+    """A calendar day (a closure, a holiday, a consent's date) in the date part of the one format.
+
+    ``format`` is accepted and ignored, as in ``format_datetime``.
+    """
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return format_datetime(value)
+    locale = get_locale() if has_app_context() else None
+    language = locale.language if locale else "en"
+    return babel.dates.format_date(value, ONE_WIDTH, locale=Locale.parse(f"{language}_CA"))
 
 
 def machine_datetime(value: datetime) -> str:
@@ -47,27 +66,25 @@ def icon_type(path: str) -> str:
     return {"svg": "image/svg+xml", "png": "image/png", "ico": "image/x-icon"}.get(suffix, "image/svg+xml")
 
 
-Width = Literal["short", "medium", "long", "full"]
+# The date's width in the one format: the month abbreviated, unambiguous in both languages
+# ("Nov 24, 2026", "24 nov. 2026") where "2026-11-24" reads as a code and "11/24" as either order.
+ONE_WIDTH: Literal["medium"] = "medium"
 
 
-@lru_cache(maxsize=32)
-def _datetime_pattern(language: str, format: str) -> tuple[babel.dates.DateTimePattern, Locale]:
-    """The date in the requested width and the time to the minute, as written in Canada.
+@lru_cache(maxsize=8)
+def _datetime_pattern(language: str) -> tuple[babel.dates.DateTimePattern, Locale]:
+    """The date and the time to the minute, as written in Canada, parsed once: a list formats many.
 
-    Canadian English and French (en_CA: "2026-11-24, 4:53 a.m."; fr_CA: "2026-11-24 04 h 53"),
-    parsed once: a list formats many.
+    Canadian English and French (en_CA: "Nov 24, 2026, 4:53 a.m."; fr_CA: "24 nov. 2026, 04 h 53").
+    Seconds are noise everywhere (issue 10 defect 8: "4:30:00 p.m." in reminders), and the time
+    zone is the team's, said nowhere since it is the same on every page and email.
     """
     locale = Locale.parse(f"{language}_CA")
-    width = cast(Width, format)
-    date = babel.dates.get_date_format(width, locale).pattern
-    # Seconds are noise everywhere (issue 10 defect 8: "4:30:00 p.m." in reminders); "long" and
-    # "full" add the zone to the minute ("9:30 a.m. EST", "09 h 30 HNE").
-    time = babel.dates.get_time_format("short", locale).pattern
-    if width in ("long", "full"):
-        time += " z"
+    date_part = babel.dates.get_date_format(ONE_WIDTH, locale).pattern
+    time_part = babel.dates.get_time_format("short", locale).pattern
     # Babel declares a DateTimePattern, but gives the "{1}, {0}" string: str() is right for both.
-    combined = str(babel.dates.get_datetime_format(width, locale)).replace("{0}", time).replace("{1}", date)
-    return babel.dates.parse_pattern(combined), locale
+    combined = str(babel.dates.get_datetime_format(ONE_WIDTH, locale)).replace("{0}", time_part)
+    return babel.dates.parse_pattern(combined.replace("{1}", date_part)), locale
 
 
 def forget_request_formats() -> None:
@@ -87,5 +104,7 @@ def translated_label(labels: dict[str, Any], key: str) -> str:
 
 
 def init_app(app: Flask) -> None:
-    app.jinja_env.globals.update(format_datetime=format_datetime, machine_datetime=machine_datetime,
-                                 icon_type=icon_type)
+    app.jinja_env.globals.update(format_datetime=format_datetime, format_day=format_day,
+                                 machine_datetime=machine_datetime, icon_type=icon_type)
+    # Flask-Babel's filters give other formats: the one format replaces them (issue 10).
+    app.jinja_env.filters.update(datetimeformat=format_datetime, dateformat=format_day)

@@ -239,6 +239,8 @@ def file_sender(inquiry_id: int) -> Response | str:
     if not access.may_open(inquiry, current_user, utcnow()):  # need-to-know: as on the inquiry page
         abort(403)
     contact = inquiry.contact
+    if contact is None:  # logged without a stakeholder: nobody to file
+        abort(404)
     form = SenderForm(obj=contact)
     if request.method == "GET":
         form.organisation.data = contact.organisation.name if contact.organisation else ""

@@ -67,7 +67,7 @@ def inquiry_rows(rows: Sequence[InquiryRow], durations: Durations, reader: Reade
     return [ShownInquiry(
         url=f"{inquiry_url}{row.id}", reference=row.reference or "",
         subject=row.subject if reader.may_read(row) else restricted, trusted=row.trusted_partner,
-        contact_url=f"{contact_url}{row.contact_id}", contact_name=row.contact_name,
+        contact_url=f"{contact_url}{row.contact_id}", contact_name=row.contact_name or "",
         status=statuses.get(row.status, row.status), received=format_datetime(row.received_at, "short"),
         first_response=durations(row.first_response), resolution=durations(row.resolution),
     ) for row in rows]

@@ -292,7 +292,7 @@ def reply(inquiry_id: int) -> Response | tuple[str, int]:
         db.session.rollback()
         form.body.errors = [*form.body.errors, str(exc)]
         return _render(inquiry, reply=form, status_code=422)
-    flash(_("Reply sent to %(email)s.", email=inquiry.contact.email), "success")
+    flash(_("Reply sent to %(email)s.", email=inquiry.contact.email if inquiry.contact else ""), "success")
     return redirect(url_for("inbox.show", inquiry_id=inquiry.id))
 
 

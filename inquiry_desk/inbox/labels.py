@@ -91,6 +91,7 @@ HISTORY_LABELS = {
     "inquiry.requester_replied": _l("the stakeholder answered"),
     "inquiry.stakeholder_replied": _l("the stakeholder answered"),
     "inquiry.received": _l("inquiry received"),
+    "inquiry.logged_by_staff": _l("logged by staff"),
     "inquiry.viewed_by_stakeholder": _l("the stakeholder opened their private link"),
     "inquiry.viewed_by_requester": _l("the stakeholder opened their private link"),  # the name before issue 8
     "inquiry.exported": _l("included in an export"),

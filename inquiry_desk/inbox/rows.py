@@ -48,10 +48,11 @@ def list_rows(inquiries: Sequence[Summary], now: datetime, topics: Collection[in
     priorities = {key: str(label) for key, label in PRIORITY_LABELS.items()}
     names = accounts.names_by_id(inquiry.assignee_id for inquiry in inquiries if inquiry.assignee_id)
     nobody = _("Nobody")
+    nobody_given = _("No stakeholder")  # logged by staff without one
     new_replies = notifications.unseen_replies(inquiry.id for inquiry in inquiries)  # one query for the page
     rows = []
     for inquiry in inquiries:
-        stakeholder = inquiry.contact_name
+        stakeholder = inquiry.contact_name or nobody_given
         if inquiry.organisation_name:
             stakeholder = f"{stakeholder}, {inquiry.organisation_name}"
         badge = ""

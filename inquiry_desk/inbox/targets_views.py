@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, flash, g, redirect, render_template, url_for
-from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -23,6 +22,7 @@ from inquiry_desk.core.clock import team_timezone, utcnow
 from inquiry_desk.core.extensions import db
 from inquiry_desk.core.forms import add_error, required
 from inquiry_desk.core.navigation import STAFF_MENU, MenuItem
+from inquiry_desk.core.templating import format_day
 from inquiry_desk.inbox.targets_forms import (
     SUBDIVISION_LABELS,
     CalendarForm,
@@ -178,7 +178,7 @@ def add_closure() -> Response | str:
         except targets.ClosureExists:
             add_error(form.day, _("This day is already a closure."))
         else:
-            return _done(_("Closure added for %(day)s.", day=format_date(form.day.data, "long")), "closures")
+            return _done(_("Closure added for %(day)s.", day=format_day(form.day.data)), "closures")
     return _page(closure_form=form)
 
 
@@ -193,4 +193,4 @@ def remove_closure() -> Response:
     except targets.NotFound:
         flash(_("That closure was already removed."), "info")
         return redirect(url_for("targets.index", _anchor="closures"))
-    return _done(_("Closure removed for %(day)s.", day=format_date(closure.day, "long")), "closures")
+    return _done(_("Closure removed for %(day)s.", day=format_day(closure.day)), "closures")

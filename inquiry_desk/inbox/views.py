@@ -29,6 +29,7 @@ from inquiry_desk.core.clock import utcnow
 from inquiry_desk.core.domain import DomainError
 from inquiry_desk.core.errors import flash_domain_error
 from inquiry_desk.core.extensions import db
+from inquiry_desk.core.i18n import current_language
 from inquiry_desk.core.ids import parse_id
 from inquiry_desk.core.navigation import STAFF_MENU, MenuItem
 from inquiry_desk.inbox.blueprint import inbox_bp
@@ -36,8 +37,10 @@ from inquiry_desk.inbox.forms import BulkForm, DeleteForm, SavedViewForm
 from inquiry_desk.inbox.labels import QUEUE_LABELS, SORT_LABELS, filter_choices, history_label
 from inquiry_desk.inbox.rows import list_rows
 from inquiry_desk.inquiries import exports, queues, search, triage
+from inquiry_desk.inquiries import services as inquiries
 from inquiry_desk.inquiries.access import FOUND, Reader, record_readings
-from inquiry_desk.inquiries.labels import status_label
+from inquiry_desk.inquiries.labels import priority_label, status_label
+from inquiry_desk.inquiries.models import Priority
 from inquiry_desk.inquiries.saved_views import services as saved_views
 
 STAFF_MENU.insert(0, MenuItem("inbox.index", _l("Inquiries"), Role.VIEWER.value))
@@ -90,6 +93,10 @@ def _bulk_form() -> BulkForm:
         *((f"status_{status}", _("Set status: %(status)s", status=status_label(status)))
           for status in ("open", "waiting", "resolved")),
         ("close", _("Close")), ("tag", _("Add a tag")),
+        *((f"priority_{priority.value}", _("Set priority: %(priority)s", priority=priority_label(priority.value)))
+          for priority in Priority),
+        *((f"topic_{topic.code}", _("Set topic: %(topic)s", topic=topic.name(current_language())))
+          for topic in inquiries.active_topics()),
     ]
     return form
 
@@ -117,8 +124,9 @@ def bulk() -> Response | str:
     service_action = {"assign_me": "assign", "unassign": "assign"}.get(action, action)
     if action.startswith("assign_") and action.removeprefix("assign_").isdigit():  # a colleague, from the choices
         assignee, service_action = accounts.get_user(int(action.removeprefix("assign_"))), "assign"
-    if action.startswith("status_"):
-        service_action, value = "status", action.removeprefix("status_")
+    for kind in ("status", "priority", "topic"):
+        if action.startswith(f"{kind}_"):
+            service_action, value = kind, action.removeprefix(f"{kind}_")
     try:
         result = triage.bulk(ids, service_action, value, actor=current_user, now=now, assignee=assignee)
     except triage.TriageError as exc:

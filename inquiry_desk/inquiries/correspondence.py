@@ -19,6 +19,7 @@ from inquiry_desk.core.urls import external_url
 from inquiry_desk.inquiries import recorder, triage
 from inquiry_desk.inquiries.models import Inquiry, Message, MessageKind, Status
 from inquiry_desk.inquiries.reply_addresses import reply_address
+from inquiry_desk.inquiries.rules import stakeholder_of
 from inquiry_desk.inquiries.services import create_portal_link, live_portal_links
 from inquiry_desk.mail import services as mail
 from inquiry_desk.mail.models import OutgoingEmail
@@ -96,6 +97,7 @@ def send_reply(inquiry: Inquiry, body: str, *, actor: User, now: datetime, langu
     triage.check_version(inquiry, seen_version)
     triage.require_role(actor, Role.OFFICER)
     body = triage.check_body(body)
+    stakeholder = stakeholder_of(inquiry)
     language = language if language in ("en", "fr") else inquiry.language
     headers = _threading_headers(inquiry)
     message = Message(kind=MessageKind.REPLY.value, body=body, author_user_id=actor.id, channel="email",
@@ -111,7 +113,7 @@ def send_reply(inquiry: Inquiry, body: str, *, actor: User, now: datetime, langu
             link_days=current_app.config["PORTAL_LINK_DAYS"], subject_line=reply_subject(inquiry),
         )
         outgoing = mail.queue_email(cause_key=f"inquiry:{inquiry.id}:reply:{message.id}",
-                                    to=inquiry.contact.email, rendered=rendered, language=language, now=now,
+                                    to=stakeholder.email, rendered=rendered, language=language, now=now,
                                     headers=headers, reply_to=reply_address(inquiry))
         message.email_message_id = outgoing.message_id
         first_response = inquiry.first_response_at is None
@@ -126,6 +128,8 @@ def send_reply(inquiry: Inquiry, body: str, *, actor: User, now: datetime, langu
 def merge_and_notify(duplicate: Inquiry, target: Inquiry, *, actor: User, now: datetime) -> None:
     """Merge a duplicate (see triage.merge) and tell its stakeholder where the conversation went on."""
     triage.merge(duplicate, target, actor=actor, now=now)
+    if duplicate.contact is None:  # logged without a stakeholder: nobody to tell
+        return
     language = duplicate.language
     rendered = render_email("inquiry_merged", language, name=duplicate.contact.name,
                             duplicate_reference=duplicate.reference, target_reference=target.reference)

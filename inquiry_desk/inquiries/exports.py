@@ -73,7 +73,7 @@ def _row(inquiry: Inquiry, reader: Reader) -> list[str]:
     return csv_safe([
         inquiry.reference or "", inquiry.received_at.isoformat(), inquiry.status, inquiry.priority,
         inquiry.topic.code if inquiry.topic else "", inquiry.language, inquiry.channel, inquiry.subject,
-        inquiry.contact.name, inquiry.contact.email,
+        inquiry.contact.name if inquiry.contact else "", inquiry.contact.email if inquiry.contact else "",
         inquiry.organisation.name if inquiry.organisation else (inquiry.organisation_name or ""),
         "yes" if inquiry.trusted_partner else "no", str(inquiry.assignee_id or ""),
         inquiry.due_at.isoformat() if inquiry.due_at else "", " ".join(tag.name for tag in inquiry.tags),

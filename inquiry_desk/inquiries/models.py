@@ -113,7 +113,9 @@ class Inquiry(Model):
     priority_rank: Mapped[int] = mapped_column(default=Priority.NORMAL.rank)
     language: Mapped[str] = mapped_column(String(2), default="en")
     channel: Mapped[str] = mapped_column(String(16), default=Channel.WEB.value)
-    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id"), index=True)
+    # Empty for an inquiry staff logged without a stakeholder to answer (a call from someone who
+    # gave no details, a matter raised in a meeting): such an inquiry is answered by no email.
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"), index=True)
     # What the stakeholder told us about themselves, as typed or chosen.
     organisation_name: Mapped[str | None] = mapped_column(String(300))
     organisation_kind: Mapped[str | None] = mapped_column(String(40))
@@ -159,7 +161,7 @@ class Inquiry(Model):
 
     topic: Mapped[Topic | None] = relationship()
     tags: Mapped[list[Tag]] = relationship(secondary=inquiry_tags, order_by="Tag.name")
-    contact: Mapped[Contact] = relationship()
+    contact: Mapped[Contact | None] = relationship()
     organisation: Mapped[Organisation | None] = relationship()
     merged_into: Mapped[Inquiry | None] = relationship(remote_side="Inquiry.id")
     messages: Mapped[list[Message]] = relationship(

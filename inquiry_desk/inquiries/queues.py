@@ -351,7 +351,7 @@ def _load(query: Select[Inquiry], summaries: bool) -> Sequence[Any]:
     if not summaries:
         return db.session.scalars(query.options(*LIST_LOADING)).all()
     light = (query.with_only_columns(*_SUMMARY_COLUMNS, maintain_column_froms=True)
-             .join(Contact, Contact.id == Inquiry.contact_id)
+             .outerjoin(Contact, Contact.id == Inquiry.contact_id)
              .outerjoin(Organisation, Organisation.id == Inquiry.organisation_id))
     rows = db.session.execute(light).all()
     tags: dict[int, list[str]] = {}

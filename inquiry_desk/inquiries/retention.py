@@ -99,7 +99,8 @@ def _purge(inquiry: Inquiry, now: datetime) -> None:
         db.session.execute(delete(PersonConcerned).where(PersonConcerned.inquiry_id == inquiry.id))
         change.event("purged", reference=inquiry.reference)
     db.session.flush()
-    _erase_contact_unless_used(inquiry.contact, inquiry.id)
+    if inquiry.contact is not None:
+        _erase_contact_unless_used(inquiry.contact, inquiry.id)
 
 
 def _erase_contact_unless_used(contact: Contact, purged_inquiry_id: int) -> None:

@@ -61,7 +61,7 @@ def format_reference(inquiry_id: int, received_at: datetime) -> str:
 
 def create_inquiry(
     *,
-    contact: Contact,
+    contact: Contact | None,
     subject: str,
     body: str,
     language: str,
@@ -93,7 +93,7 @@ def create_inquiry(
         contact=contact,
         organisation_name=organisation_name,
         organisation_kind=organisation_kind,
-        organisation=trusted_organisation or contact.organisation,
+        organisation=trusted_organisation or (contact.organisation if contact else None),
         trusted_partner=trusted_organisation is not None and trusted_organisation.trusted and address_confirmed,
         privacy_notice_version=privacy_notice_version,
         received_at=now,
@@ -107,7 +107,7 @@ def create_inquiry(
         db.session.add(inquiry)
         db.session.flush()  # the database allocates the id, and so the reference
         inquiry.reference = format_reference(inquiry.id, now)
-        inquiry.messages[0].author_contact_id = contact.id
+        inquiry.messages[0].author_contact_id = contact.id if contact else None
         change.event("received", channel=inquiry.channel, trusted_partner=inquiry.trusted_partner)
     return inquiry
 
@@ -191,7 +191,8 @@ def confirm_address(inquiry: Inquiry, *, now: datetime) -> bool:
     A partner-domain inquiry then becomes a trusted partner's (and the contact joins the
     organisation, unless already in one). True when this changed anything.
     """
-    if inquiry.organisation is None or inquiry.trusted_partner or inquiry.purged_at is not None:
+    if (inquiry.organisation is None or inquiry.contact is None or inquiry.trusted_partner
+            or inquiry.purged_at is not None):
         return False
     # Only a trusted referral partner's verified domain gives the badge (issue 13): an inquiry
     # linked to another organisation (by hand, or by its domain) stays as it is.
@@ -268,6 +269,8 @@ def newest_inquiries(limit: int = 50) -> Sequence[Inquiry]:
 
 def other_inquiries_of(inquiry: Inquiry, *, limit: int = 10) -> Sequence[Inquiry]:
     """The stakeholder's other inquiries, newest first (shown beside the thread)."""
+    if inquiry.contact_id is None:  # logged without a stakeholder: these are nobody's "other" inquiries
+        return []
     query = (
         select(Inquiry)
         .where(Inquiry.contact_id == inquiry.contact_id, Inquiry.id != inquiry.id)

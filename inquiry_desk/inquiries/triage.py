@@ -241,7 +241,7 @@ class BulkResult:
     refused: int
 
 
-BULK_ACTIONS = ("assign", "status", "tag", "close")
+BULK_ACTIONS = ("assign", "status", "tag", "close", "priority", "topic")
 
 
 def bulk(inquiry_ids: Sequence[int], action: str, value: str | None, *, actor: User, now: datetime,
@@ -250,6 +250,7 @@ def bulk(inquiry_ids: Sequence[int], action: str, value: str | None, *, actor: U
     require_role(actor, Role.OFFICER)
     if action not in BULK_ACTIONS:
         raise InvalidValue(_l("Choose an action from the list."))
+    topic = _bulk_topic(value) if action == "topic" else None
     inquiries = db.session.scalars(select(Inquiry).where(Inquiry.id.in_(inquiry_ids))).all()
     changed = refused = 0
     for inquiry in inquiries:
@@ -264,12 +265,24 @@ def bulk(inquiry_ids: Sequence[int], action: str, value: str | None, *, actor: U
                     set_status(inquiry, value or "", actor=actor, now=now)
                 elif action == "close":
                     set_status(inquiry, Status.CLOSED, actor=actor, now=now)
+                elif action == "priority":
+                    set_priority(inquiry, value or "", actor=actor, now=now)
+                elif action == "topic":
+                    set_topic(inquiry, topic, actor=actor, now=now)
                 else:
                     add_tags(inquiry, [value or ""], actor=actor, now=now)
             changed += 1
         except (TriageError, StaleDataError):  # refused, or changed by someone else meanwhile
             refused += 1
     return BulkResult(changed=changed, refused=refused)
+
+
+def _bulk_topic(code: str | None) -> Topic:
+    """The topic a bulk change sets: an active one, by its code."""
+    topic = db.session.scalar(select(Topic).where(Topic.code == (code or ""), Topic.active.is_(True)))
+    if topic is None:
+        raise InvalidValue(_l("Choose a topic from the list."))
+    return topic
 
 
 def merge(duplicate: Inquiry, target: Inquiry, *, actor: User, now: datetime) -> list[int]:

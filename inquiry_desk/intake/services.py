@@ -88,7 +88,7 @@ def submit_inquiry(submission: Submission, *, now: datetime, channel: Channel = 
         privacy_notice_version=current_app.config["PRIVACY_NOTICE_VERSION"],
     )
     _, token = inquiries.create_portal_link(inquiry, now=now)
-    _queue_confirmation(inquiry, submission, token, now)
+    queue_confirmation(inquiry, submission, token, now)
     _queue_team_notice(inquiry, now)
     log.info("inquiry %s received (channel %s, partner domain %s)", inquiry.reference, channel, trusted is not None)
     return inquiry
@@ -118,7 +118,7 @@ class DuplicateSubmission(DomainError):
     code = "duplicate_submission"
 
 
-def _queue_confirmation(inquiry: Inquiry, submission: Submission, token: str, now: datetime) -> None:
+def queue_confirmation(inquiry: Inquiry, submission: Submission, token: str, now: datetime) -> None:
     language = inquiry.language
     rendered = render_email(
         "inquiry_confirmation", language,
@@ -129,7 +129,7 @@ def _queue_confirmation(inquiry: Inquiry, submission: Submission, token: str, no
         include_message=current_app.config["CONFIRMATION_INCLUDES_MESSAGE"],
     )
     mail.queue_email(
-        cause_key=confirmation_cause_key(inquiry.id), to=inquiry.contact.email, rendered=rendered,
+        cause_key=confirmation_cause_key(inquiry.id), to=submission.email, rendered=rendered,
         language=language, automatic=True, now=now,
     )
 
@@ -178,9 +178,11 @@ def reply_from_portal(inquiry: Inquiry, body: str, *, now: datetime) -> Message:
 def _confirm_follow_up(inquiry: Inquiry, message: Message, now: datetime) -> None:
     _, token = inquiries.create_portal_link(inquiry, now=now)
     contact = inquiry.contact
+    if contact is None:  # a portal reply needs a portal, and so a stakeholder: never here
+        return
     submission = Submission(name=contact.name, email=contact.email, subject=inquiry.subject, message=message.body,
                             language=inquiry.language, topic=inquiry.topic)
-    _queue_confirmation(inquiry, submission, token, now)
+    queue_confirmation(inquiry, submission, token, now)
 
 
 def send_new_link(reference: str, email: str, *, now: datetime) -> None:
@@ -193,11 +195,12 @@ def send_new_link(reference: str, email: str, *, now: datetime) -> None:
     """
     inquiry = inquiries.find_by_reference(reference)
     typed = email.strip().lower()
-    matches = inquiry is not None and hmac.compare_digest(inquiry.contact.email.encode(), typed.encode())
+    matches = (inquiry is not None and inquiry.contact is not None
+               and hmac.compare_digest(inquiry.contact.email.encode(), typed.encode()))
     if not matches:
         log.info("new portal link refused: reference and address do not match")
     target = inquiry if inquiry is not None else db.session.scalar(select(Inquiry).order_by(Inquiry.id.desc()).limit(1))
-    if target is None:  # no inquiry at all: there is nothing a timing could reveal
+    if target is None or target.contact is None:  # no inquiry at all: there is nothing a timing could reveal
         return
     savepoint = db.session.begin_nested()
     link, token = inquiries.create_portal_link(target, now=now)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 
 from flask import Blueprint, current_app, g, redirect, render_template, request, session, url_for
@@ -18,6 +17,7 @@ from inquiry_desk.core.forms import SelectChoice, required, select_choices
 from inquiry_desk.core.i18n import localized_route
 from inquiry_desk.core.navigation import PUBLIC_LINKS, MenuItem
 from inquiry_desk.inquiries import services as inquiries
+from inquiry_desk.intake import networks
 from inquiry_desk.intake import services as intake
 from inquiry_desk.intake.forms import InquiryForm, NewLinkForm, PortalReplyForm
 from inquiry_desk.intake.links import FORM_PATHS, NEW_LINK_PATHS, PORTAL_PATHS, THANKS_PATHS
@@ -42,14 +42,7 @@ def _counts_toward_the_limit(response: Response) -> bool:
 
 
 def _from_an_allowed_network() -> bool:
-    networks = current_app.config["INTAKE_RATE_LIMIT_EXEMPT_NETWORKS"]
-    if not networks or not request.remote_addr:
-        return False
-    try:
-        address = ipaddress.ip_address(request.remote_addr)
-    except ValueError:
-        return False
-    return any(address in network for network in networks)
+    return networks.is_exempt(request.remote_addr)
 
 
 def _topic_choices(lang: str) -> list[SelectChoice]:

@@ -276,8 +276,16 @@ def test_triage_a_new_inquiry_with_the_keyboard_alone(page_factory: Callable[...
     _tab_to(page, "#topic-submit", max_tabs=1)
     keyboard.press("Enter")
     expect(page.locator("main > .notice-success")).to_contain_text("Topic saved")
-    # Back on the page, the focus is where it was (app.js), not at the top.
-    expect(page.locator("#topic-submit")).to_be_focused()
+    # Back on the page, the confirmation is where the officer was, right after the topic's form,
+    # and has the focus (app.js; issue 10): seen and read out, not left at the top.
+    here = page.locator("[data-confirmation-here]")
+    expect(here).to_be_focused()
+    expect(here).to_contain_text("Topic saved")
+    expect(here).to_be_in_viewport()
+    assert page.evaluate("() => !!document.querySelector('[data-confirmation-here]')"
+                         ".previousElementSibling.querySelector('#topic-submit')")
+    keyboard.press("Shift+Tab")
+    expect(page.locator("#topic-submit")).to_be_focused()  # one step back: the button just used
 
     # Back up to the reply: a canned response, inserted by the server ("Insert" is a submit button).
     _tab_to(page, "#canned", back=True)
@@ -359,6 +367,7 @@ def test_close_two_inquiries_in_bulk_with_the_keyboard_alone(page_factory: Calla
     keyboard.press("Enter")
 
     expect(page.locator("main > .notice-success")).to_contain_text("2 inquiries changed, 0 left as they were.")
+    expect(page.locator("main > .notice-success")).to_be_focused()  # the confirmation takes the focus (issue 10)
     expect(page).to_have_url(re.compile(re.escape(f"{live_server}{INBOX}?queue=new")))  # back to the same list
     expect(page.locator(".inbox-table tbody")).to_have_text("No inquiries here.")
     with live_app.app_context():

@@ -7,21 +7,32 @@ from datetime import UTC, datetime
 import pytest
 from flask_babel import force_locale
 
-from inquiry_desk.core.templating import forget_request_formats, format_datetime, machine_datetime
+from inquiry_desk.core.templating import forget_request_formats, format_datetime, format_day, machine_datetime
 
 DUE = datetime(2026, 11, 24, 21, 30, 15, 123456, tzinfo=UTC)  # 4:30\u202fp.m. in Toronto
 
 
-@pytest.mark.parametrize(("lang", "width", "expected"), [
-    ("en", "long", "November 24, 2026, 4:30\u202fp.m. EST"),
-    ("fr", "long", "24 novembre 2026, 16 h 30 HNE"),
-    ("en", "medium", "Nov 24, 2026, 4:30\u202fp.m."),
-    ("en", "short", "2026-11-24, 4:30\u202fp.m."),
-])
-def test_no_seconds_in_any_width(app, lang: str, width: str, expected: str) -> None:
+ONE_FORMAT = {"en": "Nov 24, 2026, 4:30\u202fp.m.", "fr": "24 nov. 2026, 16 h 30"}
+
+
+@pytest.mark.parametrize("width", ["short", "medium", "long", "full"])
+@pytest.mark.parametrize("lang", ["en", "fr"])
+def test_one_format_to_the_minute_whatever_the_width(app, lang: str, width: str) -> None:
+    """Issue 10: one date format everywhere; a template asking for another width gets the same."""
     with app.test_request_context(), force_locale(lang):
         forget_request_formats()
-        assert format_datetime(DUE, width) == expected
+        assert format_datetime(DUE, width) == ONE_FORMAT[lang]
+
+
+@pytest.mark.parametrize("lang", ["en", "fr"])
+def test_days_and_babel_filters_use_the_one_format(app, lang: str) -> None:
+    day = {"en": "Nov 24, 2026", "fr": "24 nov. 2026"}[lang]
+    with app.test_request_context(), force_locale(lang):
+        forget_request_formats()
+        assert format_day(DUE.date(), "full") == day
+        rendered = app.jinja_env.from_string("{{ d|dateformat('full') }} / {{ t|datetimeformat('short') }}").render(
+            d=DUE.date(), t=DUE)
+        assert rendered == f"{day} / {ONE_FORMAT[lang]}"
 
 
 def test_machine_readable_time_is_valid_html() -> None:

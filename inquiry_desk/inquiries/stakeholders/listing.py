@@ -161,7 +161,7 @@ def _inquiries_query(organisation_id: int | None, contact_id: int | None, open_:
     query = select(Inquiry.id, Inquiry.reference, Inquiry.subject, Inquiry.status, Inquiry.trusted_partner,
                    Inquiry.contact_id, Contact.name, Inquiry.received_at, Inquiry.first_response_at,
                    Inquiry.resolved_at, Inquiry.restricted, Inquiry.topic_id, Inquiry.assignee_id,
-                   ).join(Contact, Contact.id == Inquiry.contact_id)
+                   ).outerjoin(Contact, Contact.id == Inquiry.contact_id)
     if organisation_id is not None:
         query = query.where(Inquiry.organisation_id == organisation_id)
     if contact_id is not None:

@@ -60,7 +60,7 @@ def address_proven(inquiry: Inquiry) -> bool:
 
 def deserves_badge(inquiry: Inquiry, organisation: Organisation | None) -> bool:
     """Whether the sender's address is on a verified domain of a trusted referral partner, and proven theirs."""
-    if organisation is None or not organisation.trusted:
+    if organisation is None or not organisation.trusted or inquiry.contact is None:
         return False
     domain = directory.email_domain(inquiry.contact.email)
     return any(entry.verified_at is not None and directory.domain_covers(entry, domain)
@@ -84,7 +84,7 @@ def add_verified_domain(organisation: Organisation, domain: str, *, include_subd
     changed = 0
     for inquiry in _inquiries_of([contact.id for contact in contacts], open_only=False):
         # The contact joins the organisation once they proved an address of its domain (issue 10).
-        if inquiry.contact.organisation_id is None and address_proven(inquiry):
+        if inquiry.contact is not None and inquiry.contact.organisation_id is None and address_proven(inquiry):
             inquiry.contact.organisation = organisation
         is_open = inquiry.status in OPEN_STATUSES
         badge = deserves_badge(inquiry, organisation) if is_open else inquiry.trusted_partner

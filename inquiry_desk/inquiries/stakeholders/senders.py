@@ -17,13 +17,14 @@ from inquiry_desk.directory.models import Contact, Organisation
 from inquiry_desk.directory.rules import ContactDetails, OrganisationDetails
 from inquiry_desk.inquiries import recorder
 from inquiry_desk.inquiries.models import OPEN_STATUSES, Inquiry
+from inquiry_desk.inquiries.rules import stakeholder_of
 from inquiry_desk.inquiries.stakeholders.partners import deserves_badge
 
 
 def file_sender(inquiry: Inquiry, details: ContactDetails, *, organisation: Organisation | None,
                 new_organisation: OrganisationDetails | None, actor: User | None, now: datetime) -> Contact:
     """Complete the sender's contact, create or pick its organisation, link contact and inquiry."""
-    contact = inquiry.contact
+    contact = stakeholder_of(inquiry)
     if new_organisation is not None:
         organisation = directory.create_organisation(new_organisation, actor=actor, now=now)
     details = ContactDetails(email=contact.email, name=details.name, phone=details.phone, title=details.title,

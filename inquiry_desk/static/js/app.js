@@ -193,9 +193,11 @@
   //
   // Each triage change is a form that posts and comes back to the same page, which starts
   // again at the top. A form marked data-return-focus notes the id of its button; on the
-  // page it comes back to (the same path, within a minute), the focus returns to that
-  // button, and the confirmation the page shows is announced again, since a status message
-  // present when the page loads is not read out.
+  // page it comes back to (the same path, or the form's data-return-path, within a minute)
+  // the confirmation is shown where the person was: right after that form, and the focus
+  // moves to it (issue 10), so that it is seen and read out; Shift+Tab goes back to the
+  // button. Without the button on that page (a bulk change comes back to the list), the
+  // confirmation at the top takes the focus.
 
   var RETURN = "inquiry-desk:return-focus";
   var RETURN_FOR_MS = 60 * 1000;
@@ -209,9 +211,13 @@
     if (!button || !button.id) {
       return;
     }
+    var path = window.location.pathname;
+    if (form.getAttribute("data-return-path")) {
+      path = new URL(form.getAttribute("data-return-path"), window.location.href).pathname;
+    }
     try {
       window.sessionStorage.setItem(RETURN, JSON.stringify({
-        path: window.location.pathname, id: button.id, at: Date.now()
+        path: path, id: button.id, at: Date.now()
       }));
     } catch (error) {
       // Storage refused: the page still works, the focus starts at the top.
@@ -235,17 +241,31 @@
     if (!saved || saved.path !== window.location.pathname || Date.now() - saved.at > RETURN_FOR_MS) {
       return;
     }
+    var notices = document.querySelectorAll("main > .notice[role=status]");
     var button = document.getElementById(saved.id);
-    if (!button || button.disabled) {
+    if (!notices.length) {
+      if (button && !button.disabled) {
+        button.focus();
+      }
       return;
     }
-    button.focus();
-    // Read the confirmation (or the refusal) out: empty its live region, then fill it again.
-    Array.prototype.forEach.call(document.querySelectorAll("main > .notice[role=status]"), function (notice) {
-      var text = notice.textContent;
-      notice.textContent = "";
-      window.setTimeout(function () { notice.textContent = text; }, 150);
-    });
+    var shown = notices[0];
+    var anchor = button && (button.form || button.closest("form"));
+    if (anchor) {
+      // A copy of the confirmation (or refusal) right after the form: where the person is.
+      shown = document.createElement("div");
+      shown.className = notices[0].className;
+      shown.setAttribute("data-confirmation-here", "");
+      shown.textContent = Array.prototype.map.call(notices, function (notice) {
+        return notice.textContent;
+      }).join(" ");
+      anchor.insertAdjacentElement("afterend", shown);
+      // The one at the top stays for a glance, no longer a live region: the message is read once.
+      Array.prototype.forEach.call(notices, function (notice) { notice.removeAttribute("role"); });
+    }
+    shown.setAttribute("tabindex", "-1");
+    shown.setAttribute("role", "status");
+    shown.focus();
   }
 
   // -- Bulk changes: the status suggestions fit the "Set status" action only --------------
