@@ -77,9 +77,13 @@ def _init_capabilities(app: Flask) -> None:
     from inquiry_desk.directory import labels as directory_labels
     from inquiry_desk.inquiries import labels as inquiry_labels
     from inquiry_desk.jobs import metrics as job_metrics  # noqa: F401  (registers its figures for /metrics)
-    from inquiry_desk.mailing import person_data  # noqa: F401  (registers subscriptions in a person's data)
+    from inquiry_desk.mailing import (
+        bounces,
+        person_data,  # noqa: F401  (registers subscriptions in a person's data)
+    )
 
     mail.init_app(app)
+    bounces.connect()  # the send engine's hard bounces reach the leads' suppression page
     for helpers in (account_labels.TEMPLATE_GLOBALS, directory_labels.TEMPLATE_GLOBALS,
                     inquiry_labels.TEMPLATE_GLOBALS):
         app.jinja_env.globals.update(helpers)
