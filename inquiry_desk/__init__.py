@@ -77,7 +77,10 @@ def _init_capabilities(app: Flask) -> None:
     from inquiry_desk.directory import labels as directory_labels
     from inquiry_desk.inquiries import labels as inquiry_labels
     from inquiry_desk.jobs import metrics as job_metrics  # noqa: F401  (registers its figures for /metrics)
-    from inquiry_desk.mailing import person_data  # noqa: F401  (registers subscriptions in a person's data)
+    from inquiry_desk.mailing import (
+        bounces,
+        person_data,  # noqa: F401  (registers subscriptions in a person's data)
+    )
 
     mail.init_app(app)
     from inquiry_desk.inquiries import email_in
@@ -87,6 +90,7 @@ def _init_capabilities(app: Flask) -> None:
     email_in.init()
     bounce_reported.connect(email_in.follow_up_bounce)
     bounce_reported.connect(mailing_recipients.bounce_reported)
+    bounces.connect()  # the send engine's hard bounces reach the leads' suppression page
     for helpers in (account_labels.TEMPLATE_GLOBALS, directory_labels.TEMPLATE_GLOBALS,
                     inquiry_labels.TEMPLATE_GLOBALS):
         app.jinja_env.globals.update(helpers)

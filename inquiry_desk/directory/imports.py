@@ -19,16 +19,18 @@ the file for the same reason.
 from __future__ import annotations
 
 import re
-import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.exc import OperationalError
 
 from inquiry_desk.audit import services as audit
+from inquiry_desk.core.clock import utcnow
 from inquiry_desk.core.domain import InvalidInput
 from inquiry_desk.core.extensions import db
 from inquiry_desk.core.text import parse_email_address
@@ -137,27 +139,36 @@ def _organisation_ids_by_name() -> dict[str, int]:
     return {name.casefold(): organisation_id for name, organisation_id in rows}
 
 
-def check(text: str, subject: str) -> Plan:
-    """Validate every row and plan the import; writes nothing. Raises csv_io errors for an unreadable file."""
+def check(text: str, subject: str, *, progress: Progress | None = None) -> Plan:
+    """Validate every row and plan the import; writes nothing. Raises csv_io errors for an unreadable file.
+
+    ``progress(checked, rows)`` is called every ``BATCH`` rows checked, and once at the end.
+    """
     plan = Plan(subject)
     rows = list(csv_io.read_rows(text, subject))
     plan.total = len(rows)
+
+    def checked(count: int) -> None:
+        if progress is not None and (count % BATCH == 0 or count == len(rows)):
+            progress(count, len(rows))
+
     if subject == "contacts":
-        _check_contacts(rows, plan)
+        _check_contacts(rows, plan, checked)
     else:
-        _check_organisations(rows, plan)
+        _check_organisations(rows, plan, checked)
     plan.errors.sort(key=lambda error: error.line)
     return plan
 
 
-def _check_contacts(rows: Sequence[tuple[int, dict[str, str]]], plan: Plan) -> None:
+def _check_contacts(rows: Sequence[tuple[int, dict[str, str]]], plan: Plan, checked: Callable[[int], None]) -> None:
     # Every name of the directory, but only when the file names organisations at all.
     organisations = _organisation_ids_by_name() if any(row.get("organisation", "").strip() for _, row in rows) \
         else {}
     seen: dict[str, int] = {}
     parsed: list[tuple[int, dict[str, Any]]] = []
     parsers = {**CONTACT_PARSERS, "email": EmailChecker()}
-    for line, row in rows:
+    for number, (line, row) in enumerate(rows, 1):
+        checked(number)
         values = _parse_row(line, row, parsers, plan)
         organisation_name = row.get("organisation", "").strip()
         organisation_id = None
@@ -222,11 +233,13 @@ def _organisation_for(email: str, domains: dict[str, tuple[int, bool]]) -> int |
     return None
 
 
-def _check_organisations(rows: Sequence[tuple[int, dict[str, str]]], plan: Plan) -> None:
+def _check_organisations(rows: Sequence[tuple[int, dict[str, str]]], plan: Plan,
+                         checked: Callable[[int], None]) -> None:
     parsers = {**ORGANISATION_PARSERS, "status": lambda value: parse_status(value or "prospective")}
     seen: dict[str, int] = {}
     parsed: list[tuple[int, dict[str, Any]]] = []
-    for line, row in rows:
+    for number, (line, row) in enumerate(rows, 1):
+        checked(number)
         values = _parse_row(line, row, parsers, plan)
         if values is None:
             continue
@@ -345,20 +358,63 @@ def _apply_organisations(plan: Plan, actor: Actor | None, now: datetime, advance
 
 # ------------------------------------------------------------------------------ the import's record and progress
 
-# Progress of the imports running in this process: {import id: (done, total)}. The row's
-# status says when one has finished, whichever process ran it.
-_progress: dict[int, tuple[int, int]] = {}
-_progress_lock = threading.Lock()
+
+class ProgressRecorder:
+    """Writes a running import's progress on its row, so that every web process can show it.
+
+    The import itself is one transaction that nobody sees until it commits, so the progress
+    is written beside it: on a connection of its own, in a short transaction per write, at
+    most every ``interval`` seconds (and always the last step of each phase). The import's
+    own transaction leaves its row alone until the end (``run``), so these writes never wait
+    for it on PostgreSQL. A write that would wait for a lock is skipped, never waited for:
+    SQLite has one writer, and the import's transaction holds it from its first insert to its
+    commit; there the bar follows the check of every row, then jumps to the end when the
+    writes (a fraction of a second per 10,000 rows) are committed.
+
+    Steps: the rows checked, then the rows written; ``total`` is the rows of the file plus the
+    rows the check found to create or update (every row, until the check has ended).
+    """
+
+    def __init__(self, import_id: int, *, interval: float = 0.2) -> None:
+        self.import_id = import_id
+        self.interval = interval
+        self.checked_rows = 0
+        self.last = 0.0
+
+    def checking(self, done: int, rows: int) -> None:
+        self.checked_rows = rows
+        self.write(done, rows * 2, force=done == rows)
+
+    def writing(self, done: int, steps: int) -> None:
+        self.write(self.checked_rows + done, self.checked_rows + steps, force=done == steps)
+
+    def write(self, done: int, total: int, *, force: bool = False) -> bool:
+        moment = time.monotonic()
+        if not force and moment - self.last < self.interval:
+            return False
+        self.last = moment
+        statement = (update(DirectoryImport).where(DirectoryImport.id == self.import_id)
+                     .values(progress_done=done, progress_total=total, progress_at=utcnow()))
+        try:
+            with db.engine.connect() as connection:
+                sqlite = connection.dialect.name == "sqlite"
+                if sqlite:
+                    connection.exec_driver_sql("PRAGMA busy_timeout=0")
+                else:
+                    connection.exec_driver_sql("SET LOCAL lock_timeout = '100ms'")
+                try:
+                    connection.execute(statement)
+                    connection.commit()
+                finally:
+                    if sqlite:
+                        connection.rollback()
+                        connection.exec_driver_sql(f"PRAGMA busy_timeout={SQLITE_BUSY_MS}")
+        except OperationalError:
+            return False  # the database's write lock is the import's: this step is not shown
+        return True
 
 
-def set_progress(import_id: int, done: int, total: int) -> None:
-    with _progress_lock:
-        _progress[import_id] = (done, total)
-
-
-def progress_of(import_id: int) -> tuple[int, int] | None:
-    with _progress_lock:
-        return _progress.get(import_id)
+SQLITE_BUSY_MS = 10_000  # as core.database sets on every SQLite connection
 
 
 def record_upload(subject: str, filename: str | None, text: str, *, actor: Actor | None,
@@ -378,12 +434,18 @@ def record_upload(subject: str, filename: str | None, text: str, *, actor: Actor
 
 
 def run(row: DirectoryImport, *, actor: Actor | None, now: datetime) -> Plan:
-    """Check and apply a recorded upload, marking the row done; the caller commits (all or nothing)."""
-    plan = check(row.content, row.subject)
+    """Check and apply a recorded upload, marking the row done; the caller commits (all or nothing).
+
+    The progress is written on the row as it goes (``ProgressRecorder``), so the row itself is
+    changed in this transaction only once every row is written.
+    """
+    recorder = ProgressRecorder(row.id)
+    plan = check(row.content, row.subject, progress=recorder.checking)
+    apply(plan, actor=actor, now=now, progress=recorder.writing)
     row.total = len(plan.creates) + len(plan.updates)
-    apply(plan, actor=actor, now=now, progress=lambda done, total: set_progress(row.id, done, total))
     row.status = ImportStatus.DONE.value
     row.created, row.updated = len(plan.creates), len(plan.updates)
+    row.progress_done = row.progress_total = plan.total + row.total
     row.content = ""
     row.finished_at = now
     return plan

@@ -183,3 +183,8 @@ class DirectoryImport(Model):
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Rows checked and written so far, out of ``progress_total`` (rows checked plus rows to write),
+    # written by the running import in transactions of its own (directory.imports.ProgressRecorder).
+    progress_done: Mapped[int] = mapped_column(default=0, server_default="0")
+    progress_total: Mapped[int] = mapped_column(default=0, server_default="0")
+    progress_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -19,12 +19,12 @@ from inquiry_desk.directory import rules
 from inquiry_desk.directory import services as directory
 from inquiry_desk.directory.labels import DIRECTORY_KIND_LABELS
 from inquiry_desk.directory.models import Contact, Organisation
+from inquiry_desk.inbox import directory_profile
 from inquiry_desk.inbox.directory_blueprint import directory_bp
 from inquiry_desk.inbox.directory_forms import ConfirmForm, ContactForm, MergeForm, PlainForm, SenderForm, show_problems
-from inquiry_desk.inbox.directory_rows import Durations, inquiry_rows, readable_ids, timeline_rows
 from inquiry_desk.inquiries import access
 from inquiry_desk.inquiries.models import Inquiry
-from inquiry_desk.inquiries.stakeholders import listing, merging, person_data, senders, timeline
+from inquiry_desk.inquiries.stakeholders import listing, merging, person_data, senders
 
 
 def contact_or_404(contact_id: int) -> Contact:
@@ -107,34 +107,11 @@ def new_contact() -> Response | str:
 @role_required(Role.VIEWER)
 def contact(contact_id: int) -> str:
     contact = contact_or_404(contact_id)
-    try:
-        before_open = listing.decode_time_cursor(request.args.get("open_cursor"))
-        before_past = listing.decode_time_cursor(request.args.get("past_cursor"))
-    except listing.BadCursor:
-        abort(400)
-    if before_open is None and before_past is None:
-        open_page, past_page = listing.first_pages(contact_id=contact.id)
-    else:
-        open_page = listing.inquiries_of(contact_id=contact.id, open_=True, before=before_open)
-        past_page = listing.inquiries_of(contact_id=contact.id, open_=False, before=before_past)
-    pages = {
-        "open": url_for("directory.contact", contact_id=contact.id,
-                        open_cursor=listing.encode_cursor(open_page.next_after)) if open_page.next_after else None,
-        "past": url_for("directory.contact", contact_id=contact.id,
-                        past_cursor=listing.encode_cursor(past_page.next_after)) if past_page.next_after else None,
-    }
     merged_into = db.session.get(Contact, contact.merged_into_id) if contact.merged_into_id else None
-    durations = Durations()
-    reader = access.Reader(current_user)
-    return render_template("directory/contact.html", contact=contact,
-                           open_rows=inquiry_rows(open_page.rows, durations, reader),
-                           past_rows=inquiry_rows(past_page.rows, durations, reader), pages=pages,
-                           figures=listing.figures(contact_id=contact.id), merged_into=merged_into,
-                           timeline=timeline_rows(timeline.timeline(
-                               contact_id=contact.id, newest_inquiries=None if before_open or before_past
-                               else [*open_page.rows, *past_page.rows]),
-            readable_ids([*open_page.rows, *past_page.rows], reader)), plain_form=PlainForm(),
-                           can_edit=current_user.has_role(Role.OFFICER), is_lead=current_user.has_role(Role.LEAD))
+    return render_template("directory/contact.html", contact=contact, merged_into=merged_into,
+                           **directory_profile.sections("directory.contact", contact_id=contact.id),
+                           plain_form=PlainForm(), can_edit=current_user.has_role(Role.OFFICER),
+                           is_lead=current_user.has_role(Role.LEAD))
 
 
 @directory_bp.route("/contacts/<int:contact_id>/edit", methods=["GET", "POST"])

@@ -2,9 +2,9 @@
 progress bar) and CSV export of organisations and contacts.
 
 The import runs in a thread of the web process, in its own app context and transaction: all
-rows or none. The page polls ``import_status`` (JSON) and shows a ``<progress>`` bar; without
-JavaScript it offers a link that reloads the page. Progress is known to the process that runs
-the import; the row's status (done, failed) is known to every process.
+rows or none. Its progress is written on its row as it goes (``imports.ProgressRecorder``), so
+whichever web process answers ``import_status`` (JSON) knows it; the page follows it with a
+``<progress>`` bar (static/js/app.js); without JavaScript it offers a link that reloads the page.
 """
 
 from __future__ import annotations
@@ -113,12 +113,8 @@ def _run(app: Flask, import_id: int, actor_id: int) -> None:
 @role_required(Role.OFFICER)
 def import_status(import_id: int) -> Response:
     row = _import_or_404(import_id)
-    progress = imports.progress_of(row.id)
-    done, total = progress if progress else (0, row.total)
-    body: dict[str, Any] = {"status": row.status, "done": done, "total": total, "created": row.created,
-                            "updated": row.updated}
-    if row.status == ImportStatus.DONE.value:
-        body["done"] = body["total"] = row.created + row.updated
+    body: dict[str, Any] = {"status": row.status, "done": row.progress_done, "total": row.progress_total,
+                            "created": row.created, "updated": row.updated}
     return jsonify(body)
 
 

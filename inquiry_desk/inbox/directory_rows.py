@@ -6,7 +6,7 @@ several times the same call from Python, so labels, dates and durations are prep
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -24,6 +24,8 @@ from inquiry_desk.inquiries.access import Reader
 from inquiry_desk.inquiries.labels import STATUS_LABELS
 from inquiry_desk.inquiries.stakeholders.listing import InquiryRow, OrganisationRow
 from inquiry_desk.inquiries.stakeholders.timeline import Entry
+from inquiry_desk.mailing.labels import STATUS_LABELS as SUBSCRIPTION_STATUS_LABELS
+from inquiry_desk.mailing.reports import SubscriptionRow
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,10 +56,6 @@ class Durations:
         return self.hours.format(f"{hours:.1f}") if hours < 48 else self.days.format(f"{hours / 24:.1f}")
 
 
-def readable_ids(rows: Sequence[InquiryRow], reader: Reader) -> set[int]:
-    return {row.id for row in rows if reader.may_read(row)}
-
-
 def inquiry_rows(rows: Sequence[InquiryRow], durations: Durations, reader: Reader) -> list[ShownInquiry]:
     """The rows shown; a restricted inquiry the reader may not read shows no subject (need-to-know)."""
     restricted = _("(restricted)")
@@ -82,8 +80,12 @@ class ShownEntry:
     after: str | None = None
 
 
-def timeline_rows(entries: Sequence[Entry], readable: Collection[int]) -> list[ShownEntry]:
-    """The timeline; an inquiry's subject is shown only for the ``readable`` ones (need-to-know)."""
+def timeline_rows(entries: Sequence[Entry], reader: Reader) -> list[ShownEntry]:
+    """The timeline; an inquiry's subject is shown only when the reader may read that inquiry.
+
+    Need-to-know is decided for each entry from its own access facts, whichever page of
+    inquiries the page lists beside it.
+    """
     received, reply = _("Inquiry received:"), _("Reply sent on")
     inquiry_url = url_for("inbox.show", inquiry_id=0).rsplit("/", 1)[0] + "/"
     none = _("none")
@@ -94,7 +96,7 @@ def timeline_rows(entries: Sequence[Entry], readable: Collection[int]) -> list[S
         if entry.kind in ("received", "reply"):
             shown.append(ShownEntry(when, received if entry.kind == "received" else reply,
                                     f"{inquiry_url}{entry.inquiry_id}", entry.reference or "",
-                                    entry.subject if entry.kind == "received" and entry.inquiry_id in readable
+                                    entry.subject if entry.kind == "received" and reader.may_read(entry)
                                     else None))
         elif entry.kind == "status":
             text = _("Partnership status: %(before)s → %(after)s",
@@ -103,12 +105,41 @@ def timeline_rows(entries: Sequence[Entry], readable: Collection[int]) -> list[S
             if details.get("reason"):
                 text = f"{text} ({details['reason']})"
             shown.append(ShownEntry(when, text))
-        else:
+        elif entry.kind == "audit":
             text = directory_event_label(details.get("action"))
             if details.get("domain"):
                 text = f"{text}: {details['domain']}"
             shown.append(ShownEntry(when, text))
+        else:  # a registered source's entry (bulletins received): its text is translated by its source
+            shown.append(ShownEntry(when, str(details.get("text", "")), details.get("url"), details.get("link_text"),
+                                    entry.subject if entry.inquiry_id is None or reader.may_read(entry) else None))
     return shown
+
+
+@dataclass(frozen=True, slots=True)
+class ShownSubscription:
+    list_name: str
+    list_url: str | None  # the list's page, for leads (who manage lists)
+    contact_name: str
+    contact_url: str
+    status: str
+    language: str
+    since: str
+
+
+def subscription_rows(rows: Sequence[SubscriptionRow], lang: str, *, is_lead: bool) -> list[ShownSubscription]:
+    statuses = {key: str(label) for key, label in SUBSCRIPTION_STATUS_LABELS.items()}
+    contact_url = url_for("directory.contact", contact_id=0).rsplit("/", 1)[0] + "/"
+    list_url = url_for("mailing_staff.show", list_id=0).rsplit("/", 1)[0] + "/" if is_lead else None
+    archived = _("archived")
+    return [ShownSubscription(
+        list_name=(row.list_name_fr if lang == "fr" else row.list_name_en) + (f" ({archived})" if row.list_archived
+                                                                               else ""),
+        list_url=f"{list_url}{row.list_id}" if list_url else None,
+        contact_name=row.contact_name, contact_url=f"{contact_url}{row.contact_id}",
+        status=statuses.get(row.status, row.status), language="Français" if row.language == "fr" else "English",
+        since=format_datetime(row.since, "short"),
+    ) for row in rows]
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,6 +27,7 @@ from inquiry_desk.core.text import parse_line
 from inquiry_desk.directory import rules
 from inquiry_desk.directory import services as directory
 from inquiry_desk.directory.models import Organisation
+from inquiry_desk.inbox import directory_profile
 from inquiry_desk.inbox.directory_blueprint import directory_bp
 from inquiry_desk.inbox.directory_forms import (
     DomainForm,
@@ -38,9 +39,8 @@ from inquiry_desk.inbox.directory_forms import (
     show_problems,
     status_choices,
 )
-from inquiry_desk.inbox.directory_rows import Durations, inquiry_rows, organisation_rows, readable_ids, timeline_rows
-from inquiry_desk.inquiries import access
-from inquiry_desk.inquiries.stakeholders import listing, merging, partners, timeline
+from inquiry_desk.inbox.directory_rows import organisation_rows
+from inquiry_desk.inquiries.stakeholders import listing, merging, partners
 
 STAFF_MENU.append(MenuItem("directory.organisations", _l("Directory"), Role.VIEWER.value))
 
@@ -114,36 +114,13 @@ def new_organisation() -> Response | str:
 @role_required(Role.VIEWER)
 def organisation(organisation_id: int) -> str:
     organisation = organisation_or_404(organisation_id)
-    try:
-        before_open = listing.decode_time_cursor(request.args.get("open_cursor"))
-        before_past = listing.decode_time_cursor(request.args.get("past_cursor"))
-    except listing.BadCursor:
-        abort(400)
-    if before_open is None and before_past is None:
-        open_page, past_page = listing.first_pages(organisation_id=organisation.id)
-    else:
-        open_page = listing.inquiries_of(organisation_id=organisation.id, open_=True, before=before_open)
-        past_page = listing.inquiries_of(organisation_id=organisation.id, open_=False, before=before_past)
-    pages = {
-        "open": url_for("directory.organisation", organisation_id=organisation.id,
-                        open_cursor=listing.encode_cursor(open_page.next_after)) if open_page.next_after else None,
-        "past": url_for("directory.organisation", organisation_id=organisation.id,
-                        past_cursor=listing.encode_cursor(past_page.next_after)) if past_page.next_after else None,
-    }
+    history = list(directory.status_history(organisation))
     merged_into = db.session.get(Organisation, organisation.merged_into_id) if organisation.merged_into_id else None
-    durations = Durations()
-    reader = access.Reader(current_user)
-    history = directory.status_history(organisation)
     return render_template(
         "directory/organisation.html", organisation=organisation, contacts=directory.contacts_of(organisation),
-        open_rows=inquiry_rows(open_page.rows, durations, reader),
-        past_rows=inquiry_rows(past_page.rows, durations, reader),
-        pages=pages, merged_into=merged_into, figures=listing.figures(organisation_id=organisation.id),
-        timeline=timeline_rows(timeline.timeline(
-            organisation_id=organisation.id, status_changes=history,
-            newest_inquiries=None if before_open or before_past else [*open_page.rows, *past_page.rows]),
-            readable_ids([*open_page.rows, *past_page.rows], reader)),
-        history=history,
+        merged_into=merged_into, history=history,
+        **directory_profile.sections("directory.organisation", organisation_id=organisation.id,
+                                     status_changes=history),
         status_form=StatusForm(status=organisation.status), domain_form=DomainForm(), plain_form=PlainForm(),
         can_edit=current_user.has_role(Role.OFFICER), is_lead=current_user.has_role(Role.LEAD),
     )

@@ -25,7 +25,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import ColumnElement, and_, or_, select, true
+from sqlalchemy import ColumnElement, and_, literal, or_, select, true, union_all
 
 from inquiry_desk.accounts.models import Role, User
 from inquiry_desk.audit import services as audit
@@ -94,10 +94,16 @@ class Reader:
     def __init__(self, user: User | None) -> None:
         self.user = user
         self.is_lead = user is not None and user.has_role(Role.LEAD)
-        self.topics = restricted_topic_ids()
+        self.topics: set[int] = set()
         self.named: set[int] = set()
-        if user is not None and not self.is_lead:
-            self.named = set(db.session.scalars(select(NamedStaff.inquiry_id).where(NamedStaff.user_id == user.id)))
+        # The restricted topics and the inquiries the user is named on, in one round trip.
+        topics = select(Topic.id, literal(True).label("is_topic")).where(Topic.restricted.is_(True))
+        if user is None or self.is_lead:
+            self.topics = set(db.session.scalars(select(topics.subquery().c.id)))
+            return
+        named = select(NamedStaff.inquiry_id, literal(False).label("is_topic")).where(NamedStaff.user_id == user.id)
+        for found_id, is_topic in db.session.execute(union_all(topics, named)):
+            (self.topics if is_topic else self.named).add(found_id)
 
     def restricted(self, row: AccessFacts) -> bool:
         return bool(row.restricted or (row.topic_id is not None and row.topic_id in self.topics))

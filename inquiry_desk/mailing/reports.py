@@ -156,3 +156,68 @@ def consent_history(contact: Contact) -> list[tuple[Subscription, list[ConsentRe
         select(Subscription).where(Subscription.contact_id == contact.id).order_by(Subscription.id)
     ).all()
     return [(subscription, list(subscription.consents)) for subscription in subscriptions]
+
+
+# --- a contact's or an organisation's subscriptions (the directory's pages) -----------------
+
+SUBSCRIPTIONS_SHOWN = 100
+
+
+@dataclass(frozen=True, slots=True)
+class SubscriptionRow:
+    id: int
+    list_id: int
+    list_name_en: str
+    list_name_fr: str
+    list_public: bool
+    list_archived: bool
+    contact_id: int
+    contact_name: str
+    status: str
+    language: str
+    since: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ConsentRow:
+    subscription_id: int
+    given: bool
+    method: str
+    at: datetime
+    consent_version: str | None
+    language: str
+    note: str | None
+
+
+def subscriptions_for(*, contact_id: int | None = None, organisation_id: int | None = None,
+                      limit: int = SUBSCRIPTIONS_SHOWN) -> tuple[list[SubscriptionRow], bool]:
+    """The subscriptions of a contact, or of an organisation's contacts, by list and name: (rows, more).
+
+    One query; at most ``limit`` rows (an organisation may have many contacts on many lists).
+    """
+    query = (select(Subscription.id, MailingList.id, MailingList.name_en, MailingList.name_fr, MailingList.public,
+                    MailingList.archived_at.is_not(None), Contact.id, Contact.name, Subscription.status,
+                    Subscription.language, Subscription.updated_at)
+             .join(MailingList, MailingList.id == Subscription.list_id)
+             .join(Contact, Contact.id == Subscription.contact_id))
+    if contact_id is not None:
+        query = query.where(Subscription.contact_id == contact_id)
+    else:
+        query = query.where(Contact.organisation_id == organisation_id, Contact.merged_into_id.is_(None))
+    rows = db.session.execute(query.order_by(MailingList.name_en, MailingList.id, Contact.name, Contact.id)
+                              .limit(limit + 1)).all()
+    return [SubscriptionRow(*row[:5], bool(row[5]), *row[6:]) for row in rows[:limit]], len(rows) > limit
+
+
+def consents_of(subscription_ids: Sequence[int]) -> dict[int, list[ConsentRow]]:
+    """The consent records of these subscriptions, oldest first (one query)."""
+    if not subscription_ids:
+        return {}
+    found: dict[int, list[ConsentRow]] = defaultdict(list)
+    for row in db.session.execute(
+            select(ConsentRecord.subscription_id, ConsentRecord.given, ConsentRecord.method, ConsentRecord.at,
+                   ConsentRecord.consent_version, ConsentRecord.language, ConsentRecord.note)
+            .where(ConsentRecord.subscription_id.in_(subscription_ids))
+            .order_by(ConsentRecord.at, ConsentRecord.id)):
+        found[row.subscription_id].append(ConsentRow(*row))
+    return dict(found)

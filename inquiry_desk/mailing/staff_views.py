@@ -49,6 +49,7 @@ from inquiry_desk.mailing.forms import (
     RunImportForm,
     SuppressForm,
 )
+from inquiry_desk.mailing.labels import STATUS_LABELS
 from inquiry_desk.mailing.models import ImportBatch, MailingList, SuppressionReason
 
 log = logging.getLogger(__name__)
@@ -56,10 +57,6 @@ mailing_staff_bp = Blueprint("mailing_staff", __name__, url_prefix="/staff/maili
 
 STAFF_MENU.append(MenuItem("mailing_staff.index", _l("Mailing lists"), Role.LEAD.value))
 
-STATUS_LABELS = {
-    "pending": _l("Waiting for confirmation"), "subscribed": _l("Subscribed"), "unsubscribed": _l("Unsubscribed"),
-    "bounced": _l("Bounced"), "complained": _l("Complained"),
-}
 PROBLEM_LABELS = {
     "invalid": _l("Not a valid email address"), "invalid_language": _l("Language is not en or fr"),
     "duplicate": _l("Repeated in the file"), "already_on_list": _l("Already on the list"),

@@ -158,3 +158,41 @@ def test_wrong_columns_are_refused_before_any_row(app, text: str) -> None:
 def test_a_file_that_is_not_utf8_is_refused(app) -> None:
     with pytest.raises(csv_io.UnreadableFile):
         csv_io.decode("email,name\r\né@example.org,Élodie\r\n".encode("latin-1"))
+
+
+def test_progress_is_on_the_row_for_every_process_while_the_import_runs(app, monkeypatch) -> None:
+    """Before, progress lived in the memory of the process running the import: another process saw 0.
+    Now each step is committed on the import's row beside the import's own (open) transaction."""
+    from inquiry_desk.directory.models import DirectoryImport
+
+    size = 2_500
+    text = _csv(["email", "name"], [[f"p{n}@example.org", f"Person {n}"] for n in range(size)])
+    row = imports.record_upload("contacts", "people.csv", text, actor=None, now=utcnow())
+    db.session.commit()
+    seen: list[tuple[bool, int, int, int]] = []
+    write = imports.ProgressRecorder.write
+
+    def every_step(self, done: int, total: int, *, force: bool = False) -> bool:
+        written = write(self, done, total, force=True)
+        with db.engine.connect() as other:  # what another process reads: committed rows only
+            shown = other.execute(select(DirectoryImport.progress_done, DirectoryImport.progress_total)
+                                  .where(DirectoryImport.id == row.id)).one()
+            contacts = other.execute(select(func.count()).select_from(Contact)).scalar_one()
+        seen.append((written, shown.progress_done, shown.progress_total, contacts))
+        return written
+
+    monkeypatch.setattr(imports.ProgressRecorder, "write", every_step)
+    imports.run(row, actor=None, now=utcnow())
+    db.session.commit()
+    checking = [step for step in seen[:3]]
+    assert checking == [(True, 1_000, 2 * size, 0), (True, 2_000, 2 * size, 0), (True, size, 2 * size, 0)]
+    written = [(done, total) for ok, done, total, contacts in seen[3:] if ok]
+    assert all(contacts == 0 for *_, contacts in seen)  # nothing of the import is seen before its commit
+    if db.engine.dialect.name == "postgresql":
+        assert written == [(size + 1_000, 2 * size), (size + 2_000, 2 * size), (2 * size, 2 * size)]
+    else:  # SQLite's one write lock is the import's until it commits: those steps are skipped, not waited for
+        assert written == []
+    db.session.expire_all()
+    finished = db.session.get(DirectoryImport, row.id)
+    assert (finished.status, finished.progress_done, finished.progress_total) == ("done", 2 * size, 2 * size)
+    assert _count(Contact) == size
