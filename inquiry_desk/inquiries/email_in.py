@@ -40,6 +40,7 @@ from inquiry_desk.inquiries.access import RESTRICTED_SUBJECT, is_restricted
 from inquiry_desk.inquiries.correspondence import confirmation_cause_key
 from inquiry_desk.inquiries.models import Channel, Inquiry, Message, MessageKind
 from inquiry_desk.inquiries.reply_addresses import inquiry_by_reply_address, reply_address
+from inquiry_desk.inquiries.rules import stakeholder_of
 from inquiry_desk.mail import services as mail
 from inquiry_desk.mail.inbound import ingest
 from inquiry_desk.mail.inbound.classify import Kind
@@ -91,7 +92,7 @@ def find_thread(parsed: ParsedEmail) -> Inquiry | None:
 
 def may_join(inquiry: Inquiry, sender: str) -> Contact | None:
     """The sender's contact when they may write in this inquiry: its requester, or a contact of its organisation."""
-    if inquiry.contact.email.strip().lower() == sender:
+    if inquiry.contact is not None and inquiry.contact.email.strip().lower() == sender:
         return inquiry.contact
     if inquiry.organisation_id is None:
         return None
@@ -195,9 +196,10 @@ def _acknowledge(inquiry: Inquiry, row: InboundEmail, parsed: ParsedEmail, kind:
         InboundEmail.sender_key == sender, InboundEmail.acknowledged_at > now - ACK_INTERVAL)))
     if recent:
         return False
+    stakeholder = stakeholder_of(inquiry)
     _, token = inquiries.create_portal_link(inquiry, now=now)
     languages = [language] if language in ("en", "fr") else ["en", "fr"]
-    rendered = [render_email("inquiry_email_ack", lang, name=inquiry.contact.name, reference=inquiry.reference,
+    rendered = [render_email("inquiry_email_ack", lang, name=stakeholder.name, reference=inquiry.reference,
                              portal_url=external_url("intake.portal", lang_code=lang, token=token),
                              link_days=current_app.config["PORTAL_LINK_DAYS"]) for lang in languages]
     together = rendered[0] if len(rendered) == 1 else RenderedEmail(
@@ -205,7 +207,7 @@ def _acknowledge(inquiry: Inquiry, row: InboundEmail, parsed: ParsedEmail, kind:
         text="\n\n------------------------------------------------------------\n\n".join(
             part.text for part in rendered))
     headers = {"In-Reply-To": parsed.message_id, "References": parsed.message_id} if parsed.message_id else {}
-    mail.queue_email(cause_key=confirmation_cause_key(inquiry.id), to=inquiry.contact.email, rendered=together,
+    mail.queue_email(cause_key=confirmation_cause_key(inquiry.id), to=stakeholder.email, rendered=together,
                      language=languages[0], automatic=True, now=now, headers=headers,
                      reply_to=reply_address(inquiry))
     row.acknowledged_at = now

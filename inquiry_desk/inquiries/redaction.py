@@ -120,7 +120,8 @@ def redact_field(inquiry: Inquiry, field: str, reason: str, *, actor: User, now:
         change.event("field_redacted", **details)
     if owner == "contact" or twin is not None:
         inquiry_ids = list(db.session.scalars(select(Inquiry.id).where(Inquiry.contact_id == inquiry.contact_id)))
-        return protection.redact_outbox(inquiry_ids, original, addresses=[inquiry.contact.email])
+        addresses = [inquiry.contact.email] if inquiry.contact else []
+        return protection.redact_outbox(inquiry_ids, original, addresses=addresses)
     return protection.redact_outbox([inquiry.id], original)
 
 
