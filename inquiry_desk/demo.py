@@ -10,6 +10,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from inquiry_desk.accounts.demo import seed_staff
+from inquiry_desk.bulletins.demo import seed_bulletins
 from inquiry_desk.directory.demo import seed_organisations
 from inquiry_desk.inquiries.canned.demo import seed_canned_responses
 from inquiry_desk.inquiries.demo import seed_inquiries
@@ -18,4 +19,5 @@ from inquiry_desk.mailing.demo import seed_mailing_lists
 Seeder = Callable[[datetime], list[str]]
 
 # In dependency order: staff first, then what refers to them.
-SEEDERS: list[Seeder] = [seed_staff, seed_organisations, seed_inquiries, seed_canned_responses, seed_mailing_lists]
+SEEDERS: list[Seeder] = [seed_staff, seed_organisations, seed_inquiries, seed_canned_responses, seed_mailing_lists,
+                          seed_bulletins]

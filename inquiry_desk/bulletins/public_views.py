@@ -33,7 +33,7 @@ def _cached(response: Response) -> Response:
 @public
 def archive_index(lang_code: str) -> Response:
     return _cached(Response(render_template("bulletins/public/index.html", snapshots=archive.published(),
-                                            in_language=archive.in_language)))
+                                            in_language=archive.in_language), mimetype="text/html"))
 
 
 @localized_route(bulletins_bp, PAGE_PATHS, "archive_page")
@@ -47,7 +47,7 @@ def archive_page(lang_code: str, bulletin_id: int) -> Response:
         abort(404)
     shown, part = archive.in_language(snapshot, lang_code)
     return _cached(Response(render_template("bulletins/public/page.html", snapshot=snapshot, shown=shown,
-                                            part=part)))
+                                            part=part), mimetype="text/html"))
 
 
 @localized_route(bulletins_bp, FEED_PATHS, "feed")

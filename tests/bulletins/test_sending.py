@@ -151,7 +151,9 @@ def test_the_public_archive_and_atom_feed_in_both_languages(app: Flask, smtp_sin
     db.session.commit()
     dispatch.run(T0 + timedelta(seconds=1))
     client = app.test_client()
-    soup = page(client.get("/en/bulletins"), lang="en")
+    response = client.get("/en/bulletins")
+    assert response.mimetype == "text/html" and "public" in response.headers["Cache-Control"]
+    soup = page(response, lang="en")
     titles = [a.get_text(strip=True) for a in soup.select("[data-archive] a")]
     assert titles == ["November update"]
     soup = page(client.get(f"/fr/bulletins/{public_bulletin.id}"), lang="fr")

@@ -1,0 +1,133 @@
+"""A bulletin from writing to the archive in a real browser, with the keyboard alone, axe-core in both languages.
+
+An officer writes it in English and French, reads the previews and submits it; a lead
+(in French) reviews and approves it; the officer sends it; the page's progress bar
+follows the send (the scheduler's job and a mail worker run here, against a real SMTP
+sink) without a reload; the bulletin is then in the public archive in both languages.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from flask import Flask
+
+from ..mail.smtp_server import SmtpSink, smtp_sink  # noqa: F401
+from .support import Page, assert_accessible, create_user, expect, sign_in_with_cookie, switch_language
+
+pytestmark = [pytest.mark.browser, pytest.mark.allow_smtp]
+
+
+@pytest.fixture
+def live_app(app_factory, smtp_sink: SmtpSink) -> Flask:  # noqa: F811
+    return app_factory(WTF_CSRF_ENABLED=True, **smtp_sink.app_config())
+
+
+def _tab_to(page: Page, selector: str, limit: int = 120) -> None:
+    target = page.locator(selector)
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if target.evaluate("element => element === document.activeElement"):
+            return
+    raise AssertionError(f"Tab never reached {selector}")
+
+
+def _type_into(page: Page, selector: str, text: str) -> None:
+    _tab_to(page, selector)
+    page.keyboard.insert_text(text)
+
+
+def _audience(app: Flask) -> int:
+    from inquiry_desk.core.clock import utcnow
+    from inquiry_desk.core.extensions import db
+    from inquiry_desk.mailing import services
+
+    with app.app_context():
+        fields = services.ListFields(name_en="Partner news", name_fr="Nouvelles des partenaires", public=True)
+        mailing_list = services.save_list(None, fields, actor=None, now=utcnow())
+        for email, lang in (("anna@example.net", "en"), ("benoit@example.net", "fr")):
+            services.add_member(mailing_list, email, name=None, language=lang, consent_source="phone", actor=None,
+                                now=utcnow())
+        db.session.commit()
+        return mailing_list.id
+
+
+def test_write_preview_submit_approve_send_follow_and_find_in_the_archive(
+        live_app: Flask, live_server: str, page_factory, smtp_sink: SmtpSink) -> None:  # noqa: F811
+    live_app.config["BASE_URL"] = live_server
+    list_id = _audience(live_app)
+    officer = create_user(live_app, role="officer")
+    lead = create_user(live_app, role="lead")
+
+    page = page_factory("en")
+    sign_in_with_cookie(page, live_app, live_server, officer)
+    page.goto(f"{live_server}/staff/bulletins/new")
+    assert_accessible(page)
+    _type_into(page, "#sender_name", "Dedicated Stakeholder Team")
+    _tab_to(page, f"input[name=lists][value='{list_id}']")
+    page.keyboard.press("Space")
+    _type_into(page, "#title_en", "Winter update")
+    _type_into(page, "#subject_en", "Winter update for partners")
+    _type_into(page, "#body_en", "## News\n\nRead the [winter guide](https://example.org/winter).")
+    _type_into(page, "#title_fr", "Le point de l’hiver")
+    _type_into(page, "#subject_fr", "Le point de l’hiver pour les partenaires")
+    _type_into(page, "#body_fr", "## Nouvelles\n\nLisez le [guide de l’hiver](https://example.org/hiver).")
+    _tab_to(page, "main form [type=submit]")
+    page.keyboard.press("Enter")
+    expect(page.locator("h1")).to_have_text("Winter update")
+    expect(page.locator("[data-text=fr]")).to_contain_text("Lisez le")
+    expect(page.locator("iframe.preview-phone").first).to_be_visible()
+    frame = page.frame_locator("iframe.preview-desktop").nth(1)
+    expect(frame.locator("h1")).to_have_text("Le point de l’hiver")
+    assert_accessible(page)
+    _tab_to(page, "form[action$='/submit'] button")
+    page.keyboard.press("Enter")
+    expect(page.locator("[data-status]").first).to_have_attribute("data-status", "submitted")
+
+    reviewer = page_factory("fr")
+    sign_in_with_cookie(reviewer, live_app, live_server, lead, lang="fr")
+    bulletin_path = page.url.removeprefix(live_server)
+    reviewer.goto(f"{live_server}{bulletin_path}/review")
+    expect(reviewer.locator("html")).to_have_attribute("lang", "fr")
+    assert_accessible(reviewer)
+    _tab_to(reviewer, "form[data-approve] [type=submit]")
+    reviewer.keyboard.press("Enter")
+    expect(reviewer.locator(".notice-success")).to_contain_text("Approuvé")
+    assert_accessible(reviewer)
+
+    page.goto(f"{live_server}{bulletin_path}")
+    assert_accessible(page)
+    _tab_to(page, "form[data-schedule] [type=submit]")  # "Send now" is the default choice
+    page.keyboard.press("Enter")
+    expect(page.locator("[data-status]").first).to_have_attribute("data-status", "scheduled")
+    expect(page.locator("[data-bulletin-progress] progress")).to_be_visible()
+
+    from inquiry_desk.bulletins import dispatch
+    from inquiry_desk.core.clock import utcnow
+
+    from ..mail.send_support import drain, worker
+
+    with live_app.app_context():
+        assert dispatch.run(utcnow() + timedelta(seconds=1)) == "started 1, sent 0"
+    expect(page.locator("[data-count=queued]")).to_have_text("2")  # no reload: the page polls
+    with live_app.app_context():
+        drain(worker(live_app), now=utcnow())
+    box = page.locator("[data-bulletin-progress]")
+    expect(box).to_have_attribute("data-finished", "sending")
+    expect(page.locator("[data-count=sent]")).to_have_text("2")
+    assert page.locator("#send-progress").evaluate("bar => bar.value === bar.max")
+    expect(page.locator("[data-progress-message]")).to_contain_text("2 of 2")
+    assert sorted(smtp_sink.recipients()) == ["anna@example.net", "benoit@example.net"]
+    assert_accessible(page)
+
+    archive = page_factory("fr")
+    archive.goto(f"{live_server}/fr/bulletins")
+    assert_accessible(archive)
+    _tab_to(archive, "[data-archive] a")
+    archive.keyboard.press("Enter")
+    expect(archive.locator("h1")).to_have_text("Le point de l’hiver")
+    assert_accessible(archive)
+    switch_language(archive, "en")
+    expect(archive.locator("h1")).to_have_text("Winter update")
+    assert_accessible(archive)
