@@ -34,7 +34,9 @@ LANGUAGES = ("en", "fr")
 NOT_PAGES = {"public.set_language", "public.favicon", "public.healthz", "observability.metrics", "inbox.export",
              "auth.logout",
              # CSV files and the JSON that import progress bars poll
-             "directory.export", "directory.import_status", "mailing_staff.export", "mailing_staff.import_status"}
+             "directory.export", "directory.import_status", "mailing_staff.export", "mailing_staff.import_status",
+             # emailin: the whole email a message came in, as plain text
+             "inbox.whole_email"}
 
 
 def _vnu_jar() -> Path:
@@ -112,6 +114,11 @@ def _seed() -> dict[str, Any]:
     portal = _portal_path(current_app, inquiry)
     triage.add_note(inquiry, "Called the office; waiting on an answer.", actor=admin, now=utcnow())
     triage.assign(inquiry, admin, actor=admin, now=utcnow())
+    from inquiry_desk.mail.inbound.ingest import ingest  # emailin: a reply by email, with its "whole email" link
+
+    db.session.commit()
+    ingest(f"From: <farida@example.net>\r\nSubject: Re: [{inquiry.reference}]\r\nMessage-ID: <seed@example.net>\r\n"
+           "\r\nA reply by email.\r\n".encode(), source="pipe", now=utcnow())
     canned.create(title_en="Acknowledgement", title_fr="Accusé de réception", body_en="Hello {{ requester_name }}",
                   body_fr="Bonjour {{ requester_name }}", actor=admin, now=utcnow())
     db.session.commit()

@@ -151,3 +151,20 @@ def test_a_reply_long_after_closing_opens_a_new_linked_inquiry_confirmed_by_emai
     new = db.session.scalars(select(Inquiry).order_by(Inquiry.id.desc())).first()
     assert new is not None and links.is_linked(new, s.inquiry)
     assert db.session.get_one(Inquiry, s.inquiry.id).status == Status.CLOSED.value
+
+
+def test_emails_that_became_nothing_are_deleted_after_a_month(app) -> None:
+    from datetime import timedelta
+
+    from inquiry_desk.core.clock import utcnow
+    from inquiry_desk.mail.inbound.ingest import purge_unattached
+
+    from .support import CORPUS
+
+    old = utcnow() - timedelta(days=40)
+    assert feed((CORPUS / "ooo_unmatched.eml").read_bytes(), now=old).outcome == "ignored"
+    assert feed((CORPUS / "bounce_exim.eml").read_bytes(), now=old).outcome == "bounce"
+    kept = feed(_new("keeper@example.com", 1), now=old)
+    assert purge_unattached(utcnow()) == 2
+    db.session.commit()
+    assert db.session.scalars(select(InboundEmail.id)).all() == [kept.inbound_id]
