@@ -39,7 +39,9 @@ NOT_PAGES = {"public.set_language", "public.favicon", "public.healthz", "observa
              # bulletins: the JSON of the progress bar, the record export, the Atom feed
              "bulletins_staff.progress", "bulletins_staff.export", "bulletins.feed",
              # dashboard (issue 18): a chart's data as CSV
-             "reports.chart_csv"}
+             "reports.chart_csv",
+             # emailin: the whole email a message came in, as plain text
+             "inbox.whole_email"}
 
 
 def _vnu_jar() -> Path:
@@ -117,6 +119,11 @@ def _seed() -> dict[str, Any]:
     portal = _portal_path(current_app, inquiry)
     triage.add_note(inquiry, "Called the office; waiting on an answer.", actor=admin, now=utcnow())
     triage.assign(inquiry, admin, actor=admin, now=utcnow())
+    from inquiry_desk.mail.inbound.ingest import ingest  # emailin: a reply by email, with its "whole email" link
+
+    db.session.commit()
+    ingest(f"From: <farida@example.net>\r\nSubject: Re: [{inquiry.reference}]\r\nMessage-ID: <seed@example.net>\r\n"
+           "\r\nA reply by email.\r\n".encode(), source="pipe", now=utcnow())
     canned.create(title_en="Acknowledgement", title_fr="Accusé de réception", body_en="Hello {{ requester_name }}",
                   body_fr="Bonjour {{ requester_name }}", actor=admin, now=utcnow())
     db.session.commit()

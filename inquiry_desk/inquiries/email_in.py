@@ -140,7 +140,7 @@ def _join(inquiry: Inquiry, contact: Contact, row: InboundEmail, parsed: ParsedE
             change.event("auto_reply_noted", message_id=note.id)
         return InboundOutcome.NOTE, "out_of_office"
     message = inquiries.add_stakeholder_message(inquiry, _body(parsed), channel=Channel.EMAIL, now=now,
-                                                email_message_id=parsed.message_id)
+                                                email_message_id=parsed.message_id, author_contact_id=contact.id)
     message.inbound_email_id = row.id
     if message.inquiry is not inquiry:  # closed long ago: a new inquiry, confirmed with a link of its own
         _acknowledge(message.inquiry, row, parsed, kind, now, language=message.inquiry.language)

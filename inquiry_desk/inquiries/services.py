@@ -141,18 +141,19 @@ def reopens(inquiry: Inquiry, now: datetime) -> bool:
 
 
 def add_stakeholder_message(inquiry: Inquiry, body: str, *, channel: Channel | str, now: datetime,
-                            email_message_id: str | None = None) -> Message:
+                            email_message_id: str | None = None, author_contact_id: int | None = None) -> Message:
     """A follow-up from the stakeholder, never buried.
 
     It reopens an inquiry that waited on them, was resolved, or was closed within
     ``REOPEN_WINDOW_DAYS``; past that (or merged, or purged) it opens a new inquiry linked to
     the old one (``message.inquiry`` tells which). The assignee, or the team, is told once
-    (``notifications.stakeholder_replied``).
+    (``notifications.stakeholder_replied``). ``author_contact_id``: a contact of the inquiry's
+    organisation who wrote it (email in); by default the requester.
     """
     if not reopens(inquiry, now):
         return _follow_up_inquiry(inquiry, body, channel=channel, now=now, email_message_id=email_message_id)
     message = Message(
-        kind=MessageKind.INBOUND.value, body=body, author_contact_id=inquiry.contact_id,
+        kind=MessageKind.INBOUND.value, body=body, author_contact_id=author_contact_id or inquiry.contact_id,
         channel=Channel(channel).value, email_message_id=email_message_id, created_at=now,
     )
     with recorder.change(inquiry, actor=None, now=now) as change:

@@ -16,6 +16,7 @@ from inquiry_desk.core.extensions import db, limiter
 from inquiry_desk.core.forms import SelectChoice, required, select_choices
 from inquiry_desk.core.i18n import localized_route
 from inquiry_desk.core.navigation import PUBLIC_LINKS, MenuItem
+from inquiry_desk.inquiries import email_in
 from inquiry_desk.inquiries import services as inquiries
 from inquiry_desk.intake import networks
 from inquiry_desk.intake import services as intake
@@ -119,7 +120,10 @@ def portal(lang_code: str, token: str) -> Response | tuple[str, int] | str:
     db.session.commit()
     notice = session.pop("portal_notice", None)
     just_replied = isinstance(notice, list) and len(notice) == 2 and notice[0] == inquiry.reference
-    return render_template("intake/portal.html", inquiry=inquiry, thread=inquiries.public_thread(inquiry),
+    thread = inquiries.public_thread(inquiry)
+    whole_emails = {message.id: email_in.whole_message(inquiry, message.id) for message in thread
+                    if message.inbound_email_id is not None}
+    return render_template("intake/portal.html", inquiry=inquiry, thread=thread, whole_emails=whole_emails,
                            form=form, just_replied=just_replied,
                            follow_up=notice[1] if just_replied and notice[1] != inquiry.reference else None)
 

@@ -110,12 +110,14 @@ def auto_close(now: datetime) -> str:
 def housekeeping(now: datetime) -> str:
     from inquiry_desk.accounts.housekeeping import delete_stale_sessions
     from inquiry_desk.inquiries.housekeeping import delete_old_form_submissions, delete_stale_links_and_viewers
+    from inquiry_desk.mail.inbound.ingest import purge_unattached
     from inquiry_desk.mailing.housekeeping import remove_unconfirmed
 
     counts = delete_stale_links_and_viewers(now)
     counts["form_submissions"] = delete_old_form_submissions(now)
     counts["staff_sessions"] = delete_stale_sessions(now)
     counts["unconfirmed_subscriptions"] = remove_unconfirmed(now)
+    counts["inbound_emails"] = purge_unattached(now)
     return ", ".join(f"{name} {count}" for name, count in counts.items())
 
 

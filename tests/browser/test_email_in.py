@@ -33,6 +33,11 @@ def test_a_reply_by_email_appears_in_the_thread(page_factory: Callable[..., Page
                "On Mon, Nov 30, 2026 at 9:00 AM Inquiry Desk <inquiries@example.org> wrote:\r\n"
                "> Quoted history, kept in the whole email\r\n").encode()
         assert ingest_and_commit(raw, source="pipe", now=utcnow()).outcome == "threaded"
+        from inquiry_desk.core.extensions import db
+        from inquiry_desk.inquiries.services import create_portal_link
+
+        _, token = create_portal_link(inquiry, now=utcnow())
+        db.session.commit()
     page = page_factory(lang)
     sign_in_with_cookie(page, live_app, live_server, officer, lang)
     page.goto(f"{live_server}/staff/inquiries/{inquiry_id}")
@@ -45,3 +50,12 @@ def test_a_reply_by_email_appears_in_the_thread(page_factory: Callable[..., Page
     assert response.status == 200 and response.headers["content-type"].startswith("text/plain")
     assert response.headers["x-content-type-options"] == "nosniff"
     assert "> Quoted history, kept in the whole email" in response.text()
+
+    # The requester's portal shows the reply too, and the whole email behind a disclosure.
+    portal = page_factory(lang)
+    portal.goto(f"{live_server}/{lang}/{'portal' if lang == 'en' else 'portail'}/{token}")
+    expect(portal.locator(".thread-inbound > .thread-body")).to_have_text(
+        ["Amal writes", "Here are the birth certificates you asked for."])
+    portal.locator("[data-testid=whole-email] summary").click()
+    expect(portal.locator("[data-testid=whole-email] pre")).to_contain_text("> Quoted history, kept in the whole email")
+    assert_accessible(portal)

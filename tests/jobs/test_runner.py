@@ -146,6 +146,6 @@ def test_the_housekeeping_job_cleans_up_links_viewers_and_sessions(app) -> None:
                                 last_seen_at=NOW - timedelta(days=20), ended_at=NOW - timedelta(days=19)))
     db.session.commit()
     assert registry.housekeeping(NOW) == ("portal_links 1, inquiry_viewers 0, form_submissions 0, staff_sessions 1, "
-                                          "unconfirmed_subscriptions 0")
+                                          "unconfirmed_subscriptions 0, inbound_emails 0")
     assert db.session.scalars(select(PortalLink).where(PortalLink.inquiry_id == inquiry.id)).all() == []
     assert db.session.scalars(select(StaffSession)).all() == []

@@ -29,7 +29,7 @@ from inquiry_desk.mail.sending import normalise_address, suppress
 log = logging.getLogger(__name__)
 logging.getLogger("flufl.bounce").setLevel(logging.WARNING)  # its INFO lines name detectors and addresses
 
-_ORIGINAL_ID = re.compile(rb"^message-id:\s*(<[^<>\s]{1,250}>)", re.IGNORECASE | re.MULTILINE)
+_ORIGINAL_ID = re.compile(rb"^message-id:\s*(<[^<>\s\x00-\x1f\x7f-\xff]{1,250}>)", re.IGNORECASE | re.MULTILINE)
 _BULK_ID = re.compile(r"^<send-(\d+)\.(\d+)@")
 MAX_ADDRESSES = 50
 
@@ -52,7 +52,7 @@ def _addresses(found: object) -> list[str]:
     for item in found:
         text = item.decode("utf-8", "replace") if isinstance(item, bytes) else str(item)
         text = normalise_address(text.strip("<> "))
-        if "@" in text and len(text) <= 400 and " " not in text and text not in addresses:
+        if "@" in text and len(text) <= 400 and text.isprintable() and " " not in text and text not in addresses:
             addresses.append(text)
     return sorted(addresses)[:MAX_ADDRESSES]
 

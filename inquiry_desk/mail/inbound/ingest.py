@@ -166,3 +166,20 @@ def ingest_and_commit(raw: bytes, *, source: str, now: datetime) -> Result:
         log.error("inbound: temporary failure (%s); the message will be delivered again", type(exc).__name__)
         return Result(status="tempfail", exit_code=EX_TEMPFAIL, reason=type(exc).__name__)
     return result
+
+
+UNATTACHED_DAYS = 30
+
+
+def purge_unattached(now: datetime) -> int:
+    """Delete the emails that became no message of an inquiry (ignored, bounce reports) after
+    ``UNATTACHED_DAYS``: long enough to check a bounce, not kept for ever. The others go with
+    their inquiry (the retention purge, a person's erasure). Returns how many."""
+    from sqlalchemy import delete
+
+    from inquiry_desk.core.database import rows_affected
+
+    result = db.session.execute(delete(InboundEmail).where(
+        InboundEmail.outcome.in_([InboundOutcome.IGNORED, InboundOutcome.BOUNCE]),
+        InboundEmail.received_at < now - timedelta(days=UNATTACHED_DAYS)))
+    return rows_affected(result)

@@ -33,7 +33,7 @@ MAX_DEPTH = 30
 TEXT_MAX = 100_000
 SUBJECT_MAX = 300
 MESSAGE_ID_MAX = 255
-_MESSAGE_ID = re.compile(r"<[^<>\s]{1,250}>")
+_MESSAGE_ID = re.compile(r"<[^<>\s\x00-\x1f\x7f]{1,250}>")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _NAMED_HEADERS = ("from", "to", "cc", "date", "subject", "message-id")
 
@@ -172,7 +172,8 @@ def _address(value: str) -> str | None:
     except Exception:
         return None
     address = clean_text(address, limit=400).strip().lower()
-    return address if "@" in address and " " not in address else None
+    # RFC 5321 allows 254 characters; longer is no address (and would not fit contacts.email).
+    return address if "@" in address and " " not in address and len(address) <= 254 else None
 
 
 def _addresses(values: list[str]) -> list[str]:

@@ -96,6 +96,8 @@ def _check_message(name: str) -> None:
         if inquiry is s.inquiry:
             assert inquiry.status == Status.OPEN.value  # a waiting inquiry reopens
         _check_body(message.body, expected)
+        if name == "reply_partner_colleague":  # kept with its author, not the requester
+            assert message.author_contact_id != inquiry.contact_id
         if "whole_contains" in expected:
             assert expected["whole_contains"] in (whole_message(inquiry, message.id) or "")
     elif outcome == "note":
