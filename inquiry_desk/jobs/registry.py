@@ -131,6 +131,12 @@ def report_rollup(now: datetime) -> str:
     return f"rolled up 2 days: {rebuild_recent(now)} rows"
 
 
+def weekly_report(now: datetime) -> str:
+    from inquiry_desk.reports.weekly import send_weekly_reports
+
+    return f"weekly reports {send_weekly_reports(now)}"
+
+
 def tick(now: datetime) -> str:
     """Test only (SCHEDULER_TEST_JOBS): does nothing; its JobRun row is the record."""
     return "tick"
@@ -145,6 +151,7 @@ JOBS: tuple[Job, ...] = (
     Job("housekeeping", _every(hours=1), 30 * 60, housekeeping),
     Job("audit_seal", _every(minutes=1), 50, audit_seal),
     Job("report_rollup", _daily(1, 15), 6 * 60 * 60, report_rollup),
+    Job("weekly_report", _weekly("WEEKLY_REPORT_HOUR"), 4 * 60 * 60, weekly_report),
 )
 
 TEST_JOBS: tuple[Job, ...] = (Job("tick", _every(seconds=1), 1, tick),)
