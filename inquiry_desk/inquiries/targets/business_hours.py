@@ -217,6 +217,8 @@ class BusinessMinutes:
 
     def __init__(self, cal: WorkingCalendar) -> None:
         self.cal = cal
+        self._day_length = cal.day_length
+        self._opens = _offset(cal.opens)
         self._anchor: date | None = None  # the first day met: positions are differences, any fixed day will do
         self._open_before: dict[date, int] = {}  # open days from the anchor to each day met (negative before)
 
@@ -233,11 +235,11 @@ class BusinessMinutes:
             raise ValueError("naive datetime given; use timezone-aware times")
         local = moment.astimezone(self.cal.timezone)
         day = local.date()
-        before = self._days_before(day) * self.cal.day_length
+        before = self._days_before(day) * self._day_length
         if not self.cal.is_open_day(day):
             return before
-        since_opening = _offset(local.time()) - _offset(self.cal.opens)
-        return before + min(max(since_opening, timedelta(0)), self.cal.day_length)
+        since_opening = _offset(local.time()) - self._opens
+        return before + min(max(since_opening, timedelta(0)), self._day_length)
 
     def between(self, start: datetime, end: datetime) -> int:
         if end <= start:
