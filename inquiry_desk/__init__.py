@@ -137,7 +137,9 @@ def _register_commands(app: Flask) -> None:
     from inquiry_desk import cli
     from inquiry_desk.directory import cli as directory_cli
     from inquiry_desk.jobs import cli as jobs_cli
+    from inquiry_desk.reports import cli as reports_cli
 
     cli.init_app(app)
+    reports_cli.init_app(app)
     jobs_cli.init_app(app)
     directory_cli.init_app(app)

@@ -148,6 +148,12 @@ def report_rollup(now: datetime) -> str:
     return f"rolled up 2 days: {rebuild_recent(now)} rows"
 
 
+def weekly_report(now: datetime) -> str:
+    from inquiry_desk.reports.weekly import send_weekly_reports
+
+    return f"weekly reports {send_weekly_reports(now)}"
+
+
 def tick(now: datetime) -> str:
     """Test only (SCHEDULER_TEST_JOBS): does nothing; its JobRun row is the record."""
     return "tick"
@@ -165,6 +171,7 @@ JOBS: tuple[Job, ...] = (
     # Every second: a bulletin scheduled for T starts within 2 s (QUALITY.md P7); dispatch is once per bulletin.
     Job("bulletins", _every(seconds=1), 30, bulletins),
     Job("report_rollup", _daily(1, 15), 6 * 60 * 60, report_rollup),
+    Job("weekly_report", _weekly("WEEKLY_REPORT_HOUR"), 4 * 60 * 60, weekly_report),
 )
 
 TEST_JOBS: tuple[Job, ...] = (Job("tick", _every(seconds=1), 1, tick),)

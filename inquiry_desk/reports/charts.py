@@ -150,7 +150,7 @@ def _change(current: Value, previous: Value, unit: str, chart: Chart) -> str:
     return ("+" if difference > 0 else "−" if difference < 0 else "±") + text
 
 
-def _headline(figures: services.Headline) -> list[HeadlineRow]:
+def headline_rows(figures: services.Headline) -> list[HeadlineRow]:
     count = Chart("h", "", "", "bars", "", [], [])
     hours = Chart("h", "", "", "bars", "", [], [], unit="hours")
     share = Chart("h", "", "", "bars", "", [], [], unit="percent")
@@ -369,7 +369,7 @@ def build(period: Period, scope: Scope, now: datetime) -> Dashboard:
     """Every figure of the dashboard for one reader, period and filters."""
     context = Context(period, scope, now)
     figures = services.headline(period, scope, now, current=(context.first.overall, context.resolution.overall))
-    dashboard = Dashboard(period, _headline(figures))
+    dashboard = Dashboard(period, headline_rows(figures))
     dashboard.charts = [builder(context) for builder in BUILDERS.values()]
     dashboard.sends = context.sends
     dashboard.subscribers = services.subscribers()

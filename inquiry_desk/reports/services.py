@@ -32,7 +32,7 @@ from inquiry_desk.directory.models import Organisation
 from inquiry_desk.inquiries.access import Reader
 from inquiry_desk.inquiries.models import OPEN_STATUSES, Inquiry
 from inquiry_desk.inquiries.targets import working_calendar
-from inquiry_desk.inquiries.targets.business_hours import business_minutes_between
+from inquiry_desk.inquiries.targets.business_hours import BusinessMinutes
 from inquiry_desk.mail.models import Delivery, DeliveryStatus, MailSend, MailSuppression
 from inquiry_desk.mailing.models import ConsentRecord, Subscription, SubscriptionStatus
 from inquiry_desk.reports.periods import Bucket, Period
@@ -237,13 +237,13 @@ class Times:
 
 
 def _times(period: Period, scope: Scope, at: Any, due: Any) -> Times:
-    calendar = working_calendar()
+    minutes_between = BusinessMinutes(working_calendar()).between
     result = Times()
     rows = db.session.execute(
         select(Inquiry.received_at, at, due, Inquiry.priority, scope.dimension("topic"))
         .where(at >= period.start, at < period.end, *scope.conditions()))
     for received_at, done_at, due_at, priority, topic in rows:
-        minutes = business_minutes_between(received_at, done_at, calendar)
+        minutes = minutes_between(received_at, done_at)
         met = due_at is None or done_at <= due_at
         for figures in (result.overall, result.by_priority[priority], result.by_topic[topic]):
             figures.minutes.append(minutes)

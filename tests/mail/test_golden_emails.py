@@ -30,6 +30,7 @@ from inquiry_desk import PROJECT_DIR
 from inquiry_desk.inquiries.digest import DigestItem
 from inquiry_desk.inquiries.reminders import ReminderItem
 from inquiry_desk.mail.rendering import RenderedEmail, render_email
+from inquiry_desk.reports.charts import HeadlineRow
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
 TEMPLATES = PROJECT_DIR / "templates" / "mail"
@@ -91,6 +92,17 @@ CONTEXTS: dict[str, dict[str, Any]] = {
         "overdue": [DigestItem("INQ-2026-000040", "Medical exam & travel", DUE,
                                "https://desk.example.org/staff/inquiries/40")],
         "due_soon": [],
+    },
+    # dashboard (issue 18)
+    "weekly_report": {
+        "name": "Chloé D'Amours", "period": "2 Nov 2026 to 8 Nov 2026",
+        "rows": [HeadlineRow("Inquiries received", "12", "9", "+3"),
+                 HeadlineRow("Median time to first response (business hours)", "1.5", "2.0", "−0.5"),
+                 HeadlineRow("First responses within target", "80 %", "–", "–")],
+        "overdue": [DigestItem("INQ-2026-000040", "Medical exam & travel", DUE,
+                               "https://desk.example.org/staff/inquiries/40")],
+        "overdue_count": 3,
+        "dashboard_url": "https://desk.example.org/staff/dashboard/?period=custom&from=2026-11-02&to=2026-11-08",
     },
 }
 

@@ -64,3 +64,14 @@ def test_the_job_rebuilds_yesterday_and_today(app: Flask) -> None:
     assert "2 days" in report_rollup(NOW)
     days = set(db.session.scalars(select(DailyRollup.day)))
     assert days == {NOW.date()}  # F was received, answered and resolved on 4 November; nothing on the 3rd
+
+
+def test_rebuild_on_demand_from_the_command_line(app: Flask) -> None:
+    with time_machine.travel(NOW, tick=False):
+        dataset.build()
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["reports", "rollup", "--from", "2026-10-01", "--to", "2026-11-08"])
+    assert result.exit_code == 0, result.output
+    assert "rolled up 39 days" in result.output
+    assert db.session.scalar(select(func.sum(DailyRollup.received))) == 9
+    assert runner.invoke(args=["reports", "rollup", "--from", "2026-11-08", "--to", "2026-10-01"]).exit_code != 0

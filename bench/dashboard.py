@@ -1,0 +1,201 @@
+"""Issue 18: the dashboard's server time at size, against the floor of the trivial staff page.
+
+    .venv/bin/python bench/dashboard.py SIZE [--database sqlite|postgres] [--requests 15]
+
+A throwaway database (a SQLite file, or a PostgreSQL database ``bench_dashboard`` dropped at
+the end) is built by the migrations and filled by bulk insert with SIZE inquiries received over
+the last 120 days (channels, topics, kinds of organisation, languages, assignees, first responses
+and resolutions with their due times, 10 % restricted), and a bulk send of 2,000 deliveries. Then,
+in one process, through the app's WSGI stack (signed in as an officer, the reader who makes the
+dashboard mask restricted inquiries), the dashboard is requested ``--requests`` times after two
+warm-ups, interleaved with the floor (``/staff/``), as in ``bench/inbox.py``.
+
+Output: ``name: value unit (ratio x floor)``; ``dashboard_median`` is the default page (the last
+4 weeks); lines starting with ``#`` are context.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import random
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(PROJECT_DIR))
+
+from bench.inbox import (  # noqa: E402
+    BENCH_PASSWORD,
+    PRIORITY_RANK,
+    build_app,
+    line,
+    migrate,
+    percentile,
+    sign_in,
+    timed,
+)
+
+CHANNELS = ["web", "web", "web", "email", "email", "phone", "manual"]
+KINDS = ["ngo", "referral_partner", "settlement_partner", "private_sponsor", "government", None]
+PRIORITIES = ["low", "normal", "normal", "normal", "high", "urgent"]
+
+
+@contextlib.contextmanager
+def throwaway_database(kind: str, postgres_url: str, workdir: Path) -> Iterator[str]:
+    if kind == "sqlite":
+        yield f"sqlite:///{workdir / 'dashboard.sqlite3'}"
+        return
+    from sqlalchemy import create_engine, text
+
+    admin = create_engine(postgres_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text("DROP DATABASE IF EXISTS bench_dashboard WITH (FORCE)"))
+        connection.execute(text("CREATE DATABASE bench_dashboard"))
+    try:
+        yield postgres_url.rsplit("/", 1)[0] + "/bench_dashboard"
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text("DROP DATABASE IF EXISTS bench_dashboard WITH (FORCE)"))
+        admin.dispose()
+
+
+def seed(app, size: int, rng: random.Random) -> str:
+    from sqlalchemy import insert, select, text
+
+    from inquiry_desk.accounts import second_factor
+    from inquiry_desk.accounts import services as accounts
+    from inquiry_desk.core.extensions import db
+    from inquiry_desk.directory.models import Contact, Organisation
+    from inquiry_desk.inquiries.models import Inquiry, Topic
+    from inquiry_desk.mail.models import Delivery, MailSend
+
+    now = datetime.now(UTC)
+    with app.app_context():
+        officer = accounts.create_user(name="Bench Officer", email="bench@example.org", role="officer",
+                                       password=BENCH_PASSWORD, actor=None, now=now)
+        officer.totp_secret = second_factor.new_totp_secret()
+        staff = [officer] + [accounts.create_user(name=f"Officer {n}", email=f"officer{n}@example.org",
+                                                  role="officer", password=BENCH_PASSWORD, actor=None, now=now)
+                             for n in range(6)]
+        db.session.commit()
+        staff_ids = [user.id for user in staff]
+        topics = list(db.session.scalars(select(Topic.id)))
+        db.session.execute(insert(Organisation), [{"id": n + 1, "name": f"Organisation {n}", "kind": "ngo",
+                                                    "created_at": now} for n in range(400)])
+        contacts = max(size // 3, 1)
+        batch = 5000
+        started = time.perf_counter()
+        for start in range(0, contacts, batch):
+            db.session.execute(insert(Contact), [
+                {"id": n + 1, "email": f"person{n}@example{n % 97}.org", "name": f"Person {n}",
+                 "language": "fr" if n % 3 == 0 else "en", "created_at": now}
+                for n in range(start, min(start + batch, contacts))])
+        db.session.commit()
+        span = timedelta(days=120).total_seconds()
+        for start in range(0, size, batch):
+            rows = []
+            for n in range(start, min(start + batch, size)):
+                received = now - timedelta(seconds=span * (size - n) / size)
+                priority = rng.choice(PRIORITIES)
+                answered = received + timedelta(minutes=rng.randint(10, 4000)) if rng.random() < 0.9 else None
+                resolved = (answered + timedelta(minutes=rng.randint(10, 20000))
+                            if answered is not None and rng.random() < 0.75 else None)
+                if resolved is not None and resolved > now:
+                    resolved = None
+                if answered is not None and answered > now:
+                    answered = None
+                status = "resolved" if resolved else rng.choice(["new", "open", "waiting"])
+                rows.append({
+                    "id": n + 1, "reference": f"INQ-{received.year}-{n + 1:07d}", "subject": f"Question {n}",
+                    "topic_id": topics[n % len(topics)], "status": status, "priority": priority,
+                    "priority_rank": PRIORITY_RANK[priority], "language": "fr" if n % 3 == 0 else "en",
+                    "channel": rng.choice(CHANNELS), "contact_id": n % contacts + 1,
+                    "organisation_id": n % 400 + 1 if n % 2 else None, "organisation_kind": rng.choice(KINDS),
+                    "trusted_partner": n % 20 == 0,
+                    "assignee_id": None if status == "new" else staff_ids[n % len(staff_ids)],
+                    "received_at": received, "updated_at": received, "first_response_at": answered,
+                    "resolved_at": resolved, "first_response_due_at": received + timedelta(days=1),
+                    "resolution_due_at": received + timedelta(days=7),
+                    "due_at": None if resolved else received + timedelta(days=7), "targets_version": 1,
+                    "target_notices": "", "version": 1, "restricted": n % 10 == 3,
+                })
+            db.session.execute(insert(Inquiry), rows)
+            db.session.commit()
+        send = MailSend(key="bulletin:bench", status="done", from_address="desk@example.org", content={},
+                        extra_headers={}, left_out_suppressed=0, left_out_duplicate=0, created_at=now,
+                        started_at=now - timedelta(days=3))
+        db.session.add(send)
+        db.session.flush()
+        db.session.execute(insert(Delivery), [
+            {"send_id": send.id, "address": f"s{n}@example.org", "address_key": f"s{n}@example.org",
+             "language": "en", "status": "sent" if n % 50 else "failed", "attempts": 1,
+             "next_attempt_at": now, "accepted_at": now - timedelta(days=3) if n % 50 else None}
+            for n in range(2000)])
+        db.session.commit()
+        dialect = db.session.get_bind().dialect.name
+        if dialect == "postgresql":
+            for table in ("contacts", "inquiries", "organisations"):
+                db.session.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "  # noqa: S608
+                                        f"(SELECT max(id) FROM {table}))"))
+            db.session.commit()
+            with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+                connection.execute(text("VACUUM ANALYZE"))
+        else:
+            db.session.execute(text("ANALYZE"))
+            db.session.commit()
+        print(f"# seeded {size:,} inquiries in {time.perf_counter() - started:.1f} s ({dialect})", flush=True)
+        return str(officer.totp_secret)
+
+
+PAGES = {
+    "dashboard": "/staff/dashboard/",
+    "dashboard_quarter": "/staff/dashboard/?period=quarter",
+    "dashboard_filtered": "/staff/dashboard/?period=4weeks&language=fr&kind=ngo",
+    "dashboard_csv": "/staff/dashboard/received.csv?period=quarter",
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("size", type=int)
+    parser.add_argument("--database", choices=("sqlite", "postgres"), default="sqlite")
+    parser.add_argument("--postgres-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/test")
+    parser.add_argument("--requests", type=int, default=15)
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory(prefix="bench-dashboard-") as folder, \
+            throwaway_database(args.database, args.postgres_url, Path(folder)) as url:
+        app = build_app(url, Path(folder))
+        migrate(app)
+        client = sign_in(app, seed(app, args.size, random.Random(args.size)))
+        times: dict[str, list[float]] = {"floor": [], **{name: [] for name in PAGES}}
+        for _ in range(2):
+            timed(client, "/staff/")
+            for page in PAGES.values():
+                timed(client, page)
+        for _ in range(args.requests):
+            for name, page in PAGES.items():
+                times["floor"].append(timed(client, "/staff/"))
+                times[name].append(timed(client, page))
+        floor = statistics.median(times["floor"])
+        print(f"# size {args.size:,} on {args.database}: {args.requests} requests per page")
+        line("floor_median", floor, "ms", 1.0)
+        for name in PAGES:
+            median = statistics.median(times[name])
+            line(f"{name}_median", median, "ms", median / floor)
+            line(f"{name}_p95", percentile(times[name], 0.95), "ms", percentile(times[name], 0.95) / floor)
+        with app.app_context():
+            from inquiry_desk.core.extensions import db
+
+            db.session.remove()
+            db.engine.dispose()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
