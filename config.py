@@ -213,6 +213,8 @@ class BaseConfig:
 
         # Intake: the public form and the private links.
         self.PORTAL_LINK_DAYS = _int(env, "PORTAL_LINK_DAYS", 90)
+        # An admin's invitation to a new staff member: good once, for this many hours.
+        self.INVITATION_HOURS = _int(env, "INVITATION_HOURS", 72)
         # The privacy notice's version; each inquiry records the one its stakeholder accepted.
         self.PRIVACY_NOTICE_VERSION = env.get("PRIVACY_NOTICE_VERSION", "2026-11").strip()[:40]
         self.INTAKE_MIN_FILL_SECONDS = _int(env, "INTAKE_MIN_FILL_SECONDS", 3)

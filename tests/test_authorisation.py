@@ -180,6 +180,8 @@ ROUTES: dict[str, tuple[str, Values]] = {
     "intake_staff.networks": ("lead", NONE),
     "intake_staff.add_network": ("lead", NONE),
     "intake_staff.remove_network": ("lead", lambda o: {"entry_id": 1}),
+    "auth.invitation": ("public", lambda o: {"token": "no-such-invitation"}),
+    "admin.send_invitation": ("admin", lambda o: {"user_id": o["target"].id}),
 }
 
 

@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 from flask import Flask, current_app, url_for
 from flask.testing import FlaskClient
+from sqlalchemy import select
 from werkzeug.test import TestResponse
 
 from inquiry_desk.core.extensions import db
@@ -199,6 +200,16 @@ def _error_states(app: Flask, pages: Pages, objects: dict[str, Any], lang: str) 
     pages.add(f"GET logged inquiry [{lang}]", staff.get(logged.location))
     pages.add(f"POST /staff/partner-networks wrong [{lang}]",
               staff.post("/staff/partner-networks", data={"network": "203.0.113.7/24", "label": ""}))
+    invited = staff.post("/staff/admin/users/new", data={"name": "Ines Invited", "email": f"invited-{lang}@example.org",
+                                                          "role": "officer", "language": lang})
+    assert invited.status_code == 302, invited.status_code
+    from inquiry_desk.mail.models import OutgoingEmail
+
+    letter = db.session.scalar(select(OutgoingEmail).where(OutgoingEmail.to_address == f"invited-{lang}@example.org"))
+    token = letter.body_text.split("/auth/invitation/", 1)[1].split()[0]
+    pages.add(f"GET invitation [{lang}]", anonymous.get(f"/auth/invitation/{token}"), "auth.invitation")
+    pages.add(f"POST invitation mismatch [{lang}]", anonymous.post(f"/auth/invitation/{token}", data={
+        "new_password": "one long password", "confirm_password": "another long one"}))
 
 
 def test_every_page_passes_the_nu_html_checker(app: Flask, app_factory: Callable[..., Flask], tmp_path: Path) -> None:

@@ -93,9 +93,22 @@ class NewUserForm(FlaskForm):
                     Email(_l("Enter an email address like name@example.org.")), Length(max=320)],
     )
     role = SelectField(_l("Role"), choices=role_choices)
-    language = SelectField(_l("Language"), choices=language_choices)
-    password = _new_password_field(_l("Temporary password"))
-    submit = SubmitField(_l("Create user"))
+    language = SelectField(_l("Language"), choices=language_choices,
+                           description=_l("The invitation and every email to this person are in this language."))
+    submit = SubmitField(_l("Send the invitation"))
+
+
+class InvitationForm(FlaskForm):
+    """The invited person sets their own password (issue 10: no temporary password handed over)."""
+
+    new_password = _new_password_field(_l("Your password"))
+    confirm_password = PasswordField(
+        _l("Your password again"),
+        validators=[InputRequired(_l("Enter the password again.")),
+                    EqualTo("new_password", _l("The two passwords are not the same."))],
+        render_kw={"autocomplete": "new-password"},
+    )
+    submit = SubmitField(_l("Set my password"))
 
 
 class EditUserForm(FlaskForm):

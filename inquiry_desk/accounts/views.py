@@ -22,7 +22,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 from werkzeug.wrappers import Response
 
-from inquiry_desk.accounts import second_factor
+from inquiry_desk.accounts import invitations, second_factor
 from inquiry_desk.accounts import services as accounts
 from inquiry_desk.accounts.forms import (
     ChangePasswordForm,
@@ -30,6 +30,7 @@ from inquiry_desk.accounts.forms import (
     DigestPreferenceForm,
     EditUserForm,
     EnrolForm,
+    InvitationForm,
     LoginForm,
     NewUserForm,
     NotificationPreferenceForm,
@@ -44,6 +45,7 @@ from inquiry_desk.core.clock import utcnow
 from inquiry_desk.core.extensions import db, limiter, login_manager
 from inquiry_desk.core.forms import add_error
 from inquiry_desk.core.i18n import safe_next_path
+from inquiry_desk.core.logs import register_secret_paths
 
 auth_bp = Blueprint("auth", __name__, url_prefix="/auth")
 staff_bp = Blueprint("staff", __name__, url_prefix="/staff")
@@ -53,6 +55,9 @@ admin_bp = Blueprint("admin", __name__, url_prefix="/staff/admin")
 PENDING_LOGIN_LIFETIME = timedelta(minutes=10)
 SESSION_TOKEN_KEY = "staff_token"  # noqa: S105  (a session key name, not a secret)
 PENDING_KEY = "pending_login"
+
+# The invitation's token is a secret: never in a log line.
+register_secret_paths(["/auth/invitation/"])
 
 login_manager.login_view = "auth.login"
 login_manager.login_message = None  # the sign-in page says it itself
@@ -184,6 +189,39 @@ def enrol() -> Response | str:
                            qr_svg=second_factor.qr_code_svg(uri))
 
 
+@auth_bp.route("/invitation/<token>", endpoint="invitation", methods=["GET", "POST"])
+@public
+@limiter.limit(_login_limit, methods=["POST"])
+def accept_invitation(token: str) -> Response | tuple[str, int]:
+    """Set one's password from an invitation, then enrol the second factor (which signs in)."""
+    now = utcnow()
+    try:
+        invitation = invitations.pending_invitation(token, now=now)
+    except invitations.InvitationInvalid as error:
+        return render_template("accounts/invitation_problem.html", message=error.message), error.http_status
+    form = InvitationForm()
+    if form.validate_on_submit():
+        try:
+            user = invitations.accept(token, form.new_password.data or "", now=now, ip_address=request.remote_addr)
+        except invitations.InvitationInvalid as error:
+            db.session.rollback()
+            return render_template("accounts/invitation_problem.html", message=error.message), error.http_status
+        except accounts.WeakPassword:
+            add_error(form.new_password, _("The password must have at least 12 characters."))
+        else:
+            db.session.commit()
+            lang = session.get("lang")
+            session.clear()  # whoever was signed in in this browser: the new person starts afresh
+            if lang:
+                session["lang"] = lang
+            session[PENDING_KEY] = {"user_id": user.id, "at": now.isoformat()}
+            session["next"] = url_for("staff.home")
+            flash(_("Your password is set. Now set up the second factor."), "success")
+            return redirect(url_for("auth.enrol"))
+    status = 422 if form.errors else 200
+    return render_template("accounts/invitation.html", form=form, user=invitation.user), status
+
+
 @auth_bp.route("/logout", methods=["POST"])
 @role_required(Role.VIEWER)
 def logout() -> Response:
@@ -298,19 +336,16 @@ def new_user() -> Response | str:
     form = NewUserForm()
     if form.validate_on_submit():
         try:
-            user = accounts.create_user(
-                name=form.name.data or "", email=form.email.data or "", role=form.role.data,
-                password=form.password.data or "", language=form.language.data, actor=current_user, now=utcnow(),
-                must_change_password=True,
-            )
+            user = invitations.invite(name=form.name.data or "", email=form.email.data or "", role=form.role.data,
+                                      language=form.language.data, actor=current_user, now=utcnow())
         except accounts.InvalidEmail:
             add_error(form.email, _("Enter an email address like name@example.org."))
         except accounts.EmailTaken:
             add_error(form.email, _("A user with this email address already exists."))
         else:
             db.session.commit()
-            flash(_("User %(name)s created. Give them the temporary password; they set their own at first "
-                    "sign-in.", name=user.name), "success")
+            flash(_("User %(name)s created. An invitation is emailed to %(email)s: they set their own password, "
+                    "then their second factor.", name=user.name, email=user.email), "success")
             return redirect(url_for("admin.users"))
     return render_template("admin/new_user.html", form=form)
 
@@ -332,6 +367,19 @@ def edit_user(user_id: int) -> Response | str:
             flash(_("Changes saved."), "success")
             return redirect(url_for("admin.users"))
     return render_template("admin/edit_user.html", form=form, user=user, reset_form=ConfirmForm())
+
+
+@admin_bp.route("/users/<int:user_id>/invitation", methods=["POST"])
+@role_required(Role.ADMIN)
+def send_invitation(user_id: int) -> Response:
+    """A new invitation (the earlier one no longer works): it expired, or the email was lost."""
+    user = db.get_or_404(User, user_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    invitations.send_invitation(user, actor=current_user, now=utcnow())
+    db.session.commit()
+    flash(_("A new invitation is emailed to %(email)s. Earlier links no longer work.", email=user.email), "success")
+    return redirect(url_for("admin.edit_user", user_id=user.id))
 
 
 @admin_bp.route("/users/<int:user_id>/reset-second-factor", methods=["POST"])

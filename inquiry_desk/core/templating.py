@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 from functools import lru_cache
 from typing import Any, Literal
 
@@ -50,6 +50,13 @@ def format_day(value: date | None, format: str = "medium") -> str:
     locale = get_locale() if has_app_context() else None
     language = locale.language if locale else "en"
     return babel.dates.format_date(value, ONE_WIDTH, locale=Locale.parse(f"{language}_CA"))
+
+
+def format_clock(hour: int, minute: int) -> str:
+    """A time of day (a schedule's "every day at") as the one format writes times: "7:00 a.m.", "07 h 00"."""
+    locale = get_locale() if has_app_context() else None
+    canadian = Locale.parse(f"{locale.language if locale else 'en'}_CA")
+    return babel.dates.format_time(time(hour, minute), "short", locale=canadian)
 
 
 def machine_datetime(value: datetime) -> str:

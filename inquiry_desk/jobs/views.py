@@ -17,6 +17,7 @@ from inquiry_desk.accounts.permissions import role_required
 from inquiry_desk.audit import services as audit
 from inquiry_desk.core.clock import utcnow
 from inquiry_desk.core.navigation import STAFF_MENU, MenuItem
+from inquiry_desk.core.templating import format_clock
 from inquiry_desk.jobs import services
 from inquiry_desk.jobs.registry import UnknownJob, get_job
 from inquiry_desk.jobs.runner import run_job
@@ -43,7 +44,7 @@ def schedule_label(trigger: BaseTrigger) -> str:
         if fields["hour"].isdigit() and fields["minute"].isdigit() and fields["day_of_week"] == "mon":
             return _("Every Monday at %(time)s", time=f"{int(fields['hour']):02d}:{int(fields['minute']):02d}")
         if fields["hour"].isdigit() and fields["minute"].isdigit():
-            return _("Every day at %(time)s", time=f"{int(fields['hour']):02d}:{int(fields['minute']):02d}")
+            return _("Every day at %(time)s", time=format_clock(int(fields["hour"]), int(fields["minute"])))
     return str(trigger)
 
 

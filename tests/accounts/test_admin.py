@@ -14,25 +14,23 @@ def test_admin_lists_and_creates_users(signed_in) -> None:
     soup = page(admin.get("/staff/admin/users"))
     assert admin.user.email in soup.get_text()
     response = admin.post("/staff/admin/users/new", data={
-        "name": "Nadia Benali", "email": "Nadia@Example.org", "role": "lead", "language": "fr",
-        "password": "temporary password 1"})
+        "name": "Nadia Benali", "email": "Nadia@Example.org", "role": "lead", "language": "fr"})
     assert response.status_code == 302
     user = db.session.scalar(db.select(User).where(User.email == "nadia@example.org"))
-    assert user.role == "lead" and user.language == "fr" and user.must_change_password
+    assert user.role == "lead" and user.language == "fr"  # invited (tests/accounts/test_invitations.py)
 
 
 def test_create_user_shows_clear_errors(signed_in) -> None:
     admin = signed_in("admin")
     soup = page(admin.post("/staff/admin/users/new", data={
-        "name": "", "email": "not-an-email", "role": "viewer", "language": "en", "password": "short"}))
+        "name": "", "email": "not-an-email", "role": "viewer", "language": "en"}))
     assert soup.title.get_text().startswith("Error")
-    assert len(form_errors(soup)) == 3
+    assert len(form_errors(soup)) == 2
     assert soup.select_one("#email")["aria-invalid"] == "true"
     summary_links = [a["href"] for a in soup.select("[data-error-summary] a")]
-    assert summary_links == ["#name", "#email", "#password"]
+    assert summary_links == ["#name", "#email"]
     soup = page(admin.post("/staff/admin/users/new", data={
-        "name": "Twin", "email": admin.user.email, "role": "viewer", "language": "en",
-        "password": "long enough password"}))
+        "name": "Twin", "email": admin.user.email, "role": "viewer", "language": "en"}))
     assert "already exists" in " ".join(form_errors(soup))
 
 

@@ -28,7 +28,7 @@ def test_admins_see_each_job_with_its_last_run_and_the_leader(app, signed_in) ->
         assert name in page
     assert "ValueError: the service broke" in page and "sent 3, retrying 0, failed 0" in page
     assert "scheduler-host:4242" in page
-    assert "Every minute" in page and "Every 5 minutes" in page and "Every day at 02:30" in page
+    assert "Every minute" in page and "Every 5 minutes" in page and "Every day at 2:30\u202fa.m." in page
     assert 'href="/staff/admin/jobs/"' in page  # in the staff menu
 
 

@@ -44,6 +44,11 @@ STAFF = "https://desk.example.org/staff/inquiries/42"
 # Names and texts carry accents, an apostrophe, an ampersand and markup, so that escaping
 # (HTML) and its absence (text) both show in the files.
 CONTEXTS: dict[str, dict[str, Any]] = {
+    "staff_invitation": {
+        "name": "Amélie O'Neil", "invited_by": "Jean Tremblay", "hours": 72,
+        "url": "https://desk.example.org/auth/invitation/Zx8QeF2tVb7LrN0pK4sWyA1mHc9GdJ6u",
+        "sign_in_url": "https://desk.example.org/auth/login",
+    },
     "inquiry_confirmation": {
         "name": "Amélie O'Neil", "reference": "INQ-2026-000042",
         "subject": "Sponsorship & travel loans", "topic": "Private sponsorship",
