@@ -107,3 +107,30 @@ def parse_email_address(value: Any, *, required: bool = True, check_deliverabili
         return validate_email(line, check_deliverability=check_deliverability).normalized
     except EmailNotValidError as exc:
         raise InvalidEmailAddress() from exc
+
+
+# The plainest addresses (a dot-atom of common characters at an ASCII host name with a
+# letters-only top-level domain) are, by construction, ones ``parse_email_address`` accepts
+# unchanged but for case: they skip its slower full check (a large file is mostly these).
+# Anything else (Unicode, "xn--", a double hyphen, a special-use domain, a long part) takes the
+# full check. tests/core/test_email_key.py holds the two to the same answers.
+_PLAIN_ADDRESS = re.compile(
+    r"(?P<local>[a-z0-9_%+-]{1,64}(?:\.[a-z0-9_%+-]{1,64})*)@"
+    r"(?P<domain>(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+(?P<tld>[a-z]{2,63}))",
+    re.IGNORECASE | re.ASCII,
+)
+_SPECIAL_USE = frozenset(("arpa", "invalid", "local", "localhost", "onion", "test"))
+
+
+def parse_email_key(value: Any) -> str:
+    """An email address as the key of one contact: checked as ``parse_email_address`` does, lower-cased.
+
+    One address is one contact, compared in lower case: the directory's forms and CSV import,
+    the mailing lists' sign-ups, members and CSV import all parse addresses here.
+    """
+    if isinstance(value, str):
+        match = _PLAIN_ADDRESS.fullmatch(value)
+        if (match is not None and len(value) <= 254 and len(match["local"]) <= 64 and "--" not in match["domain"]
+                and match["tld"].lower() not in _SPECIAL_USE):
+            return value.lower()
+    return parse_email_address(value).lower()

@@ -33,7 +33,6 @@ from inquiry_desk.audit import services as audit
 from inquiry_desk.core.clock import utcnow
 from inquiry_desk.core.domain import InvalidInput
 from inquiry_desk.core.extensions import db
-from inquiry_desk.core.text import parse_email_address
 from inquiry_desk.directory import csv_io
 from inquiry_desk.directory.models import (
     Contact,
@@ -101,38 +100,6 @@ def _parse_row(line: int, row: dict[str, str], parsers: dict[str, Any], plan: Pl
     return None if failed else values
 
 
-class EmailChecker:
-    """``parse_email_address`` for thousands of rows whose addresses share a few domains.
-
-    Checking a domain costs most of a check (every character against the IDNA tables), so an
-    ASCII address is checked as its local part on a short fixed domain, and its domain once per
-    file; the result is what ``parse_email_address`` gives for the whole address (the same
-    rules, the same messages). Other addresses are checked whole.
-    """
-
-    _PROBE = "a.ca"
-
-    def __init__(self) -> None:
-        self.domains: dict[str, str | InvalidInput] = {}
-
-    def __call__(self, value: Any) -> str:
-        text = str(value or "").strip()
-        local, at, domain = text.rpartition("@")
-        if not at or not local or not text.isascii() or len(text) > 254 or "\\" in text or '"' in text:
-            return parse_email_address(value).lower()
-        checked = self.domains.get(domain)
-        if checked is None:
-            try:
-                checked = parse_email_address(f"a@{domain}").split("@", 1)[1]
-            except InvalidInput as exc:
-                checked = exc
-            self.domains[domain] = checked
-        if isinstance(checked, InvalidInput):
-            raise checked
-        local = parse_email_address(f"{local}@{self._PROBE}").rsplit("@", 1)[0]
-        return f"{local}@{checked}".lower()
-
-
 def _organisation_ids_by_name() -> dict[str, int]:
     rows = db.session.execute(select(Organisation.name, Organisation.id).where(Organisation.merged_into_id.is_(None))
                               .order_by(Organisation.id.desc())).all()
@@ -166,7 +133,7 @@ def _check_contacts(rows: Sequence[tuple[int, dict[str, str]]], plan: Plan, chec
         else {}
     seen: dict[str, int] = {}
     parsed: list[tuple[int, dict[str, Any]]] = []
-    parsers = {**CONTACT_PARSERS, "email": EmailChecker()}
+    parsers = CONTACT_PARSERS
     for number, (line, row) in enumerate(rows, 1):
         checked(number)
         values = _parse_row(line, row, parsers, plan)

@@ -15,7 +15,7 @@ from flask_babel import lazy_gettext as _l
 
 from inquiry_desk.core.domain import InvalidInput, NotAllowed
 from inquiry_desk.core.i18n import LANGUAGES
-from inquiry_desk.core.text import parse_email_address, parse_line, parse_text
+from inquiry_desk.core.text import parse_email_key, parse_line, parse_text
 from inquiry_desk.directory.models import DIRECTORY_KINDS, PartnershipStatus
 
 NAME_MAX = 300
@@ -179,7 +179,7 @@ class ContactDetails:
 
 
 CONTACT_PARSERS: dict[str, Any] = {
-    "email": lambda v: parse_email_address(v).lower(),
+    "email": parse_email_key,
     "name": lambda v: parse_line(v, max_length=CONTACT_NAME_MAX),
     "phone": lambda v: _optional_line(v, PHONE_MAX),
     "title": lambda v: _optional_line(v, TITLE_MAX),

@@ -19,7 +19,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import re
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -33,7 +32,7 @@ from inquiry_desk.audit import services as audit
 from inquiry_desk.core.domain import InvalidInput
 from inquiry_desk.core.extensions import db
 from inquiry_desk.core.i18n import LANGUAGES
-from inquiry_desk.core.text import parse_email_address, parse_line
+from inquiry_desk.core.text import parse_email_key, parse_line
 from inquiry_desk.directory.models import Contact
 from inquiry_desk.mailing import suppression
 from inquiry_desk.mailing.consent import CURRENT_VERSION
@@ -108,28 +107,6 @@ class Checked:
         return {"lines": self.lines, "good": len(self.good), "skipped": self.counts, "problems": self.problems}
 
 
-# The plainest addresses (a dot-atom of common characters at an ASCII host name with a
-# letters-only top-level domain) are, by construction, ones ``parse_email_address`` accepts
-# unchanged but for case: they skip its slower full check (a large file is mostly these).
-# Anything else (Unicode, "xn--", a double hyphen, a special-use domain, a long part) takes the
-# full check. tests/mailing/test_imports.py holds the two to the same answers.
-_PLAIN_ADDRESS = re.compile(
-    r"(?P<local>[a-z0-9_%+-]{1,64}(?:\.[a-z0-9_%+-]{1,64})*)@"
-    r"(?P<domain>(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+(?P<tld>[a-z]{2,63}))",
-    re.IGNORECASE | re.ASCII,
-)
-_SPECIAL_USE = frozenset(("arpa", "invalid", "local", "localhost", "onion", "test"))
-
-
-def parse_address(raw: str) -> str:
-    """An address of the file, lower-cased, as ``core.text.parse_email_address`` would accept it."""
-    match = _PLAIN_ADDRESS.fullmatch(raw)
-    if (match is not None and len(raw) <= 254 and len(match["local"]) <= 64 and "--" not in match["domain"]
-            and match["tld"].lower() not in _SPECIAL_USE):
-        return raw.lower()
-    return parse_email_address(raw).lower()
-
-
 def _read(content: str) -> Iterable[tuple[int, dict[str, str]]]:
     reader = csv.DictReader(io.StringIO(content))
     if not reader.fieldnames or "email" not in [name.strip().lower() for name in reader.fieldnames]:
@@ -149,7 +126,7 @@ def check(mailing_list: MailingList, content: str, *, default_language: str = "e
             checked.lines += 1
             raw = record.get("email", "").strip()
             try:
-                email = parse_address(raw)
+                email = parse_email_key(raw)
                 name = parse_line(record.get("name", ""), max_length=200, required=False)
             except InvalidInput:
                 checked.skip(line, raw, "invalid")

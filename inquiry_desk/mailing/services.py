@@ -32,7 +32,7 @@ from inquiry_desk.core.database import insert_unless_exists
 from inquiry_desk.core.domain import InvalidInput, NotAllowed, NotFound
 from inquiry_desk.core.extensions import db
 from inquiry_desk.core.i18n import LANGUAGES
-from inquiry_desk.core.text import parse_email_address, parse_line
+from inquiry_desk.core.text import parse_email_key, parse_line
 from inquiry_desk.core.urls import external_url
 from inquiry_desk.directory.models import Contact
 from inquiry_desk.mail.rendering import render_email
@@ -194,7 +194,7 @@ def _language(value: str) -> str:
 def request_subscription(email: str, list_ids: Iterable[int], *, language: str, name: str | None = None,
                          ip_address: str | None = None, now: datetime) -> None:
     """A sign-up from the public form: pending subscriptions and one confirmation email, nothing more."""
-    email = parse_email_address(email)
+    email = parse_email_key(email)
     language = _language(language)
     open_ids = {ml.id for ml in public_lists()}
     chosen = sorted({int(list_id) for list_id in list_ids} & open_ids)
@@ -364,7 +364,7 @@ def unsubscribe_from_all(contact: Contact, *, now: datetime) -> int:
 def add_member(mailing_list: MailingList, email: str, *, name: str | None, language: str, consent_source: str,
                actor: Actor | None, now: datetime) -> Subscription:
     """A lead adds someone who asked (by phone, in a meeting…): ``consent_source`` says how."""
-    email = parse_email_address(email)
+    email = parse_email_key(email)
     language = _language(language)
     note = parse_line(consent_source, max_length=500, required=False)
     if not note:

@@ -19,7 +19,7 @@ from sqlalchemy import delete, func, select
 from inquiry_desk.audit import services as audit
 from inquiry_desk.core.domain import Conflict, InvalidInput, NotFound
 from inquiry_desk.core.extensions import db
-from inquiry_desk.core.text import parse_email_address, parse_line
+from inquiry_desk.core.text import parse_email_key, parse_line
 from inquiry_desk.mail import sending as mail_sending
 from inquiry_desk.mail.models import MailSuppression
 from inquiry_desk.mailing.models import SuppressionEntry, SuppressionReason
@@ -87,7 +87,7 @@ def suppressed_among(addresses: Iterable[str]) -> set[str]:
 def suppress(address: str, reason: SuppressionReason | str, *, source: str, actor: Actor | None,
              now: datetime) -> SuppressionEntry:
     """Suppress an address (a second time is the same entry)."""
-    address = normalise(parse_email_address(address))
+    address = parse_email_key(address)
     reason = SuppressionReason(reason)
     existing = active_for(address)
     if existing is not None:

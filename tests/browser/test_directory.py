@@ -61,6 +61,12 @@ def _seed(app: Flask) -> Seeded:
         inquiries.confirm_address(inquiry, now=utcnow())  # the stakeholder opened their private link
         correspondence.send_reply(inquiry, "We are on it.", actor=lead_user, now=utcnow())
         other = make_inquiry(email="someone@example.net", subject="A question")
+        from inquiry_desk.mailing import services as mailing
+
+        news = mailing.save_list(None, mailing.ListFields(
+            name_en="Partner news", name_fr="Nouvelles des partenaires", public=False), actor=lead_user, now=now)
+        mailing.add_member(news, "help@rainbowrailroad.org", name=None, language="fr",
+                           consent_source="Asked by phone", actor=lead_user, now=now)
         bad = imports.record_upload("contacts", "bad.csv", "email,name\r\nnot-an-address,X\r\n", actor=lead_user,
                                     now=now)
         good = imports.record_upload("contacts", "good.csv", "email,name,language\r\nélodie@example.ca,Élodie,fr\r\n",
@@ -110,6 +116,7 @@ def _organisation(page: Page, base: str, s: Seeded) -> None:
     page.goto(f"{base}{DIRECTORY}/organisations/{s.organisation_id}")
     expect(page.locator("#domains")).to_be_visible()
     expect(page.locator(".badge-trusted").first).to_be_visible()
+    expect(page.locator("[data-testid=subscriptions] tbody tr")).to_have_count(1)  # the contact's list
 
 
 def _organisation_form_errors(page: Page, base: str, s: Seeded) -> None:
@@ -126,6 +133,7 @@ def _contacts(page: Page, base: str, s: Seeded) -> None:
 def _contact(page: Page, base: str, s: Seeded) -> None:
     page.goto(f"{base}{DIRECTORY}/contacts/{s.contact_id}")
     expect(page.locator("main h1")).to_be_visible()
+    expect(page.locator("[data-testid=subscriptions] tbody tr")).to_have_count(1)
 
 
 def _contact_form(page: Page, base: str, s: Seeded) -> None:
