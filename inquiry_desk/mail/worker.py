@@ -79,7 +79,7 @@ LONGEST_WAIT = timedelta(hours=1)
 
 @dataclass(frozen=True)
 class Settings:
-    batch: int = 50
+    batch: int = 200
     connections: int = 1
     poll_seconds: float = 1.0
     lease_seconds: float = 300.0
