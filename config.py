@@ -155,8 +155,8 @@ class BaseConfig:
         self.MAIL_GIVE_UP_HOURS = _int(env, "MAIL_GIVE_UP_HOURS", 48)
         # The mail workers (`flask mail worker`): see the README, "The mail worker".
         self.MAIL_WORKER_CONNECTIONS = _int(env, "MAIL_WORKER_CONNECTIONS", 1)
-        self.MAIL_WORKER_BATCH = _int(env, "MAIL_WORKER_BATCH", 50)
-        self.MAIL_WORKER_POLL_SECONDS = _float(env, "MAIL_WORKER_POLL_SECONDS", 1.0)
+        self.MAIL_WORKER_BATCH = _int(env, "MAIL_WORKER_BATCH", 200)
+        self.MAIL_WORKER_POLL_SECONDS = _float(env, "MAIL_WORKER_POLL_SECONDS", 0.25)
         self.MAIL_WORKER_LEASE_SECONDS = _float(env, "MAIL_WORKER_LEASE_SECONDS", 300.0)
         self.MAIL_RATE_PER_SECOND = _float(env, "MAIL_RATE_PER_SECOND", 0.0)  # all workers together; 0: no limit
         self.MAIL_RETRY_FIRST_SECONDS = _float(env, "MAIL_RETRY_FIRST_SECONDS", 60.0)

@@ -44,7 +44,7 @@ returning senders do).
 Mail, as in production: MAIL_BACKEND=smtp to an SMTP sink of the bench's own
 (``bench/smtp_sink.py``, aiosmtpd in a process of its own, accepting everything)
 and one ``flask mail worker`` process; the web processes only commit the outbox
-row and wake the worker (NOTIFY on PostgreSQL; it polls every second on
+row and wake the worker (NOTIFY on PostgreSQL; it polls every 0.25 s on
 SQLite). After the load, the bench waits for the worker to send every
 confirmation and prints the time from each submission's commit (its
 confirmation's queue time, in the same transaction) to the sink's acceptance

@@ -15,7 +15,7 @@ What runs, in order:
    a worker process (``mail.worker.Sender``, one connection, as ``flask mail worker``
    runs it) sending the round's deliveries, timed from its first claim to its last mark
    inside that process. Rates are the totals over the rounds.
-5. Checks: the sink received each of the N addresses exactly once.
+4. Checks: the sink received each of the N addresses exactly once.
 
 With ``--memory``: for each size of ``--memory-sizes`` a new send of that size is sent
 by a new worker process, which reports its peak RSS; ``rss_growth`` is the difference
@@ -152,10 +152,14 @@ def floor(port: int, sample: bytes, count: int, run: int) -> float:
     """Messages per second of a bare smtplib loop over one connection, prebuilt messages of the same size."""
     messages = [(f"floor{run}-{n}@example.net", sample) for n in range(count)]
     with smtplib.SMTP("127.0.0.1", port, timeout=30) as connection:
-        began = time.perf_counter()
+        began, cpu = time.perf_counter(), time.process_time()
         for address, data in messages:
             connection.sendmail("bulletins@example.org", [address], data)
+        FLOOR_CPU.append((time.process_time() - cpu) / count)
         return count / (time.perf_counter() - began)
+
+
+FLOOR_CPU: list[float] = []  # CPU seconds per message of the floor's loop, per round
 
 
 def run_worker_child(env: dict[str, str]) -> dict[str, float]:
@@ -175,17 +179,23 @@ def child() -> int:
     sender = Sender(app, Settings.from_config(app.config))
     sent = 0
     with app.app_context():
-        began = time.perf_counter()
+        began, cpu = time.perf_counter(), _process_cpu()
         while True:
             result = sender.run_once()
             sent += result.sent
             if not result.worked:
                 break
-        seconds = time.perf_counter() - began
+        seconds, cpu = time.perf_counter() - began, _process_cpu() - cpu
         sender.close()
     peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    print(json.dumps({"sent": sent, "seconds": seconds, "rss_mb": peak_kb / 1024}))
+    print(json.dumps({"sent": sent, "seconds": seconds, "cpu": cpu, "rss_mb": peak_kb / 1024}))
     return 0
+
+
+def _process_cpu() -> float:
+    """CPU seconds of this process, every thread (the worker's marker thread included)."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def check(counts: dict[str, int], prefix: str, size: int) -> list[str]:
@@ -231,13 +241,14 @@ def main(argv: list[str] | None = None) -> int:
             # load falls on both sides; the figures are the totals of all rounds.
             share = -(-args.size // args.rounds)
             floor_count = min(share, 5000)
-            floor_sent = floor_seconds = engine_sent = engine_seconds = 0.0
+            floor_sent = floor_seconds = engine_sent = engine_seconds = engine_cpu = 0.0
             for number in range(args.rounds):
                 sample = prepare(app, f"bench:rate{number}", share)
                 floor_rate = floor(port, sample, floor_count, number)
                 engine = run_worker_child(env)
                 floor_sent, floor_seconds = floor_sent + floor_count, floor_seconds + floor_count / floor_rate
                 engine_sent, engine_seconds = engine_sent + engine["sent"], engine_seconds + engine["seconds"]
+                engine_cpu += engine.get("cpu", 0.0)
                 round_rate = engine["sent"] / engine["seconds"]
                 line(f"# round_{number + 1}", f"floor {floor_rate:.0f} msg/s, engine {round_rate:.0f} msg/s "
                      f"({round_rate / floor_rate:.2f} x floor)")
@@ -245,6 +256,9 @@ def main(argv: list[str] | None = None) -> int:
             rate = engine_sent / engine_seconds
             line("# message_size", str(len(sample)), "bytes")
             line("# floor_rate", floor_rate, "msg/s")
+            # CPU per message, the least noisy figure on a shared machine (the sink's CPU not counted).
+            line("# floor_cpu_per_message", 1000 * sum(FLOOR_CPU) / len(FLOOR_CPU), "ms")
+            line("# engine_cpu_per_message", 1000 * engine_cpu / max(engine_sent, 1), "ms")
             line("send_rate", rate, "msg/s", rate / floor_rate)
             sizes = [int(value) for value in args.memory_sizes.split(",")] if args.memory else []
             rss: dict[int, float] = {}

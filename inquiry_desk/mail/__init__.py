@@ -54,9 +54,9 @@ def init_app(app: Flask) -> None:
                                        "SIGTERM or SIGINT. Run one or more, on any host.")
     @click.option("--connections", type=int, default=None, help="SMTP connections (sender threads) in this worker "
                   "[MAIL_WORKER_CONNECTIONS, 1].")
-    @click.option("--batch", type=int, default=None, help="Deliveries claimed at a time [MAIL_WORKER_BATCH, 50].")
+    @click.option("--batch", type=int, default=None, help="Deliveries claimed at a time [MAIL_WORKER_BATCH, 200].")
     @click.option("--poll-seconds", type=float, default=None, help="How often an idle worker looks for work "
-                  "(PostgreSQL also wakes it at once) [MAIL_WORKER_POLL_SECONDS, 1].")
+                  "(PostgreSQL also wakes it at once) [MAIL_WORKER_POLL_SECONDS, 0.25].")
     @click.option("--metrics-port", type=int, default=None, help="Serve this worker's counters for Prometheus.")
     def worker_command(connections: int | None, batch: int | None, poll_seconds: float | None,
                        metrics_port: int | None) -> None:

@@ -79,9 +79,9 @@ LONGEST_WAIT = timedelta(hours=1)
 
 @dataclass(frozen=True)
 class Settings:
-    batch: int = 50
+    batch: int = 200
     connections: int = 1
-    poll_seconds: float = 1.0
+    poll_seconds: float = 0.25
     lease_seconds: float = 300.0
     rate_per_second: float = 0.0  # across every worker; 0: no limit
     first_retry_seconds: float = 60.0
@@ -391,7 +391,7 @@ def run_worker(app: Flask, settings: Settings, stop: threading.Event) -> None:
 
 
 def start_in_process(app: Flask) -> tuple[threading.Event, threading.Thread]:
-    """The development server's worker thread (``make run``): polls every second, stops at exit."""
+    """The development server's worker thread (``make run``): woken by each commit that queues mail; stops at exit."""
     import atexit
 
     stop = threading.Event()

@@ -1,5 +1,7 @@
 """The calendar and targets in force: the team's working week, holidays and closures, and the
-target minutes per priority and topic. Read once per app context and calendar version."""
+target minutes per priority and topic. Read once per process and calendar version: every change to
+the calendar, closures or targets bumps the version (``bump_calendar_version``), which every request
+reads (one row), so another process's change is seen at once."""
 
 from __future__ import annotations
 
@@ -7,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date, time
 
 import holidays
-from flask import g
+from flask import current_app, g
 from sqlalchemy import or_, select
 
 from inquiry_desk.core.clock import team_timezone
@@ -21,6 +23,8 @@ from inquiry_desk.inquiries.targets.models import Closure, ServiceTarget, TeamCa
 FALLBACK_MINUTES = {"urgent": (4 * 60, 16 * 60), "high": (8 * 60, 40 * 60), "normal": (16 * 60, 80 * 60),
                     "low": (40 * 60, 160 * 60)}
 _SNAPSHOT_KEY = "_service_targets_snapshot"
+_CHANGED_KEY = "_service_targets_changed"  # this app context changed them: its snapshot is its own
+_SHARED_KEY = "service_targets_snapshot"  # in app.extensions: the last committed version's, for every request
 
 
 class TargetsError(DomainError):
@@ -84,12 +88,19 @@ def snapshot() -> Snapshot:
     cached: Snapshot | None = g.get(_SNAPSHOT_KEY)
     if cached is not None and cached.version == row.version:
         return cached
+    changed_here = bool(g.get(_CHANGED_KEY))
+    shared: Snapshot | None = current_app.extensions.get(_SHARED_KEY)
+    if shared is not None and shared.version == row.version and not changed_here:
+        setattr(g, _SNAPSHOT_KEY, shared)
+        return shared
     minutes = {
         (target.priority, target.topic_id): (target.first_response_minutes, target.resolution_minutes)
         for target in db.session.scalars(select(ServiceTarget))
     }
     fresh = Snapshot(row.version, _build_calendar(row), minutes)
     setattr(g, _SNAPSHOT_KEY, fresh)
+    if not changed_here:  # (a change not yet committed, perhaps rolled back, stays in its own context)
+        current_app.extensions[_SHARED_KEY] = fresh
     return fresh
 
 
@@ -108,6 +119,7 @@ def bump_calendar_version() -> int:
     row.version = TeamCalendar.version + 1  # in SQL, so that two changes at once both count
     db.session.flush()
     g.pop(_SNAPSHOT_KEY, None)
+    setattr(g, _CHANGED_KEY, True)
     return row.version
 
 
