@@ -62,3 +62,20 @@ def test_the_compiled_catalogue_holds_every_translation(compiled_translations: N
     with CATALOGUE.with_suffix(".mo").open("rb") as handle:
         compiled = {m.id if isinstance(m.id, str) else m.id[0] for m in read_mo(handle) if m.id}
     assert source <= compiled, f"{len(source - compiled)} translations are missing from the compiled catalogue"
+
+
+def test_no_message_is_in_the_catalogue_twice() -> None:
+    """Two entries for one message: one of them is silently ignored (the same word may need two translations)."""
+    import re
+
+    seen: set[tuple[str | None, str]] = set()
+    twice = []
+    for entry in CATALOGUE.read_text(encoding="utf-8").split("\n\n"):
+        found = re.search(r'^(?:msgctxt "(.*)"\n)?msgid ((?:".*"\n?)+)msgstr', entry + "\n", re.M)
+        if found is None or found.group(2) == '""\n':
+            continue
+        key = (found.group(1), found.group(2))
+        if key in seen:
+            twice.append(key)
+        seen.add(key)
+    assert not twice, f"messages in the catalogue twice (give one a msgctxt): {twice}"

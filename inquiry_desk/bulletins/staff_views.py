@@ -9,6 +9,7 @@ from typing import Any
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext  # type: ignore[attr-defined]  # not in its stubs
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -41,7 +42,8 @@ STAFF_MENU.append(MenuItem("bulletins_staff.index", _l("Bulletins"), Role.OFFICE
 
 STATUS_LABELS = {
     "draft": _l("Draft"), "submitted": _l("Submitted for approval"), "approved": _l("Approved"),
-    "scheduled": _l("Scheduled"), "sending": _l("Sending"), "sent": _l("Sent"), "cancelled": _l("Cancelled"),
+    "scheduled": _l("Scheduled"), "sending": _l("Sending"), "sent": lazy_pgettext("bulletin", "Sent"),
+    "cancelled": _l("Cancelled"),
 }
 DELIVERY_LABELS = {"queued": _l("Waiting"), "sending": _l("Being sent"), "sent": _l("Delivered"),
                    "failed": _l("Failed"), "skipped": _l("Not sent (cancelled)")}

@@ -46,6 +46,9 @@ class Job:
     # A run missed by at most this many seconds (a busy or restarting scheduler) still runs, once.
     misfire_grace_seconds: int
     function: JobFunction
+    # Successful runs older than this are deleted by housekeeping (frequent jobs would otherwise fill job_runs:
+    # one a second is 86,400 rows a day); None keeps every run.
+    keep_runs: timedelta | None = None
 
     def build_trigger(self, config: Mapping[str, Any]) -> BaseTrigger:
         return self.trigger(config, ZoneInfo(config["TIMEZONE"]))
@@ -107,6 +110,24 @@ def auto_close(now: datetime) -> str:
     return f"closed {close_quiet_resolved(now)}"
 
 
+def prune_runs(now: datetime) -> int:
+    """Delete the successful runs of frequent jobs that are older than their job keeps them."""
+    from sqlalchemy import delete
+
+    from inquiry_desk.core.extensions import db
+    from inquiry_desk.jobs.models import JobRun
+
+    deleted = 0
+    for job in JOBS:
+        if job.keep_runs is None:
+            continue
+        result = db.session.execute(delete(JobRun).where(
+            JobRun.job == job.name, JobRun.outcome == "ok", JobRun.started_at < now - job.keep_runs))
+        deleted += int(getattr(result, "rowcount", 0) or 0)
+    db.session.commit()
+    return deleted
+
+
 def housekeeping(now: datetime) -> str:
     from inquiry_desk.accounts.housekeeping import delete_stale_sessions
     from inquiry_desk.inquiries.housekeeping import delete_old_form_submissions, delete_stale_links_and_viewers
@@ -118,6 +139,7 @@ def housekeeping(now: datetime) -> str:
     counts["staff_sessions"] = delete_stale_sessions(now)
     counts["unconfirmed_subscriptions"] = remove_unconfirmed(now)
     counts["inbound_emails"] = purge_unattached(now)
+    counts["job_runs"] = prune_runs(now)
     return ", ".join(f"{name} {count}" for name, count in counts.items())
 
 
@@ -160,16 +182,16 @@ def tick(now: datetime) -> str:
 
 
 JOBS: tuple[Job, ...] = (
-    Job("outbox_sweep", _every(minutes=1), 50, outbox_sweep),
+    Job("outbox_sweep", _every(minutes=1), 50, outbox_sweep, keep_runs=timedelta(days=7)),
     Job("targets", _every(minutes=5), 4 * 60, targets),
     Job("daily_digest", _daily("DIGEST_HOUR"), 2 * 60 * 60, daily_digest),
     Job("auto_close", _daily(2, 0), 6 * 60 * 60, auto_close),
     Job("retention", _daily(2, 30), 6 * 60 * 60, retention),
     Job("housekeeping", _every(hours=1), 30 * 60, housekeeping),
-    Job("audit_seal", _every(minutes=1), 50, audit_seal),
-    Job("imap_fetch", _every(minutes=1), 50, imap_fetch),
+    Job("audit_seal", _every(minutes=1), 50, audit_seal, keep_runs=timedelta(days=7)),
+    Job("imap_fetch", _every(minutes=1), 50, imap_fetch, keep_runs=timedelta(days=7)),
     # Every second: a bulletin scheduled for T starts within 2 s (QUALITY.md P7); dispatch is once per bulletin.
-    Job("bulletins", _every(seconds=1), 30, bulletins),
+    Job("bulletins", _every(seconds=1), 30, bulletins, keep_runs=timedelta(days=1)),
     Job("report_rollup", _daily(1, 15), 6 * 60 * 60, report_rollup),
     Job("weekly_report", _weekly("WEEKLY_REPORT_HOUR"), 4 * 60 * 60, weekly_report),
 )

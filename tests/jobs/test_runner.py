@@ -139,6 +139,26 @@ def test_flask_jobs_list(app) -> None:
         assert name in result.output
 
 
+def test_housekeeping_prunes_the_old_successful_runs_of_frequent_jobs_only(app) -> None:
+    def add_run(job: str, age: timedelta, outcome: str = "ok") -> None:
+        db.session.add(JobRun(job=job, occurrence=f"{job}@{(NOW - age).isoformat()}", started_at=NOW - age,
+                              finished_at=NOW - age, outcome=outcome))
+
+    add_run("bulletins", timedelta(hours=25))  # once a second: kept a day
+    add_run("bulletins", timedelta(hours=26), outcome="failed")  # a failure stays for whoever looks into it
+    add_run("bulletins", timedelta(hours=23))
+    add_run("outbox_sweep", timedelta(days=8))  # once a minute: kept a week
+    add_run("outbox_sweep", timedelta(days=6))
+    add_run("retention", timedelta(days=400))  # daily: kept for good
+    db.session.commit()
+    assert registry.prune_runs(NOW) == 2
+    left = db.session.execute(select(JobRun.job, JobRun.started_at, JobRun.outcome).order_by(JobRun.job,
+                                                                                            JobRun.started_at)).all()
+    assert [(job, NOW - started, outcome) for job, started, outcome in left] == [
+        ("bulletins", timedelta(hours=26), "failed"), ("bulletins", timedelta(hours=23), "ok"),
+        ("outbox_sweep", timedelta(days=6), "ok"), ("retention", timedelta(days=400), "ok")]
+
+
 def test_the_housekeeping_job_cleans_up_links_viewers_and_sessions(app) -> None:
     inquiry = make_inquiry(now=NOW - timedelta(days=200))  # its own link long expired
     user = make_user()
@@ -146,6 +166,6 @@ def test_the_housekeeping_job_cleans_up_links_viewers_and_sessions(app) -> None:
                                 last_seen_at=NOW - timedelta(days=20), ended_at=NOW - timedelta(days=19)))
     db.session.commit()
     assert registry.housekeeping(NOW) == ("portal_links 1, inquiry_viewers 0, form_submissions 0, staff_sessions 1, "
-                                          "unconfirmed_subscriptions 0, inbound_emails 0")
+                                          "unconfirmed_subscriptions 0, inbound_emails 0, job_runs 0")
     assert db.session.scalars(select(PortalLink).where(PortalLink.inquiry_id == inquiry.id)).all() == []
     assert db.session.scalars(select(StaffSession)).all() == []
