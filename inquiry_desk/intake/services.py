@@ -129,7 +129,8 @@ def queue_confirmation(inquiry: Inquiry, submission: Submission, token: str, now
         include_message=current_app.config["CONFIRMATION_INCLUDES_MESSAGE"],
     )
     mail.queue_email(
-        cause_key=confirmation_cause_key(inquiry.id), to=submission.email, rendered=rendered,
+        cause_key=confirmation_cause_key(inquiry.id), to=inquiry.contact.email if inquiry.contact else submission.email,
+        rendered=rendered,
         language=language, automatic=True, now=now,
     )
 

@@ -42,7 +42,7 @@ def schedule_label(trigger: BaseTrigger) -> str:
     if isinstance(trigger, CronTrigger):
         fields = {field.name: str(field) for field in trigger.fields}
         if fields["hour"].isdigit() and fields["minute"].isdigit() and fields["day_of_week"] == "mon":
-            return _("Every Monday at %(time)s", time=f"{int(fields['hour']):02d}:{int(fields['minute']):02d}")
+            return _("Every Monday at %(time)s", time=format_clock(int(fields["hour"]), int(fields["minute"])))
         if fields["hour"].isdigit() and fields["minute"].isdigit():
             return _("Every day at %(time)s", time=format_clock(int(fields["hour"]), int(fields["minute"])))
     return str(trigger)

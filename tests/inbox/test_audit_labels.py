@@ -26,9 +26,11 @@ DYNAMIC: dict[tuple[str, str], frozenset[str]] = {
     ("inquiries/protection.py", "access.JUSTIFIED"): frozenset({access.JUSTIFIED}),
     ("inquiries/audit_trail.py", "EXPORTED"): frozenset({audit_trail.EXPORTED}),
     ("accounts/services.py", "action"): frozenset(),  # the codes given to _record_failure(...), read below
+    ("bulletins/services.py", "action"): frozenset(),  # the codes given to _transition(...), read below
 }
 # Helpers that pass their argument on as the action: (file, function, position of the action).
-PASSED_ON = {("accounts/services.py", "_record_failure", 2)}
+PASSED_ON: set[tuple[str, str, int | str]] = {("accounts/services.py", "_record_failure", 2),
+                                             ("bulletins/services.py", "_transition", "action")}
 
 
 def _literal_codes(node: ast.expr) -> set[str] | None:
@@ -48,18 +50,24 @@ def written_codes() -> tuple[set[str], list[str]]:
     for path in sorted(PACKAGE.rglob("*.py")):
         where = path.relative_to(PACKAGE).as_posix()
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if not isinstance(node, ast.Call) or not node.args:
+            if not isinstance(node, ast.Call) or not (node.args or node.keywords):
                 continue
-            first = node.args[0]
             for helper_file, helper, position in PASSED_ON:
                 if where == helper_file and isinstance(node.func, ast.Name) and node.func.id == helper:
-                    found = _literal_codes(node.args[position]) if len(node.args) > position else None
+                    if isinstance(position, str):  # passed by keyword
+                        given = [keyword.value for keyword in node.keywords if keyword.arg == position]
+                        found = _literal_codes(given[0]) if given else None
+                    else:
+                        found = _literal_codes(node.args[position]) if len(node.args) > position else None
                     if found is None:
                         unknown.append(f"{where}:{node.lineno}: {helper}(…)")
                     else:
                         codes |= found
             if not isinstance(node.func, ast.Attribute):
                 continue
+            if not node.args:
+                continue
+            first = node.args[0]
             if node.func.attr == "record" and isinstance(node.func.value, ast.Name) and node.func.value.id == "audit":
                 found = _literal_codes(first)
                 if found is None:

@@ -222,7 +222,7 @@ def test_a_lead_adds_and_removes_a_closure(lead: FlaskClient) -> None:
     assert (closure.day, closure.reason) == (date(2026, 12, 24), "Holiday closure")
     assert not targets.working_calendar().is_open_day(date(2026, 12, 24))
     soup = page(lead.get(URL))
-    assert "Closure added for December 24, 2026." in soup.get_text()
+    assert "Closure added for Dec 24, 2026." in soup.get_text()
     assert "Holiday closure" in soup.select_one("#closures").find_next("table").get_text()
 
     soup = page(lead.post("/staff/targets/closures", data={"closure-day": "2026-12-24", "closure-reason": "x"}))

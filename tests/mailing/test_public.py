@@ -214,9 +214,9 @@ def test_unconfirmed_sign_ups_are_removed_by_housekeeping(app) -> None:
     services.request_subscription("late@example.net", [news.id], language="en", now=T0)
     _subscribed("kept@example.net", news)
     db.session.commit()
-    assert registry.housekeeping(T0 + timedelta(days=1)).endswith("unconfirmed_subscriptions 0")
+    assert "unconfirmed_subscriptions 0," in registry.housekeeping(T0 + timedelta(days=1))
     later = T0 + timedelta(days=app.config["MAILING_PENDING_DAYS"] + 1)
-    assert registry.housekeeping(later).endswith("unconfirmed_subscriptions 1")
+    assert "unconfirmed_subscriptions 1," in registry.housekeeping(later)
     assert subscriptions_for("late@example.net") == []
     assert len(subscriptions_for("kept@example.net")) == 1
     assert db.session.scalar(select(func.count()).select_from(OutgoingEmail)) == 1
