@@ -60,7 +60,7 @@ imap:
 # With PostgreSQL, the two runs go side by side (each in its own database); each run's output is printed when it ends.
 test: $(VENV)/.installed-dev translations browser validator imap
 	@if [ -n "$$TEST_DATABASE_URL" ] || $(BIN)/python -c "import psycopg,sys; psycopg.connect('postgresql://postgres@127.0.0.1:5432/test', connect_timeout=3).close()" 2>/dev/null; then \
-		echo "Running the suite on SQLite and on PostgreSQL side by side (about 15 minutes; each prints when it ends)..."; \
+		echo "Running the suite on SQLite and on PostgreSQL side by side (each run prints its output when it ends)."; \
 		$(MAKE) --no-print-directory -j2 --output-sync=target test-sqlite test-postgres; \
 	elif [ -n "$$REQUIRE_POSTGRES" ]; then echo "PostgreSQL is required but not reachable"; exit 1; \
 	else echo "PostgreSQL not reachable: the suite runs on SQLite only"; $(MAKE) --no-print-directory test-sqlite; fi
