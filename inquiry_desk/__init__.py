@@ -88,6 +88,9 @@ def _init_capabilities(app: Flask) -> None:
     from inquiry_desk.mailing import recipients as mailing_recipients
 
     email_in.init()
+    from inquiry_desk.inquiries import attachments
+
+    attachments.init()
     bounce_reported.connect(email_in.follow_up_bounce)
     bounce_reported.connect(mailing_recipients.bounce_reported)
     bounces.connect()  # the send engine's hard bounces reach the leads' suppression page
