@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from flask import current_app
+from flask import Flask, current_app
 from flask_babel import format_decimal
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import ColumnElement, delete, select
@@ -31,9 +31,10 @@ from inquiry_desk.audit import services as audit
 from inquiry_desk.core import file_store, file_types
 from inquiry_desk.core.domain import InvalidInput
 from inquiry_desk.core.extensions import db
+from inquiry_desk.inquiries import access
 from inquiry_desk.inquiries.models import Attachment, Inquiry, Message
 
-DOWNLOADED = "inquiry.attachment_downloaded"
+DOWNLOADED = access.ATTACHMENT_DOWNLOADED
 DOWNLOADED_BY_STAKEHOLDER = "inquiry.attachment_downloaded_by_stakeholder"
 REFUSED = "inquiry.attachment_refused"
 _UNLINK_KEY = "attachments_to_unlink"
@@ -81,10 +82,17 @@ def megabytes(size: int) -> str:
     return _l("%(size)s MB", size=format_decimal(round(size / 1_000_000, 1)))
 
 
+def file_size(size: int) -> str:
+    """A size as people read it: kilobytes below a megabyte (at least 1), else megabytes to one decimal."""
+    if size < 1_000_000:
+        return str(_l("%(size)s KB", size=format_decimal(max(1, round(size / 1000)))))
+    return str(megabytes(size))
+
+
 def refusal_message(reason: str) -> str:
     config = current_app.config
     text = REFUSALS.get(reason, REFUSALS["type"])
-    return str(text) % {"limit": megabytes(config["ATTACHMENTS_MAX_FILE_BYTES"] if reason == "too_large"
+    return str(text) % {"limit": file_size(config["ATTACHMENTS_MAX_FILE_BYTES"] if reason == "too_large"
                                           else config["ATTACHMENTS_MAX_MESSAGE_BYTES"]),
                         "count": config["ATTACHMENTS_MAX_FILES"]}
 
@@ -115,7 +123,8 @@ def check(uploads: Iterable[Upload]) -> list[Checked]:
     return results
 
 
-def attach(message: Message, uploads: Sequence[Upload], *, now: datetime, keep_refused: bool = False) -> list[Attachment]:
+def attach(message: Message, uploads: Sequence[Upload], *, now: datetime,
+           keep_refused: bool = False) -> list[Attachment]:
     """Keep the files of ``message``. A form's files (``keep_refused=False``): all or nothing,
     ``AttachmentsRefused`` names each refused one. Email's: refused files kept as rows with
     their reason, and noted in the inquiry's history."""
@@ -219,9 +228,11 @@ def _after_rollback(session: Session, previous_transaction: SessionTransaction) 
 _listening = False
 
 
-def init() -> None:
-    """Unlink files after the commit that deleted their last row (called by create_app)."""
+def init(app: Flask) -> None:
+    """The thread's helpers for templates; unlink files after the commit that deleted their last
+    row (called by create_app)."""
     global _listening
+    app.jinja_env.globals.update(file_size=file_size, attachment_refusal=refusal_message)
     if _listening:
         return
     _listening = True

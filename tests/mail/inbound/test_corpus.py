@@ -19,6 +19,7 @@ from inquiry_desk.core.extensions import db
 from inquiry_desk.inquiries import attachments, links
 from inquiry_desk.inquiries.email_in import whole_message
 from inquiry_desk.inquiries.models import Channel, Inquiry, MessageKind, Status
+from inquiry_desk.inquiries.services import public_thread
 from inquiry_desk.mail.inbound.models import InboundEmail
 from inquiry_desk.mail.models import EmailStatus, MailSuppression, OutgoingEmail
 
@@ -97,8 +98,9 @@ def _check_message(name: str) -> None:
         if inquiry is s.inquiry:
             assert inquiry.status == Status.OPEN.value  # a waiting inquiry reopens
         _check_body(message.body, expected)
-        if name == "reply_partner_colleague":  # kept with its author, not the requester
+        if name == "reply_partner_colleague":  # kept with its author, not the requester; in the portal too
             assert message.author_contact_id != inquiry.contact_id
+            assert message in public_thread(inquiry)
         if "whole_contains" in expected:
             assert expected["whole_contains"] in (whole_message(inquiry, message.id) or "")
         _check_attachments(message.id, expected)
