@@ -3,7 +3,7 @@ replies), reading its files, and the refusals shown file by file under it."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -27,7 +27,8 @@ def _hint() -> str:
 
 
 def files_field(label: Any = None) -> MultipleFileField:
-    return MultipleFileField(label or _l("Files (optional)"), description=LazyString(_hint),
+    # The hint names the configured limits, so it is built when shown (a LazyString, like _l's).
+    return MultipleFileField(label or _l("Files (optional)"), description=cast(str, LazyString(_hint)),
                              render_kw={"accept": ACCEPT})
 
 
