@@ -23,7 +23,7 @@ from typing import Any
 from flask import Flask, current_app
 from flask_babel import format_decimal
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import ColumnElement, delete, select
+from sqlalchemy import ColumnElement, delete, or_, select
 from sqlalchemy.orm import Session, SessionTransaction
 
 from inquiry_desk.accounts.models import User
@@ -151,7 +151,9 @@ def attach(message: Message, uploads: Sequence[Upload], *, now: datetime,
 
 
 def of_messages(message_ids: Sequence[int]) -> dict[int, list[Attachment]]:
-    """The attachments of these messages (taken and refused), by message, in the order received."""
+    """The attachments of these messages (taken and refused), by message, in the order received.
+    (``Attachment.inquiry_id`` is where a file came in; a merge moves its message, so the thread
+    and downloads go by the message.)"""
     found: dict[int, list[Attachment]] = {}
     if not message_ids:
         return found
@@ -170,10 +172,12 @@ def outbox_references(rows: Sequence[Attachment]) -> list[dict[str, str]]:
 # --- downloads --------------------------------------------------------------------------------------
 
 def _downloadable(inquiry: Inquiry, attachment_id: int) -> Attachment | None:
+    """The file when its message is in this inquiry now (a merge moves messages, and their files with them)."""
     row = db.session.get(Attachment, attachment_id) if 0 < attachment_id <= 2**31 - 1 else None
-    if row is None or row.inquiry_id != inquiry.id or row.sha256 is None or not file_store.exists(row.sha256):
+    if row is None or row.sha256 is None or not file_store.exists(row.sha256):
         return None
-    return row
+    message = db.session.get(Message, row.message_id)
+    return row if message is not None and message.inquiry_id == inquiry.id else None
 
 
 def for_staff(inquiry: Inquiry, attachment_id: int, *, actor: User, now: datetime) -> Attachment | None:
@@ -209,8 +213,14 @@ def erase_where(condition: ColumnElement[bool]) -> int:
     return int(getattr(result, "rowcount", 0) or 0)
 
 
+def in_inquiries(inquiry_ids: Sequence[int]) -> ColumnElement[bool]:
+    """The files of these inquiries' messages: where they came in, or moved to by a merge."""
+    return or_(Attachment.inquiry_id.in_(list(inquiry_ids)),
+               Attachment.message_id.in_(select(Message.id).where(Message.inquiry_id.in_(list(inquiry_ids)))))
+
+
 def erase_inquiries(inquiry_ids: Sequence[int]) -> int:
-    return erase_where(Attachment.inquiry_id.in_(list(inquiry_ids))) if inquiry_ids else 0
+    return erase_where(in_inquiries(inquiry_ids)) if inquiry_ids else 0
 
 
 def _after_commit(session: Session) -> None:

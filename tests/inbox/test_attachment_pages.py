@@ -205,3 +205,13 @@ def test_the_thread_tells_staff_which_files_were_refused_and_why(app: Flask) -> 
     soup = page(_client(app).get(f"/staff/inquiries/{inquiry.id}"))
     [item] = soup.select("[data-testid=attachment-refused]")
     assert "virus.pdf" in item.get_text() and "This type of file is not accepted" in item.get_text()
+
+
+def test_a_merge_takes_the_files_with_their_messages(app: Flask) -> None:
+    duplicate, row = _with_file()
+    target = make_inquiry()
+    lead = _client(app, "lead")
+    triage.merge(duplicate, target, actor=lead.user, now=utcnow())  # type: ignore[attr-defined]
+    db.session.commit()
+    assert lead.get(_url(target, row)).data == PDF
+    assert lead.get(_url(duplicate, row)).status_code == 404

@@ -153,7 +153,7 @@ def export_archive(contact: Contact, *, actor: User | None, now: datetime) -> by
 
 def _their_files(inquiry_ids: Sequence[int], contact_ids: Sequence[int]) -> Any:
     """Files of their inquiries, and those they sent into another (a colleague's reply by email)."""
-    return or_(Attachment.inquiry_id.in_(inquiry_ids),
+    return or_(attachments.in_inquiries(inquiry_ids),
                Attachment.message_id.in_(select(Message.id).where(Message.author_contact_id.in_(contact_ids))))
 
 
