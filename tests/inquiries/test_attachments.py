@@ -184,3 +184,16 @@ def test_a_persons_erasure_removes_their_files(app: Flask) -> None:
     assert not file_store.exists(file_store.digest(PDF))
     assert file_store.exists(file_store.digest(PNG))
     assert [row.inquiry_id for row in db.session.scalars(select(Attachment))] == [other.id]
+
+
+def test_redacting_a_message_erases_its_files(app: Flask) -> None:
+    from inquiry_desk.inquiries import protection
+
+    inquiry = make_inquiry()
+    attachments.attach(inquiry.messages[0], [Upload("medical.pdf", PDF)], now=utcnow())
+    db.session.commit()
+    lead = make_user(role="lead")
+    protection.redact_message(inquiry.messages[0], "Health information sent by mistake", actor=lead, now=utcnow())
+    db.session.commit()
+    assert db.session.scalars(select(Attachment)).all() == []
+    assert not file_store.exists(file_store.digest(PDF))
