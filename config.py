@@ -10,6 +10,7 @@ from __future__ import annotations
 import ipaddress
 import os
 import secrets
+import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -168,6 +169,12 @@ class BaseConfig:
         self.MAIL_INBOUND_MAX_BYTES = _int(env, "MAIL_INBOUND_MAX_BYTES", 10_000_000)
         self.MAIL_INBOUND_MAX_PER_SENDER_HOUR = _int(env, "MAIL_INBOUND_MAX_PER_SENDER_HOUR", 20)
         self.MAIL_SOFT_BOUNCE_LIMIT = _int(env, "MAIL_SOFT_BOUNCE_LIMIT", 3)
+        # Attachments (email in, the form, the portal, staff replies): kept outside the web root, by content hash;
+        # empty ATTACHMENTS_DIR: <instance>/attachments. Limits per file, per message, and files per message.
+        self.ATTACHMENTS_DIR = env.get("ATTACHMENTS_DIR", "")
+        self.ATTACHMENTS_MAX_FILE_BYTES = _int(env, "ATTACHMENTS_MAX_FILE_BYTES", 10_000_000)
+        self.ATTACHMENTS_MAX_MESSAGE_BYTES = _int(env, "ATTACHMENTS_MAX_MESSAGE_BYTES", 25_000_000)
+        self.ATTACHMENTS_MAX_FILES = _int(env, "ATTACHMENTS_MAX_FILES", 10)
         # The authserv-id of the receiving server's Authentication-Results: a DMARC pass it reports for the
         # sender's domain stands for the proof of address a trusted partner's badge needs. Empty: never.
         self.MAIL_AUTHSERV_ID = env.get("MAIL_AUTHSERV_ID", "")
@@ -317,6 +324,9 @@ class TestingConfig(BaseConfig):
         env.setdefault("SECRET_KEY", "test-secret-key-not-for-production")
         super().__init__(env)
         self.MAIL_BACKEND = "memory"
+        # Each test process keeps its files apart from the instance folder's (tests set their own when they look).
+        self.ATTACHMENTS_DIR = env.get("ATTACHMENTS_DIR") or os.path.join(
+            tempfile.gettempdir(), f"inquiry-desk-test-attachments-{os.getpid()}")
         self.WTF_CSRF_ENABLED = _flag(env, "TEST_CSRF_ENABLED", False)
         self.RATELIMIT_STORAGE_URI = "memory://"
         self.SERVER_NAME = None

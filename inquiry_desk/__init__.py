@@ -60,7 +60,7 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _init_core(app: Flask) -> None:
-    from inquiry_desk.core import errors, i18n, logs, metrics, navigation, security, templating
+    from inquiry_desk.core import errors, i18n, logs, metrics, navigation, security, templating, uploads
 
     i18n.init_app(app)
     security.init_app(app)
@@ -69,6 +69,7 @@ def _init_core(app: Flask) -> None:
     errors.init_app(app)
     navigation.init_app(app)
     templating.init_app(app)
+    uploads.init_app(app)
 
 
 def _init_capabilities(app: Flask) -> None:
@@ -88,6 +89,9 @@ def _init_capabilities(app: Flask) -> None:
     from inquiry_desk.mailing import recipients as mailing_recipients
 
     email_in.init()
+    from inquiry_desk.inquiries import attachments
+
+    attachments.init(app)
     bounce_reported.connect(email_in.follow_up_bounce)
     bounce_reported.connect(mailing_recipients.bounce_reported)
     bounces.connect()  # the send engine's hard bounces reach the leads' suppression page
@@ -104,6 +108,7 @@ def _register_blueprints(app: Flask) -> None:
 
     # These add their routes to inbox_bp and directory_bp (and the staff home figures).
     from inquiry_desk.inbox import (  # noqa: F401
+        attachment_views,
         contact_views,
         directory_import_views,
         directory_views,

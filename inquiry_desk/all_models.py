@@ -13,6 +13,7 @@ from inquiry_desk.directory.models import (
 )
 from inquiry_desk.inquiries.canned.models import CannedResponse
 from inquiry_desk.inquiries.models import (
+    Attachment,
     FormSubmission,
     Inquiry,
     InquiryLink,
@@ -35,6 +36,7 @@ from inquiry_desk.mailing.models import ConsentRecord, ImportBatch, MailingList,
 from inquiry_desk.reports.models import DailyRollup
 
 __all__ = [
+    "Attachment",
     "AuditEvent",
     "AuditSeal",
     "BouncedAddress",

@@ -150,6 +150,9 @@ ROUTES: dict[str, tuple[str, Values]] = {
     # emailin (issue 17): the whole email a message came in
     "inbox.whole_email": ("viewer", lambda o: {"inquiry_id": o["inquiry"].id,
                                                "message_id": o["inquiry"].messages[0].id}),
+    # attach (issue 17): a file of the thread, for staff and through the private link
+    "inbox.attachment": ("viewer", lambda o: {"inquiry_id": o["inquiry"].id, "attachment_id": 1}),
+    "intake.portal_file": ("public", lambda o: {"lang_code": "en", "token": "not-a-real-token", "attachment_id": 1}),
     # bulletins (issue 16)
     "bulletins.archive": ("public", lambda o: {"lang_code": "en"}),
     "bulletins.archive_page": ("public", lambda o: {"lang_code": "fr", "bulletin_id": 1}),

@@ -42,7 +42,9 @@ NOT_PAGES = {"public.set_language", "public.favicon", "public.healthz", "observa
              # dashboard (issue 18): a chart's data as CSV
              "reports.chart_csv",
              # emailin: the whole email a message came in, as plain text
-             "inbox.whole_email"}
+             "inbox.whole_email",
+             # attach: files, as downloads
+             "inbox.attachment", "intake.portal_file"}
 
 
 def _vnu_jar() -> Path:

@@ -16,7 +16,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from inquiry_desk.core.templating import format_datetime, format_day
-from inquiry_desk.inquiries import access, audit_trail
+from inquiry_desk.inquiries import access, attachments, audit_trail
 from inquiry_desk.inquiries.audit_trail import Entry
 from inquiry_desk.inquiries.labels import PRIORITY_LABELS, STATUS_LABELS
 
@@ -39,6 +39,8 @@ ACTION_LABELS: dict[str, tuple[str, str]] = {
     access.FOUND: ("readings", _l("Found a restricted inquiry by a search of its content")),
     access.EXPORTED: ("readings", _l("Exported a restricted inquiry’s content")),
     "inquiry.exported": ("readings", _l("Exported the inquiry list")),
+    attachments.DOWNLOADED: ("readings", _l("Downloaded a file of an inquiry")),
+    attachments.DOWNLOADED_BY_STAKEHOLDER: ("readings", _l("The stakeholder downloaded a file through their link")),
     "inquiry.viewed_by_stakeholder": ("readings", _l("The stakeholder opened their private link")),
     "inquiry.viewed_by_requester": ("readings", _l("The stakeholder opened their private link")),
     "directory.exported": ("readings", _l("Exported the directory")),
@@ -64,6 +66,7 @@ ACTION_LABELS: dict[str, tuple[str, str]] = {
     "user.notification_preference": ("users", _l("Email notification preference changed")),
     # Inquiries: the changes recorded in their history.
     "inquiry.received": ("inquiries", _l("Inquiry received")),
+    attachments.REFUSED: ("inquiries", _l("A file sent by email was not kept")),
     "inquiry.imported": ("inquiries", _l("Inquiry imported with its earlier history")),
     "inquiry.assigned": ("inquiries", _l("Inquiry assigned")),
     "inquiry.status_changed": ("inquiries", _l("Status changed")),

@@ -9,6 +9,7 @@ from wtforms.validators import Optional
 
 from inquiry_desk.core.forms import Parsed, language_choices
 from inquiry_desk.core.text import parse_line, parse_text
+from inquiry_desk.inquiries.attachment_fields import files_field
 
 
 class AssignForm(FlaskForm):
@@ -52,6 +53,7 @@ class ReplyForm(FlaskForm):
                          description=_l("Sent by email and shown on the stakeholder's private page."),
                          validators=[Parsed(parse_text, max_length=20000, required=False)],
                          render_kw={"rows": 8})
+    attachments = files_field()
     next_status = SelectField(_l("Then set the status to"), choices=[])
     version = HiddenField()
     confirm = HiddenField()

@@ -23,6 +23,7 @@ from inquiry_desk.core.errors import flash_domain_error
 from inquiry_desk.core.extensions import db
 from inquiry_desk.core.i18n import current_language
 from inquiry_desk.core.ids import parse_id
+from inquiry_desk.core.uploads import accept_files
 from inquiry_desk.inbox.blueprint import inbox_bp
 from inquiry_desk.inbox.forms import (
     AssignForm,
@@ -43,6 +44,7 @@ from inquiry_desk.inbox.labels import fold_history
 from inquiry_desk.inbox.protection_pages import protection_forms, render_justify, render_metadata
 from inquiry_desk.inquiries import (
     access,
+    attachments,
     consent,
     correspondence,
     lifecycle,
@@ -53,6 +55,7 @@ from inquiry_desk.inquiries import (
     triage,
 )
 from inquiry_desk.inquiries import services as inquiries
+from inquiry_desk.inquiries.attachment_fields import show_refused, uploads_of
 from inquiry_desk.inquiries.canned import services as canned
 from inquiry_desk.inquiries.labels import PRIORITY_LABELS, STATUS_LABELS
 from inquiry_desk.inquiries.models import Inquiry, MessageKind, PersonConcerned, Priority, Status
@@ -61,6 +64,9 @@ AnyForm = TypeVar("AnyForm", bound=FlaskForm)
 
 
 MAX_ID = 2**31 - 1  # an id column is a 32-bit integer: PostgreSQL refuses a larger number (a 500)
+
+
+accept_files("inbox.reply")
 
 
 def _inquiry_or_404(inquiry_id: int, *, to_act: bool = True) -> Inquiry:
@@ -130,6 +136,7 @@ def _render(inquiry: Inquiry, *, reply: ReplyForm | None = None, conflict: list[
         can_unmerge=triage.can_unmerge(inquiry, now), MessageKind=MessageKind, **_forms(inquiry, reply),
         live_links=inquiries.live_portal_links(inquiry, now=now),
         linked=links.linked_inquiries(inquiry), offer_link=offer_link,
+        files=attachments.of_messages([message.id for message in inquiry.messages]),
     )
     return page, status_code
 
@@ -279,8 +286,13 @@ def reply(inquiry_id: int) -> Response | tuple[str, int]:
         return _render(inquiry, reply=form, consent_warning=exc.people, status_code=409)
     try:
         correspondence.send_reply(inquiry, form.body.data or "", actor=current_user, now=utcnow(),
-                                  language=form.language.data, next_status=form.next_status.data, seen_version=seen)
+                                  language=form.language.data, next_status=form.next_status.data, seen_version=seen,
+                                  files=uploads_of(form.attachments))
         db.session.commit()
+    except attachments.AttachmentsRefused as refused:
+        db.session.rollback()
+        show_refused(form.attachments, refused.refused)
+        return _render(inquiry, reply=form, status_code=422)
     except triage.VersionConflict as exc:
         db.session.rollback()
         return _render_conflict(inquiry, form, exc.changes)

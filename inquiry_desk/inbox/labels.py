@@ -119,6 +119,8 @@ HISTORY_LABELS = {
     "inquiry.hold_placed": _l("put on hold"),
     "inquiry.hold_lifted": _l("hold lifted"),
     "inquiry.auto_closed": _l("closed automatically after a quiet time"),
+    "inquiry.attachment_refused": _l("a file sent by email was not kept (see the conversation)"),
+    "inquiry.attachment_downloaded_by_stakeholder": _l("the stakeholder downloaded a file"),
 }
 _VALUE_LABELS = {**STATUS_LABELS, **PRIORITY_LABELS}
 

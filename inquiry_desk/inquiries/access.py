@@ -39,8 +39,10 @@ VIEWED = "inquiry.viewed"
 # A restricted inquiry's content reached someone through a list: a search result or an export row.
 FOUND = "inquiry.found_by_search"
 EXPORTED = "inquiry.exported_content"
+# A file of the thread downloaded (inquiries/attachments.py): "who saw this" as much as an opening.
+ATTACHMENT_DOWNLOADED = "inquiry.attachment_downloaded"
 # What the access report lists, and the history leaves out (they are readings, not changes).
-READINGS = (VIEWED, JUSTIFIED, FOUND, EXPORTED)
+READINGS = (VIEWED, JUSTIFIED, FOUND, EXPORTED, ATTACHMENT_DOWNLOADED)
 # Filters that look into an inquiry's content: a restricted inquiry one may not read never matches them.
 CONTENT_FILTERS = ("q", "topic", "tag", "organisation", "organisation_kind", "trusted", "language", "channel")
 

@@ -8,6 +8,7 @@ conversation together and an answer by email can be matched back.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from flask import current_app
@@ -16,7 +17,7 @@ from sqlalchemy import select
 from inquiry_desk.accounts.models import Role, User
 from inquiry_desk.core.extensions import db
 from inquiry_desk.core.urls import external_url
-from inquiry_desk.inquiries import recorder, triage
+from inquiry_desk.inquiries import attachments, recorder, triage
 from inquiry_desk.inquiries.models import Inquiry, Message, MessageKind, Status
 from inquiry_desk.inquiries.reply_addresses import reply_address
 from inquiry_desk.inquiries.rules import stakeholder_of
@@ -87,8 +88,12 @@ def _portal_url_unless_live(inquiry: Inquiry, language: str, now: datetime) -> s
 
 
 def send_reply(inquiry: Inquiry, body: str, *, actor: User, now: datetime, language: str | None = None,
-               next_status: Status | str = Status.WAITING, seen_version: int | None = None) -> Message:
+               next_status: Status | str = Status.WAITING, seen_version: int | None = None,
+               files: Sequence[attachments.Upload] = ()) -> Message:
     """Reply to the stakeholder by email and record it in the thread.
+
+    ``files`` go with it (kept in the thread, sent as MIME attachments); one refused refuses the
+    reply (``attachments.AttachmentsRefused``), so nothing half-sent leaves.
 
     ``seen_version`` is the inquiry version the officer's page showed: if
     someone changed the inquiry since (another reply, say), VersionConflict
@@ -105,6 +110,7 @@ def send_reply(inquiry: Inquiry, body: str, *, actor: User, now: datetime, langu
     with recorder.change(inquiry, actor=actor, now=now) as change:
         inquiry.messages.append(message)
         db.session.flush()
+        kept = attachments.attach(message, files, now=now)
         rendered = render_email(
             "inquiry_reply", language, body=body, reference=inquiry.reference,
             officer_name=None if signed_by(body, actor.name) else actor.name,
@@ -114,7 +120,8 @@ def send_reply(inquiry: Inquiry, body: str, *, actor: User, now: datetime, langu
         )
         outgoing = mail.queue_email(cause_key=f"inquiry:{inquiry.id}:reply:{message.id}",
                                     to=stakeholder.email, rendered=rendered, language=language, now=now,
-                                    headers=headers, reply_to=reply_address(inquiry))
+                                    headers=headers, reply_to=reply_address(inquiry),
+                                    attachments=attachments.outbox_references(kept))
         message.email_message_id = outgoing.message_id
         first_response = inquiry.first_response_at is None
         if first_response:

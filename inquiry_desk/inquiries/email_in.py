@@ -34,7 +34,7 @@ from inquiry_desk.core.extensions import db
 from inquiry_desk.core.urls import external_url
 from inquiry_desk.directory import services as directory
 from inquiry_desk.directory.models import Contact
-from inquiry_desk.inquiries import links, recorder
+from inquiry_desk.inquiries import attachments, links, recorder
 from inquiry_desk.inquiries import services as inquiries
 from inquiry_desk.inquiries.access import RESTRICTED_SUBJECT, is_restricted
 from inquiry_desk.inquiries.correspondence import confirmation_cause_key
@@ -138,14 +138,27 @@ def _join(inquiry: Inquiry, contact: Contact, row: InboundEmail, parsed: ParsedE
             inquiry.messages.append(note)
             db.session.flush()
             change.event("auto_reply_noted", message_id=note.id)
+        _keep_attachments(note, parsed, now)
         return InboundOutcome.NOTE, "out_of_office"
     message = inquiries.add_stakeholder_message(inquiry, _body(parsed), channel=Channel.EMAIL, now=now,
                                                 email_message_id=parsed.message_id, author_contact_id=contact.id)
     message.inbound_email_id = row.id
+    _keep_attachments(message, parsed, now)
     if message.inquiry is not inquiry:  # closed long ago: a new inquiry, confirmed with a link of its own
         _acknowledge(message.inquiry, row, parsed, kind, now, language=message.inquiry.language)
         return InboundOutcome.NEW_INQUIRY, "reopen_window_passed"
     return InboundOutcome.THREADED, None
+
+
+# Parts that sign the message rather than carry a file: not kept, and not worth a refusal in the thread.
+_SIGNATURES = ("application/pgp-signature", "application/pkcs7-signature", "application/x-pkcs7-signature")
+
+
+def _keep_attachments(message: Message, parsed: ParsedEmail, now: datetime) -> None:
+    """The message's files kept; those refused (type, size, count) listed with their reason."""
+    uploads = [attachments.Upload(filename=item.filename, data=item.data, declared_type=item.content_type)
+               for item in parsed.attachments if item.content_type not in _SIGNATURES]
+    attachments.attach(message, uploads, now=now, keep_refused=True)
 
 
 def _dmarc_pass(parsed: ParsedEmail, sender: str) -> bool:
@@ -178,6 +191,7 @@ def _new_inquiry(row: InboundEmail, parsed: ParsedEmail, kind: Kind, now: dateti
         email_message_id=parsed.message_id,
     )
     inquiry.messages[0].inbound_email_id = row.id
+    _keep_attachments(inquiry.messages[0], parsed, now)
     if proven and contact.organisation_id is None and trusted is not None:
         contact.organisation_id = trusted.id
     _acknowledge(inquiry, row, parsed, kind, now, language=detected)

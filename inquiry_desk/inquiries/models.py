@@ -305,3 +305,25 @@ class InquiryViewer(Model):
     inquiry_id: Mapped[int] = mapped_column(ForeignKey("inquiries.id", ondelete="CASCADE"), primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
     seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Attachment(Model):
+    """A file that came with a message (email in, the form, the portal, a staff reply), or one refused.
+
+    The bytes live in the file store (``core.file_store``: outside the web root, named by
+    ``sha256``); the row holds the name to show (cleaned), the type found in the content, the
+    size and the hash. A refused file has no hash: ``refused_reason`` says why (a code of
+    ``inquiries.attachments.REFUSALS``), so the thread can tell staff what was not kept.
+    """
+
+    __tablename__ = "attachments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    inquiry_id: Mapped[int] = mapped_column(ForeignKey("inquiries.id", ondelete="CASCADE"), index=True)
+    message_id: Mapped[int] = mapped_column(ForeignKey("messages.id", ondelete="CASCADE"), index=True)
+    filename: Mapped[str] = mapped_column(String(200))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column()
+    sha256: Mapped[str | None] = mapped_column(String(64), index=True)
+    refused_reason: Mapped[str | None] = mapped_column(String(40))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -19,8 +19,8 @@ from inquiry_desk.audit.models import AuditEvent
 from inquiry_desk.core.domain import InvalidInput, NotAllowed
 from inquiry_desk.core.extensions import db
 from inquiry_desk.core.text import TextRequired, parse_line
-from inquiry_desk.inquiries import access, recorder
-from inquiry_desk.inquiries.models import Inquiry, Message, NamedStaff, Topic
+from inquiry_desk.inquiries import access, attachments, recorder
+from inquiry_desk.inquiries.models import Attachment, Inquiry, Message, NamedStaff, Topic
 from inquiry_desk.mail.models import OutgoingEmail
 
 REASON_MAX = 500
@@ -149,7 +149,8 @@ def access_report(inquiry: Inquiry, *, actor: User, since: datetime | None = Non
 
 
 def redact_message(message: Message, reason: str, *, actor: User, now: datetime) -> int:
-    """Replace one message's text by ``REDACTED`` in the thread, the search index and the outbox.
+    """Replace one message's text by ``REDACTED`` in the thread, the search index and the outbox,
+    and erase its attachments.
 
     Leads only. The reason and who did it go to the inquiry's history; the original text is
     kept nowhere (audit details never hold bodies). Returns how many outbox copies were changed.
@@ -163,7 +164,9 @@ def redact_message(message: Message, reason: str, *, actor: User, now: datetime)
     with recorder.change(inquiry, actor=actor, now=now) as change:
         message.body = REDACTED
         message.redacted_at = now
-        change.event("message_redacted", message_id=message.id, reason=reason)
+        # Its files may say what the text said: they go too (the file after the commit, unless kept elsewhere).
+        files = attachments.erase_where(Attachment.message_id == message.id)
+        change.event("message_redacted", message_id=message.id, reason=reason, **({"files": files} if files else {}))
     return redact_outbox([inquiry.id], original)
 
 

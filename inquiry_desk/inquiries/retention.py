@@ -6,6 +6,7 @@ Which inquiries
 
 What is erased
     - every message body of the thread, and the inquiry's subject: replaced by ``REMOVED``;
+    - the attachments of the thread (rows, and files no other inquiry keeps);
     - the organisation name the stakeholder typed on the inquiry (the matched organisation
       of the directory, a public body, stays linked);
     - the stakeholder's contact, unless another inquiry that is not purged still uses it:
@@ -37,7 +38,7 @@ from sqlalchemy.orm import selectinload
 
 from inquiry_desk.core.extensions import db
 from inquiry_desk.directory.models import Contact
-from inquiry_desk.inquiries import recorder
+from inquiry_desk.inquiries import attachments, recorder
 from inquiry_desk.inquiries.models import Inquiry, Message, PersonConcerned, PortalLink, Status
 from inquiry_desk.mail.inbound.models import InboundEmail
 from inquiry_desk.mail.models import OutgoingEmail
@@ -90,6 +91,7 @@ def _purge(inquiry: Inquiry, now: datetime) -> None:
         db.session.execute(delete(InboundEmail).where(InboundEmail.id.in_(
             select(Message.inbound_email_id).where(Message.inquiry_id == inquiry.id)))
             .execution_options(synchronize_session=False))
+        attachments.erase_inquiries([inquiry.id])  # the rows now, the files after the commit
         db.session.execute(update(Message).where(Message.inquiry_id == inquiry.id).values(body=REMOVED))
         db.session.expire(inquiry, ["messages"])
         inquiry.subject = REMOVED

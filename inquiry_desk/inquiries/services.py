@@ -119,11 +119,25 @@ def find_by_reference(reference: str) -> Inquiry | None:
 def public_thread(inquiry: Inquiry) -> list[Message]:
     """What the stakeholder may see: what they wrote and what they were sent; never an internal note.
 
-    A message written by another contact (moved here by a merge made before merges across
-    stakeholders were refused) is never shown.
+    A colleague's reply by email is shown: email in lets only the requester and contacts of the
+    inquiry's organisation join a thread, and the team's answer to it is in the thread anyway.
+    A message written by another contact any other way (moved here by a merge made before merges
+    across stakeholders were refused) is never shown.
     """
+    colleagues = _colleagues_by_email(inquiry)
     return [message for message in inquiry.messages if message.kind != MessageKind.NOTE.value
-            and (message.kind != MessageKind.INBOUND.value or message.author_contact_id in (None, inquiry.contact_id))]
+            and (message.kind != MessageKind.INBOUND.value or message.author_contact_id in (None, inquiry.contact_id)
+                 or (message.inbound_email_id is not None and message.author_contact_id in colleagues))]
+
+
+def _colleagues_by_email(inquiry: Inquiry) -> set[int]:
+    """The other authors by email in this thread who are contacts of the inquiry's organisation."""
+    others = {message.author_contact_id for message in inquiry.messages
+              if message.inbound_email_id is not None and message.author_contact_id not in (None, inquiry.contact_id)}
+    if not others or inquiry.organisation_id is None:
+        return set()
+    return set(db.session.scalars(select(Contact.id).where(Contact.id.in_(others),
+                                                           Contact.organisation_id == inquiry.organisation_id)))
 
 
 def reopens(inquiry: Inquiry, now: datetime) -> bool:

@@ -13,6 +13,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional, Re
 from inquiry_desk.core.forms import Parsed, SelectChoice, language_choices, select_choices
 from inquiry_desk.core.text import parse_email_address, parse_line, parse_text
 from inquiry_desk.directory.labels import ORGANISATION_KIND_LABELS
+from inquiry_desk.inquiries.attachment_fields import files_field
 from inquiry_desk.intake.services import MESSAGE_MAX
 
 
@@ -70,6 +71,7 @@ class InquiryForm(FlaskForm):
         validators=[Parsed(parse_text, max_length=MESSAGE_MAX, required_message=_l("Enter your message."))],
         render_kw={"rows": 10},
     )
+    attachments = files_field()
     # Always one of the two, preselected with the page's language: not `required` in the HTML sense
     # (a required select must start with an empty option); SelectField refuses any other value.
     language = SelectField(
@@ -92,6 +94,7 @@ class PortalReplyForm(FlaskForm):
         validators=[Parsed(parse_text, max_length=MESSAGE_MAX, required_message=_l("Enter your reply."))],
         render_kw={"rows": 8},
     )
+    attachments = files_field()
     submit = SubmitField(_l("Send reply"))
 
 

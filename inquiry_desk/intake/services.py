@@ -17,6 +17,7 @@ from inquiry_desk.core.i18n import LANGUAGES
 from inquiry_desk.core.text import parse_email_address, parse_line, parse_text
 from inquiry_desk.core.urls import external_url
 from inquiry_desk.directory import services as directory
+from inquiry_desk.inquiries import attachments
 from inquiry_desk.inquiries import services as inquiries
 from inquiry_desk.inquiries.access import RESTRICTED_SUBJECT, is_restricted
 from inquiry_desk.inquiries.correspondence import confirmation_cause_key
@@ -47,6 +48,7 @@ class Submission:
     organisation: str | None = None
     organisation_kind: str | None = None
     phone: str | None = None
+    files: tuple[attachments.Upload, ...] = ()
 
     def checked(self) -> Submission:
         """The same submission cleaned by the plain parse functions every way in shares (core/text.py).
@@ -87,6 +89,7 @@ def submit_inquiry(submission: Submission, *, now: datetime, channel: Channel = 
         organisation_kind=submission.organisation_kind, trusted_organisation=trusted,
         privacy_notice_version=current_app.config["PRIVACY_NOTICE_VERSION"],
     )
+    attachments.attach(inquiry.messages[0], submission.files, now=now)
     _, token = inquiries.create_portal_link(inquiry, now=now)
     queue_confirmation(inquiry, submission, token, now)
     _queue_team_notice(inquiry, now)
@@ -163,14 +166,17 @@ def open_portal(token: str, *, now: datetime) -> Inquiry:
     return inquiry
 
 
-def reply_from_portal(inquiry: Inquiry, body: str, *, now: datetime) -> Message:
-    """The stakeholder answers through their private link.
+def reply_from_portal(inquiry: Inquiry, body: str, *, now: datetime,
+                      files: tuple[attachments.Upload, ...] = ()) -> Message:
+    """The stakeholder answers through their private link, with files if they like
+    (``attachments.AttachmentsRefused`` when one is refused: nothing is kept).
 
     Their reply reopens the inquiry, or, when it was closed long ago, opens a new one
     (``message.inquiry``), confirmed by email with a private link of its own.
     """
     message = inquiries.add_stakeholder_message(inquiry, parse_text(body, max_length=MESSAGE_MAX),
                                                 channel=Channel.WEB, now=now)
+    attachments.attach(message, files, now=now)
     if message.inquiry is not inquiry:
         _confirm_follow_up(message.inquiry, message, now)
     return message

@@ -4,28 +4,32 @@ from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, current_app, g, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, current_app, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response
 
 from inquiry_desk.audit import services as audit
+from inquiry_desk.core import file_store
 from inquiry_desk.core.access import public
 from inquiry_desk.core.clock import utcnow
 from inquiry_desk.core.extensions import db, limiter
 from inquiry_desk.core.forms import SelectChoice, required, select_choices
 from inquiry_desk.core.i18n import localized_route
 from inquiry_desk.core.navigation import PUBLIC_LINKS, MenuItem
-from inquiry_desk.inquiries import email_in
+from inquiry_desk.core.uploads import accept_files
+from inquiry_desk.inquiries import attachments, email_in
 from inquiry_desk.inquiries import services as inquiries
+from inquiry_desk.inquiries.attachment_fields import show_refused, uploads_of
 from inquiry_desk.intake import networks
 from inquiry_desk.intake import services as intake
 from inquiry_desk.intake.forms import InquiryForm, NewLinkForm, PortalReplyForm
-from inquiry_desk.intake.links import FORM_PATHS, NEW_LINK_PATHS, PORTAL_PATHS, THANKS_PATHS
+from inquiry_desk.intake.links import FORM_PATHS, NEW_LINK_PATHS, PORTAL_FILE_PATHS, PORTAL_PATHS, THANKS_PATHS
 from inquiry_desk.intake.spam import SpamSuspected, check_submission, form_started_token
 
 log = logging.getLogger(__name__)
 intake_bp = Blueprint("intake", __name__)
+accept_files("intake.form", "intake.portal")
 
 PUBLIC_LINKS.append(MenuItem("intake.form", _l("Send us an inquiry"),
                              description=_l("Ask a question; you get a reference number and a private link.")))
@@ -70,12 +74,17 @@ def form(lang_code: str) -> Response | str:
             form.form_errors.append(_("We could not accept this form. Check what you typed, wait a few seconds, "
                                       "and send it again."))
         else:
+            files = tuple(uploads_of(form.attachments))
+            refused = [item for item in attachments.check(files) if item.reason]
+            if refused:  # said file by file; what was typed stays, and the limit is not used up
+                show_refused(form.attachments, refused)
+                return render_template("intake/form.html", form=form)
             submission = intake.Submission(
                 name=required(form.name.data), email=required(form.email.data), subject=required(form.subject.data),
                 message=required(form.message.data),
                 language=form.language.data, topic=inquiries.topic_by_code(form.topic.data),
                 organisation=form.organisation.data or None, organisation_kind=form.organisation_kind.data,
-                phone=form.phone.data or None,
+                phone=form.phone.data or None, files=files,
             )
             try:
                 inquiry, _made = intake.submit_inquiry_once(submission, nonce, now=utcnow())
@@ -112,10 +121,16 @@ def portal(lang_code: str, token: str) -> Response | tuple[str, int] | str:
         return render_template("intake/link_problem.html", expired=False), 404
     form = PortalReplyForm()
     if form.validate_on_submit():
-        message = intake.reply_from_portal(inquiry, required(form.message.data), now=now)
-        db.session.commit()
-        session["portal_notice"] = [inquiry.reference, message.inquiry.reference]
-        return redirect(url_for("intake.portal", lang_code=lang_code, token=token))
+        try:
+            message = intake.reply_from_portal(inquiry, required(form.message.data), now=now,
+                                               files=tuple(uploads_of(form.attachments)))
+        except attachments.AttachmentsRefused as refused:
+            db.session.rollback()
+            show_refused(form.attachments, refused.refused)
+        else:
+            db.session.commit()
+            session["portal_notice"] = [inquiry.reference, message.inquiry.reference]
+            return redirect(url_for("intake.portal", lang_code=lang_code, token=token))
     audit.record("inquiry.viewed_by_stakeholder", actor_id=None, subject_type="inquiry", subject_id=inquiry.id, now=now)
     db.session.commit()
     notice = session.pop("portal_notice", None)
@@ -124,8 +139,27 @@ def portal(lang_code: str, token: str) -> Response | tuple[str, int] | str:
     whole_emails = {message.id: email_in.whole_message(inquiry, message.id) for message in thread
                     if message.inbound_email_id is not None}
     return render_template("intake/portal.html", inquiry=inquiry, thread=thread, whole_emails=whole_emails,
+                           files=attachments.of_messages([message.id for message in thread]), token=token,
                            form=form, just_replied=just_replied,
                            follow_up=notice[1] if just_replied and notice[1] != inquiry.reference else None)
+
+
+@localized_route(intake_bp, PORTAL_FILE_PATHS, "portal_file")
+@public
+def portal_file(lang_code: str, token: str, attachment_id: int) -> Response:
+    """A file of the stakeholder's own thread (never an internal note's), as a download; audited."""
+    now = utcnow()
+    try:
+        inquiry = intake.open_portal(token, now=now)
+    except inquiries.PortalLinkInvalid:
+        abort(404)
+    except inquiries.PortalLinkExpired:
+        abort(410)
+    row = attachments.for_stakeholder(inquiry, attachment_id, visible=inquiries.public_thread(inquiry), now=now)
+    if row is None or row.sha256 is None:
+        abort(404)
+    db.session.commit()
+    return file_store.download(row.sha256, row.content_type, row.filename)
 
 
 @localized_route(intake_bp, NEW_LINK_PATHS, "new_link", methods=["GET", "POST"])

@@ -6,6 +6,7 @@ import re
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid, parseaddr
 
+from inquiry_desk.core import file_store
 from inquiry_desk.mail.errors import HeaderInjectionError
 from inquiry_desk.mail.models import OutgoingEmail
 
@@ -48,7 +49,20 @@ def build_message(row: OutgoingEmail) -> EmailMessage:
     message.set_content(row.body_text)
     if row.body_html:
         message.add_alternative(row.body_html, subtype="html")
+    _attach_files(message, row.attachments or [])
     # Last: set_content() deletes every Content-* header, and add_alternative() moves them
     # into the text part.
     message["Content-Language"] = check_header_value("Content-Language", row.language)
     return message
+
+
+def _attach_files(message: EmailMessage, references: list[dict[str, str]]) -> None:
+    """The files the row names, read from the file store; one erased since (the inquiry purged
+    or the person erased before it left) is not sent."""
+    for reference in references:
+        data = file_store.read(str(reference.get("sha256", "")))
+        if data is None:
+            continue
+        maintype, _, subtype = str(reference.get("content_type", "application/octet-stream")).partition("/")
+        message.add_attachment(data, maintype=maintype, subtype=subtype or "octet-stream",
+                               filename=_LINE_BREAK.sub(" ", str(reference.get("filename") or "attachment")))

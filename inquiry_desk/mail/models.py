@@ -43,6 +43,8 @@ class OutgoingEmail(Model):
     # In-Reply-To, References, Auto-Submitted, List-Unsubscribe…, already checked.
     extra_headers: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     message_id: Mapped[str] = mapped_column(String(255), unique=True)
+    # Files sent with it, by reference to the file store: [{"sha256", "filename", "content_type"}].
+    attachments: Mapped[list[dict[str, str]] | None] = mapped_column(JSON)
     language: Mapped[str] = mapped_column(String(2))
     status: Mapped[str] = mapped_column(String(16), default=EmailStatus.PENDING.value)
     attempts: Mapped[int] = mapped_column(default=0)

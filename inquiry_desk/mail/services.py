@@ -61,13 +61,16 @@ def sender(language: str) -> str:
 
 def queue_email(*, cause_key: str, to: str, rendered: RenderedEmail, language: str, now: datetime,
                 automatic: bool | str = False, reply_to: str | None = None,
-                headers: dict[str, str] | None = None) -> OutgoingEmail:
+                headers: dict[str, str] | None = None,
+                attachments: list[dict[str, str]] | None = None) -> OutgoingEmail:
     """Write the email to the outbox in the current transaction; one email per cause.
 
     A second call with the same ``cause_key`` returns the first row and adds
     nothing, even when two processes race (the unique key decides).
     ``automatic`` is AUTO_REPLIED (or True) or AUTO_GENERATED for the Auto-Submitted header.
-    Raises HeaderInjectionError for a line break in any header value.
+    Raises HeaderInjectionError for a line break in any header value. ``attachments`` are
+    references to the file store (``{"sha256", "filename", "content_type"}``), read when the
+    message is built: the outbox row stays small, and an erased file is never sent.
     """
     existing = db.session.scalar(select(OutgoingEmail).where(OutgoingEmail.cause_key == cause_key))
     if existing is not None:
@@ -86,6 +89,7 @@ def queue_email(*, cause_key: str, to: str, rendered: RenderedEmail, language: s
         "body_html": rendered.html,
         "extra_headers": {name: check_header_value(name, value) for name, value in extra.items()},
         "message_id": new_message_id(config["MAIL_FROM"]),
+        "attachments": attachments or None,
         "language": language,
         "status": EmailStatus.PENDING.value,
         "attempts": 0,

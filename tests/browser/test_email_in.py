@@ -1,12 +1,16 @@
-"""Issue 17 in a real browser: a reply by email appears in the inquiry's thread, with the whole email a click away."""
+"""Issue 17 in a real browser: a reply by email appears in the inquiry's thread with its attachment (a download),
+the file refused named, and the whole email a click away."""
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from flask import Flask
 
+from ..attachment_files import EXE, PDF
 from .support import Page, assert_accessible, create_user, expect, sign_in_with_cookie
 
 pytestmark = pytest.mark.browser
@@ -28,10 +32,17 @@ def test_a_reply_by_email_appears_in_the_thread(page_factory: Callable[..., Page
         raw = (f"From: Amal <amal@example.org>\r\nTo: inquiries@example.org\r\n"
                f"Subject: Re: Your inquiry {reference}\r\n"
                f"Message-ID: <browser-reply-{lang}@example.org>\r\nIn-Reply-To: {original}\r\n"
-               "Content-Type: text/plain; charset=utf-8\r\n\r\n"
+               "MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b1\r\n\r\n"
+               "--b1\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"
                "Here are the birth certificates you asked for.\r\n\r\n"
                "On Mon, Nov 30, 2026 at 9:00 AM Inquiry Desk <inquiries@example.org> wrote:\r\n"
-               "> Quoted history, kept in the whole email\r\n").encode()
+               "> Quoted history, kept in the whole email\r\n"
+               "--b1\r\nContent-Type: application/pdf\r\nContent-Disposition: attachment; "
+               "filename=certificates.pdf\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+               f"{base64.b64encode(PDF).decode()}\r\n"
+               "--b1\r\nContent-Type: application/pdf\r\nContent-Disposition: attachment; "
+               "filename=setup.pdf\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+               f"{base64.b64encode(EXE).decode()}\r\n--b1--\r\n").encode()
         assert ingest_and_commit(raw, source="pipe", now=utcnow()).outcome == "threaded"
         from inquiry_desk.core.extensions import db
         from inquiry_desk.inquiries.services import create_portal_link
@@ -45,7 +56,18 @@ def test_a_reply_by_email_appears_in_the_thread(page_factory: Callable[..., Page
         ["Amal writes", "Here are the birth certificates you asked for."])
     link = page.locator("[data-testid=whole-email]")
     expect(link).to_have_count(1)
+    # Its attachment is in the thread, and the file refused is named with the reason.
+    reply = page.locator(".thread-inbound").nth(1)
+    expect(reply.locator("[data-testid=attachment]")).to_have_text("certificates.pdf")
+    expect(reply.locator("[data-testid=attachment-refused]")).to_contain_text("setup.pdf")
     assert_accessible(page)
+    with page.expect_download() as download:
+        reply.locator("[data-testid=attachment]").click()
+    assert download.value.suggested_filename == "certificates.pdf"
+    assert Path(download.value.path()).read_bytes() == PDF
+    response = page.request.get(f"{live_server}{reply.locator('[data-testid=attachment]').get_attribute('href')}")
+    assert response.headers["content-disposition"] == "attachment; filename=certificates.pdf"
+    assert response.headers["x-content-type-options"] == "nosniff"
     response = page.request.get(f"{live_server}{link.get_attribute('href')}")
     assert response.status == 200 and response.headers["content-type"].startswith("text/plain")
     assert response.headers["x-content-type-options"] == "nosniff"
@@ -56,6 +78,7 @@ def test_a_reply_by_email_appears_in_the_thread(page_factory: Callable[..., Page
     portal.goto(f"{live_server}/{lang}/{'portal' if lang == 'en' else 'portail'}/{token}")
     expect(portal.locator(".thread-inbound > .thread-body")).to_have_text(
         ["Amal writes", "Here are the birth certificates you asked for."])
+    expect(portal.locator(".thread-inbound [data-testid=attachment]")).to_have_text("certificates.pdf")
     portal.locator("[data-testid=whole-email] summary").click()
     expect(portal.locator("[data-testid=whole-email] pre")).to_contain_text("> Quoted history, kept in the whole email")
     assert_accessible(portal)

@@ -38,7 +38,9 @@ COVERED = {"contacts", "inquiries", "messages", "portal_links", "outgoing_emails
            # which staff are named on a restricted inquiry, which public forms were already accepted
            "inquiry_links", "reply_notices", "inquiry_named_staff", "form_submissions",
            # the people concerned named in the person's inquiries; registered sources (mailing lists)
-           "inquiry_people", "mailing_subscriptions"}
+           "inquiry_people", "mailing_subscriptions",
+           # files of the person's messages (exported, erased: tests/inquiries/test_attachments.py)
+           "attachments"}
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from pathlib import Path
 from flask_babel import force_locale
 
 from inquiry_desk.inbox.audit_labels import ACTION_LABELS, GROUPS, action_label
-from inquiry_desk.inquiries import access, audit_trail
+from inquiry_desk.inquiries import access, attachments, audit_trail
 
 from ..conftest import PROJECT_DIR
 
@@ -25,6 +25,9 @@ DYNAMIC: dict[tuple[str, str], frozenset[str]] = {
     ("inquiries/access.py", "action"): frozenset(access.READINGS) - {access.VIEWED, access.JUSTIFIED},
     ("inquiries/protection.py", "access.JUSTIFIED"): frozenset({access.JUSTIFIED}),
     ("inquiries/audit_trail.py", "EXPORTED"): frozenset({audit_trail.EXPORTED}),
+    ("inquiries/attachments.py", "DOWNLOADED"): frozenset({attachments.DOWNLOADED}),
+    ("inquiries/attachments.py", "DOWNLOADED_BY_STAKEHOLDER"): frozenset({attachments.DOWNLOADED_BY_STAKEHOLDER}),
+    ("inquiries/attachments.py", "REFUSED"): frozenset({attachments.REFUSED}),
     ("accounts/services.py", "action"): frozenset(),  # the codes given to _record_failure(...), read below
     ("bulletins/services.py", "action"): frozenset(),  # the codes given to _transition(...), read below
 }

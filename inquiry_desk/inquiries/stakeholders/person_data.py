@@ -14,7 +14,8 @@ Erasure: the contact rows keep only their id: name ``—``, email ``erased-<id>@
 (the column is unique), phone, title, notes and typed organisation emptied, ``erased_at``
 set. Each of their inquiries is anonymised through the recorder as the retention purge does
 (subject and every message body replaced, typed organisation emptied, ``purged_at`` set, so
-its search document is emptied at commit), its private links deleted, and every outgoing
+its search document is emptied at commit), its private links and attachments deleted (and the
+files of attachments they sent into other inquiries), and every outgoing
 email about it or to the person's addresses deleted, digests naming it included. The
 inquiries stay, anonymous, for the figures (dates, status, topic, times). The audit entry
 ``contact.erased`` records the ids and counts, never the content. The people concerned named
@@ -37,13 +38,14 @@ from sqlalchemy.orm import selectinload
 from inquiry_desk.accounts.models import User
 from inquiry_desk.audit import services as audit
 from inquiry_desk.audit.models import AuditEvent
+from inquiry_desk.core import file_store
 from inquiry_desk.core.database import rows_affected
 from inquiry_desk.core.extensions import db
 from inquiry_desk.directory.models import Contact, DirectoryImport
 from inquiry_desk.directory.personal_sources import sources
 from inquiry_desk.directory.rules import require_lead
-from inquiry_desk.inquiries import recorder
-from inquiry_desk.inquiries.models import Inquiry, Message, PersonConcerned, PortalLink
+from inquiry_desk.inquiries import attachments, recorder
+from inquiry_desk.inquiries.models import Attachment, Inquiry, Message, PersonConcerned, PortalLink
 from inquiry_desk.mail.inbound.models import InboundEmail
 from inquiry_desk.mail.models import OutgoingEmail
 
@@ -108,6 +110,8 @@ def collect(contact: Contact) -> dict[str, Any]:
     )).order_by(AuditEvent.id)).all()
     people = db.session.scalars(select(PersonConcerned).where(PersonConcerned.inquiry_id.in_(inquiry_ids or [-1]))
                                 .order_by(PersonConcerned.id)).all()
+    files = db.session.scalars(select(Attachment).where(_their_files(inquiry_ids, contact_ids))
+                               .order_by(Attachment.id)).all()
     return {
         "contacts": [{**_columns(row), "organisation": row.organisation.name if row.organisation else None}
                      for row in contacts],
@@ -121,6 +125,8 @@ def collect(contact: Contact) -> dict[str, Any]:
         "emails": [_columns(email, leave_out=("extra_headers", "claimed_until")) for email in emails],
         "audit_events": [_columns(event) for event in events],
         "people_concerned": [_columns(person) for person in people],
+        "attachments": [{**_columns(row), "in_archive": _archived_name(row) if row.sha256 else None}
+                        for row in files],
         "subscriptions": [],
         **{source.name: source.collect(contact_ids) for source in sources()},
     }
@@ -138,7 +144,21 @@ def export_archive(contact: Contact, *, actor: User | None, now: datetime) -> by
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("person.json", json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True))
         archive.writestr("summary.html", summary_html(data))
+        for row in data["attachments"]:  # the files themselves, beside the records
+            content = file_store.read(row["sha256"]) if row["in_archive"] else None
+            if content is not None:
+                archive.writestr(row["in_archive"], content)
     return buffer.getvalue()
+
+
+def _their_files(inquiry_ids: Sequence[int], contact_ids: Sequence[int]) -> Any:
+    """Files of their inquiries, and those they sent into another (a colleague's reply by email)."""
+    return or_(attachments.in_inquiries(inquiry_ids),
+               Attachment.message_id.in_(select(Message.id).where(Message.author_contact_id.in_(contact_ids))))
+
+
+def _archived_name(row: Attachment) -> str:
+    return f"files/{row.id}-{row.filename}"
 
 
 def summary_html(data: dict[str, Any]) -> str:
@@ -146,7 +166,7 @@ def summary_html(data: dict[str, Any]) -> str:
     parts = ['<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Personal data</title></head><body>',
              "<h1>Personal data held by the Inquiry Desk</h1>", f"<p>Exported {html.escape(data['exported_at'])}</p>"]
     sections = ["contacts", "inquiries", "portal_links", "emails", "audit_events", "people_concerned",
-                *(source.name for source in sources())]
+                "attachments", *(source.name for source in sources())]
     for section in dict.fromkeys(sections):
         rows = data[section]
         parts.append(f"<h2>{html.escape(section.replace('_', ' ').capitalize())} ({len(rows)})</h2>")
@@ -189,6 +209,9 @@ def erase(contact: Contact, *, actor: User | None, now: datetime) -> dict[str, i
         InboundEmail.sender_key.in_(addresses),
         InboundEmail.id.in_(select(Message.inbound_email_id).where(Message.inquiry_id.in_(inquiry_ids)))))
         .execution_options(synchronize_session=False))
+    # Files of their inquiries, and those they sent into another (a colleague's reply by email): the
+    # rows now, each file after the commit unless another inquiry keeps the same one.
+    files = attachments.erase_where(_their_files(inquiry_ids, contact_ids))
     if inquiry_ids:
         db.session.execute(delete(PortalLink).where(PortalLink.inquiry_id.in_(inquiry_ids)))
         db.session.execute(delete(PersonConcerned).where(PersonConcerned.inquiry_id.in_(inquiry_ids)))
@@ -208,7 +231,8 @@ def erase(contact: Contact, *, actor: User | None, now: datetime) -> dict[str, i
         row.active = False
         row.erased_at = now
         row.updated_at = now
-    counts = {"contacts": len(contacts), "inquiries": len(inquiries), "emails": int(emails or 0)}
+    counts = {"contacts": len(contacts), "inquiries": len(inquiries), "emails": int(emails or 0),
+              "attachments": files}
     for source in sources():
         counts[source.name] = source.erase(contact_ids, now)
     audit.record("contact.erased", actor_id=actor.id if actor else None, subject_type="contact",

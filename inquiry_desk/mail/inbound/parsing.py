@@ -40,9 +40,13 @@ _NAMED_HEADERS = ("from", "to", "cc", "date", "subject", "message-id")
 
 @dataclass
 class Attachment:
+    """A part of the message that is a file: its name as given, declared type, size and bytes
+    (handed to the capability above, which decides what to keep)."""
+
     filename: str
     content_type: str
     size: int
+    data: bytes = field(default=b"", repr=False)
 
 
 @dataclass
@@ -272,10 +276,10 @@ def _attachment(part: Message) -> Attachment:
         filename = ""
     try:
         payload = part.get_payload(decode=True)
-        size = len(payload) if isinstance(payload, bytes) else 0
     except Exception:
-        size = 0
-    return Attachment(filename=filename, content_type=_content_type(part), size=size)
+        payload = None
+    data = payload if isinstance(payload, bytes) else b""
+    return Attachment(filename=filename, content_type=_content_type(part), size=len(data), data=data)
 
 
 def parse(raw: bytes) -> ParsedEmail:
@@ -328,7 +332,8 @@ def _read_body(parsed: ParsedEmail, message: Message) -> None:
     for part in _walk(message):
         kind = _content_type(part)
         if _is_attachment(part) or not kind.startswith("text/"):
-            if kind not in ("message/delivery-status",):
+            # A report's status part, or a multipart whose boundary is missing (read as text below): no file.
+            if kind != "message/delivery-status" and not kind.startswith("multipart/"):
                 parsed.attachments.append(_attachment(part))
             continue
         if kind == "text/plain" and text is None:

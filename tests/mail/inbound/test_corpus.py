@@ -14,10 +14,12 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from inquiry_desk.core import file_store
 from inquiry_desk.core.extensions import db
-from inquiry_desk.inquiries import links
+from inquiry_desk.inquiries import attachments, links
 from inquiry_desk.inquiries.email_in import whole_message
 from inquiry_desk.inquiries.models import Channel, Inquiry, MessageKind, Status
+from inquiry_desk.inquiries.services import public_thread
 from inquiry_desk.mail.inbound.models import InboundEmail
 from inquiry_desk.mail.models import EmailStatus, MailSuppression, OutgoingEmail
 
@@ -96,10 +98,12 @@ def _check_message(name: str) -> None:
         if inquiry is s.inquiry:
             assert inquiry.status == Status.OPEN.value  # a waiting inquiry reopens
         _check_body(message.body, expected)
-        if name == "reply_partner_colleague":  # kept with its author, not the requester
+        if name == "reply_partner_colleague":  # kept with its author, not the requester; in the portal too
             assert message.author_contact_id != inquiry.contact_id
+            assert message in public_thread(inquiry)
         if "whole_contains" in expected:
             assert expected["whole_contains"] in (whole_message(inquiry, message.id) or "")
+        _check_attachments(message.id, expected)
     elif outcome == "note":
         inquiry = by_name[expected["inquiry"]]
         db.session.refresh(inquiry)
@@ -111,6 +115,7 @@ def _check_message(name: str) -> None:
         inquiry = new[0]
         assert inquiry.channel == Channel.EMAIL.value and inquiry.messages[0].inbound_email_id == row.id
         _check_body(inquiry.messages[0].body, expected)
+        _check_attachments(inquiry.messages[0].id, expected)
         if "linked" in expected:
             assert links.is_linked(inquiry, by_name[expected["linked"]])
             other = by_name[expected["linked"]]
@@ -164,3 +169,13 @@ def _check_body(body: str, expected: dict[str, Any]) -> None:
         assert expected["body_contains"] in body
     if "body_excludes" in expected:
         assert expected["body_excludes"] not in body
+
+
+def _check_attachments(message_id: int, expected: dict[str, Any]) -> None:
+    """Files kept with the type found in their content (the name may lie), refused ones with their reason."""
+    rows = attachments.of_messages([message_id]).get(message_id, [])
+    assert [[row.filename, row.content_type, row.refused_reason] for row in rows] == expected.get("attachments", [])
+    for row in rows:
+        assert (row.sha256 is None) == (row.refused_reason is not None)
+        if row.sha256:
+            assert file_store.digest(file_store.read(row.sha256) or b"") == row.sha256

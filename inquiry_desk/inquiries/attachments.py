@@ -1,0 +1,252 @@
+"""Files that come with a message: checked, kept in the file store, listed, served, erased.
+
+Every way in (email in, the public form, the portal, a staff reply) hands ``Upload``s to
+``check`` and ``attach``. A file is taken when its content is of an accepted type
+(``core.file_types``, whatever its name says), not empty, within ``ATTACHMENTS_MAX_FILE_BYTES``,
+and the message's files stay within ``ATTACHMENTS_MAX_FILES`` and ``ATTACHMENTS_MAX_MESSAGE_BYTES``.
+A form refuses the whole post with a message per file (``AttachmentsRefused``) so the person
+can fix it; email cannot be asked again, so there the files refused are kept as rows without
+content, with their reason, shown in the thread (and ``inquiry.attachment_refused`` in the history).
+
+Only rows are deleted in the transaction: the files go after the commit (``after_commit``),
+each only when no row names its hash any more (the same file sent to two inquiries stays
+while one of them keeps it). A download is audited like an opening (``DOWNLOADED``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from flask import Flask, current_app
+from flask_babel import format_decimal
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import ColumnElement, delete, or_, select
+from sqlalchemy.orm import Session, SessionTransaction
+
+from inquiry_desk.accounts.models import User
+from inquiry_desk.audit import services as audit
+from inquiry_desk.core import file_store, file_types
+from inquiry_desk.core.domain import InvalidInput
+from inquiry_desk.core.extensions import db
+from inquiry_desk.inquiries import access
+from inquiry_desk.inquiries.models import Attachment, Inquiry, Message
+
+DOWNLOADED = access.ATTACHMENT_DOWNLOADED
+DOWNLOADED_BY_STAKEHOLDER = "inquiry.attachment_downloaded_by_stakeholder"
+REFUSED = "inquiry.attachment_refused"
+_UNLINK_KEY = "attachments_to_unlink"
+
+# Reason codes (stored in attachments.refused_reason) and what they say.
+REFUSALS: dict[str, Any] = {
+    "type": _l("This type of file is not accepted. Send a PDF, an image (PNG, JPEG, GIF, WebP), text, CSV, "
+               "or a Word, Excel or OpenDocument file without macros."),
+    "empty": _l("This file is empty."),
+    "too_large": _l("This file is larger than %(limit)s."),
+    "too_many": _l("Too many files: at most %(count)s with one message."),
+    "message_too_large": _l("The files together are larger than %(limit)s."),
+}
+
+
+@dataclass(frozen=True)
+class Upload:
+    filename: str
+    data: bytes
+    declared_type: str = ""
+
+
+@dataclass(frozen=True)
+class Checked:
+    upload: Upload
+    name: str  # cleaned, for display
+    content_type: str | None  # the type found; None when refused
+    reason: str | None  # a code of REFUSALS
+
+    @property
+    def message(self) -> str:
+        return refusal_message(self.reason) if self.reason else ""
+
+
+class AttachmentsRefused(InvalidInput):
+    code = "attachments_refused"
+    default_message = _l("Some files were not accepted.")
+
+    def __init__(self, refused: list[Checked]) -> None:
+        super().__init__()
+        self.refused = refused
+
+
+def megabytes(size: int) -> str:
+    return _l("%(size)s MB", size=format_decimal(round(size / 1_000_000, 1)))
+
+
+def file_size(size: int) -> str:
+    """A size as people read it: kilobytes below a megabyte (at least 1), else megabytes to one decimal."""
+    if size < 1_000_000:
+        return str(_l("%(size)s KB", size=format_decimal(max(1, round(size / 1000)))))
+    return str(megabytes(size))
+
+
+def refusal_message(reason: str) -> str:
+    config = current_app.config
+    text = REFUSALS.get(reason, REFUSALS["type"])
+    return str(text) % {"limit": file_size(config["ATTACHMENTS_MAX_FILE_BYTES"] if reason == "too_large"
+                                          else config["ATTACHMENTS_MAX_MESSAGE_BYTES"]),
+                        "count": config["ATTACHMENTS_MAX_FILES"]}
+
+
+def check(uploads: Iterable[Upload]) -> list[Checked]:
+    """Each file taken or refused with its reason, in order (see the module notes)."""
+    config = current_app.config
+    results: list[Checked] = []
+    taken = total = 0
+    for upload in uploads:
+        content_type = None
+        if taken >= config["ATTACHMENTS_MAX_FILES"]:
+            reason: str | None = "too_many"
+        elif not upload.data:
+            reason = "empty"
+        elif len(upload.data) > config["ATTACHMENTS_MAX_FILE_BYTES"]:
+            reason = "too_large"
+        elif total + len(upload.data) > config["ATTACHMENTS_MAX_MESSAGE_BYTES"]:
+            reason = "message_too_large"
+        else:
+            content_type = file_types.sniff(upload.data, upload.filename)
+            reason = None if content_type else "type"
+        if reason is None:
+            taken += 1
+            total += len(upload.data)
+        results.append(Checked(upload=upload, name=file_types.clean_name(upload.filename, content_type),
+                               content_type=content_type, reason=reason))
+    return results
+
+
+def attach(message: Message, uploads: Sequence[Upload], *, now: datetime,
+           keep_refused: bool = False) -> list[Attachment]:
+    """Keep the files of ``message``. A form's files (``keep_refused=False``): all or nothing,
+    ``AttachmentsRefused`` names each refused one. Email's: refused files kept as rows with
+    their reason, and noted in the inquiry's history."""
+    if not uploads:
+        return []
+    checked = check(uploads)
+    refused = [item for item in checked if item.reason]
+    if refused and not keep_refused:
+        raise AttachmentsRefused(refused)
+    rows = []
+    for item in checked:
+        sha256 = file_store.store(item.upload.data) if item.reason is None else None
+        rows.append(Attachment(
+            inquiry_id=message.inquiry_id, message_id=message.id, filename=item.name,
+            content_type=(item.content_type or item.upload.declared_type or "application/octet-stream")[:100],
+            size=len(item.upload.data), sha256=sha256, refused_reason=item.reason, created_at=now))
+    db.session.add_all(rows)
+    db.session.flush()
+    for row in rows:
+        if row.refused_reason:
+            audit.record(REFUSED, actor_id=None, subject_type="inquiry", subject_id=row.inquiry_id,
+                         details={"attachment_id": row.id, "reason": row.refused_reason}, now=now)
+    return rows
+
+
+def of_messages(message_ids: Sequence[int]) -> dict[int, list[Attachment]]:
+    """The attachments of these messages (taken and refused), by message, in the order received.
+    (``Attachment.inquiry_id`` is where a file came in; a merge moves its message, so the thread
+    and downloads go by the message.)"""
+    found: dict[int, list[Attachment]] = {}
+    if not message_ids:
+        return found
+    for row in db.session.scalars(select(Attachment).where(Attachment.message_id.in_(message_ids))
+                                  .order_by(Attachment.id)):
+        found.setdefault(row.message_id, []).append(row)
+    return found
+
+
+def outbox_references(rows: Sequence[Attachment]) -> list[dict[str, str]]:
+    """What the outbox keeps of the files a reply carries: references to the file store, not bytes."""
+    return [{"sha256": row.sha256, "filename": row.filename, "content_type": row.content_type}
+            for row in rows if row.sha256]
+
+
+# --- downloads --------------------------------------------------------------------------------------
+
+def _downloadable(inquiry: Inquiry, attachment_id: int) -> Attachment | None:
+    """The file when its message is in this inquiry now (a merge moves messages, and their files with them)."""
+    row = db.session.get(Attachment, attachment_id) if 0 < attachment_id <= 2**31 - 1 else None
+    if row is None or row.sha256 is None or not file_store.exists(row.sha256):
+        return None
+    message = db.session.get(Message, row.message_id)
+    return row if message is not None and message.inquiry_id == inquiry.id else None
+
+
+def for_staff(inquiry: Inquiry, attachment_id: int, *, actor: User, now: datetime) -> Attachment | None:
+    """The file, audited as a reading; the caller has checked that the actor may open the inquiry."""
+    row = _downloadable(inquiry, attachment_id)
+    if row is not None:
+        audit.record(DOWNLOADED, actor=actor, subject_type="inquiry", subject_id=inquiry.id,
+                     details={"attachment_id": row.id}, now=now)
+    return row
+
+
+def for_stakeholder(inquiry: Inquiry, attachment_id: int, *, visible: Sequence[Message],
+                    now: datetime) -> Attachment | None:
+    """The file when it belongs to a message of the stakeholder's thread (``visible``: never a note's)."""
+    row = _downloadable(inquiry, attachment_id)
+    if row is None or row.message_id not in {message.id for message in visible}:
+        return None
+    audit.record(DOWNLOADED_BY_STAKEHOLDER, actor_id=None, subject_type="inquiry", subject_id=inquiry.id,
+                 details={"attachment_id": row.id}, now=now)
+    return row
+
+
+# --- erasure ---------------------------------------------------------------------------------------
+
+def erase_where(condition: ColumnElement[bool]) -> int:
+    """Delete the attachment rows matching ``condition``; their files go after the commit when no
+    other row names them. Returns how many rows."""
+    hashes = set(db.session.scalars(select(Attachment.sha256).where(condition, Attachment.sha256.is_not(None))))
+    result = db.session.execute(delete(Attachment).where(condition).execution_options(synchronize_session=False))
+    if hashes:
+        still_used = set(db.session.scalars(select(Attachment.sha256).where(Attachment.sha256.in_(hashes))))
+        db.session.info.setdefault(_UNLINK_KEY, set()).update(hashes - still_used)
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def in_inquiries(inquiry_ids: Sequence[int]) -> ColumnElement[bool]:
+    """The files of these inquiries' messages: where they came in, or moved to by a merge."""
+    return or_(Attachment.inquiry_id.in_(list(inquiry_ids)),
+               Attachment.message_id.in_(select(Message.id).where(Message.inquiry_id.in_(list(inquiry_ids)))))
+
+
+def erase_inquiries(inquiry_ids: Sequence[int]) -> int:
+    return erase_where(in_inquiries(inquiry_ids)) if inquiry_ids else 0
+
+
+def _after_commit(session: Session) -> None:
+    if session.in_nested_transaction():
+        return
+    for sha256 in session.info.pop(_UNLINK_KEY, set()):
+        file_store.unlink(sha256)
+
+
+def _after_rollback(session: Session, previous_transaction: SessionTransaction) -> None:
+    if previous_transaction.parent is None:
+        session.info.pop(_UNLINK_KEY, None)
+
+
+_listening = False
+
+
+def init(app: Flask) -> None:
+    """The thread's helpers for templates; unlink files after the commit that deleted their last
+    row (called by create_app)."""
+    global _listening
+    app.jinja_env.globals.update(file_size=file_size, attachment_refusal=refusal_message)
+    if _listening:
+        return
+    _listening = True
+    from sqlalchemy import event
+
+    event.listen(Session, "after_commit", _after_commit)
+    event.listen(Session, "after_soft_rollback", _after_rollback)
