@@ -17,140 +17,89 @@ never matches it, and the top organisations leave it out.
 from __future__ import annotations
 
 import math
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import ColumnElement, and_, case, exists, func, literal, or_, select
+from sqlalchemy import ColumnElement, and_, case, exists, false, func, literal, or_, select
 
 from inquiry_desk.accounts.models import User
+from inquiry_desk.core.clock import team_timezone
 from inquiry_desk.core.extensions import db
 from inquiry_desk.directory.models import Organisation
-from inquiry_desk.inquiries.access import Reader
 from inquiry_desk.inquiries.models import OPEN_STATUSES, Inquiry
 from inquiry_desk.inquiries.targets import working_calendar
 from inquiry_desk.inquiries.targets.business_hours import BusinessMinutes
 from inquiry_desk.mail.models import Delivery, DeliveryStatus, MailSend, MailSuppression
 from inquiry_desk.mailing.models import ConsentRecord, Subscription, SubscriptionStatus
+from inquiry_desk.reports import rolled
 from inquiry_desk.reports.periods import Bucket, Period
+from inquiry_desk.reports.scope import RESTRICTED, RESTRICTED_TOPIC, Filters, Scope, Series, bucket_of
 
-RESTRICTED = "restricted"  # the group of restricted inquiries the reader may not read
-RESTRICTED_TOPIC = -1
+__all__ = ["RESTRICTED", "RESTRICTED_TOPIC", "Filters", "Scope", "Series"]
+
 TOP_ORGANISATIONS = 10
 DIMENSIONS = ("channel", "topic", "organisation_kind", "language")
+Spans = Sequence[tuple[datetime, datetime]]
+EVENTS = {"received": Inquiry.received_at, "resolved": Inquiry.resolved_at}
 
 
-@dataclass(frozen=True)
-class Filters:
-    topic_id: int | None = None
-    organisation_kind: str | None = None
-    trusted: bool = False  # trusted partners only
-    language: str | None = None
-    assignee_id: int | None = None
-
-    @property
-    def uses_content(self) -> bool:
-        return bool(self.topic_id or self.organisation_kind or self.trusted or self.language)
-
-    def as_args(self) -> dict[str, str]:
-        args = {"topic": str(self.topic_id or ""), "kind": self.organisation_kind or "",
-                "trusted": "1" if self.trusted else "", "language": self.language or "",
-                "assignee": str(self.assignee_id or "")}
-        return {key: value for key, value in args.items() if value}
-
-
-class Scope:
-    """Who reads and what they chose: the conditions every figure shares."""
-
-    def __init__(self, reader: Reader, filters: Filters | None = None) -> None:
-        self.reader = reader
-        self.filters = filters or Filters()
-        self.readable: ColumnElement[bool] = reader.content_condition()
-
-    def conditions(self) -> list[ColumnElement[bool]]:
-        f = self.filters
-        found: list[ColumnElement[bool]] = [Inquiry.merged_into_id.is_(None)]
-        if f.topic_id:
-            found.append(Inquiry.topic_id == f.topic_id)
-        if f.organisation_kind:
-            found.append(Inquiry.organisation_kind == f.organisation_kind)
-        if f.trusted:
-            found.append(Inquiry.trusted_partner.is_(True))
-        if f.language:
-            found.append(Inquiry.language == f.language)
-        if f.uses_content and not self.reader.is_lead:
-            found.append(self.readable)
-        if f.assignee_id:
-            found.append(Inquiry.assignee_id == f.assignee_id)
-        return found
-
-    def guarded(self, column: Any, hidden: Any) -> Any:
-        """The column for the inquiries the reader may read, ``hidden`` for the others."""
-        if self.reader.is_lead:
-            return column
-        return case((self.readable, column), else_=literal(hidden))
-
-    def dimension(self, name: str) -> Any:
-        if name == "topic":
-            return self.guarded(Inquiry.topic_id, RESTRICTED_TOPIC)
-        column = {"channel": Inquiry.channel, "organisation_kind": Inquiry.organisation_kind,
-                  "language": Inquiry.language}[name]
-        return self.guarded(column, RESTRICTED)
-
-
-def bucket_of(column: Any, buckets: Sequence[Bucket]) -> Any:
-    return case(*[(column < bucket.end, index) for index, bucket in enumerate(buckets)], else_=len(buckets))
+def _within(column: Any, spans: Spans) -> ColumnElement[bool]:
+    return or_(*[and_(column >= start, column < end) for start, end in spans]) if spans else false()
 
 
 # --- inquiries received ------------------------------------------------------------------------
 
 
-@dataclass
-class Series:
-    """Counts per bucket for each key (a channel, a status…), in bucket order."""
-
-    buckets: list[Bucket]
-    rows: dict[Any, list[int]] = field(default_factory=dict)
-
-    def add(self, key: Any, index: int, count: int) -> None:
-        self.rows.setdefault(key, [0] * len(self.buckets))[index] += count
-
-    def totals(self) -> list[int]:
-        return [sum(values[i] for values in self.rows.values()) for i in range(len(self.buckets))]
-
-    @property
-    def total(self) -> int:
-        return sum(self.totals())
+def _per_bucket(period: Period, scope: Scope, measure: str, by: str | None) -> Series:
+    """Inquiries received (or resolved) per bucket, by a dimension: rolled-up days and live spans added."""
+    buckets = period.buckets()
+    covered = rolled.coverage(scope, period.first_day, period.end_day)
+    series = Series(buckets)
+    for bucket, key, count in rolled.per_bucket(scope, covered.rolled, buckets, measure, by):
+        series.add(key, bucket, count)
+    if covered.live:
+        column = EVENTS[measure]
+        key = scope.dimension(by) if by else literal(0)
+        inner = (select(bucket_of(column, buckets).label("bucket"), key.label("key"))
+                 .where(_within(column, covered.live), *scope.conditions()).subquery())
+        for bucket, found, count in db.session.execute(
+                select(inner.c.bucket, inner.c.key, func.count()).group_by(inner.c.bucket, inner.c.key)):
+            series.add(found, int(bucket), int(count))
+    return series
 
 
 def received(period: Period, scope: Scope, by: str = "channel") -> Series:
     """Inquiries received per bucket (day or week), by a dimension (channel by default)."""
-    buckets = period.buckets()
-    inner = (select(bucket_of(Inquiry.received_at, buckets).label("bucket"), scope.dimension(by).label("key"))
-             .where(Inquiry.received_at >= period.start, Inquiry.received_at < period.end, *scope.conditions())
-             .subquery())
-    series = Series(buckets)
-    for bucket, key, count in db.session.execute(
-            select(inner.c.bucket, inner.c.key, func.count()).group_by(inner.c.bucket, inner.c.key)):
-        series.add(key, int(bucket), int(count))
-    return series
+    return _per_bucket(period, scope, "received", by)
+
+
+def _count(first_day: date, end_day: date, scope: Scope, measure: str) -> int:
+    covered = rolled.coverage(scope, first_day, end_day)
+    found = rolled.count(scope, covered.rolled, measure)
+    if covered.live:
+        found += int(db.session.scalar(select(func.count()).select_from(Inquiry).where(
+            _within(EVENTS[measure], covered.live), *scope.conditions())) or 0)
+    return found
 
 
 def received_count(period: Period, scope: Scope) -> int:
-    return int(db.session.scalar(select(func.count()).select_from(Inquiry).where(
-        Inquiry.received_at >= period.start, Inquiry.received_at < period.end, *scope.conditions())) or 0)
+    return _count(period.first_day, period.end_day, scope, "received")
 
 
 def breakdown(period: Period, scope: Scope, by: str) -> dict[Any, int]:
     """Inquiries received in the period by topic, organisation kind, channel or language."""
-    key = scope.dimension(by).label("key")
-    inner = (select(key).where(Inquiry.received_at >= period.start, Inquiry.received_at < period.end,
-                               *scope.conditions()).subquery())
-    rows = db.session.execute(select(inner.c.key, func.count()).group_by(inner.c.key))
-    return {row[0]: int(row[1]) for row in rows}
+    covered = rolled.coverage(scope, period.first_day, period.end_day)
+    found = Counter(rolled.breakdown(scope, covered.rolled, by))
+    if covered.live:
+        key = scope.dimension(by).label("key")
+        inner = select(key).where(_within(Inquiry.received_at, covered.live), *scope.conditions()).subquery()
+        found.update({row[0]: int(row[1]) for row in db.session.execute(
+            select(inner.c.key, func.count()).group_by(inner.c.key))})
+    return dict(found)
 
 
 @dataclass(frozen=True)
@@ -176,22 +125,43 @@ def top_organisations(period: Period, scope: Scope, limit: int = TOP_ORGANISATIO
             for organisation_id, count in counts]
 
 
+def _first_day(scope: Scope) -> date | None:
+    """The local day of the first inquiry ever received (the roll-up's counts start there)."""
+    if "first_day" not in scope.memo:
+        first = db.session.scalar(select(func.min(Inquiry.received_at)))
+        scope.memo["first_day"] = None if first is None else first.astimezone(team_timezone()).date()
+    found: date | None = scope.memo["first_day"]
+    return found
+
+
+def open_at(day: date, scope: Scope) -> int:
+    """Inquiries open at the local midnight that begins ``day``: received before it less resolved before it.
+
+    (An inquiry is resolved after it was received, and nothing is received or resolved after now: a
+    ``day`` after today gives the inquiries open now.)
+    """
+    first = _first_day(scope)
+    if first is None or day <= first:
+        return 0
+    return _count(first, day, scope, "received") - _count(first, day, scope, "resolved")
+
+
+def _open_until(period: Period, now: datetime) -> date:
+    """The day whose midnight ends the period's open count: its end, or tomorrow while it is under way."""
+    return min(period.end_day, now.astimezone(team_timezone()).date() + timedelta(days=1))
+
+
 def backlog(period: Period, scope: Scope, now: datetime) -> list[tuple[Bucket, int | None]]:
-    """Inquiries open at the end of each bucket (``None`` for a bucket that ends in the future)."""
+    """Inquiries open at the end of each bucket (``None`` for a bucket that begins in the future)."""
     buckets = period.buckets()
-    moments = [bucket.end for bucket in buckets if bucket.end <= now]
-    if len(moments) < len(buckets) and buckets[len(moments)].start <= now:
-        moments.append(now)  # the bucket under way: open now
-    if not moments:
-        return [(bucket, None) for bucket in buckets]
-    columns = [func.sum(case((and_(Inquiry.received_at < moment,
-                                   or_(Inquiry.resolved_at.is_(None), Inquiry.resolved_at >= moment)), 1),
-                             else_=0)) for moment in moments]
-    row = db.session.execute(select(*columns).where(
-        Inquiry.received_at < moments[-1], or_(Inquiry.resolved_at.is_(None), Inquiry.resolved_at >= moments[0]),
-        *scope.conditions())).one()
-    values = [int(value or 0) for value in row]
-    return [(bucket, values[index] if index < len(values) else None) for index, bucket in enumerate(buckets)]
+    received_in = _per_bucket(period, scope, "received", None).totals()
+    resolved_in = _per_bucket(period, scope, "resolved", None).totals()
+    found: list[tuple[Bucket, int | None]] = []
+    value = open_at(period.first_day, scope)
+    for index, bucket in enumerate(buckets):
+        value += received_in[index] - resolved_in[index]
+        found.append((bucket, value if bucket.start <= now else None))
+    return found
 
 
 # --- response times and targets ------------------------------------------------------------------
@@ -202,27 +172,54 @@ def percentile(values: Sequence[int], share: float) -> int | None:
     if not values:
         return None
     ordered = sorted(values)
-    return ordered[max(math.ceil(share * len(ordered)), 1) - 1]
+    return ordered[_rank(len(ordered), share) - 1]
+
+
+def _rank(count: int, share: float) -> int:
+    return max(math.ceil(share * count), 1)
 
 
 @dataclass
 class TimeFigures:
-    """Business minutes from receipt, for the inquiries answered (or resolved) in the period."""
+    """Business minutes from receipt, for the inquiries answered (or resolved) in the period.
 
-    minutes: list[int] = field(default_factory=list)
+    Kept as a histogram (minutes: how many inquiries), which the roll-up's rows and the live rows
+    both add to: the median and 90th percentile are exact ranks whichever way a day was read.
+    """
+
+    histogram: Counter[int] = field(default_factory=Counter)
     met: int = 0
+
+    def add(self, minutes: int, count: int = 1, met: int = 0) -> None:
+        self.histogram[minutes] += count
+        self.met += met
+
+    @property
+    def minutes(self) -> list[int]:
+        return sorted(self.histogram.elements())
 
     @property
     def count(self) -> int:
-        return len(self.minutes)
+        return sum(self.histogram.values())
+
+    def _percentile(self, share: float) -> int | None:
+        total = self.count
+        if not total:
+            return None
+        rank, seen = _rank(total, share), 0
+        for minutes in sorted(self.histogram):
+            seen += self.histogram[minutes]
+            if seen >= rank:
+                return minutes
+        return None  # pragma: no cover (the ranks add up to the total)
 
     @property
     def median(self) -> int | None:
-        return percentile(self.minutes, 0.5)
+        return self._percentile(0.5)
 
     @property
     def p90(self) -> int | None:
-        return percentile(self.minutes, 0.9)
+        return self._percentile(0.9)
 
     @property
     def met_share(self) -> float | None:
@@ -235,28 +232,39 @@ class Times:
     by_priority: dict[str, TimeFigures] = field(default_factory=lambda: defaultdict(TimeFigures))
     by_topic: dict[int | None, TimeFigures] = field(default_factory=lambda: defaultdict(TimeFigures))
 
+    def add(self, priority: str, topic: int | None, minutes: int, count: int, met: int) -> None:
+        for figures in (self.overall, self.by_priority[priority], self.by_topic[topic]):
+            figures.add(minutes, count, met)
 
-def _times(period: Period, scope: Scope, at: Any, due: Any) -> Times:
-    minutes_between = BusinessMinutes(working_calendar()).between
+
+MEASURE_COLUMNS = {"first_response": (Inquiry.first_response_at, Inquiry.first_response_due_at),
+                   "resolution": (Inquiry.resolved_at, Inquiry.resolution_due_at)}
+
+
+def _times(period: Period, scope: Scope, measure: str) -> Times:
+    """Rolled-up days from the business minutes stored per inquiry; the other days counted live."""
     result = Times()
-    rows = db.session.execute(
-        select(Inquiry.received_at, at, due, Inquiry.priority, scope.dimension("topic"))
-        .where(at >= period.start, at < period.end, *scope.conditions()))
-    for received_at, done_at, due_at, priority, topic in rows:
-        minutes = minutes_between(received_at, done_at)
-        met = due_at is None or done_at <= due_at
-        for figures in (result.overall, result.by_priority[priority], result.by_topic[topic]):
-            figures.minutes.append(minutes)
-            figures.met += int(met)
+    covered = rolled.coverage(scope, period.first_day, period.end_day)
+    for priority, topic, minutes, count, met in rolled.times(scope, covered.rolled, measure):
+        result.add(priority, topic, minutes, count, met)
+    if covered.live:
+        at, due = MEASURE_COLUMNS[measure]
+        minutes_between = BusinessMinutes(working_calendar()).between
+        rows = db.session.execute(
+            select(Inquiry.received_at, at, due, Inquiry.priority, scope.dimension("topic"))
+            .where(_within(at, covered.live), *scope.conditions()))
+        for received_at, done_at, due_at, priority, topic in rows:
+            result.add(priority, topic, minutes_between(received_at, done_at), 1,
+                       int(due_at is None or done_at <= due_at))
     return result
 
 
 def first_response_times(period: Period, scope: Scope) -> Times:
-    return _times(period, scope, Inquiry.first_response_at, Inquiry.first_response_due_at)
+    return _times(period, scope, "first_response")
 
 
 def resolution_times(period: Period, scope: Scope) -> Times:
-    return _times(period, scope, Inquiry.resolved_at, Inquiry.resolution_due_at)
+    return _times(period, scope, "resolution")
 
 
 # --- workload ----------------------------------------------------------------------------------------
@@ -391,14 +399,7 @@ class Headline:
 
 
 def _resolved_count(period: Period, scope: Scope) -> int:
-    return int(db.session.scalar(select(func.count()).select_from(Inquiry).where(
-        Inquiry.resolved_at >= period.start, Inquiry.resolved_at < period.end, *scope.conditions())) or 0)
-
-
-def _open_at(moment: datetime, scope: Scope) -> int:
-    return int(db.session.scalar(select(func.count()).select_from(Inquiry).where(
-        Inquiry.received_at < moment, or_(Inquiry.resolved_at.is_(None), Inquiry.resolved_at >= moment),
-        *scope.conditions())) or 0)
+    return _count(period.first_day, period.end_day, scope, "resolved")
 
 
 def headline(period: Period, scope: Scope, now: datetime,
@@ -415,7 +416,7 @@ def headline(period: Period, scope: Scope, now: datetime,
     return Headline(
         received=pair(lambda p: received_count(p, scope)),
         resolved=pair(lambda p: _resolved_count(p, scope)),
-        open_at_end=pair(lambda p: _open_at(min(p.end, now), scope)),
+        open_at_end=pair(lambda p: open_at(_open_until(p, now), scope)),
         first_response_median=pair(lambda p: first[p].median),
         resolution_median=pair(lambda p: resolution[p].median),
         first_response_met=pair(lambda p: first[p].met_share),
