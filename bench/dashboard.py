@@ -67,7 +67,7 @@ def throwaway_database(kind: str, postgres_url: str, workdir: Path) -> Iterator[
         admin.dispose()
 
 
-def seed(app, size: int, rng: random.Random) -> str:
+def seed(app, size: int, rng: random.Random, roll_up: bool = True) -> str:
     from sqlalchemy import insert, select, text
 
     from inquiry_desk.accounts import second_factor
@@ -152,7 +152,24 @@ def seed(app, size: int, rng: random.Random) -> str:
             db.session.execute(text("ANALYZE"))
             db.session.commit()
         print(f"# seeded {size:,} inquiries in {time.perf_counter() - started:.1f} s ({dialect})", flush=True)
+        if roll_up:
+            roll_up_days(now)
         return str(officer.totp_secret)
+
+
+def roll_up_days(now: datetime) -> None:
+    """What ``flask reports rollup`` and the job keep: every complete day since the first inquiry."""
+    from inquiry_desk.core.clock import team_timezone
+    from inquiry_desk.core.extensions import db
+    from inquiry_desk.reports import rollup
+
+    started = time.perf_counter()
+    today = now.astimezone(team_timezone()).date()
+    rows = rollup.rebuild(today - timedelta(days=125), today, now)
+    db.session.commit()
+    summary = rollup.refresh(now)
+    print(f"# roll-up: {rows:,} rows for 125 days in {time.perf_counter() - started:.1f} s; job: {summary}",
+          flush=True)
 
 
 PAGES = {
@@ -188,6 +205,32 @@ def profile(client, url: str, path: Path) -> None:
     print(f"# profile of {url} in {path}", flush=True)
 
 
+def slowest_statements(app, client, url: str, shown: int = 12) -> None:
+    """The statements of one request, slowest first (wall time in the database driver)."""
+    from sqlalchemy import event
+
+    from inquiry_desk.core.extensions import db
+
+    with app.app_context():
+        engine = db.engine
+    found: list[tuple[float, str]] = []
+
+    def before(conn, cursor, statement, parameters, context, executemany):
+        context._bench_started = time.perf_counter()
+
+    def after(conn, cursor, statement, parameters, context, executemany):
+        found.append(((time.perf_counter() - context._bench_started) * 1000, " ".join(statement.split())[:160]))
+
+    event.listen(engine, "before_cursor_execute", before)
+    event.listen(engine, "after_cursor_execute", after)
+    client.get(url).get_data()
+    event.remove(engine, "before_cursor_execute", before)
+    event.remove(engine, "after_cursor_execute", after)
+    print(f"# {len(found)} statements, {sum(ms for ms, _ in found):.1f} ms in all; the slowest:")
+    for ms, statement in sorted(found, reverse=True)[:shown]:
+        print(f"#   {ms:7.1f} ms  {statement}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("size", type=int)
@@ -195,14 +238,27 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--postgres-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/test")
     parser.add_argument("--requests", type=int, default=15)
     parser.add_argument("--profile", type=Path, help="write a cProfile of one dashboard request there")
+    parser.add_argument("--live", action="store_true", help="no roll-up: every figure from the live query")
+    parser.add_argument("--keep", type=Path, help="SQLite only: keep the seeded database in this folder, reuse it")
+    parser.add_argument("--queries", action="store_true", help="print the slowest statements of one request")
     parser.add_argument("--pages", default=",".join(PAGES), help="which pages to measure (comma-separated)")
     args = parser.parse_args(argv)
     pages = {name: PAGES[name] for name in args.pages.split(",")}
-    with tempfile.TemporaryDirectory(prefix="bench-dashboard-") as folder, \
-            throwaway_database(args.database, args.postgres_url, Path(folder)) as url:
+    with contextlib.ExitStack() as stack:
+        if args.keep:
+            folder = str(args.keep)
+            args.keep.mkdir(parents=True, exist_ok=True)
+        else:
+            folder = stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-dashboard-"))
+        url = stack.enter_context(throwaway_database(args.database, args.postgres_url, Path(folder)))
         app = build_app(url, Path(folder))
-        migrate(app)
-        client = sign_in(app, seed(app, args.size, random.Random(args.size)))
+        secret_file = Path(folder) / "secret"
+        if not secret_file.exists():
+            migrate(app)
+            secret_file.write_text(seed(app, args.size, random.Random(args.size), roll_up=not args.live))
+        client = sign_in(app, secret_file.read_text())
+        if args.queries:
+            slowest_statements(app, client, PAGES["dashboard"])
         if args.profile:
             timed(client, PAGES["dashboard"])
             profile(client, PAGES["dashboard"], args.profile)

@@ -1,11 +1,13 @@
 """The dashboard's figures for a period and filters, each against the period before.
 
-Every figure is one SQL aggregation over indexed columns (``received_at``, ``first_response_at``,
-``resolved_at``, ``due_at``, ``assignee_id``), bucketed by local day or week with a ``CASE`` on
-the bucket bounds computed in the team's time zone, so that both databases agree and a period
-that crosses a daylight-saving change keeps its days. Times to first response and to resolution
-are in business hours of the team calendar (``inquiries.targets``), computed for the inquiries
-answered or resolved in the period only.
+Counts and times over complete past days come from the daily roll-up (``rolled``); today, the
+days not rolled up and the days touched by a change since the roll-up are counted live, with SQL
+aggregations over indexed columns (``received_at``, ``first_response_at``, ``resolved_at``,
+``due_at``, ``assignee_id``) bucketed by local day or week (a ``CASE`` on the bucket bounds
+computed in the team's time zone), so that both databases agree and a period that crosses a
+daylight-saving change keeps its days. The two add up: a day gives the same figures either way.
+Times to first response and to resolution are in business hours of the team calendar
+(``inquiries.targets``), for the inquiries answered or resolved in the period, kept as histograms.
 
 Need-to-know (docs/decisions.md, "Dashboard and need-to-know"): every count includes restricted
 inquiries (their status, priority, dates and assignee are metadata anyone may see), but a
@@ -27,6 +29,7 @@ from flask import current_app
 from sqlalchemy import ColumnElement, and_, case, exists, false, func, literal, or_, select
 
 from inquiry_desk.accounts.models import User
+from inquiry_desk.bulletins.models import Bulletin
 from inquiry_desk.core.clock import team_timezone
 from inquiry_desk.core.extensions import db
 from inquiry_desk.directory.models import Organisation
@@ -56,6 +59,14 @@ def _within(column: Any, spans: Spans) -> ColumnElement[bool]:
 
 def _per_bucket(period: Period, scope: Scope, measure: str, by: str | None) -> Series:
     """Inquiries received (or resolved) per bucket, by a dimension: rolled-up days and live spans added."""
+    key = ("per bucket", period, measure, by)
+    if key not in scope.memo:
+        scope.memo[key] = _count_per_bucket(period, scope, measure, by)
+    found: Series = scope.memo[key]
+    return found
+
+
+def _count_per_bucket(period: Period, scope: Scope, measure: str, by: str | None) -> Series:
     buckets = period.buckets()
     covered = rolled.coverage(scope, period.first_day, period.end_day)
     series = Series(buckets)
@@ -78,12 +89,17 @@ def received(period: Period, scope: Scope, by: str = "channel") -> Series:
 
 
 def _count(first_day: date, end_day: date, scope: Scope, measure: str) -> int:
-    covered = rolled.coverage(scope, first_day, end_day)
-    found = rolled.count(scope, covered.rolled, measure)
-    if covered.live:
-        found += int(db.session.scalar(select(func.count()).select_from(Inquiry).where(
-            _within(EVENTS[measure], covered.live), *scope.conditions())) or 0)
-    return found
+    """Inquiries received (resolved) on the days; asked once per request (the headline and charts share)."""
+    key = ("count", first_day, end_day, measure)
+    if key not in scope.memo:
+        covered = rolled.coverage(scope, first_day, end_day)
+        found = rolled.count(scope, covered.rolled, measure)
+        if covered.live:
+            found += int(db.session.scalar(select(func.count()).select_from(Inquiry).where(
+                _within(EVENTS[measure], covered.live), *scope.conditions())) or 0)
+        scope.memo[key] = found
+    counted: int = scope.memo[key]
+    return counted
 
 
 def received_count(period: Period, scope: Scope) -> int:
@@ -125,25 +141,25 @@ def top_organisations(period: Period, scope: Scope, limit: int = TOP_ORGANISATIO
             for organisation_id, count in counts]
 
 
-def _first_day(scope: Scope) -> date | None:
-    """The local day of the first inquiry ever received (the roll-up's counts start there)."""
-    if "first_day" not in scope.memo:
-        first = db.session.scalar(select(func.min(Inquiry.received_at)))
-        scope.memo["first_day"] = None if first is None else first.astimezone(team_timezone()).date()
-    found: date | None = scope.memo["first_day"]
+def _open_now(scope: Scope) -> int:
+    """Inquiries open now: not resolved (``resolved_at`` is indexed, NULL for the open ones)."""
+    if "open now" not in scope.memo:
+        scope.memo["open now"] = int(db.session.scalar(select(func.count()).select_from(Inquiry).where(
+            Inquiry.resolved_at.is_(None), *scope.conditions())) or 0)
+    found: int = scope.memo["open now"]
     return found
 
 
 def open_at(day: date, scope: Scope) -> int:
-    """Inquiries open at the local midnight that begins ``day``: received before it less resolved before it.
-
-    (An inquiry is resolved after it was received, and nothing is received or resolved after now: a
-    ``day`` after today gives the inquiries open now.)
+    """Inquiries open at the local midnight that begins ``day``: open now, less those received since, plus
+    those resolved since (an inquiry is resolved after it was received; nothing happens after now, so a
+    ``day`` after today gives the inquiries open now). Only the days since ``day`` are counted, not history.
     """
-    first = _first_day(scope)
-    if first is None or day <= first:
-        return 0
-    return _count(first, day, scope, "received") - _count(first, day, scope, "resolved")
+    tomorrow = scope.now.astimezone(team_timezone()).date() + timedelta(days=1)
+    if day >= tomorrow:
+        return _open_now(scope)
+    return (_open_now(scope) - _count(day, tomorrow, scope, "received")
+            + _count(day, tomorrow, scope, "resolved"))
 
 
 def _open_until(period: Period, now: datetime) -> date:
@@ -154,7 +170,7 @@ def _open_until(period: Period, now: datetime) -> date:
 def backlog(period: Period, scope: Scope, now: datetime) -> list[tuple[Bucket, int | None]]:
     """Inquiries open at the end of each bucket (``None`` for a bucket that begins in the future)."""
     buckets = period.buckets()
-    received_in = _per_bucket(period, scope, "received", None).totals()
+    received_in = received(period, scope).totals()  # by channel (as the chart), every inquiry in one
     resolved_in = _per_bucket(period, scope, "resolved", None).totals()
     found: list[tuple[Bucket, int | None]] = []
     value = open_at(period.first_day, scope)
@@ -307,17 +323,25 @@ def workload(period: Period, scope: Scope, now: datetime) -> list[Workload]:
 @dataclass(frozen=True)
 class SendReach:
     send_id: int
-    name: str
+    name: str  # the send's key ("bulletin:12")
     started_at: datetime | None
     recipients: int
     sent: int
     failed: int
     bounced: int
     unsubscribed: int
+    bulletin_id: int | None = None  # the bulletin that made the send, if one did
+    titles: tuple[str, str] = ("", "")  # its title in English and French
 
     @property
     def delivered(self) -> int:
         return self.sent - self.bounced
+
+    def title(self, language: str) -> str:
+        """The bulletin's title in that language (the other one if it has none), else the send's key."""
+        english, french = self.titles
+        first, other = (french, english) if language == "fr" else (english, french)
+        return first.strip() or other.strip() or self.name
 
 
 def bulletin_reach(period: Period) -> list[SendReach]:
@@ -328,17 +352,19 @@ def bulletin_reach(period: Period) -> list[SendReach]:
     left_later = exists().where(ConsentRecord.subscription_id == Delivery.subscription_id,
                                 ConsentRecord.given.is_(False), ConsentRecord.at >= Delivery.accepted_at)
     is_sent = Delivery.status == DeliveryStatus.SENT.value
+    sends = (select(MailSend.id, MailSend.key, MailSend.started_at, func.count(Delivery.id).label("recipients"),
+                    func.sum(case((is_sent, 1), else_=0)).label("sent"),
+                    func.sum(case((Delivery.status == DeliveryStatus.FAILED.value, 1), else_=0)).label("failed"),
+                    func.sum(case((and_(is_sent, bounced_later), 1), else_=0)).label("bounced"),
+                    func.sum(case((and_(is_sent, left_later), 1), else_=0)).label("unsubscribed"))
+             .join(Delivery, Delivery.send_id == MailSend.id)
+             .where(MailSend.started_at >= period.start, MailSend.started_at < period.end)
+             .group_by(MailSend.id, MailSend.key, MailSend.started_at).subquery())
     rows = db.session.execute(
-        select(MailSend.id, MailSend.key, MailSend.started_at, func.count(Delivery.id),
-               func.sum(case((is_sent, 1), else_=0)),
-               func.sum(case((Delivery.status == DeliveryStatus.FAILED.value, 1), else_=0)),
-               func.sum(case((and_(is_sent, bounced_later), 1), else_=0)),
-               func.sum(case((and_(is_sent, left_later), 1), else_=0)))
-        .join(Delivery, Delivery.send_id == MailSend.id)
-        .where(MailSend.started_at >= period.start, MailSend.started_at < period.end)
-        .group_by(MailSend.id, MailSend.key, MailSend.started_at).order_by(MailSend.started_at, MailSend.id))
-    return [SendReach(int(r[0]), str(r[1]), r[2], *(int(value or 0) for value in r[3:]))
-            for r in rows]
+        select(sends, Bulletin.id, Bulletin.title_en, Bulletin.title_fr)
+        .outerjoin(Bulletin, Bulletin.send_key == sends.c.key).order_by(sends.c.started_at, sends.c.id))
+    return [SendReach(int(r[0]), str(r[1]), r[2], *(int(value or 0) for value in r[3:8]),
+                      bulletin_id=r[8], titles=(r[9] or "", r[10] or "")) for r in rows]
 
 
 def reach_over_time(period: Period, sends: Sequence[SendReach] | None = None) -> Series:

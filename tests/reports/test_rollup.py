@@ -45,7 +45,7 @@ def figures(period: periods.Period, user: Any, filters: Filters, now: datetime, 
                         ("resolution", reports.resolution_times(period, s))):
         groups = {"overall": found.overall, **{f"p:{k}": v for k, v in found.by_priority.items()},
                   **{f"t:{k}": v for k, v in found.by_topic.items()}}
-        times[name] = {key: (sorted(group.minutes), group.median, group.p90, group.met) for key, group in groups.items()}
+        times[name] = {key: (group.minutes, group.median, group.p90, group.met) for key, group in groups.items()}
     return {"received": reports.received(period, s).rows, "count": reports.received_count(period, s),
             **{by: reports.breakdown(period, s, by) for by in reports.DIMENSIONS}, "times": times,
             "backlog": [value for _bucket, value in reports.backlog(period, s, now)],
