@@ -78,6 +78,7 @@ def seed(app, size: int, rng: random.Random, roll_up: bool = True) -> str:
     from inquiry_desk.mail.models import Delivery, MailSend
 
     now = datetime.now(UTC)
+    args_size = size
     with app.app_context():
         officer = accounts.create_user(name="Bench Officer", email="bench@example.org", role="officer",
                                        password=BENCH_PASSWORD, actor=None, now=now)
@@ -93,6 +94,9 @@ def seed(app, size: int, rng: random.Random, roll_up: bool = True) -> str:
         contacts = max(size // 3, 1)
         batch = 5000
         started = time.perf_counter()
+        if db.session.get_bind().dialect.name == "postgresql":
+            seed_set_based(size, contacts, topics, staff_ids, now)
+            size = contacts = 0  # done: the loops below have nothing left to insert
         for start in range(0, contacts, batch):
             db.session.execute(insert(Contact), [
                 {"id": n + 1, "email": f"person{n}@example{n % 97}.org", "name": f"Person {n}",
@@ -151,10 +155,67 @@ def seed(app, size: int, rng: random.Random, roll_up: bool = True) -> str:
         else:
             db.session.execute(text("ANALYZE"))
             db.session.commit()
-        print(f"# seeded {size:,} inquiries in {time.perf_counter() - started:.1f} s ({dialect})", flush=True)
+        print(f"# seeded {args_size:,} inquiries in {time.perf_counter() - started:.1f} s ({dialect})", flush=True)
         if roll_up:
             roll_up_days(now)
         return str(officer.totp_secret)
+
+
+def seed_set_based(size: int, contacts: int, topics: list[int], staff_ids: list[int], now: datetime) -> None:
+    """PostgreSQL: the same inquiries as the Python loop (same shares, spread over 120 days), by
+    ``INSERT … SELECT generate_series`` in the database: a million in minutes, not hours."""
+    from sqlalchemy import text
+
+    from inquiry_desk.core.extensions import db
+
+    rank = " ".join(f"WHEN '{name}' THEN {value}" for name, value in PRIORITY_RANK.items())
+    quoted = ", ".join(f"'{value}'" if value else "NULL" for value in KINDS)
+    db.session.execute(text("SELECT setseed(0.18)"))
+    db.session.execute(text(
+        "INSERT INTO contacts (id, email, name, language, created_at) "
+        "SELECT n, 'person' || (n - 1) || '@example' || ((n - 1) % 97) || '.org', 'Person ' || (n - 1), "
+        "CASE WHEN (n - 1) % 3 = 0 THEN 'fr' ELSE 'en' END, :now FROM generate_series(1, :contacts) AS n"),
+        {"now": now, "contacts": contacts})
+    db.session.execute(text(f"""
+        WITH base AS (
+            SELECT n, CAST(:now AS timestamptz) - make_interval(secs => 120 * 86400.0 * (:size - n + 1) / :size)
+                       AS received,
+                   (ARRAY['low', 'normal', 'normal', 'normal', 'high', 'urgent'])[1 + floor(random() * 6)::int]
+                       AS priority,
+                   (ARRAY['web', 'web', 'web', 'email', 'email', 'phone', 'manual'])[1 + floor(random() * 7)::int]
+                       AS channel,
+                   (ARRAY[{quoted}])[1 + floor(random() * {len(KINDS)})::int] AS kind,
+                   random() AS a1, random() AS a2, random() AS r1, random() AS r2, random() AS s
+            FROM generate_series(1, :size) AS n),
+        answered AS (
+            SELECT *, CASE WHEN a1 < 0.9 THEN received + make_interval(mins => 10 + floor(a2 * 3991)::int) END
+                       AS answered0 FROM base),
+        resolved AS (
+            SELECT *, CASE WHEN answered0 IS NOT NULL AND r1 < 0.75
+                           THEN answered0 + make_interval(mins => 10 + floor(r2 * 19991)::int) END AS resolved0
+            FROM answered),
+        final AS (
+            SELECT *, CASE WHEN resolved0 <= :now THEN resolved0 END AS resolved_at,
+                   CASE WHEN answered0 <= :now THEN answered0 END AS answered_at,
+                   CASE WHEN resolved0 <= :now THEN 'resolved'
+                        ELSE (ARRAY['new', 'open', 'waiting'])[1 + floor(s * 3)::int] END AS status
+            FROM resolved)
+        INSERT INTO inquiries (id, reference, subject, topic_id, status, priority, priority_rank, language, channel,
+                               contact_id, organisation_id, organisation_kind, trusted_partner, assignee_id,
+                               received_at, updated_at, first_response_at, resolved_at, first_response_due_at,
+                               resolution_due_at, due_at, targets_version, target_notices, version, restricted)
+        SELECT n, 'INQ-' || extract(year FROM received)::int || '-' || lpad(n::text, 7, '0'), 'Question ' || (n - 1),
+               (CAST(:topics AS int[]))[1 + (n - 1) % cardinality(CAST(:topics AS int[]))], status, priority,
+               CASE priority {rank} END, CASE WHEN (n - 1) % 3 = 0 THEN 'fr' ELSE 'en' END, channel,
+               (n - 1) % :contacts + 1, CASE WHEN (n - 1) % 2 = 1 THEN (n - 1) % 400 + 1 END, kind,
+               (n - 1) % 20 = 0,
+               CASE WHEN status = 'new' THEN NULL
+                    ELSE (CAST(:staff AS int[]))[1 + (n - 1) % cardinality(CAST(:staff AS int[]))] END,
+               received, received, answered_at, resolved_at, received + interval '1 day', received + interval '7 days',
+               CASE WHEN resolved_at IS NULL THEN received + interval '7 days' END, 1, '', 1, (n - 1) % 10 = 3
+        FROM final"""), {"now": now, "size": size, "contacts": contacts, "topics": topics,  # noqa: S608
+                          "staff": staff_ids})
+    db.session.commit()
 
 
 def roll_up_days(now: datetime) -> None:

@@ -363,7 +363,8 @@ def bulletin_reach(period: Period) -> list[SendReach]:
     rows = db.session.execute(
         select(sends, Bulletin.id, Bulletin.title_en, Bulletin.title_fr)
         .outerjoin(Bulletin, Bulletin.send_key == sends.c.key).order_by(sends.c.started_at, sends.c.id))
-    return [SendReach(int(r[0]), str(r[1]), r[2], *(int(value or 0) for value in r[3:8]),
+    return [SendReach(int(r[0]), str(r[1]), r[2], recipients=int(r[3] or 0), sent=int(r[4] or 0),
+                      failed=int(r[5] or 0), bounced=int(r[6] or 0), unsubscribed=int(r[7] or 0),
                       bulletin_id=r[8], titles=(r[9] or "", r[10] or "")) for r in rows]
 
 

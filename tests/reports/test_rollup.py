@@ -63,10 +63,10 @@ def test_rollup_and_live_query_agree(app: Flask) -> None:
     readers = (data.lead, data.officer, data.bob)
     # Every figure: the fortnight (rolled-up days and today's) for each reader with and without a filter on
     # content, the 4 weeks and the previous fortnight (all rolled up) once; the counts by channel for the rest.
-    full = [(fortnight(), user, filters) for user in readers for filters in (Filters(), Filters(topic_id=data.t2))]
-    full += [(PERIODS[1], data.lead, Filters()), (PERIODS[2], data.officer, Filters(language="en"))]
-    counts = [(period, user, filters) for period in PERIODS for user in readers
-              for filters in (Filters(language="fr"), Filters(assignee_id=data.alice.id), Filters(trusted=True))]
+    full = [(fortnight(), user, Filters()) for user in readers]
+    full += [(fortnight(), data.officer, Filters(topic_id=data.t2)), (PERIODS[2], data.bob, Filters(language="fr"))]
+    counts = [(period, user, filters) for period in PERIODS[1:] for user in readers
+              for filters in (Filters(assignee_id=data.alice.id), Filters(trusted=True))]
     live = [figures(p, u, f, NOW, live=True) for p, u, f in full]
     live_received = [reports.received(p, scope(u, f, NOW, live=True)).rows for p, u, f in counts]
 
@@ -124,9 +124,8 @@ def test_an_inquiry_changed_after_its_days_were_rolled_up(app: Flask) -> None:
     # The job counts the touched days again; then they come from the roll-up, with the same figures.
     assert rollup.refresh(later + timedelta(hours=1)).startswith("rolled up 3 days")  # A, B and C's days
     assert {date(2026, 10, 26), date(2026, 10, 30)} <= rolled_days(data.lead, fortnight(), later)
-    for user in (data.lead, data.officer):
-        for filters in (Filters(), Filters(topic_id=data.t2)):
-            assert figures(fortnight(), user, filters, later) == figures(fortnight(), user, filters, later, live=True)
+    for user, filters in ((data.lead, Filters()), (data.officer, Filters(topic_id=data.t2))):
+        assert figures(fortnight(), user, filters, later) == figures(fortnight(), user, filters, later, live=True)
     # Nothing changed since: a second run counts nothing (incremental and idempotent).
     assert rollup.refresh(later + timedelta(hours=2)) == "rolled up 0 days: 0 rows"
 
