@@ -72,21 +72,7 @@ def readable(scope: Scope, table: Table) -> ColumnElement[bool]:
 
 
 def conditions(scope: Scope, table: Table, days: Days) -> list[ColumnElement[bool]]:
-    f = scope.filters
-    found: list[ColumnElement[bool]] = [_in(table, days)]
-    if f.topic_id:
-        found.append(table.topic_id == f.topic_id)
-    if f.organisation_kind:
-        found.append(table.organisation_kind == f.organisation_kind)
-    if f.trusted:
-        found.append(table.trusted_partner.is_(True))
-    if f.language:
-        found.append(table.language == f.language)
-    if f.uses_content and not scope.reader.is_lead:
-        found.append(readable(scope, table))
-    if f.assignee_id:
-        found.append(table.assignee_id == f.assignee_id)
-    return found
+    return [_in(table, days), *scope.filtered(table, readable(scope, table))]
 
 
 def dimension(scope: Scope, table: Table, name: str | None) -> Any:

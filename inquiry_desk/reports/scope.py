@@ -52,20 +52,25 @@ class Scope:
         self.memo: dict[Any, Any] = {}  # what one request looks up once (the roll-up's coverage)
 
     def conditions(self) -> list[ColumnElement[bool]]:
+        return [Inquiry.merged_into_id.is_(None), *self.filtered(Inquiry, self.readable)]
+
+    def filtered(self, table: Any, readable: ColumnElement[bool]) -> list[ColumnElement[bool]]:
+        """The filters on a table with the inquiry's columns (inquiries or a roll-up); ``readable`` is
+        what the reader may read there: a filter on content never matches anything else."""
         f = self.filters
-        found: list[ColumnElement[bool]] = [Inquiry.merged_into_id.is_(None)]
+        found: list[ColumnElement[bool]] = []
         if f.topic_id:
-            found.append(Inquiry.topic_id == f.topic_id)
+            found.append(table.topic_id == f.topic_id)
         if f.organisation_kind:
-            found.append(Inquiry.organisation_kind == f.organisation_kind)
+            found.append(table.organisation_kind == f.organisation_kind)
         if f.trusted:
-            found.append(Inquiry.trusted_partner.is_(True))
+            found.append(table.trusted_partner.is_(True))
         if f.language:
-            found.append(Inquiry.language == f.language)
+            found.append(table.language == f.language)
         if f.uses_content and not self.reader.is_lead:
-            found.append(self.readable)
+            found.append(readable)
         if f.assignee_id:
-            found.append(Inquiry.assignee_id == f.assignee_id)
+            found.append(table.assignee_id == f.assignee_id)
         return found
 
     def guarded(self, column: Any, hidden: Any) -> Any:
