@@ -317,6 +317,15 @@ def main(argv: list[str] | None = None) -> int:
         if not secret_file.exists():
             migrate(app)
             secret_file.write_text(seed(app, args.size, random.Random(args.size), roll_up=not args.live))
+        elif args.live:  # a kept database: forget which days are rolled up, so that every figure is live
+            with app.app_context():
+                from sqlalchemy import delete
+
+                from inquiry_desk.core.extensions import db
+                from inquiry_desk.reports.models import RolledDay
+
+                db.session.execute(delete(RolledDay))
+                db.session.commit()
         client = sign_in(app, secret_file.read_text())
         if args.queries:
             slowest_statements(app, client, PAGES["dashboard"])
