@@ -23,12 +23,12 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterable, Iterator
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import case, delete, func, literal, or_, select
+from sqlalchemy import Insert, Table, case, delete, func, literal, or_, select
 
 from inquiry_desk.core.clock import team_timezone
-from inquiry_desk.core.extensions import db
+from inquiry_desk.core.extensions import Model, db
 from inquiry_desk.inquiries.models import Inquiry
 from inquiry_desk.inquiries.targets import working_calendar
 from inquiry_desk.inquiries.targets.business_hours import BusinessMinutes
@@ -101,15 +101,19 @@ def rebuild(first_day: date, end_day: date, now: datetime) -> int:
             _count(chunk, rows, at, due, total, met)
         values = [{"day": key[0], **dict(zip(DIMENSIONS, key[1:], strict=True)), **entry}
                   for key, entry in rows.items()]
-        # Core inserts: one executemany, no primary keys fetched back row by row as the ORM's bulk insert does.
         if values:
-            db.session.execute(DailyRollup.__table__.insert(), values)
+            db.session.execute(_core(DailyRollup), values)
         times = [row for measure in MEASURES for row in _times(chunk, measure, minutes_between)]
         if times:
-            db.session.execute(InquiryTime.__table__.insert(), times)
+            db.session.execute(_core(InquiryTime), times)
         written += len(values) + len(times)
     _mark(first_day, min(end_day, _today(now)), now)
     return written
+
+
+def _core(model: type[Model]) -> Insert:
+    """A Core insert into the model's table: one executemany, no primary keys fetched back row by row."""
+    return cast(Table, model.__table__).insert()
 
 
 def _today(now: datetime) -> date:
@@ -121,7 +125,7 @@ def _mark(first_day: date, end_day: date, now: datetime) -> None:
     if first_day >= end_day:
         return
     db.session.execute(delete(RolledDay).where(RolledDay.day >= first_day, RolledDay.day < end_day))
-    db.session.execute(RolledDay.__table__.insert(), [{"day": first_day + timedelta(days=n), "rolled_at": now}
+    db.session.execute(_core(RolledDay), [{"day": first_day + timedelta(days=n), "rolled_at": now}
                                            for n in range((end_day - first_day).days)])
 
 
