@@ -120,13 +120,18 @@ def count(scope: Scope, days: Days, measure: str) -> int:
     return found
 
 
-def times(scope: Scope, days: Days, measure: str) -> list[tuple[str, Any, int, int, int]]:
-    """(priority, topic as the reader may see it, business minutes, inquiries, of which met) on the days."""
+def times(scope: Scope, days: Days, measure: str, detail: bool = True) -> list[tuple[str, Any, int, int, int]]:
+    """(priority, topic as the reader may see it, business minutes, inquiries, of which met) on the days;
+    without ``detail``, per minutes alone (priority and topic left empty)."""
     if not days:
         return []
-    inner = (select(InquiryTime.priority.label("priority"), dimension(scope, InquiryTime, "topic").label("topic"),
+    priority = InquiryTime.priority if detail else literal("")
+    topic = dimension(scope, InquiryTime, "topic") if detail else literal(0)
+    inner = (select(priority.label("priority"), topic.label("topic"),
                     InquiryTime.minutes.label("minutes"), case((InquiryTime.met, 1), else_=0).label("met"))
              .where(InquiryTime.measure == measure, *conditions(scope, InquiryTime, days)).subquery())
-    keys = [inner.c.priority, inner.c.topic, inner.c.minutes]
-    return [(str(row[0]), row[1], int(row[2]), int(row[3]), int(row[4] or 0)) for row in db.session.execute(
-        select(*keys, func.count(), func.sum(inner.c.met)).group_by(*keys))]
+    keys = [inner.c.priority, inner.c.topic, inner.c.minutes] if detail else [inner.c.minutes]
+    rows = db.session.execute(select(*keys, func.count(), func.sum(inner.c.met)).group_by(*keys))
+    if not detail:
+        return [("", None, int(row[0]), int(row[1]), int(row[2] or 0)) for row in rows]
+    return [(str(row[0]), row[1], int(row[2]), int(row[3]), int(row[4] or 0)) for row in rows]

@@ -257,21 +257,22 @@ MEASURE_COLUMNS = {"first_response": (Inquiry.first_response_at, Inquiry.first_r
                    "resolution": (Inquiry.resolved_at, Inquiry.resolution_due_at)}
 
 
-def _times(period: Period, scope: Scope, measure: str) -> Times:
-    """Rolled-up days from the business minutes stored per inquiry; the other days counted live."""
+def _times(period: Period, scope: Scope, measure: str, detail: bool = True) -> Times:
+    """Rolled-up days from the business minutes stored per inquiry; the other days counted live.
+    Without ``detail``, the overall figures alone (the headline's): no split by priority and topic."""
     result = Times()
+    add = result.add if detail else lambda _priority, _topic, *figures: result.overall.add(*figures)
     covered = rolled.coverage(scope, period.first_day, period.end_day)
-    for priority, topic, minutes, count, met in rolled.times(scope, covered.rolled, measure):
-        result.add(priority, topic, minutes, count, met)
+    for priority, topic, minutes, count, met in rolled.times(scope, covered.rolled, measure, detail):
+        add(priority, topic, minutes, count, met)
     if covered.live:
         at, due = MEASURE_COLUMNS[measure]
         minutes_between = BusinessMinutes(working_calendar()).between
         rows = db.session.execute(
-            select(Inquiry.received_at, at, due, Inquiry.priority, scope.dimension("topic"))
+            select(Inquiry.received_at, at, due, Inquiry.priority, scope.dimension("topic") if detail else literal(0))
             .where(_within(at, covered.live), *scope.conditions()))
         for received_at, done_at, due_at, priority, topic in rows:
-            result.add(priority, topic, minutes_between(received_at, done_at), 1,
-                       int(due_at is None or done_at <= due_at))
+            add(priority, topic, minutes_between(received_at, done_at), 1, int(due_at is None or done_at <= due_at))
     return result
 
 
@@ -436,10 +437,10 @@ def headline(period: Period, scope: Scope, now: datetime,
         return Compared(figure(period), figure(period.previous()))
 
     previous = period.previous()
-    now_first, now_resolution = current or (first_response_times(period, scope).overall,
-                                            resolution_times(period, scope).overall)
-    first = {period: now_first, previous: first_response_times(previous, scope).overall}
-    resolution = {period: now_resolution, previous: resolution_times(previous, scope).overall}
+    now_first, now_resolution = current or (_times(period, scope, "first_response", detail=False).overall,
+                                            _times(period, scope, "resolution", detail=False).overall)
+    first = {period: now_first, previous: _times(previous, scope, "first_response", detail=False).overall}
+    resolution = {period: now_resolution, previous: _times(previous, scope, "resolution", detail=False).overall}
     return Headline(
         received=pair(lambda p: received_count(p, scope)),
         resolved=pair(lambda p: _resolved_count(p, scope)),
