@@ -165,9 +165,9 @@ def bulletins(now: datetime) -> str:
 
 
 def report_rollup(now: datetime) -> str:
-    from inquiry_desk.reports.rollup import rebuild_recent
+    from inquiry_desk.reports.rollup import refresh
 
-    return f"rolled up 2 days: {rebuild_recent(now)} rows"
+    return refresh(now)
 
 
 def weekly_report(now: datetime) -> str:
@@ -192,7 +192,8 @@ JOBS: tuple[Job, ...] = (
     Job("imap_fetch", _every(minutes=1), 50, imap_fetch, keep_runs=timedelta(days=7)),
     # Every second: a bulletin scheduled for T starts within 2 s (QUALITY.md P7); dispatch is once per bulletin.
     Job("bulletins", _every(seconds=1), 30, bulletins, keep_runs=timedelta(days=1)),
-    Job("report_rollup", _daily(1, 15), 6 * 60 * 60, report_rollup),
+    # Hourly: the days touched by changes since the last run are read live until it counts them again.
+    Job("report_rollup", _every(hours=1), 30 * 60, report_rollup, keep_runs=timedelta(days=7)),
     Job("weekly_report", _weekly("WEEKLY_REPORT_HOUR"), 4 * 60 * 60, weekly_report),
 )
 

@@ -9,10 +9,12 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import cached_property
+from functools import cache, cached_property, lru_cache
 from typing import Any
 
-from flask_babel import format_date, format_decimal, format_percent
+from babel import Locale
+from babel.numbers import NumberPattern, parse_pattern
+from flask_babel import format_date, get_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -28,6 +30,24 @@ from inquiry_desk.reports.periods import Bucket, Period
 from inquiry_desk.reports.services import RESTRICTED, RESTRICTED_TOPIC, Scope, Times
 
 Value = float | None
+PATTERNS = {"hours": "#,##0.0", "percent": "#,##0 %", "count": "#,##0"}
+
+
+@cache
+def _pattern(unit: str) -> NumberPattern:
+    return parse_pattern(PATTERNS[unit])
+
+
+@cache
+def _locale(name: str) -> Locale:
+    return Locale.parse(name)
+
+
+@lru_cache(maxsize=8192)
+def _formatted(locale: str, unit: str, value: float) -> str:
+    """A figure in the locale's digits and separators (as ``format_decimal``/``format_percent``), kept:
+    a dashboard formats hundreds of figures, most of them small counts that repeat."""
+    return str(_pattern(unit).apply(value, _locale(locale)))
 
 
 @dataclass
@@ -47,11 +67,7 @@ class Chart:
     def format(self, value: Value) -> str:
         if value is None:
             return "–"
-        if self.unit == "hours":
-            return str(format_decimal(value, format="#,##0.0"))
-        if self.unit == "percent":
-            return str(format_percent(value, format="#,##0 %"))
-        return str(format_decimal(value, format="#,##0"))
+        return _formatted(str(get_locale() or "en"), self.unit, value)
 
     def raw(self, value: Value) -> str:
         """A value as the CSV holds it: plain digits, a dot for decimals, shares in per cent."""

@@ -8,6 +8,7 @@ import click
 from flask import Flask
 from flask.cli import AppGroup
 
+from inquiry_desk.core.clock import utcnow
 from inquiry_desk.core.extensions import db
 from inquiry_desk.reports import rollup
 
@@ -29,7 +30,7 @@ def rollup_command(first: object, last: object) -> None:
     day = start
     while day < end:
         chunk_end = min(day + timedelta(days=rollup.CHUNK_DAYS), end)
-        total += rollup.rebuild(day, chunk_end)
+        total += rollup.rebuild(day, chunk_end, utcnow())
         db.session.commit()
         day = chunk_end
     click.echo(f"rolled up {(end - start).days} days: {total} rows")

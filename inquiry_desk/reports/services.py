@@ -1,11 +1,13 @@
 """The dashboard's figures for a period and filters, each against the period before.
 
-Every figure is one SQL aggregation over indexed columns (``received_at``, ``first_response_at``,
-``resolved_at``, ``due_at``, ``assignee_id``), bucketed by local day or week with a ``CASE`` on
-the bucket bounds computed in the team's time zone, so that both databases agree and a period
-that crosses a daylight-saving change keeps its days. Times to first response and to resolution
-are in business hours of the team calendar (``inquiries.targets``), computed for the inquiries
-answered or resolved in the period only.
+Counts and times over complete past days come from the daily roll-up (``rolled``); today, the
+days not rolled up and the days touched by a change since the roll-up are counted live, with SQL
+aggregations over indexed columns (``received_at``, ``first_response_at``, ``resolved_at``,
+``due_at``, ``assignee_id``) bucketed by local day or week (a ``CASE`` on the bucket bounds
+computed in the team's time zone), so that both databases agree and a period that crosses a
+daylight-saving change keeps its days. The two add up: a day gives the same figures either way.
+Times to first response and to resolution are in business hours of the team calendar
+(``inquiries.targets``), for the inquiries answered or resolved in the period, kept as histograms.
 
 Need-to-know (docs/decisions.md, "Dashboard and need-to-know"): every count includes restricted
 inquiries (their status, priority, dates and assignee are metadata anyone may see), but a
@@ -17,140 +19,103 @@ never matches it, and the top organisations leave it out.
 from __future__ import annotations
 
 import math
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import ColumnElement, and_, case, exists, func, literal, or_, select
+from sqlalchemy import ColumnElement, and_, case, exists, false, func, literal, or_, select
 
 from inquiry_desk.accounts.models import User
+from inquiry_desk.bulletins.models import Bulletin
+from inquiry_desk.core.clock import team_timezone
 from inquiry_desk.core.extensions import db
 from inquiry_desk.directory.models import Organisation
-from inquiry_desk.inquiries.access import Reader
 from inquiry_desk.inquiries.models import OPEN_STATUSES, Inquiry
 from inquiry_desk.inquiries.targets import working_calendar
 from inquiry_desk.inquiries.targets.business_hours import BusinessMinutes
 from inquiry_desk.mail.models import Delivery, DeliveryStatus, MailSend, MailSuppression
 from inquiry_desk.mailing.models import ConsentRecord, Subscription, SubscriptionStatus
+from inquiry_desk.reports import rolled
 from inquiry_desk.reports.periods import Bucket, Period
+from inquiry_desk.reports.scope import RESTRICTED, RESTRICTED_TOPIC, Filters, Scope, Series, bucket_of
 
-RESTRICTED = "restricted"  # the group of restricted inquiries the reader may not read
-RESTRICTED_TOPIC = -1
+__all__ = ["RESTRICTED", "RESTRICTED_TOPIC", "Filters", "Scope", "Series"]
+
 TOP_ORGANISATIONS = 10
 DIMENSIONS = ("channel", "topic", "organisation_kind", "language")
+Spans = Sequence[tuple[datetime, datetime]]
+EVENTS = {"received": Inquiry.received_at, "resolved": Inquiry.resolved_at}
 
 
-@dataclass(frozen=True)
-class Filters:
-    topic_id: int | None = None
-    organisation_kind: str | None = None
-    trusted: bool = False  # trusted partners only
-    language: str | None = None
-    assignee_id: int | None = None
-
-    @property
-    def uses_content(self) -> bool:
-        return bool(self.topic_id or self.organisation_kind or self.trusted or self.language)
-
-    def as_args(self) -> dict[str, str]:
-        args = {"topic": str(self.topic_id or ""), "kind": self.organisation_kind or "",
-                "trusted": "1" if self.trusted else "", "language": self.language or "",
-                "assignee": str(self.assignee_id or "")}
-        return {key: value for key, value in args.items() if value}
-
-
-class Scope:
-    """Who reads and what they chose: the conditions every figure shares."""
-
-    def __init__(self, reader: Reader, filters: Filters | None = None) -> None:
-        self.reader = reader
-        self.filters = filters or Filters()
-        self.readable: ColumnElement[bool] = reader.content_condition()
-
-    def conditions(self) -> list[ColumnElement[bool]]:
-        f = self.filters
-        found: list[ColumnElement[bool]] = [Inquiry.merged_into_id.is_(None)]
-        if f.topic_id:
-            found.append(Inquiry.topic_id == f.topic_id)
-        if f.organisation_kind:
-            found.append(Inquiry.organisation_kind == f.organisation_kind)
-        if f.trusted:
-            found.append(Inquiry.trusted_partner.is_(True))
-        if f.language:
-            found.append(Inquiry.language == f.language)
-        if f.uses_content and not self.reader.is_lead:
-            found.append(self.readable)
-        if f.assignee_id:
-            found.append(Inquiry.assignee_id == f.assignee_id)
-        return found
-
-    def guarded(self, column: Any, hidden: Any) -> Any:
-        """The column for the inquiries the reader may read, ``hidden`` for the others."""
-        if self.reader.is_lead:
-            return column
-        return case((self.readable, column), else_=literal(hidden))
-
-    def dimension(self, name: str) -> Any:
-        if name == "topic":
-            return self.guarded(Inquiry.topic_id, RESTRICTED_TOPIC)
-        column = {"channel": Inquiry.channel, "organisation_kind": Inquiry.organisation_kind,
-                  "language": Inquiry.language}[name]
-        return self.guarded(column, RESTRICTED)
-
-
-def bucket_of(column: Any, buckets: Sequence[Bucket]) -> Any:
-    return case(*[(column < bucket.end, index) for index, bucket in enumerate(buckets)], else_=len(buckets))
+def _within(column: Any, spans: Spans) -> ColumnElement[bool]:
+    return or_(*[and_(column >= start, column < end) for start, end in spans]) if spans else false()
 
 
 # --- inquiries received ------------------------------------------------------------------------
 
 
-@dataclass
-class Series:
-    """Counts per bucket for each key (a channel, a status…), in bucket order."""
+def _per_bucket(period: Period, scope: Scope, measure: str, by: str | None) -> Series:
+    """Inquiries received (or resolved) per bucket, by a dimension: rolled-up days and live spans added."""
+    key = ("per bucket", period, measure, by)
+    if key not in scope.memo:
+        scope.memo[key] = _count_per_bucket(period, scope, measure, by)
+    found: Series = scope.memo[key]
+    return found
 
-    buckets: list[Bucket]
-    rows: dict[Any, list[int]] = field(default_factory=dict)
 
-    def add(self, key: Any, index: int, count: int) -> None:
-        self.rows.setdefault(key, [0] * len(self.buckets))[index] += count
-
-    def totals(self) -> list[int]:
-        return [sum(values[i] for values in self.rows.values()) for i in range(len(self.buckets))]
-
-    @property
-    def total(self) -> int:
-        return sum(self.totals())
+def _count_per_bucket(period: Period, scope: Scope, measure: str, by: str | None) -> Series:
+    buckets = period.buckets()
+    covered = rolled.coverage(scope, period.first_day, period.end_day)
+    series = Series(buckets)
+    for bucket, key, count in rolled.per_bucket(scope, covered.rolled, buckets, measure, by):
+        series.add(key, bucket, count)
+    if covered.live:
+        column = EVENTS[measure]
+        key = scope.dimension(by) if by else literal(0)
+        inner = (select(bucket_of(column, buckets).label("bucket"), key.label("key"))
+                 .where(_within(column, covered.live), *scope.conditions()).subquery())
+        for bucket, found, count in db.session.execute(
+                select(inner.c.bucket, inner.c.key, func.count()).group_by(inner.c.bucket, inner.c.key)):
+            series.add(found, int(bucket), int(count))
+    return series
 
 
 def received(period: Period, scope: Scope, by: str = "channel") -> Series:
     """Inquiries received per bucket (day or week), by a dimension (channel by default)."""
-    buckets = period.buckets()
-    inner = (select(bucket_of(Inquiry.received_at, buckets).label("bucket"), scope.dimension(by).label("key"))
-             .where(Inquiry.received_at >= period.start, Inquiry.received_at < period.end, *scope.conditions())
-             .subquery())
-    series = Series(buckets)
-    for bucket, key, count in db.session.execute(
-            select(inner.c.bucket, inner.c.key, func.count()).group_by(inner.c.bucket, inner.c.key)):
-        series.add(key, int(bucket), int(count))
-    return series
+    return _per_bucket(period, scope, "received", by)
+
+
+def _count(first_day: date, end_day: date, scope: Scope, measure: str) -> int:
+    """Inquiries received (resolved) on the days; asked once per request (the headline and charts share)."""
+    key = ("count", first_day, end_day, measure)
+    if key not in scope.memo:
+        covered = rolled.coverage(scope, first_day, end_day)
+        found = rolled.count(scope, covered.rolled, measure)
+        if covered.live:
+            found += int(db.session.scalar(select(func.count()).select_from(Inquiry).where(
+                _within(EVENTS[measure], covered.live), *scope.conditions())) or 0)
+        scope.memo[key] = found
+    counted: int = scope.memo[key]
+    return counted
 
 
 def received_count(period: Period, scope: Scope) -> int:
-    return int(db.session.scalar(select(func.count()).select_from(Inquiry).where(
-        Inquiry.received_at >= period.start, Inquiry.received_at < period.end, *scope.conditions())) or 0)
+    return _count(period.first_day, period.end_day, scope, "received")
 
 
 def breakdown(period: Period, scope: Scope, by: str) -> dict[Any, int]:
     """Inquiries received in the period by topic, organisation kind, channel or language."""
-    key = scope.dimension(by).label("key")
-    inner = (select(key).where(Inquiry.received_at >= period.start, Inquiry.received_at < period.end,
-                               *scope.conditions()).subquery())
-    rows = db.session.execute(select(inner.c.key, func.count()).group_by(inner.c.key))
-    return {row[0]: int(row[1]) for row in rows}
+    covered = rolled.coverage(scope, period.first_day, period.end_day)
+    found = Counter(rolled.breakdown(scope, covered.rolled, by))
+    if covered.live:
+        key = scope.dimension(by).label("key")
+        inner = select(key).where(_within(Inquiry.received_at, covered.live), *scope.conditions()).subquery()
+        found.update({row[0]: int(row[1]) for row in db.session.execute(
+            select(inner.c.key, func.count()).group_by(inner.c.key))})
+    return dict(found)
 
 
 @dataclass(frozen=True)
@@ -176,22 +141,43 @@ def top_organisations(period: Period, scope: Scope, limit: int = TOP_ORGANISATIO
             for organisation_id, count in counts]
 
 
+def _open_now(scope: Scope) -> int:
+    """Inquiries open now: not resolved (``resolved_at`` is indexed, NULL for the open ones)."""
+    if "open now" not in scope.memo:
+        scope.memo["open now"] = int(db.session.scalar(select(func.count()).select_from(Inquiry).where(
+            Inquiry.resolved_at.is_(None), *scope.conditions())) or 0)
+    found: int = scope.memo["open now"]
+    return found
+
+
+def open_at(day: date, scope: Scope) -> int:
+    """Inquiries open at the local midnight that begins ``day``: open now, less those received since, plus
+    those resolved since (an inquiry is resolved after it was received; nothing happens after now, so a
+    ``day`` after today gives the inquiries open now). Only the days since ``day`` are counted, not history.
+    """
+    tomorrow = scope.now.astimezone(team_timezone()).date() + timedelta(days=1)
+    if day >= tomorrow:
+        return _open_now(scope)
+    return (_open_now(scope) - _count(day, tomorrow, scope, "received")
+            + _count(day, tomorrow, scope, "resolved"))
+
+
+def _open_until(period: Period, now: datetime) -> date:
+    """The day whose midnight ends the period's open count: its end, or tomorrow while it is under way."""
+    return min(period.end_day, now.astimezone(team_timezone()).date() + timedelta(days=1))
+
+
 def backlog(period: Period, scope: Scope, now: datetime) -> list[tuple[Bucket, int | None]]:
-    """Inquiries open at the end of each bucket (``None`` for a bucket that ends in the future)."""
+    """Inquiries open at the end of each bucket (``None`` for a bucket that begins in the future)."""
     buckets = period.buckets()
-    moments = [bucket.end for bucket in buckets if bucket.end <= now]
-    if len(moments) < len(buckets) and buckets[len(moments)].start <= now:
-        moments.append(now)  # the bucket under way: open now
-    if not moments:
-        return [(bucket, None) for bucket in buckets]
-    columns = [func.sum(case((and_(Inquiry.received_at < moment,
-                                   or_(Inquiry.resolved_at.is_(None), Inquiry.resolved_at >= moment)), 1),
-                             else_=0)) for moment in moments]
-    row = db.session.execute(select(*columns).where(
-        Inquiry.received_at < moments[-1], or_(Inquiry.resolved_at.is_(None), Inquiry.resolved_at >= moments[0]),
-        *scope.conditions())).one()
-    values = [int(value or 0) for value in row]
-    return [(bucket, values[index] if index < len(values) else None) for index, bucket in enumerate(buckets)]
+    received_in = received(period, scope).totals()  # by channel (as the chart), every inquiry in one
+    resolved_in = _per_bucket(period, scope, "resolved", None).totals()
+    found: list[tuple[Bucket, int | None]] = []
+    value = open_at(period.first_day, scope)
+    for index, bucket in enumerate(buckets):
+        value += received_in[index] - resolved_in[index]
+        found.append((bucket, value if bucket.start <= now else None))
+    return found
 
 
 # --- response times and targets ------------------------------------------------------------------
@@ -202,27 +188,54 @@ def percentile(values: Sequence[int], share: float) -> int | None:
     if not values:
         return None
     ordered = sorted(values)
-    return ordered[max(math.ceil(share * len(ordered)), 1) - 1]
+    return ordered[_rank(len(ordered), share) - 1]
+
+
+def _rank(count: int, share: float) -> int:
+    return max(math.ceil(share * count), 1)
 
 
 @dataclass
 class TimeFigures:
-    """Business minutes from receipt, for the inquiries answered (or resolved) in the period."""
+    """Business minutes from receipt, for the inquiries answered (or resolved) in the period.
 
-    minutes: list[int] = field(default_factory=list)
+    Kept as a histogram (minutes: how many inquiries), which the roll-up's rows and the live rows
+    both add to: the median and 90th percentile are exact ranks whichever way a day was read.
+    """
+
+    histogram: Counter[int] = field(default_factory=Counter)
     met: int = 0
+
+    def add(self, minutes: int, count: int = 1, met: int = 0) -> None:
+        self.histogram[minutes] += count
+        self.met += met
+
+    @property
+    def minutes(self) -> list[int]:
+        return sorted(self.histogram.elements())
 
     @property
     def count(self) -> int:
-        return len(self.minutes)
+        return sum(self.histogram.values())
+
+    def _percentile(self, share: float) -> int | None:
+        total = self.count
+        if not total:
+            return None
+        rank, seen = _rank(total, share), 0
+        for minutes in sorted(self.histogram):
+            seen += self.histogram[minutes]
+            if seen >= rank:
+                return minutes
+        return None  # pragma: no cover (the ranks add up to the total)
 
     @property
     def median(self) -> int | None:
-        return percentile(self.minutes, 0.5)
+        return self._percentile(0.5)
 
     @property
     def p90(self) -> int | None:
-        return percentile(self.minutes, 0.9)
+        return self._percentile(0.9)
 
     @property
     def met_share(self) -> float | None:
@@ -235,28 +248,40 @@ class Times:
     by_priority: dict[str, TimeFigures] = field(default_factory=lambda: defaultdict(TimeFigures))
     by_topic: dict[int | None, TimeFigures] = field(default_factory=lambda: defaultdict(TimeFigures))
 
+    def add(self, priority: str, topic: int | None, minutes: int, count: int, met: int) -> None:
+        for figures in (self.overall, self.by_priority[priority], self.by_topic[topic]):
+            figures.add(minutes, count, met)
 
-def _times(period: Period, scope: Scope, at: Any, due: Any) -> Times:
-    minutes_between = BusinessMinutes(working_calendar()).between
+
+MEASURE_COLUMNS = {"first_response": (Inquiry.first_response_at, Inquiry.first_response_due_at),
+                   "resolution": (Inquiry.resolved_at, Inquiry.resolution_due_at)}
+
+
+def _times(period: Period, scope: Scope, measure: str, detail: bool = True) -> Times:
+    """Rolled-up days from the business minutes stored per inquiry; the other days counted live.
+    Without ``detail``, the overall figures alone (the headline's): no split by priority and topic."""
     result = Times()
-    rows = db.session.execute(
-        select(Inquiry.received_at, at, due, Inquiry.priority, scope.dimension("topic"))
-        .where(at >= period.start, at < period.end, *scope.conditions()))
-    for received_at, done_at, due_at, priority, topic in rows:
-        minutes = minutes_between(received_at, done_at)
-        met = due_at is None or done_at <= due_at
-        for figures in (result.overall, result.by_priority[priority], result.by_topic[topic]):
-            figures.minutes.append(minutes)
-            figures.met += int(met)
+    add = result.add if detail else lambda _priority, _topic, *figures: result.overall.add(*figures)
+    covered = rolled.coverage(scope, period.first_day, period.end_day)
+    for priority, topic, minutes, count, met in rolled.times(scope, covered.rolled, measure, detail):
+        add(priority, topic, minutes, count, met)
+    if covered.live:
+        at, due = MEASURE_COLUMNS[measure]
+        minutes_between = BusinessMinutes(working_calendar()).between
+        rows = db.session.execute(
+            select(Inquiry.received_at, at, due, Inquiry.priority, scope.dimension("topic") if detail else literal(0))
+            .where(_within(at, covered.live), *scope.conditions()))
+        for received_at, done_at, due_at, priority, topic in rows:
+            add(priority, topic, minutes_between(received_at, done_at), 1, int(due_at is None or done_at <= due_at))
     return result
 
 
 def first_response_times(period: Period, scope: Scope) -> Times:
-    return _times(period, scope, Inquiry.first_response_at, Inquiry.first_response_due_at)
+    return _times(period, scope, "first_response")
 
 
 def resolution_times(period: Period, scope: Scope) -> Times:
-    return _times(period, scope, Inquiry.resolved_at, Inquiry.resolution_due_at)
+    return _times(period, scope, "resolution")
 
 
 # --- workload ----------------------------------------------------------------------------------------
@@ -299,17 +324,25 @@ def workload(period: Period, scope: Scope, now: datetime) -> list[Workload]:
 @dataclass(frozen=True)
 class SendReach:
     send_id: int
-    name: str
+    name: str  # the send's key ("bulletin:12")
     started_at: datetime | None
     recipients: int
     sent: int
     failed: int
     bounced: int
     unsubscribed: int
+    bulletin_id: int | None = None  # the bulletin that made the send, if one did
+    titles: tuple[str, str] = ("", "")  # its title in English and French
 
     @property
     def delivered(self) -> int:
         return self.sent - self.bounced
+
+    def title(self, language: str) -> str:
+        """The bulletin's title in that language (the other one if it has none), else the send's key."""
+        english, french = self.titles
+        first, other = (french, english) if language == "fr" else (english, french)
+        return first.strip() or other.strip() or self.name
 
 
 def bulletin_reach(period: Period) -> list[SendReach]:
@@ -320,17 +353,20 @@ def bulletin_reach(period: Period) -> list[SendReach]:
     left_later = exists().where(ConsentRecord.subscription_id == Delivery.subscription_id,
                                 ConsentRecord.given.is_(False), ConsentRecord.at >= Delivery.accepted_at)
     is_sent = Delivery.status == DeliveryStatus.SENT.value
+    sends = (select(MailSend.id, MailSend.key, MailSend.started_at, func.count(Delivery.id).label("recipients"),
+                    func.sum(case((is_sent, 1), else_=0)).label("sent"),
+                    func.sum(case((Delivery.status == DeliveryStatus.FAILED.value, 1), else_=0)).label("failed"),
+                    func.sum(case((and_(is_sent, bounced_later), 1), else_=0)).label("bounced"),
+                    func.sum(case((and_(is_sent, left_later), 1), else_=0)).label("unsubscribed"))
+             .join(Delivery, Delivery.send_id == MailSend.id)
+             .where(MailSend.started_at >= period.start, MailSend.started_at < period.end)
+             .group_by(MailSend.id, MailSend.key, MailSend.started_at).subquery())
     rows = db.session.execute(
-        select(MailSend.id, MailSend.key, MailSend.started_at, func.count(Delivery.id),
-               func.sum(case((is_sent, 1), else_=0)),
-               func.sum(case((Delivery.status == DeliveryStatus.FAILED.value, 1), else_=0)),
-               func.sum(case((and_(is_sent, bounced_later), 1), else_=0)),
-               func.sum(case((and_(is_sent, left_later), 1), else_=0)))
-        .join(Delivery, Delivery.send_id == MailSend.id)
-        .where(MailSend.started_at >= period.start, MailSend.started_at < period.end)
-        .group_by(MailSend.id, MailSend.key, MailSend.started_at).order_by(MailSend.started_at, MailSend.id))
-    return [SendReach(int(r[0]), str(r[1]), r[2], *(int(value or 0) for value in r[3:]))
-            for r in rows]
+        select(sends, Bulletin.id, Bulletin.title_en, Bulletin.title_fr)
+        .outerjoin(Bulletin, Bulletin.send_key == sends.c.key).order_by(sends.c.started_at, sends.c.id))
+    return [SendReach(int(r[0]), str(r[1]), r[2], recipients=int(r[3] or 0), sent=int(r[4] or 0),
+                      failed=int(r[5] or 0), bounced=int(r[6] or 0), unsubscribed=int(r[7] or 0),
+                      bulletin_id=r[8], titles=(r[9] or "", r[10] or "")) for r in rows]
 
 
 def reach_over_time(period: Period, sends: Sequence[SendReach] | None = None) -> Series:
@@ -391,14 +427,7 @@ class Headline:
 
 
 def _resolved_count(period: Period, scope: Scope) -> int:
-    return int(db.session.scalar(select(func.count()).select_from(Inquiry).where(
-        Inquiry.resolved_at >= period.start, Inquiry.resolved_at < period.end, *scope.conditions())) or 0)
-
-
-def _open_at(moment: datetime, scope: Scope) -> int:
-    return int(db.session.scalar(select(func.count()).select_from(Inquiry).where(
-        Inquiry.received_at < moment, or_(Inquiry.resolved_at.is_(None), Inquiry.resolved_at >= moment),
-        *scope.conditions())) or 0)
+    return _count(period.first_day, period.end_day, scope, "resolved")
 
 
 def headline(period: Period, scope: Scope, now: datetime,
@@ -408,14 +437,14 @@ def headline(period: Period, scope: Scope, now: datetime,
         return Compared(figure(period), figure(period.previous()))
 
     previous = period.previous()
-    now_first, now_resolution = current or (first_response_times(period, scope).overall,
-                                            resolution_times(period, scope).overall)
-    first = {period: now_first, previous: first_response_times(previous, scope).overall}
-    resolution = {period: now_resolution, previous: resolution_times(previous, scope).overall}
+    now_first, now_resolution = current or (_times(period, scope, "first_response", detail=False).overall,
+                                            _times(period, scope, "resolution", detail=False).overall)
+    first = {period: now_first, previous: _times(previous, scope, "first_response", detail=False).overall}
+    resolution = {period: now_resolution, previous: _times(previous, scope, "resolution", detail=False).overall}
     return Headline(
         received=pair(lambda p: received_count(p, scope)),
         resolved=pair(lambda p: _resolved_count(p, scope)),
-        open_at_end=pair(lambda p: _open_at(min(p.end, now), scope)),
+        open_at_end=pair(lambda p: open_at(_open_until(p, now), scope)),
         first_response_median=pair(lambda p: first[p].median),
         resolution_median=pair(lambda p: resolution[p].median),
         first_response_met=pair(lambda p: first[p].met_share),

@@ -34,6 +34,7 @@ PERIOD_LABELS = {"week": _l("This week"), "4weeks": _l("Last 4 weeks"), "quarter
                  "custom": _l("Custom dates")}
 LANGUAGES = {"en": "English", "fr": "Français"}
 MAX_ID = 2**31 - 1
+BULLETIN_PAGE_ROLE = Role.OFFICER  # who may open a bulletin's page (bulletins.staff_views.show)
 
 
 @dataclass
@@ -86,12 +87,14 @@ def _choice() -> Choice:
 @role_required(Role.OFFICER)
 def dashboard() -> str:
     choice = _choice()
-    board = charts.build(choice.period, Scope(Reader(current_user), choice.filters), utcnow())
+    now = utcnow()
+    board = charts.build(choice.period, Scope(Reader(current_user), choice.filters, now), now)
     return render_template(
         "reports/dashboard.html", board=board, choice=choice, drawings=svg.draw_all(board.charts),
         period_labels=PERIOD_LABELS, period_text=charts.period_label(choice.period),
         previous_text=charts.period_label(choice.period.previous()), topics=active_topics(),
-        kinds=ORGANISATION_KIND_LABELS, languages=LANGUAGES, assignees=charts.assignees())
+        kinds=ORGANISATION_KIND_LABELS, languages=LANGUAGES, assignees=charts.assignees(),
+        may_open_bulletins=current_user.has_role(BULLETIN_PAGE_ROLE))
 
 
 @reports_bp.get("/<chart_id>.csv")
@@ -101,7 +104,8 @@ def chart_csv(chart_id: str) -> Response:
     if chart_id not in charts.CHART_IDS:
         raise NotFound()
     choice = _choice()
-    chart = charts.build_chart(chart_id, choice.period, Scope(Reader(current_user), choice.filters), utcnow())
+    now = utcnow()
+    chart = charts.build_chart(chart_id, choice.period, Scope(Reader(current_user), choice.filters, now), now)
     filename = f"{chart_id}-{choice.period.first_day.isoformat()}-{choice.period.last_day.isoformat()}.csv"
     return current_app.response_class(stream_with_context(_csv(chart)), mimetype="text/csv",
                                       headers={"Content-Disposition": f'attachment; filename="{filename}"'})

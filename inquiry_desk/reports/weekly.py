@@ -58,7 +58,7 @@ def send_weekly_reports(now: datetime) -> int:
             continue
         language = user.language if user.language in ("en", "fr") else "en"
         reader = Reader(user)
-        figures = services.headline(period, services.Scope(reader), now)
+        figures = services.headline(period, services.Scope(reader, now=now), now)
         with force_locale(language):
             rows = charts.headline_rows(figures)
             when = charts.period_label(period)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
+import time_machine
 from flask import Flask
 from sqlalchemy import select, update
 
+from inquiry_desk.bulletins.models import Bulletin
 from inquiry_desk.core.extensions import db
 from inquiry_desk.mail import sending
 from inquiry_desk.mail.models import Delivery, DeliveryStatus, MailSuppression
@@ -15,6 +17,7 @@ from inquiry_desk.mailing import services as mailing
 from inquiry_desk.reports import periods
 from inquiry_desk.reports import services as reports
 
+from ..helpers import make_user, page, sign_in
 from .dataset import TORONTO
 
 NOW = datetime(2026, 11, 4, 15, 0, tzinfo=UTC)
@@ -53,6 +56,7 @@ def test_reach_per_send_and_list_growth(app: Flask) -> None:
     [reach] = reports.bulletin_reach(_period())
     assert (reach.recipients, reach.sent, reach.failed, reach.bounced, reach.unsubscribed, reach.delivered) == (
         5, 3, 1, 1, 1, 2)
+    assert reach.title("fr") == "bulletin:1"  # no bulletin made this send: its key
     over_time = reports.reach_over_time(_period())
     assert {key: sum(values) for key, values in over_time.rows.items()} == {"sent": 3, "failed": 1, "bounced": 1}
     growth = reports.list_growth(_period())
@@ -62,3 +66,25 @@ def test_reach_per_send_and_list_growth(app: Flask) -> None:
     assert reports.subscribers() == 5
     # A send started in another period is not in this one.
     assert reports.bulletin_reach(_period().previous()) == []
+
+    # The bulletin that made the send: its title in the reader's language, a link to its page.
+    bulletin = Bulletin(sender_name="Desk", title_en="Autumn news", title_fr="Nouvelles d’automne",
+                        status="sent", send_key="bulletin:1")
+    db.session.add(bulletin)
+    db.session.commit()
+    [reach] = reports.bulletin_reach(_period())
+    assert (reach.bulletin_id, reach.title("en"), reach.title("fr")) == (bulletin.id, "Autumn news",
+                                                                         "Nouvelles d’automne")
+    client = app.test_client()
+    with time_machine.travel(NOW, tick=False):
+        sign_in(client, make_user(role="officer"))
+        for language, title in (("en", "Autumn news"), ("fr", "Nouvelles d’automne")):
+            with client.session_transaction() as session:
+                session["lang"] = language
+            soup = page(client.get("/staff/dashboard/?period=custom&from=2026-11-02&to=2026-11-08"), lang=language)
+            link = soup.select_one("#sends-heading ~ table tbody th a")
+            assert (link.get_text(), link["href"]) == (title, f"/staff/bulletins/{bulletin.id}")
+    # A send of one language only shows its title in the other language too.
+    bulletin.title_fr = ""
+    db.session.commit()
+    assert reports.bulletin_reach(_period())[0].title("fr") == "Autumn news"
