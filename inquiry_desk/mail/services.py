@@ -70,9 +70,6 @@ def queue_email(*, cause_key: str, to: str, rendered: RenderedEmail, language: s
     ``automatic`` is AUTO_REPLIED (or True) or AUTO_GENERATED for the Auto-Submitted header.
     Raises HeaderInjectionError for a line break in any header value.
     """
-    existing = db.session.scalar(select(OutgoingEmail).where(OutgoingEmail.cause_key == cause_key))
-    if existing is not None:
-        return existing
     config = current_app.config
     extra = dict(headers or {})
     if automatic:  # RFC 3834: receivers send no auto-reply to either
@@ -95,7 +92,8 @@ def queue_email(*, cause_key: str, to: str, rendered: RenderedEmail, language: s
     }
     row_id = insert_unless_exists(OutgoingEmail, values, ["cause_key"])
     if row_id is None:
-        # Another transaction queued the same cause first and has committed.
+        # Queued before (this transaction, or another that committed first): one statement less than
+        # looking first, in the usual case of a new cause.
         existing = db.session.scalar(select(OutgoingEmail).where(OutgoingEmail.cause_key == cause_key))
         if existing is None:
             raise RuntimeError(f"outbox: {cause_key!r} is queued but cannot be read")
