@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
@@ -23,20 +22,11 @@ from inquiry_desk.mail.claims import claim, release, renew
 from inquiry_desk.mail.models import Delivery
 from inquiry_desk.mail.worker import Settings
 
-from .send_support import make_send, received_counts, statuses, worker
+from .send_support import make_send, received_counts, statuses, wait_for, worker
 from .smtp_server import SmtpSink
 from .support import T0, queue
 
 pytestmark = pytest.mark.allow_smtp
-
-
-def _until(condition: Callable[[], bool], seconds: float) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.02)
-    return False
 
 
 def _claimed() -> int:
@@ -61,9 +51,9 @@ def test_a_batch_that_outlasts_its_lease_is_never_sent_twice(app_factory, smtp_s
         threads = [threading.Thread(target=sender.run, daemon=True) for sender in (first, second)]
         threads[0].start()
         try:
-            assert _until(lambda: _claimed() > 0, 10), "the first worker never claimed the bulk rows"
+            assert wait_for(lambda: _claimed() > 0, 10), "the first worker never claimed the bulk rows"
             threads[1].start()
-            assert _until(lambda: statuses(send).get("sent") == 6, 15), statuses(send)
+            assert wait_for(lambda: statuses(send).get("sent") == 6, 15), statuses(send)
         finally:
             first.stop.set()
             second.stop.set()
