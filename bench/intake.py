@@ -609,6 +609,14 @@ class Side:
             return None
         return 100 * sum(used) / self.seconds()
 
+    def cpu_ms_per_submission(self) -> float | None:
+        """The servers' CPU time in the measured windows per submission accepted there (its GET included)."""
+        used = [run.gunicorn_cpu_seconds for run in self.runs]
+        accepted = len(self.measured("post", lambda sample: sample.accepted))
+        if any(value is None for value in used) or not accepted:
+            return None
+        return 1000 * sum(value or 0.0 for value in used) / accepted
+
     def accepted_total(self) -> int:
         return sum(sample.accepted for sample in self.samples() if sample.kind == "post")
 
@@ -757,6 +765,14 @@ def report_performance(floor: Side, intake: Side) -> bool:
                                  ("get", 0.50, "intake_form_get_latency_p50")):
         value = intake.latency_ms(kind, fraction)
         line(name, value, "ms", ratio(value, floor.latency_ms(kind, fraction)))
+    # CPU time per submission: what a loaded machine hardly changes (the rates above are wall time).
+    floor_cpu, intake_cpu = floor.cpu_ms_per_submission(), intake.cpu_ms_per_submission()
+    if floor_cpu and intake_cpu:
+        line("floor_cpu_per_submission", floor_cpu, "ms", 1.0)
+        line("intake_cpu_per_submission", intake_cpu, "ms", ratio(intake_cpu, floor_cpu))
+        print(f"# CPU-bound rate ratio (floor CPU / intake CPU per submission): {floor_cpu / intake_cpu:.2f} x floor; "
+              f"wall-time rate ratio {ratio(intake.rate(), floor.rate()):.2f} x floor; load "
+              f"{os.getloadavg()[0]:.1f}", flush=True)
     for side in (floor, intake):
         for what in ("gunicorn", "client", "machine"):
             used = side.cpu_percent(what)

@@ -52,8 +52,9 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import select, text
-from sqlalchemy.orm import selectinload
+from sqlalchemy import event, inspect, select, text
+from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from inquiry_desk.core.extensions import db
 from inquiry_desk.directory.models import Contact
@@ -184,7 +185,7 @@ def index_inquiries(ids: Iterable[int]) -> int:
     done = 0
     for start in range(0, len(ids), BATCH_SIZE):
         batch = ids[start:start + BATCH_SIZE]
-        inquiries = db.session.scalars(
+        inquiries = _created_here(batch) or db.session.scalars(
             select(Inquiry).where(Inquiry.id.in_(batch)).options(
                 selectinload(Inquiry.messages), selectinload(Inquiry.contact), selectinload(Inquiry.organisation)
             )
@@ -192,6 +193,47 @@ def index_inquiries(ids: Iterable[int]) -> int:
         _write([{"id": inquiry.id, "document": document_text(inquiry)} for inquiry in inquiries])
         done += len(inquiries)
     return done
+
+
+_CREATED = "search_inquiries_created"  # in Session.info: inquiries inserted in the open transaction
+_READ = frozenset({"reference", "subject", "organisation_name", "purged_at", "contact", "organisation", "messages"})
+
+
+def _created_here(batch: list[int]) -> list[Inquiry] | None:
+    """The inquiries of ``batch`` when each was created in this transaction and holds all the document reads.
+
+    A new inquiry's messages, contact and organisation are the ones it was built with (they are
+    always added through its relationships), so reading them back (three queries) would only
+    repeat what the session holds: the public form's every submission saves them.
+    """
+    created: dict[int, Inquiry] = db.session.info.get(_CREATED, {})
+    found = [created.get(inquiry_id) for inquiry_id in batch]
+    if not all(inquiry is not None and not (_READ & (inspect(inquiry).unloaded | inspect(inquiry).expired_attributes))
+               for inquiry in found):
+        return None
+    return [inquiry for inquiry in found if inquiry is not None]
+
+
+# Columns the document reads that the database leaves NULL when an insert does not name them.
+_NULL_UNLESS_SET = tuple(column.key for column in Inquiry.__table__.columns
+                         if column.key in _READ and column.server_default is None and column.default is None)
+
+
+@event.listens_for(Session, "after_flush")
+def _note_created(session: Session, flush_context: Any) -> None:
+    for instance in session.new:
+        if isinstance(instance, Inquiry):
+            state = inspect(instance)
+            for key in _NULL_UNLESS_SET:
+                if key in state.unloaded:
+                    set_committed_value(instance, key, None)  # what the insert left in the row
+            session.info.setdefault(_CREATED, {})[instance.id] = instance
+
+
+@event.listens_for(Session, "after_commit")
+@event.listens_for(Session, "after_rollback")
+def _forget_created(session: Session) -> None:
+    session.info.pop(_CREATED, None)
 
 
 def remove_inquiry(inquiry_id: int) -> None:

@@ -14,14 +14,14 @@ from inquiry_desk.core import file_store
 from inquiry_desk.core.access import public
 from inquiry_desk.core.clock import utcnow
 from inquiry_desk.core.extensions import db, limiter
-from inquiry_desk.core.forms import SelectChoice, required, select_choices
+from inquiry_desk.core.forms import required
 from inquiry_desk.core.i18n import localized_route
 from inquiry_desk.core.navigation import PUBLIC_LINKS, MenuItem
 from inquiry_desk.core.uploads import accept_files
 from inquiry_desk.inquiries import attachments, email_in
 from inquiry_desk.inquiries import services as inquiries
 from inquiry_desk.inquiries.attachment_fields import show_refused, uploads_of
-from inquiry_desk.intake import networks
+from inquiry_desk.intake import form_cache, networks
 from inquiry_desk.intake import services as intake
 from inquiry_desk.intake.forms import InquiryForm, NewLinkForm, PortalReplyForm
 from inquiry_desk.intake.links import FORM_PATHS, NEW_LINK_PATHS, PORTAL_FILE_PATHS, PORTAL_PATHS, THANKS_PATHS
@@ -50,20 +50,17 @@ def _from_an_allowed_network() -> bool:
     return networks.is_exempt(request.remote_addr)
 
 
-def _topic_choices(lang: str) -> list[SelectChoice]:
-    return select_choices([("", _("Choose a topic")), *((t.code, t.name(lang)) for t in inquiries.active_topics())])
-
-
 @localized_route(intake_bp, FORM_PATHS, "form", methods=["GET", "POST"])
 @public
 @limiter.limit(_intake_limit, methods=["POST"], deduct_when=_counts_toward_the_limit,
                exempt_when=_from_an_allowed_network)
 def form(lang_code: str) -> Response | str:
     form = InquiryForm()
-    form.topic.choices = _topic_choices(lang_code)
+    form.topic.choices = form_cache.topic_choices(form_cache.active_topics(), lang_code)
     if not form.is_submitted():
         form.language.data = lang_code
         form.started.data = form_started_token()
+        return render_template("intake/form.html", form=form, blank_form=form_cache.blank_form(form, lang_code))
     if form.validate_on_submit():
         try:
             nonce = check_submission(form.website.data, form.started.data)

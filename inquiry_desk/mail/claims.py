@@ -17,6 +17,7 @@ from sqlalchemy import Connection, Engine, Table, bindparam, case, exists, liter
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
+from inquiry_desk.mail.lease import lease_end as end_of_lease
 from inquiry_desk.mail.models import Delivery, DeliveryStatus, MailSend, MailSuppression, SendStatus, SendThrottle
 
 THROTTLE = "bulk"
@@ -117,7 +118,7 @@ def claim(connection: Connection, now: datetime, limit: int, lease_seconds: floa
     """
     running = list(connection.scalars(select(MailSend.id).where(MailSend.status == SendStatus.SENDING.value)
                                       .order_by(MailSend.id)))
-    lease_end = now + timedelta(seconds=lease_seconds)
+    lease_end = end_of_lease(now, lease_seconds)  # also the claim's token (see mail.lease)
     taken: list[Claimed] = []
     for send_id in running:
         for status in (DeliveryStatus.SENDING.value, DeliveryStatus.QUEUED.value):
@@ -182,35 +183,51 @@ def finish_sends_on(connection: Connection, now: datetime) -> int:
 
 # Built once (Core, on the table): a statement per message would cost more than the commit.
 _DELIVERIES = cast(Table, Delivery.__table__)
-_RETRY = (update(_DELIVERIES).where(_DELIVERIES.c.id == bindparam("row_id"))
+# A row this worker still holds: claimed, with its token (a worker that took it over wrote a later lease end).
+_HELD = (_DELIVERIES.c.status == DeliveryStatus.SENDING.value) & (_DELIVERIES.c.next_attempt_at == bindparam("token"))
+_RETRY = (update(_DELIVERIES).where(_DELIVERIES.c.id == bindparam("row_id"), _HELD)
           .values(status=DeliveryStatus.QUEUED.value, attempts=_DELIVERIES.c.attempts + 1,
                   next_attempt_at=bindparam("when"), smtp_code=bindparam("code"), last_error=bindparam("error")))
-_FAILED = (update(_DELIVERIES).where(_DELIVERIES.c.id == bindparam("row_id"))
+_FAILED = (update(_DELIVERIES).where(_DELIVERIES.c.id == bindparam("row_id"), _HELD)
            .values(status=DeliveryStatus.FAILED.value, attempts=_DELIVERIES.c.attempts + 1,
                    smtp_code=bindparam("code"), last_error=bindparam("error")))
 
 
-def mark_retry(connection: Connection, row: Claimed, when: datetime, code: int | None, error: str) -> None:
-    connection.execute(_RETRY, {"row_id": row.id, "when": when, "code": code, "error": error})
+def mark_retry(connection: Connection, row: Claimed, token: datetime, when: datetime, code: int | None,
+               error: str) -> None:
+    connection.execute(_RETRY, {"row_id": row.id, "token": token, "when": when, "code": code, "error": error})
 
 
-def mark_failed(connection: Connection, row: Claimed, now: datetime, code: int | None, error: str) -> None:
-    connection.execute(_FAILED, {"row_id": row.id, "code": code, "error": error})
+def mark_failed(connection: Connection, row: Claimed, token: datetime, code: int | None, error: str) -> None:
+    connection.execute(_FAILED, {"row_id": row.id, "token": token, "code": code, "error": error})
 
 
-def release(connection: Connection, rows: Sequence[Claimed], now: datetime,
-             delay: timedelta = timedelta(0)) -> int:
-    """Put claimed rows back, not attempted (the worker stops, the send is paused, the server is away)."""
+def _held(rows: Sequence[Claimed], token: datetime) -> Any:
+    return update(Delivery).where(Delivery.id.in_([row.id for row in rows]),
+                                  Delivery.status == DeliveryStatus.SENDING.value, Delivery.next_attempt_at == token)
+
+
+def renew(connection: Connection, rows: Sequence[Claimed], token: datetime, new_end: datetime) -> set[int]:
+    """Move the lease of the rows this worker still holds (``token``) to ``new_end``; the ids renewed.
+
+    A row missing from the answer was taken over by another worker when the lease ended: it is theirs.
+    """
+    if not rows:
+        return set()
+    return set(connection.scalars(_held(rows, token).values(next_attempt_at=new_end).returning(Delivery.id)))
+
+
+def release(connection: Connection, rows: Sequence[Claimed], now: datetime, token: datetime,
+            delay: timedelta = timedelta(0)) -> int:
+    """Put back the rows this worker still holds, not attempted (it stops, the send is paused, the server is away)."""
     if not rows:
         return 0
-    connection.execute(update(Delivery).where(Delivery.id.in_([row.id for row in rows]),
-                                              Delivery.status == DeliveryStatus.SENDING.value)
-                       .values(status=DeliveryStatus.QUEUED.value, next_attempt_at=now + delay))
+    connection.execute(_held(rows, token).values(status=DeliveryStatus.QUEUED.value, next_attempt_at=now + delay))
     return len(rows)
 
 
-def set_status(connection: Connection, rows: Sequence[Claimed], status: DeliveryStatus) -> int:
-    connection.execute(update(Delivery).where(Delivery.id.in_([row.id for row in rows])).values(status=status.value))
+def set_status(connection: Connection, rows: Sequence[Claimed], token: datetime, status: DeliveryStatus) -> int:
+    connection.execute(_held(rows, token).values(status=status.value))
     return len(rows)
 
 

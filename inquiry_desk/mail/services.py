@@ -33,6 +33,7 @@ from inquiry_desk.mail import wakeup
 from inquiry_desk.mail.backends import MailBackend, backend_for
 from inquiry_desk.mail.builder import build_message, check_header_value, new_message_id
 from inquiry_desk.mail.errors import DeliveryError, PermanentDeliveryError
+from inquiry_desk.mail.lease import Lease, margin
 from inquiry_desk.mail.models import EmailStatus, OutgoingEmail
 from inquiry_desk.mail.rendering import RenderedEmail
 
@@ -72,9 +73,6 @@ def queue_email(*, cause_key: str, to: str, rendered: RenderedEmail, language: s
     references to the file store (``{"sha256", "filename", "content_type"}``), read when the
     message is built: the outbox row stays small, and an erased file is never sent.
     """
-    existing = db.session.scalar(select(OutgoingEmail).where(OutgoingEmail.cause_key == cause_key))
-    if existing is not None:
-        return existing
     config = current_app.config
     extra = dict(headers or {})
     if automatic:  # RFC 3834: receivers send no auto-reply to either
@@ -98,7 +96,8 @@ def queue_email(*, cause_key: str, to: str, rendered: RenderedEmail, language: s
     }
     row_id = insert_unless_exists(OutgoingEmail, values, ["cause_key"])
     if row_id is None:
-        # Another transaction queued the same cause first and has committed.
+        # Queued before (this transaction, or another that committed first): one statement less than
+        # looking first, in the usual case of a new cause.
         existing = db.session.scalar(select(OutgoingEmail).where(OutgoingEmail.cause_key == cause_key))
         if existing is None:
             raise RuntimeError(f"outbox: {cause_key!r} is queued but cannot be read")
@@ -156,16 +155,17 @@ def deliver(ids: Sequence[int], *, now: datetime, backend: MailBackend | None = 
     at a time, so the caller's open transaction is neither committed nor seen
     (queue in a transaction, commit it, then deliver).
     """
+    held = Lease.start(now, LEASE.total_seconds(), margin(LEASE.total_seconds(), current_app.config["SMTP_TIMEOUT"]))
     with Session(db.engine, expire_on_commit=False) as session:
-        claimed = _claim(session, ids, now)
+        claimed = _claim(session, ids, now, held.token)
         session.commit()
         report = DeliveryReport()
         if claimed:
             if backend is None:
                 with backend_for(current_app._get_current_object()) as opened:  # type: ignore[attr-defined]
-                    _send_claimed(session, claimed, now, report, opened)
+                    _send_claimed(session, claimed, held, now, report, opened)
             else:
-                _send_claimed(session, claimed, now, report, backend)
+                _send_claimed(session, claimed, held, now, report, backend)
         _forget_in_caller_session(claimed)
     if report.retrying or report.failed:
         log.warning("outbox: %d sent, %d to retry, %d failed", report.sent, report.retrying, report.failed)
@@ -180,10 +180,14 @@ def _forget_in_caller_session(ids: list[int]) -> None:
             db.session.expire(cached)
 
 
-def _send_claimed(session: Session, claimed: list[int], now: datetime, report: DeliveryReport,
+def _send_claimed(session: Session, claimed: list[int], held: Lease, now: datetime, report: DeliveryReport,
                   backend: MailBackend) -> None:
     unreachable: DeliveryError | None = None  # once the server cannot be reached, the rest wait too
-    for row_id in claimed:
+    for index, row_id in enumerate(claimed):
+        if held.running_short() and unreachable is None:
+            kept = _renew(session, claimed[index:], held)
+            if row_id not in kept:
+                continue  # another sender took it over when the lease ended
         row = session.get(OutgoingEmail, row_id)
         if row is None:
             continue
@@ -212,7 +216,7 @@ def _send_claimed(session: Session, claimed: list[int], now: datetime, report: D
         session.commit()  # one row at a time: a crash repeats at most one message
 
 
-def _claim(session: Session, ids: Sequence[int], now: datetime) -> list[int]:
+def _claim(session: Session, ids: Sequence[int], now: datetime, lease_end: datetime) -> list[int]:
     """The rows of ``ids`` still pending and free, leased to this sender: one UPDATE for the batch."""
     if not ids:
         return []
@@ -220,11 +224,27 @@ def _claim(session: Session, ids: Sequence[int], now: datetime) -> list[int]:
         update(OutgoingEmail)
         .where(OutgoingEmail.id.in_(list(ids)), OutgoingEmail.status == EmailStatus.PENDING.value,
                or_(OutgoingEmail.claimed_until.is_(None), OutgoingEmail.claimed_until < now))
-        .values(claimed_until=now + LEASE)
+        .values(claimed_until=lease_end)
         .returning(OutgoingEmail.id)
         .execution_options(synchronize_session=False)
     ))
     return [row_id for row_id in ids if row_id in taken]
+
+
+def _renew(session: Session, ids: Sequence[int], held: Lease) -> set[int]:
+    """The lease of the rows still held (pending, with this claim's end as token), renewed in one UPDATE."""
+    token, ends = held.next_end()
+    kept = set(session.scalars(
+        update(OutgoingEmail)
+        .where(OutgoingEmail.id.in_(list(ids)), OutgoingEmail.status == EmailStatus.PENDING.value,
+               OutgoingEmail.claimed_until == held.token)
+        .values(claimed_until=token)
+        .returning(OutgoingEmail.id)
+        .execution_options(synchronize_session=False)
+    ))
+    session.commit()
+    held.renewed(token, ends)
+    return kept
 
 
 def _record_failure(row: OutgoingEmail, error: DeliveryError, now: datetime, report: DeliveryReport) -> None:

@@ -51,7 +51,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from inquiry_desk.core.clock import utcnow
 from inquiry_desk.core.extensions import db
-from inquiry_desk.mail import metrics, services, signals, wakeup
+from inquiry_desk.mail import lease, metrics, services, signals, wakeup
 from inquiry_desk.mail.backends import MailBackend, backend_for
 from inquiry_desk.mail.claims import (
     Claimed,
@@ -62,12 +62,14 @@ from inquiry_desk.mail.claims import (
     mark_failed,
     mark_retry,
     release,
+    renew,
     reserve_slots,
     set_status,
     suppress,
 )
 from inquiry_desk.mail.composer import BulkRecipient, Composer, links_for
 from inquiry_desk.mail.errors import DeliveryError, PermanentDeliveryError
+from inquiry_desk.mail.lease import Lease
 from inquiry_desk.mail.models import DeliveryStatus, MailSend, SendStatus
 from inquiry_desk.mail.wakeup import Waiter
 
@@ -88,6 +90,7 @@ class Settings:
     max_attempts: int = 12
     idle_close_seconds: float = 10.0
     outbox_check_seconds: float = 0.25  # during a bulk batch, how often the outbox is looked at
+    smtp_timeout: float = 30.0
 
     @classmethod
     def from_config(cls, config: Any, **overrides: Any) -> Settings:
@@ -99,14 +102,17 @@ class Settings:
             "rate_per_second": float(config.get("MAIL_RATE_PER_SECOND", cls.rate_per_second)),
             "first_retry_seconds": float(config.get("MAIL_RETRY_FIRST_SECONDS", cls.first_retry_seconds)),
             "max_attempts": int(config.get("MAIL_BULK_MAX_ATTEMPTS", cls.max_attempts)),
+            "smtp_timeout": float(config.get("SMTP_TIMEOUT", cls.smtp_timeout)),
         }
         values.update({name: value for name, value in overrides.items() if value is not None})
         settings = cls(**values)
-        timeout = float(config.get("SMTP_TIMEOUT", 30))
-        if settings.lease_seconds < 4 * timeout:
-            raise ValueError(f"the lease ({settings.lease_seconds:g} s) must be at least 4 times SMTP_TIMEOUT "
-                             f"({timeout:g} s): a hung server must never hold a claim past its lease")
+        lease.check(settings.lease_seconds, settings.smtp_timeout, "MAIL_WORKER_LEASE_SECONDS")
+        lease.check(services.LEASE.total_seconds(), settings.smtp_timeout, "the outbox's lease")
         return settings
+
+    @property
+    def lease_margin(self) -> float:
+        return lease.margin(self.lease_seconds, self.smtp_timeout)
 
     def bulk_batch(self) -> int:
         """With a rate limit, a batch lasts about a second: the outbox is looked at between batches."""
@@ -181,11 +187,10 @@ class Sender:
     def run_once(self, now: datetime | None = None) -> PassResult:
         """One pass: the outbox's due emails, then one bulk batch. ``now`` is for tests."""
         result = PassResult()
-        now = now or utcnow()
         wakeup.take_local()
-        self._send_outbox(now, result)
+        self._send_outbox(now or utcnow(), result)
         if not self.stop.is_set():
-            self._bulk(now, result)
+            self._bulk(now or utcnow(), result)  # the time of the claim: the outbox may have taken a while
         if result.worked:
             self._last_work = time.monotonic()
         return result
@@ -239,6 +244,7 @@ class Sender:
             # round trip to the database, with no separate COMMIT; the commit() calls are then no-ops.
             connection.execution_options(isolation_level="AUTOCOMMIT")
             fast_commits(connection)
+            held = Lease.start(now, self.settings.lease_seconds, self.settings.lease_margin)
             claimed = claim(connection, now, self.settings.bulk_batch(), self.settings.lease_seconds)
             connection.commit()
             result.claimed = len(claimed)
@@ -249,41 +255,58 @@ class Sender:
             if self._marker is None:
                 self._marker = Marker(db.engine)
             try:
-                self._send_batch(connection, claimed, now, result)
+                self._send_batch(connection, claimed, held, now, result)
             finally:
                 self._marker.wait()
 
-    def _send_batch(self, connection: Connection, claimed: list[Claimed], now: datetime,
+    def _send_batch(self, connection: Connection, claimed: list[Claimed], held: Lease, now: datetime,
                     result: PassResult) -> None:
-        deadline = time.monotonic() + self.settings.lease_seconds / 2
         start = self._reserve(connection, len(claimed))
         pending = deque(claimed)
         checked = 0.0
         slot = 0
+        slowest = 0.0  # the longest message of this batch: a slow server widens the lease's margin
         while pending:
-            if self.stop.is_set() or time.monotonic() > deadline:
+            if self.stop.is_set():
                 self._wait_for_marks()
-                result.released += release(connection, list(pending), now)
+                result.released += release(connection, list(pending), now, held.token)
                 break
             if time.monotonic() - checked > 1.0:  # paused or cancelled meanwhile?
                 self._refresh_sends(connection, {row.send_id for row in pending})
                 checked = time.monotonic()
-                pending = self._drop_stopped_sends(connection, pending, now, result)
+                pending = self._drop_stopped_sends(connection, pending, held, now, result)
                 if not pending:
                     break
-            row = pending.popleft()
             if start is not None:
                 self._pace(start + slot / self.settings.rate_per_second, result)
                 slot += 1
             self._outbox_between(result)
-            if not self._send_one(connection, row, now, result):
+            if held.running_short(slowest):  # right before the message: the waits above may have been long
+                pending = self._renew(connection, pending, held)
+                if not pending:
+                    break
+            row = pending.popleft()
+            began = time.monotonic()
+            if not self._send_one(connection, row, held.token, now, result):
                 self._wait_for_marks()
-                result.released += release(connection, list(pending), now, delay=self._delay(1))
+                result.released += release(connection, list(pending), now, held.token, delay=self._delay(1))
                 connection.commit()
                 break
             connection.commit()
+            slowest = max(slowest, time.monotonic() - began)
 
-    def _drop_stopped_sends(self, connection: Connection, pending: deque[Claimed], now: datetime,
+    def _renew(self, connection: Connection, pending: deque[Claimed], held: Lease) -> deque[Claimed]:
+        """The lease of the rows still held, renewed (one UPDATE); those another worker took over are left out."""
+        token, ends = held.next_end()
+        kept = renew(connection, list(pending), held.token, token)
+        connection.commit()
+        held.renewed(token, ends)
+        if len(kept) < len(pending):
+            log.warning("mail worker: %d claimed deliveries were taken over when the lease ended",
+                        len(pending) - len(kept))
+        return deque(row for row in pending if row.id in kept)
+
+    def _drop_stopped_sends(self, connection: Connection, pending: deque[Claimed], held: Lease, now: datetime,
                             result: PassResult) -> deque[Claimed]:
         """Rows of a send paused (put back) or cancelled (skipped): one UPDATE for each kind; the rest."""
         statuses = {send_id: self._sends[send_id].status for send_id in {row.send_id for row in pending}}
@@ -294,13 +317,14 @@ class Sender:
         paused = [row for row in pending
                   if statuses[row.send_id] not in (SendStatus.SENDING.value, SendStatus.CANCELLED.value)]
         if cancelled:
-            result.skipped += set_status(connection, cancelled, DeliveryStatus.SKIPPED)
+            result.skipped += set_status(connection, cancelled, held.token, DeliveryStatus.SKIPPED)
         if paused:
-            result.released += release(connection, paused, now)
+            result.released += release(connection, paused, now, held.token)
         connection.commit()
         return deque(row for row in pending if statuses[row.send_id] == SendStatus.SENDING.value)
 
-    def _send_one(self, connection: Connection, row: Claimed, now: datetime, result: PassResult) -> bool:
+    def _send_one(self, connection: Connection, row: Claimed, token: datetime, now: datetime,
+                  result: PassResult) -> bool:
         """Send one delivery and record the answer; False when the server cannot be reached."""
         info = self._sends[row.send_id]
         recipient = BulkRecipient(row.id, row.send_id, info.key, row.address, row.language, row.subscription_id)
@@ -309,7 +333,7 @@ class Sender:
             data = composer.build(recipient, links_for(recipient))
         except ValueError as exc:
             self._wait_for_marks()
-            mark_failed(connection, row, now, None, f"the message cannot be built ({type(exc).__name__})")
+            mark_failed(connection, row, token, None, f"the message cannot be built ({type(exc).__name__})")
             result.failed += 1
             return True
         assert self.backend is not None
@@ -318,7 +342,7 @@ class Sender:
         except PermanentDeliveryError as exc:
             self._wait_for_marks()
             metrics.count_answer(exc.code)
-            mark_failed(connection, row, now, exc.code, exc.summary())
+            mark_failed(connection, row, token, exc.code, exc.summary())
             if exc.code in HARD_BOUNCES:
                 suppress(connection, row, exc.code, now)
                 signals.bounced.send(self.app, address=row.address, message_id=composer.message_id(row.id),
@@ -330,10 +354,10 @@ class Sender:
             metrics.count_answer(exc.code)
             attempts = row.attempts + 1
             if attempts >= self.settings.max_attempts:
-                mark_failed(connection, row, now, exc.code, exc.summary())
+                mark_failed(connection, row, token, exc.code, exc.summary())
                 result.failed += 1
             else:
-                mark_retry(connection, row, now + self._delay(attempts), exc.code, exc.summary())
+                mark_retry(connection, row, token, now + self._delay(attempts), exc.code, exc.summary())
                 result.retrying += 1
             return not exc.connection_lost
         metrics.count_answer(250)

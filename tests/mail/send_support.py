@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import time
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
@@ -63,3 +64,13 @@ def statuses(send: MailSend) -> dict[str, int]:
 
 def received_counts(sink: SmtpSink) -> Counter[str]:
     return Counter(address.lower() for address in sink.recipients())
+
+
+def wait_for(condition: Callable[[], bool], timeout: float, step: float = 0.05) -> bool:
+    """Until ``condition()`` holds (True) or ``timeout`` seconds have gone (False)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(step)
+    return False

@@ -21,6 +21,7 @@ that package's conftest.py: ``from tests.mail.smtp_server import smtp_sink  # no
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import threading
 from collections.abc import Iterator
@@ -69,6 +70,7 @@ class SmtpSink:
     port: int = field(default_factory=free_port)
     credentials: tuple[str, str] | None = None
     smtputf8: bool = True  # offer SMTPUTF8 (RFC 6531), as aiosmtpd can; False: a server without it
+    data_delay: float = 0.0  # seconds the server takes to accept each message (a slow server)
     received: list[Received] = field(default_factory=list)
     sessions: int = 0
     logins: list[str] = field(default_factory=list)  # user names that logged in successfully
@@ -172,6 +174,8 @@ class _Handler:
         return "250 OK"
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        if self.sink.data_delay:
+            await asyncio.sleep(self.sink.data_delay)
         reply = self.sink._reply_for("data", list(envelope.rcpt_tos))
         if reply:
             return reply

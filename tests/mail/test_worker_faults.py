@@ -16,7 +16,6 @@ import random
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -27,7 +26,7 @@ from inquiry_desk.core.extensions import db
 from inquiry_desk.mail.models import Delivery
 
 from ..conftest import PROJECT_DIR, is_postgres
-from .send_support import make_send, received_counts
+from .send_support import make_send, received_counts, wait_for
 from .smtp_server import SmtpSink
 
 pytestmark = [pytest.mark.allow_smtp, pytest.mark.slow]
@@ -75,15 +74,6 @@ def _accepted() -> int:
     return count
 
 
-def _wait_for(condition: Callable[[], bool], timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.05)
-    return False
-
-
 def _logs(tmp_path: Path) -> str:
     return "\n".join(path.read_text()[-2000:] for path in sorted(tmp_path.glob("worker*.log")))
 
@@ -97,13 +87,13 @@ def test_r1_a_worker_killed_at_random_points_loses_nothing(app, smtp_sink: SmtpS
         worker = start_worker()
         # A random point of the send: somewhere in this worker's share of it.
         target = min(R1_SIZE - 1, int(R1_SIZE * (number + random.uniform(0.2, 0.9)) / (R1_KILLS + 1)))
-        reached = _wait_for(lambda t=target, w=worker: len(smtp_sink.received) >= t or w.poll() is not None, 60)
+        reached = wait_for(lambda t=target, w=worker: len(smtp_sink.received) >= t or w.poll() is not None, 60)
         assert reached and worker.poll() is None, _logs(tmp_path)
         worker.send_signal(signal.SIGKILL)
         worker.wait(10)
         kills += 1
     last = start_worker()
-    assert _wait_for(lambda: _accepted() == R1_SIZE, 90), _logs(tmp_path)
+    assert wait_for(lambda: _accepted() == R1_SIZE, 90), _logs(tmp_path)
     last.send_signal(signal.SIGTERM)
     assert last.wait(15) == 0, _logs(tmp_path)
 
@@ -124,7 +114,7 @@ def test_r2_four_workers_on_one_send_send_each_address_once(app, smtp_sink: Smtp
     # No worker dies here (R1 is about that): leases and the SMTP timeout as in production, so that a loaded
     # machine's slow batch or late "250" is not taken for a dead worker (which R1 allows to repeat a message).
     workers = [start_worker(lease_seconds=300, smtp_timeout=30) for _ in range(4)]
-    assert _wait_for(lambda: _accepted() == R2_SIZE, 300), _logs(tmp_path)
+    assert wait_for(lambda: _accepted() == R2_SIZE, 300), _logs(tmp_path)
     for worker in workers:
         worker.send_signal(signal.SIGTERM)
     assert [worker.wait(15) for worker in workers] == [0, 0, 0, 0], _logs(tmp_path)
