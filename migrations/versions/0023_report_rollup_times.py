@@ -5,7 +5,7 @@ is read): the old rows are deleted, and no day is marked rolled up until the job
 ``flask reports rollup`` counts it again.
 
 Revision ID: 0023
-Revises: 0020
+Revises: 0022
 Create Date: 2026-11-30 15:30:00
 
 """
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0023'
-down_revision = '0020'
+down_revision = '0022'
 branch_labels = None
 depends_on = None
 
