@@ -135,3 +135,83 @@ class BulletinSnapshot(Model):
     approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     scheduled_for: Mapped[datetime | None] = mapped_column(UTCDateTime())
     started_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class SeriesStatus(StrEnum):
+    ACTIVE = "active"
+    PAUSED = "paused"
+    ENDED = "ended"
+
+
+class SeriesRule(StrEnum):
+    WEEKLY = "weekly"  # on an ISO weekday
+    MONTHLY = "monthly"  # on the Nth business day of the month (the team calendar's open days)
+
+
+class BulletinSeries(Model):
+    """A recurring bulletin: a template, a rule in the team's time zone, a lead time, its editors.
+
+    The rule is small on purpose: weekly on ``weekday`` (1 = Monday) or monthly on the
+    ``business_day``-th open day of the team calendar, at ``at_minute`` (local minutes after
+    midnight). Each occurrence becomes a ``SeriesOccurrence`` (unique per series and time).
+    """
+
+    __tablename__ = "bulletin_series"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(16), default=SeriesStatus.ACTIVE.value)
+    rule: Mapped[str] = mapped_column(String(16))
+    weekday: Mapped[int | None] = mapped_column()
+    business_day: Mapped[int | None] = mapped_column()
+    at_minute: Mapped[int] = mapped_column()
+    lead_minutes: Mapped[int] = mapped_column()
+    editor_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
+    # The template of each edition.
+    sender_name: Mapped[str] = mapped_column(String(200))
+    list_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
+    title_en: Mapped[str] = mapped_column(String(200), default="")
+    title_fr: Mapped[str] = mapped_column(String(200), default="")
+    subject_en: Mapped[str] = mapped_column(String(200), default="")
+    subject_fr: Mapped[str] = mapped_column(String(200), default="")
+    body_en: Mapped[str] = mapped_column(Text, default="")
+    body_fr: Mapped[str] = mapped_column(Text, default="")
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # Who last wrote the template: an edition made from it names them as its first version's author.
+    template_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    def __repr__(self) -> str:
+        return f"<BulletinSeries {self.id} {self.status} {self.rule}>"
+
+
+class OccurrenceState(StrEnum):
+    CREATED = "created"  # its edition exists (a draft, or further along), waiting for its time
+    SKIPPED = "skipped"  # a lead skipped it
+    SENT = "sent"  # dispatched at its time
+    HELD = "held"  # not approved at its time (or the series was paused): not sent
+    SENT_LATE = "sent_late"  # held, then a lead chose to send it
+    CANCELLED = "cancelled"  # its edition was cancelled, or the series ended
+
+
+class SeriesOccurrence(Model):
+    """One occurrence of a series: the database makes each happen once (unique series and time)."""
+
+    __tablename__ = "bulletin_series_occurrences"
+    __table_args__ = (
+        UniqueConstraint("series_id", "occurs_at"),
+        # The scheduler looks for editions whose time has come: state, then time.
+        Index("ix_bulletin_series_occurrences_state_occurs_at", "state", "occurs_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    series_id: Mapped[int] = mapped_column(ForeignKey("bulletin_series.id", ondelete="CASCADE"))
+    occurs_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    state: Mapped[str] = mapped_column(String(16), default=OccurrenceState.CREATED.value)
+    bulletin_id: Mapped[int | None] = mapped_column(ForeignKey("bulletins.id", ondelete="SET NULL"), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # sent, held or skipped
+    # Why it was held ("not_approved", "paused", "late"), who skipped it or sent it late.
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

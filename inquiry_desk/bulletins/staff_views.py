@@ -15,7 +15,7 @@ from werkzeug.wrappers import Response
 
 from inquiry_desk.accounts.models import Role
 from inquiry_desk.accounts.permissions import role_required
-from inquiry_desk.bulletins import audience, checks, rendering, reports, services
+from inquiry_desk.bulletins import audience, checks, rendering, reports, series, services
 from inquiry_desk.bulletins.forms import (
     ActionForm,
     ApproveForm,
@@ -25,7 +25,8 @@ from inquiry_desk.bulletins.forms import (
     SingleLanguageForm,
     TestSendForm,
 )
-from inquiry_desk.bulletins.models import Bulletin, BulletinStatus
+from inquiry_desk.bulletins.models import Bulletin, BulletinSeries, BulletinStatus
+from inquiry_desk.bulletins.series_views import HELD_REASONS, OCCURRENCE_LABELS, series_bp
 from inquiry_desk.core.clock import team_timezone, utcnow
 from inquiry_desk.core.domain import DomainError
 from inquiry_desk.core.errors import flash_domain_error
@@ -37,6 +38,7 @@ from inquiry_desk.mail import sending
 from inquiry_desk.mailing import services as mailing
 
 bulletins_staff_bp = Blueprint("bulletins_staff", __name__, url_prefix="/staff/bulletins")
+bulletins_staff_bp.register_blueprint(series_bp)
 
 STAFF_MENU.append(MenuItem("bulletins_staff.index", _l("Bulletins"), Role.OFFICER.value))
 
@@ -165,13 +167,16 @@ def show(bulletin_id: int) -> str:
     single_form.language.choices = [SelectChoice("", _("Both languages")), *language_choices()]
     single_form.language.data = bulletin.single_language or ""
     single_form.reason.data = bulletin.single_language_reason or ""
+    edition = series.occurrence_of(bulletin)
     return render_template(
         "bulletins/staff/show.html", bulletin=bulletin, texts=_previews(bulletin),
         transitions=services.transitions(bulletin), report=reports.send_report(bulletin, now=now),
         snapshot=reports.snapshot_of(bulletin), log=log, search=search, next_cursor=next_cursor,
         action_form=ActionForm(), test_form=TestSendForm(), schedule_form=schedule_form, single_form=single_form,
         timezone=str(team_timezone()), may_approve=services.may_approve(bulletin, current_user),
-        lists=audience.by_list(bulletin))
+        lists=audience.by_list(bulletin), edition=edition,
+        edition_series=db.session.get(BulletinSeries, edition.series_id) if edition else None,
+        occurrence_labels=OCCURRENCE_LABELS, held_reasons=HELD_REASONS)
 
 
 @bulletins_staff_bp.get("/<int:bulletin_id>/preview/<lang>")
