@@ -19,7 +19,7 @@ from wtforms import (
 from wtforms.validators import InputRequired, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from inquiry_desk.core.forms import Parsed
+from inquiry_desk.core.forms import Parsed, SelectChoice
 from inquiry_desk.core.text import parse_line, parse_text
 
 
@@ -93,8 +93,8 @@ class HiddenVersion(FlaskForm):
     version = HiddenField()
 
 
-WEEKDAY_CHOICES = [(1, _l("Monday")), (2, _l("Tuesday")), (3, _l("Wednesday")), (4, _l("Thursday")),
-                   (5, _l("Friday")), (6, _l("Saturday")), (7, _l("Sunday"))]
+WEEKDAYS = {1: _l("Monday"), 2: _l("Tuesday"), 3: _l("Wednesday"), 4: _l("Thursday"), 5: _l("Friday"),
+            6: _l("Saturday"), 7: _l("Sunday")}
 
 
 class SeriesForm(BulletinForm):
@@ -104,7 +104,8 @@ class SeriesForm(BulletinForm):
     rule = RadioField(_l("Repeats"), choices=[("weekly", _l("Every week")),
                                               ("monthly", _l("Every month, on a business day"))],
                       default="weekly", validators=[InputRequired()])
-    weekday = SelectField(_l("Day of the week (weekly)"), coerce=int, choices=WEEKDAY_CHOICES, default=4,
+    weekday = SelectField(_l("Day of the week (weekly)"), coerce=int, default=4,
+                          choices=[SelectChoice(number, label) for number, label in WEEKDAYS.items()],
                           validators=[Optional()])
     business_day = IntegerField(_l("Business day of the month (monthly)"),
                                 description=_l("1 is the first business day: weekends, holidays and closures of "

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, time
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -20,7 +21,7 @@ from inquiry_desk.accounts.models import Role, User
 from inquiry_desk.accounts.permissions import role_required
 from inquiry_desk.bulletins import series as series_service
 from inquiry_desk.bulletins import services
-from inquiry_desk.bulletins.forms import WEEKDAY_CHOICES, ActionForm, SeriesForm, SkipForm
+from inquiry_desk.bulletins.forms import WEEKDAYS, ActionForm, SeriesForm, SkipForm
 from inquiry_desk.bulletins.models import Bulletin, BulletinSeries
 from inquiry_desk.core.clock import team_timezone, utcnow
 from inquiry_desk.core.domain import DomainError
@@ -53,7 +54,10 @@ def describe(series: BulletinSeries) -> str:
     """"Weekly, on Thursday at 10:00 a.m." in the reader's language (times in the team's zone)."""
     at = format_clock(series.at_minute // 60, series.at_minute % 60)
     if series.rule == "weekly":
-        weekday = dict(WEEKDAY_CHOICES).get(series.weekday or 0, "")
+        weekday = str(WEEKDAYS.get(series.weekday or 0, ""))
+        locale = get_locale()
+        if locale is not None and locale.language == "fr":  # French writes weekdays in lower case in a sentence
+            weekday = weekday.lower()
         return _("Weekly, on %(weekday)s at %(time)s", weekday=weekday, time=at)
     if series.business_day == 1:
         return _("Monthly, on the first business day at %(time)s", time=at)
