@@ -16,6 +16,7 @@ from werkzeug.wrappers import Response
 from inquiry_desk.accounts.models import Role
 from inquiry_desk.accounts.permissions import role_required
 from inquiry_desk.bulletins import audience, checks, rendering, reports, series, services
+from inquiry_desk.bulletins import timeline as _timeline  # noqa: F401  (registers the directory timeline source)
 from inquiry_desk.bulletins.forms import (
     ActionForm,
     ApproveForm,

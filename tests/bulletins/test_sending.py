@@ -156,7 +156,13 @@ def test_the_public_archive_and_atom_feed_in_both_languages(app: Flask, smtp_sin
     soup = page(response, lang="en")
     titles = [a.get_text(strip=True) for a in soup.select("[data-archive] a")]
     assert titles == ["November update"]
-    soup = page(client.get(f"/fr/bulletins/{public_bulletin.id}"), lang="fr")
+    assert "https:" not in response.headers["Content-Security-Policy"]
+    response = client.get(f"/fr/bulletins/{public_bulletin.id}")
+    # The page shows the bulletin as its emails did: https images from other hosts, and nothing else widened.
+    policy = response.headers["Content-Security-Policy"]
+    assert "img-src 'self' data: https:;" in policy and "script-src 'self';" in policy
+    assert response.headers["Referrer-Policy"] == "no-referrer"
+    soup = page(response, lang="fr")
     assert soup.h1.get_text(strip=True) == "Le point de novembre"
     assert soup.select_one("[data-other-language]")["href"] == f"/en/bulletins/{public_bulletin.id}"
     assert client.get(f"/en/bulletins/{private_bulletin.id}").status_code == 404
