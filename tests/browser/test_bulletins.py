@@ -143,3 +143,44 @@ def test_write_preview_submit_approve_send_follow_and_find_in_the_archive(
     switch_language(archive, "en")
     expect(archive.locator("h1")).to_have_text("Winter update")
     assert_accessible(archive)
+
+
+def test_a_lead_starts_a_series_with_the_keyboard_and_reads_it_in_both_languages(
+        live_app: Flask, live_server: str, page_factory) -> None:
+    """The series pages, keyboard only, axe-core clean in English and French."""
+    live_app.config["BASE_URL"] = live_server
+    list_id = _audience(live_app)
+    lead = create_user(live_app, role="lead")
+    page = page_factory("en")
+    sign_in_with_cookie(page, live_app, live_server, lead)
+    page.goto(f"{live_server}/staff/bulletins/series/")
+    assert_accessible(page)
+    _tab_to(page, "main a[href$='/series/new']")
+    page.keyboard.press("Enter")
+    expect(page.locator("h1")).to_have_text("Start a series")
+    assert_accessible(page)
+    _type_into(page, "#name", "Weekly partner update")
+    _tab_to(page, "#at")
+    page.keyboard.type("1000A")  # Thursday (the default day) at 10:00 a.m.
+    _type_into(page, "#sender_name", "Dedicated Stakeholder Team")
+    _tab_to(page, f"input[name=lists][value='{list_id}']")
+    page.keyboard.press("Space")
+    _type_into(page, "#title_en", "Partner update")
+    _type_into(page, "#title_fr", "Le point des partenaires")
+    _tab_to(page, "form[data-series-form] [type=submit]")
+    page.keyboard.press("Enter")
+    expect(page.locator("h1")).to_have_text("Weekly partner update")
+    expect(page.locator("main")).to_contain_text("Weekly, on Thursday at 10:00")
+    expect(page.locator("[data-upcoming] tbody tr")).to_have_count(6)
+    assert_accessible(page)
+    _tab_to(page, "[data-upcoming] tbody tr:first-child button")
+    page.keyboard.press("Enter")
+    expect(page.locator("[data-upcoming] tbody tr").first.locator("[data-state]")).to_have_attribute(
+        "data-state", "skipped")
+    switch_language(page, "fr")
+    expect(page.locator("main")).to_contain_text("Chaque semaine, le jeudi à 10 h 00")
+    assert_accessible(page)
+    _tab_to(page, "form[action$='/pause'] button")
+    page.keyboard.press("Enter")
+    expect(page.locator("[data-series-status]").first).to_have_attribute("data-series-status", "paused")
+    assert_accessible(page)
