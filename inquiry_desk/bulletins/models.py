@@ -31,14 +31,9 @@ class BulletinStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
-class Bulletin(Model):
-    __tablename__ = "bulletins"
-    # The scheduler looks for due bulletins: status, then time.
-    __table_args__ = (Index("ix_bulletins_status_scheduled_for", "status", "scheduled_for"),)
+class BulletinText:
+    """The text of a bulletin, or of a series' template: sender, lists, and title, subject and body per language."""
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    status: Mapped[str] = mapped_column(String(16), default=BulletinStatus.DRAFT.value)
-    version: Mapped[int] = mapped_column(default=1)  # the number of the current version
     sender_name: Mapped[str] = mapped_column(String(200))
     list_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
     title_en: Mapped[str] = mapped_column(String(200), default="")
@@ -47,6 +42,28 @@ class Bulletin(Model):
     subject_fr: Mapped[str] = mapped_column(String(200), default="")
     body_en: Mapped[str] = mapped_column(Text, default="")
     body_fr: Mapped[str] = mapped_column(Text, default="")
+
+    def title(self, lang: str) -> str:
+        return self.title_fr if lang == "fr" else self.title_en
+
+    def subject(self, lang: str) -> str:
+        return self.subject_fr if lang == "fr" else self.subject_en
+
+    def body(self, lang: str) -> str:
+        return self.body_fr if lang == "fr" else self.body_en
+
+    def has_language(self, lang: str) -> bool:
+        return bool(self.title(lang).strip() and self.subject(lang).strip() and self.body(lang).strip())
+
+
+class Bulletin(BulletinText, Model):
+    __tablename__ = "bulletins"
+    # The scheduler looks for due bulletins: status, then time.
+    __table_args__ = (Index("ix_bulletins_status_scheduled_for", "status", "scheduled_for"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    status: Mapped[str] = mapped_column(String(16), default=BulletinStatus.DRAFT.value)
+    version: Mapped[int] = mapped_column(default=1)  # the number of the current version
     # A lead's decision to send in one language only ("en" or "fr"), with the reason.
     single_language: Mapped[str | None] = mapped_column(String(2))
     single_language_reason: Mapped[str | None] = mapped_column(String(500))
@@ -64,18 +81,6 @@ class Bulletin(Model):
 
     versions: Mapped[list[BulletinVersion]] = relationship(
         back_populates="bulletin", cascade="all, delete-orphan", order_by="BulletinVersion.number")
-
-    def title(self, lang: str) -> str:
-        return self.title_fr if lang == "fr" else self.title_en
-
-    def subject(self, lang: str) -> str:
-        return self.subject_fr if lang == "fr" else self.subject_en
-
-    def body(self, lang: str) -> str:
-        return self.body_fr if lang == "fr" else self.body_en
-
-    def has_language(self, lang: str) -> bool:
-        return bool(self.title(lang).strip() and self.subject(lang).strip() and self.body(lang).strip())
 
     def __repr__(self) -> str:
         return f"<Bulletin {self.id} {self.status} v{self.version}>"
@@ -148,8 +153,8 @@ class SeriesRule(StrEnum):
     MONTHLY = "monthly"  # on the Nth business day of the month (the team calendar's open days)
 
 
-class BulletinSeries(Model):
-    """A recurring bulletin: a template, a rule in the team's time zone, a lead time, its editors.
+class BulletinSeries(BulletinText, Model):
+    """A recurring bulletin: a template (its ``BulletinText``), a rule in the team's zone, a lead time, editors.
 
     The rule is small on purpose: weekly on ``weekday`` (1 = Monday) or monthly on the
     ``business_day``-th open day of the team calendar, at ``at_minute`` (local minutes after
@@ -167,15 +172,6 @@ class BulletinSeries(Model):
     at_minute: Mapped[int] = mapped_column()
     lead_minutes: Mapped[int] = mapped_column()
     editor_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
-    # The template of each edition.
-    sender_name: Mapped[str] = mapped_column(String(200))
-    list_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
-    title_en: Mapped[str] = mapped_column(String(200), default="")
-    title_fr: Mapped[str] = mapped_column(String(200), default="")
-    subject_en: Mapped[str] = mapped_column(String(200), default="")
-    subject_fr: Mapped[str] = mapped_column(String(200), default="")
-    body_en: Mapped[str] = mapped_column(Text, default="")
-    body_fr: Mapped[str] = mapped_column(Text, default="")
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     # Who last wrote the template: an edition made from it names them as its first version's author.
     template_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))

@@ -125,10 +125,7 @@ def _columns(fields: SeriesFields) -> dict[str, Any]:
 
 
 def template_of(series: BulletinSeries) -> services.BulletinFields:
-    return services.BulletinFields(
-        sender_name=series.sender_name, list_ids=tuple(series.list_ids), title_en=series.title_en,
-        title_fr=series.title_fr, subject_en=series.subject_en, subject_fr=series.subject_fr,
-        body_en=series.body_en, body_fr=series.body_fr)
+    return services.fields_of(series)
 
 
 def fields_of(series: BulletinSeries) -> SeriesFields:
@@ -431,9 +428,10 @@ def _team(series: BulletinSeries) -> list[tuple[str, str]]:
     team_address = current_app.config.get("MAIL_TEAM_ADDRESS")
     if team_address:
         people.append((team_address, current_app.config["MAIL_TEAM_LANGUAGE"]))
-    seen: set[str] = set()
-    return [(address, lang) for address, lang in people
-            if not (address.lower() in seen or seen.add(address.lower()))]
+    unique: dict[str, tuple[str, str]] = {}
+    for address, lang in people:
+        unique.setdefault(address.lower(), (address, lang))
+    return list(unique.values())
 
 
 def _tell(series: BulletinSeries, bulletin: Bulletin, at: datetime, template: str, cause: str,

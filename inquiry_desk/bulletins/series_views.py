@@ -20,12 +20,11 @@ from werkzeug.wrappers import Response
 from inquiry_desk.accounts.models import Role, User
 from inquiry_desk.accounts.permissions import role_required
 from inquiry_desk.bulletins import series as series_service
-from inquiry_desk.bulletins import services
+from inquiry_desk.bulletins import services, view_support
 from inquiry_desk.bulletins.forms import WEEKDAYS, ActionForm, SeriesForm, SkipForm
 from inquiry_desk.bulletins.models import Bulletin, BulletinSeries
 from inquiry_desk.core.clock import team_timezone, utcnow
 from inquiry_desk.core.domain import DomainError
-from inquiry_desk.core.errors import flash_domain_error
 from inquiry_desk.core.extensions import db
 from inquiry_desk.core.forms import add_error
 from inquiry_desk.core.templating import format_clock
@@ -33,7 +32,6 @@ from inquiry_desk.mailing import services as mailing
 
 series_bp = Blueprint("series", __name__, url_prefix="/series")
 
-MAX_ID = 2**31 - 1
 SERIES_STATUS_LABELS = {"active": _l("Active"), "paused": _l("Paused"), "ended": _l("Ended")}
 OCCURRENCE_LABELS = {
     "created": _l("Edition made"), "skipped": _l("Skipped"), "sent": _l("Sent at its time"),
@@ -43,11 +41,7 @@ HELD_REASONS = {"not_approved": _l("not approved in time"), "paused": _l("the se
                 "late": _l("the scheduler could not decide it at its time")}
 
 
-@series_bp.url_value_preprocessor
-def _ids_in_range(endpoint: str | None, values: dict[str, Any] | None) -> None:
-    for name, value in (values or {}).items():
-        if name.endswith("_id") and isinstance(value, int) and value > MAX_ID:
-            abort(404)
+series_bp.url_value_preprocessor(view_support.ids_in_range)
 
 
 def describe(series: BulletinSeries) -> str:
@@ -179,19 +173,8 @@ def show(series_id: int) -> str:
 
 
 def _act(series_id: int, action: Callable[[BulletinSeries], object], done: str, *, form: Any = None) -> Response:
-    item = _series_or_404(series_id)
-    if not (form or ActionForm()).validate_on_submit():
-        flash(_("This form has expired. Send it again."), "error")
-        return redirect(url_for("bulletins_staff.series.show", series_id=series_id))
-    try:
-        action(item)
-    except DomainError as error:
-        db.session.rollback()
-        flash_domain_error(error)
-    else:
-        db.session.commit()
-        flash(done, "success")
-    return redirect(url_for("bulletins_staff.series.show", series_id=series_id))
+    return view_support.act(_series_or_404(series_id), action, done, form=form or ActionForm(),
+                            back=url_for("bulletins_staff.series.show", series_id=series_id))
 
 
 @series_bp.post("/<int:series_id>/pause")
@@ -240,15 +223,6 @@ def send_late(bulletin_id: int) -> Response:
     bulletin = db.session.get(Bulletin, bulletin_id)
     if bulletin is None:
         abort(404)
-    if not ActionForm().validate_on_submit():
-        flash(_("This form has expired. Send it again."), "error")
-    else:
-        try:
-            series_service.send_late(bulletin, actor=current_user, now=utcnow())
-        except DomainError as error:
-            db.session.rollback()
-            flash_domain_error(error)
-        else:
-            db.session.commit()
-            flash(_("The held edition is being sent now, late, as you chose."), "success")
-    return redirect(url_for("bulletins_staff.show", bulletin_id=bulletin_id))
+    return view_support.act(bulletin, lambda b: series_service.send_late(b, actor=current_user, now=utcnow()),
+                            _("The held edition is being sent now, late, as you chose."), form=ActionForm(),
+                            back=url_for("bulletins_staff.show", bulletin_id=bulletin_id))

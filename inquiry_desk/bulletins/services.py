@@ -34,6 +34,7 @@ from inquiry_desk.bulletins import checks, rendering
 from inquiry_desk.bulletins.models import (
     Bulletin,
     BulletinStatus,
+    BulletinText,
     BulletinTransition,
     BulletinVersion,
     SeriesOccurrence,
@@ -170,7 +171,8 @@ def recent(limit: int = 100) -> Sequence[Bulletin]:
     return db.session.scalars(select(Bulletin).order_by(Bulletin.id.desc()).limit(limit)).all()
 
 
-def fields_of(bulletin: Bulletin) -> BulletinFields:
+def fields_of(bulletin: BulletinText) -> BulletinFields:
+    """The text of a bulletin, or of a series' template, as fields."""
     return BulletinFields(sender_name=bulletin.sender_name, list_ids=tuple(bulletin.list_ids),
                           title_en=bulletin.title_en, title_fr=bulletin.title_fr, subject_en=bulletin.subject_en,
                           subject_fr=bulletin.subject_fr, body_en=bulletin.body_en, body_fr=bulletin.body_fr)

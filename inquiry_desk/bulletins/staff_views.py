@@ -15,7 +15,7 @@ from werkzeug.wrappers import Response
 
 from inquiry_desk.accounts.models import Role
 from inquiry_desk.accounts.permissions import role_required
-from inquiry_desk.bulletins import audience, checks, rendering, reports, series, services
+from inquiry_desk.bulletins import audience, checks, rendering, reports, series, services, view_support
 from inquiry_desk.bulletins import timeline as _timeline  # noqa: F401  (registers the directory timeline source)
 from inquiry_desk.bulletins.forms import (
     ActionForm,
@@ -30,7 +30,6 @@ from inquiry_desk.bulletins.models import Bulletin, BulletinSeries, BulletinStat
 from inquiry_desk.bulletins.series_views import HELD_REASONS, OCCURRENCE_LABELS, series_bp
 from inquiry_desk.core.clock import team_timezone, utcnow
 from inquiry_desk.core.domain import DomainError
-from inquiry_desk.core.errors import flash_domain_error
 from inquiry_desk.core.extensions import db
 from inquiry_desk.core.forms import SelectChoice, add_error, language_choices
 from inquiry_desk.core.i18n import LANGUAGES
@@ -52,17 +51,12 @@ DELIVERY_LABELS = {"queued": _l("Waiting"), "sending": _l("Being sent"), "sent":
                    "failed": _l("Failed"), "skipped": _l("Not sent (cancelled)")}
 SEND_LABELS = {"preparing": _l("Preparing"), "sending": _l("Sending"), "paused": _l("Paused"),
                "cancelled": _l("Cancelled"), "done": _l("Finished")}
-MAX_ID = 2**31 - 1
 # The preview of an email in a frame: its own inline styles, https images, nothing else (no script).
 PREVIEW_POLICY = ("default-src 'none'; style-src 'unsafe-inline'; img-src https: data:; "
                   "frame-ancestors 'self'; base-uri 'none'; form-action 'none'")
 
 
-@bulletins_staff_bp.url_value_preprocessor
-def _ids_in_range(endpoint: str | None, values: dict[str, Any] | None) -> None:
-    for name, value in (values or {}).items():
-        if name.endswith("_id") and isinstance(value, int) and value > MAX_ID:
-            abort(404)
+bulletins_staff_bp.url_value_preprocessor(view_support.ids_in_range)
 
 
 @bulletins_staff_bp.context_processor
@@ -198,19 +192,8 @@ def preview(bulletin_id: int, lang: str) -> Response:
 
 def _act(bulletin_id: int, action: Callable[[Bulletin], object], done: str, *,
          target: str = "bulletins_staff.show", form: Any = None) -> Response:
-    bulletin = _bulletin_or_404(bulletin_id)
-    if not (form or ActionForm()).validate_on_submit():
-        flash(_("This form has expired. Send it again."), "error")
-        return redirect(url_for(target, bulletin_id=bulletin_id))
-    try:
-        action(bulletin)
-    except DomainError as error:
-        db.session.rollback()
-        flash_domain_error(error)
-    else:
-        db.session.commit()
-        flash(done, "success")
-    return redirect(url_for(target, bulletin_id=bulletin_id))
+    return view_support.act(_bulletin_or_404(bulletin_id), action, done, form=form or ActionForm(),
+                            back=url_for(target, bulletin_id=bulletin_id))
 
 
 @bulletins_staff_bp.post("/<int:bulletin_id>/test")

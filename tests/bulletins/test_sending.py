@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from collections import Counter
 from datetime import timedelta
 from xml.etree import ElementTree
@@ -19,7 +18,7 @@ from inquiry_desk.mail.models import Delivery, MailSend
 from ..helpers import make_user, page
 from ..mail.send_support import drain, worker
 from ..mail.smtp_server import SmtpSink
-from .support import T0, approved, make_bulletin, make_list, subscribe
+from .support import T0, approved, at_once, make_bulletin, make_list, subscribe
 
 pytestmark = pytest.mark.allow_smtp
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -115,26 +114,7 @@ def test_two_schedulers_at_once_dispatch_each_bulletin_once(app: Flask, app_fact
         ids.append(bulletin.id)
     db.session.commit()
     other = app_factory(**{key: app.config[key] for key in ("MAIL_BACKEND", "SMTP_HOST", "SMTP_PORT")})
-    barrier = threading.Barrier(2)
-    started: list[int] = []
-    errors: list[BaseException] = []
-
-    def scheduler(instance: Flask) -> None:
-        try:
-            with instance.app_context():
-                barrier.wait(timeout=10)
-                started.append(dispatch.dispatch_due(T0 + timedelta(seconds=1)))
-                db.session.remove()
-        except BaseException as exc:
-            errors.append(exc)
-
-    threads = [threading.Thread(target=scheduler, args=(instance,)) for instance in (app, other)]
-    db.session.remove()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not errors, errors
+    started = at_once((app, other), lambda: dispatch.dispatch_due(T0 + timedelta(seconds=1)))
     assert sum(started) == 3
     assert db.session.scalar(select(func.count()).select_from(MailSend)) == 3
     assert db.session.scalar(select(func.count()).select_from(BulletinSnapshot)) == 3

@@ -3,7 +3,6 @@ resume, end; 10:00 Toronto on both sides of the November change; the first busin
 
 from __future__ import annotations
 
-import threading
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -19,7 +18,7 @@ from inquiry_desk.inquiries.targets.business_hours import WorkingCalendar, close
 from inquiry_desk.mail.models import MailSend, OutgoingEmail
 
 from .series_support import approve, staff, weekly
-from .support import make_list, subscribe
+from .support import at_once, make_list, subscribe
 
 TORONTO = ZoneInfo("America/Toronto")
 # Monday 26 October 2026, 10:00 Toronto: the next Thursday 10:00 is exactly three days ahead.
@@ -100,26 +99,7 @@ def test_two_schedulers_at_once_make_each_edition_once(app: Flask, app_factory) 
     for _ in range(3):
         weekly((mailing_list.id,), now=MONDAY - timedelta(days=7))
     other = app_factory()
-    barrier = threading.Barrier(2)
-    made: list[int] = []
-    errors: list[BaseException] = []
-
-    def scheduler(instance: Flask) -> None:
-        try:
-            with instance.app_context():
-                barrier.wait(timeout=10)
-                made.append(series.create_due_editions(MONDAY))
-                db.session.remove()
-        except BaseException as exc:
-            errors.append(exc)
-
-    threads = [threading.Thread(target=scheduler, args=(instance,)) for instance in (app, other)]
-    db.session.remove()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not errors, errors
+    made = at_once((app, other), lambda: series.create_due_editions(MONDAY))
     assert sum(made) == 3
     assert _count(SeriesOccurrence) == 3 and _count(Bulletin) == 3
     assert _count(OutgoingEmail) == 3  # one notice per series (each series' creator is its editor)
