@@ -2,7 +2,14 @@
 
 from inquiry_desk.accounts.models import RecoveryCode, StaffInvitation, StaffSession, User
 from inquiry_desk.audit.models import AuditEvent, AuditSeal
-from inquiry_desk.bulletins.models import Bulletin, BulletinSnapshot, BulletinTransition, BulletinVersion
+from inquiry_desk.bulletins.models import (
+    Bulletin,
+    BulletinSeries,
+    BulletinSnapshot,
+    BulletinTransition,
+    BulletinVersion,
+    SeriesOccurrence,
+)
 from inquiry_desk.directory.models import (
     Contact,
     DirectoryImport,
@@ -41,6 +48,7 @@ __all__ = [
     "AuditSeal",
     "BouncedAddress",
     "Bulletin",
+    "BulletinSeries",
     "BulletinSnapshot",
     "BulletinTransition",
     "BulletinVersion",
@@ -76,6 +84,7 @@ __all__ = [
     "SavedView",
     "SchedulerLease",
     "SendThrottle",
+    "SeriesOccurrence",
     "ServiceTarget",
     "StaffInvitation",
     "StaffSession",

@@ -175,6 +175,16 @@ ROUTES: dict[str, tuple[str, Values]] = {
     "bulletins_staff.resume": ("lead", lambda o: {"bulletin_id": 1}),
     "bulletins_staff.progress": ("officer", lambda o: {"bulletin_id": 1}),
     "bulletins_staff.export": ("lead", lambda o: {"bulletin_id": 1}),
+    # bulletin series (issue 16)
+    "bulletins_staff.series.index": ("officer", NONE),
+    "bulletins_staff.series.new": ("lead", NONE),
+    "bulletins_staff.series.show": ("officer", lambda o: {"series_id": 1}),
+    "bulletins_staff.series.edit": ("lead", lambda o: {"series_id": 1}),
+    "bulletins_staff.series.pause": ("lead", lambda o: {"series_id": 1}),
+    "bulletins_staff.series.resume": ("lead", lambda o: {"series_id": 1}),
+    "bulletins_staff.series.end": ("lead", lambda o: {"series_id": 1}),
+    "bulletins_staff.series.skip": ("lead", lambda o: {"series_id": 1}),
+    "bulletins_staff.series.send_late": ("lead", lambda o: {"bulletin_id": 1}),
     # dashboard (issue 18): the dashboard and each chart's CSV
     "reports.dashboard": ("officer", NONE),
     "reports.chart_csv": ("officer", lambda o: {"chart_id": "received"}),

@@ -1,17 +1,18 @@
-"""Demo bulletins: one submitted for approval, one draft, both in English and French, to the demo lists."""
+"""Demo bulletins: one submitted for approval, one draft, in English and French, to the demo lists; a series."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, time
 
 from sqlalchemy import select
 
 from inquiry_desk.accounts.models import Role, User
-from inquiry_desk.bulletins import services
-from inquiry_desk.bulletins.models import Bulletin
+from inquiry_desk.bulletins import series, services
+from inquiry_desk.bulletins.models import Bulletin, BulletinSeries
 from inquiry_desk.core.extensions import db
 from inquiry_desk.mailing.models import MailingList
 
+SERIES_NAME = "Weekly partner update"
 DEMO_BULLETINS = [
     ("Resettlement update: December", "Mise à jour sur la réinstallation : décembre", True,
      "## Arrivals this month\n\nThe next group arrives on 12 December. Read the "
@@ -44,4 +45,20 @@ def seed_bulletins(now: datetime) -> list[str]:
         if submit:
             services.submit(bulletin, actor=author, now=now)
         created += 1
-    return [f"bulletins: {created} created (one submitted for a lead's approval)"]
+    return [f"bulletins: {created} created (one submitted for a lead's approval)", _seed_series(lists[0], now)]
+
+
+def _seed_series(list_id: int, now: datetime) -> str:
+    """"Weekly partner update, Thursdays 10:00", editions made three days ahead (idempotent by name)."""
+    lead = db.session.scalar(select(User).where(User.role == Role.LEAD.value).order_by(User.id))
+    if lead is None or db.session.scalar(select(BulletinSeries.id).where(BulletinSeries.name == SERIES_NAME)):
+        return "bulletin series: none added"
+    series.create(series.SeriesFields(
+        name=SERIES_NAME, rule="weekly", weekday=4, at=time(10, 0), lead_minutes=3 * 24 * 60,
+        template=services.BulletinFields(
+            sender_name="Dedicated Stakeholder Team", list_ids=(list_id,), title_en="Weekly partner update",
+            title_fr="Le point hebdomadaire des partenaires", subject_en="Weekly partner update",
+            subject_fr="Le point hebdomadaire des partenaires",
+            body_en="## This week\n\nWrite this week's news here.\n",
+            body_fr="## Cette semaine\n\nÉcrivez ici les nouvelles de la semaine.\n")), actor=lead, now=now)
+    return "bulletin series: 1 created (Thursdays 10:00, editions made three days ahead)"

@@ -26,7 +26,7 @@ from datetime import datetime
 from sqlalchemy import select, update
 
 from inquiry_desk.audit import services as audit
-from inquiry_desk.bulletins import rendering
+from inquiry_desk.bulletins import rendering, series
 from inquiry_desk.bulletins.models import Bulletin, BulletinSnapshot, BulletinStatus, BulletinTransition
 from inquiry_desk.bulletins.services import languages_sent
 from inquiry_desk.core.database import rows_affected
@@ -169,8 +169,12 @@ def finish_sent(now: datetime) -> int:
 
 
 def run(now: datetime) -> str:
-    """The scheduler's job: start what is due, mark sent what finished."""
+    """The scheduler's job: make the series' editions due, decide those whose time came (approved ones are
+    scheduled for it), start what is due, mark sent what finished."""
+    made = series.create_due_editions(now)
+    decided = series.decide_due_editions(now)
     started = dispatch_due(now)
     finished = finish_sent(now)
     db.session.commit()
-    return f"started {started}, sent {finished}"
+    summary = f"started {started}, sent {finished}"
+    return f"{summary}, editions made {made}, decided {decided}" if made or decided else summary

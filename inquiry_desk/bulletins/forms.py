@@ -16,10 +16,10 @@ from wtforms import (
     TextAreaField,
     TimeField,
 )
-from wtforms.validators import InputRequired, Optional
+from wtforms.validators import InputRequired, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from inquiry_desk.core.forms import Parsed
+from inquiry_desk.core.forms import Parsed, SelectChoice
 from inquiry_desk.core.text import parse_line, parse_text
 
 
@@ -91,3 +91,37 @@ class ScheduleForm(FlaskForm):
 
 class HiddenVersion(FlaskForm):
     version = HiddenField()
+
+
+WEEKDAYS = {1: _l("Monday"), 2: _l("Tuesday"), 3: _l("Wednesday"), 4: _l("Thursday"), 5: _l("Friday"),
+            6: _l("Saturday"), 7: _l("Sunday")}
+
+
+class SeriesForm(BulletinForm):
+    """A series: its name, rule, lead time and editors, then the template (the bulletin form's fields)."""
+
+    name = StringField(_l("Name of the series"), validators=[Parsed(parse_line, max_length=200)])
+    rule = RadioField(_l("Repeats"), choices=[("weekly", _l("Every week")),
+                                              ("monthly", _l("Every month, on a business day"))],
+                      default="weekly", validators=[InputRequired()])
+    weekday = SelectField(_l("Day of the week (weekly)"), coerce=int, default=4,
+                          choices=[SelectChoice(number, label) for number, label in WEEKDAYS.items()],
+                          validators=[Optional()])
+    business_day = IntegerField(_l("Business day of the month (monthly)"),
+                                description=_l("1 is the first business day: weekends, holidays and closures of "
+                                               "the team calendar are not business days."),
+                                default=1, validators=[Optional(), NumberRange(1, 10)])
+    at = TimeField(_l("Time"), validators=[InputRequired(_l("Enter the time."))])
+    lead_days = IntegerField(_l("Lead time in days"),
+                             description=_l("Each edition is made as a draft this long before its time, and its "
+                                            "editors are told."),
+                             default=3, validators=[InputRequired(), NumberRange(0, 31)])
+    lead_hours = IntegerField(_l("And hours"), default=0, validators=[Optional(), NumberRange(0, 23)])
+    editors = CheckboxesField(_l("Editors"), coerce=int,
+                              description=_l("They are told when an edition is ready and when one is held."))
+    submit = SubmitField(_l("Save the series"))
+
+
+class SkipForm(FlaskForm):
+    at = HiddenField(validators=[InputRequired()])
+    submit = SubmitField(_l("Skip this edition"))

@@ -11,6 +11,7 @@ from inquiry_desk.core.access import public
 from inquiry_desk.core.domain import DomainError
 from inquiry_desk.core.i18n import localized_route
 from inquiry_desk.core.navigation import PUBLIC_LINKS, MenuItem
+from inquiry_desk.core.security import CONTENT_SECURITY_POLICY
 from inquiry_desk.core.urls import external_url
 
 bulletins_bp = Blueprint("bulletins", __name__)
@@ -19,6 +20,9 @@ ARCHIVE_PATHS = {"en": "/en/bulletins", "fr": "/fr/bulletins"}
 PAGE_PATHS = {"en": "/en/bulletins/<int:bulletin_id>", "fr": "/fr/bulletins/<int:bulletin_id>"}
 FEED_PATHS = {"en": "/en/bulletins/feed.atom", "fr": "/fr/bulletins/feed.atom"}
 MAX_ID = 2**31 - 1
+# A bulletin's archive page shows it as its emails did: images from other hosts too, over https only
+# (docs/decisions.md). Nothing else is widened, and other hosts get no Referer naming the page.
+ARCHIVE_PAGE_POLICY = CONTENT_SECURITY_POLICY.replace("img-src 'self' data:", "img-src 'self' data: https:")
 
 PUBLIC_LINKS.append(MenuItem("bulletins.archive", _l("Bulletins we sent"),
                              description=_l("Read the update bulletins sent to our public mailing lists.")))
@@ -46,8 +50,11 @@ def archive_page(lang_code: str, bulletin_id: int) -> Response:
     except DomainError:
         abort(404)
     shown, part = archive.in_language(snapshot, lang_code)
-    return _cached(Response(render_template("bulletins/public/page.html", snapshot=snapshot, shown=shown,
-                                            part=part), mimetype="text/html"))
+    response = _cached(Response(render_template("bulletins/public/page.html", snapshot=snapshot, shown=shown,
+                                                part=part), mimetype="text/html"))
+    response.headers["Content-Security-Policy"] = ARCHIVE_PAGE_POLICY
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
 
 
 @localized_route(bulletins_bp, FEED_PATHS, "feed")

@@ -31,7 +31,14 @@ from sqlalchemy import select
 from inquiry_desk.accounts.models import Role, User
 from inquiry_desk.audit import services as audit
 from inquiry_desk.bulletins import checks, rendering
-from inquiry_desk.bulletins.models import Bulletin, BulletinStatus, BulletinTransition, BulletinVersion
+from inquiry_desk.bulletins.models import (
+    Bulletin,
+    BulletinStatus,
+    BulletinText,
+    BulletinTransition,
+    BulletinVersion,
+    SeriesOccurrence,
+)
 from inquiry_desk.core.clock import team_timezone
 from inquiry_desk.core.domain import Conflict, InvalidInput, NotAllowed, NotFound
 from inquiry_desk.core.extensions import db
@@ -96,6 +103,11 @@ class TimeMissing(InvalidInput):
     default_message = _l("Enter the date and the time, or choose to send now.")
 
 
+class EditionHasItsTime(NotAllowed):
+    code = "bulletin_edition_timed"
+    default_message = _l("This edition of a series is sent at its time once approved: it is not scheduled by hand.")
+
+
 class CommentRequired(InvalidInput):
     code = "bulletin_comment_required"
     default_message = _l("Say what needs to change.")
@@ -143,6 +155,11 @@ def _checked(fields: BulletinFields) -> BulletinFields:
     )
 
 
+def checked_fields(fields: BulletinFields) -> BulletinFields:
+    """The fields as stored: lines and texts parsed, at least one known mailing list (``NoList``)."""
+    return _checked(fields)
+
+
 def get(bulletin_id: int) -> Bulletin:
     bulletin = db.session.get(Bulletin, bulletin_id)
     if bulletin is None:
@@ -154,7 +171,8 @@ def recent(limit: int = 100) -> Sequence[Bulletin]:
     return db.session.scalars(select(Bulletin).order_by(Bulletin.id.desc()).limit(limit)).all()
 
 
-def fields_of(bulletin: Bulletin) -> BulletinFields:
+def fields_of(bulletin: BulletinText) -> BulletinFields:
+    """The text of a bulletin, or of a series' template, as fields."""
     return BulletinFields(sender_name=bulletin.sender_name, list_ids=tuple(bulletin.list_ids),
                           title_en=bulletin.title_en, title_fr=bulletin.title_fr, subject_en=bulletin.subject_en,
                           subject_fr=bulletin.subject_fr, body_en=bulletin.body_en, body_fr=bulletin.body_fr)
@@ -172,6 +190,22 @@ def create(fields: BulletinFields, *, actor: User, now: datetime) -> Bulletin:
                                    content=fields.content()))
     audit.record("bulletin.created", actor=actor, subject_type="bulletin", subject_id=bulletin.id,
                  details={"version": 1}, now=now)
+    return bulletin
+
+
+def create_edition(fields: BulletinFields, *, author_id: int | None, now: datetime) -> Bulletin:
+    """A series' edition, made by the scheduler from the series' template: a draft like any other.
+
+    Nobody created it; its first version is the template's, so its last writer cannot approve
+    the edition unchanged (the two-person rule holds for editions too)."""
+    bulletin = Bulletin(status=BulletinStatus.DRAFT.value, version=1, created_by_id=None, created_at=now,
+                        updated_at=now, **fields.content())
+    db.session.add(bulletin)
+    db.session.flush()
+    db.session.add(BulletinVersion(bulletin_id=bulletin.id, number=1, author_id=author_id, created_at=now,
+                                   content=fields.content()))
+    audit.record("bulletin.created", subject_type="bulletin", subject_id=bulletin.id,
+                 details={"version": 1, "edition": True}, now=now)
     return bulletin
 
 
@@ -319,10 +353,20 @@ def local_to_utc(day: date, at: time) -> datetime:
     return utc
 
 
-def schedule(bulletin: Bulletin, at: datetime | None, *, actor: User, now: datetime) -> None:
-    """Send now (``at`` None) or at ``at`` (aware); the scheduler starts it when due."""
+def is_edition(bulletin: Bulletin) -> bool:
+    return db.session.scalar(select(SeriesOccurrence.id).where(SeriesOccurrence.bulletin_id == bulletin.id)) \
+        is not None
+
+
+def schedule(bulletin: Bulletin, at: datetime | None, *, actor: User, now: datetime, late: bool = False) -> None:
+    """Send now (``at`` None) or at ``at`` (aware); the scheduler starts it when due.
+
+    A series' edition has its time: the scheduler sends it then if approved; only a held
+    edition is sent by hand (``late``, from ``series.send_late``)."""
     if bulletin.status != BulletinStatus.APPROVED.value or bulletin.approved_version != bulletin.version:
         raise WrongStatus()
+    if not late and is_edition(bulletin):
+        raise EditionHasItsTime()
     if at is not None and at <= now:
         raise TimeInPast()
     bulletin.scheduled_for = at or now

@@ -15,7 +15,8 @@ from werkzeug.wrappers import Response
 
 from inquiry_desk.accounts.models import Role
 from inquiry_desk.accounts.permissions import role_required
-from inquiry_desk.bulletins import audience, checks, rendering, reports, services
+from inquiry_desk.bulletins import audience, checks, rendering, reports, series, services, view_support
+from inquiry_desk.bulletins import timeline as _timeline  # noqa: F401  (registers the directory timeline source)
 from inquiry_desk.bulletins.forms import (
     ActionForm,
     ApproveForm,
@@ -25,10 +26,10 @@ from inquiry_desk.bulletins.forms import (
     SingleLanguageForm,
     TestSendForm,
 )
-from inquiry_desk.bulletins.models import Bulletin, BulletinStatus
+from inquiry_desk.bulletins.models import Bulletin, BulletinSeries, BulletinStatus
+from inquiry_desk.bulletins.series_views import HELD_REASONS, OCCURRENCE_LABELS, series_bp
 from inquiry_desk.core.clock import team_timezone, utcnow
 from inquiry_desk.core.domain import DomainError
-from inquiry_desk.core.errors import flash_domain_error
 from inquiry_desk.core.extensions import db
 from inquiry_desk.core.forms import SelectChoice, add_error, language_choices
 from inquiry_desk.core.i18n import LANGUAGES
@@ -37,6 +38,7 @@ from inquiry_desk.mail import sending
 from inquiry_desk.mailing import services as mailing
 
 bulletins_staff_bp = Blueprint("bulletins_staff", __name__, url_prefix="/staff/bulletins")
+bulletins_staff_bp.register_blueprint(series_bp)
 
 STAFF_MENU.append(MenuItem("bulletins_staff.index", _l("Bulletins"), Role.OFFICER.value))
 
@@ -49,17 +51,12 @@ DELIVERY_LABELS = {"queued": _l("Waiting"), "sending": _l("Being sent"), "sent":
                    "failed": _l("Failed"), "skipped": _l("Not sent (cancelled)")}
 SEND_LABELS = {"preparing": _l("Preparing"), "sending": _l("Sending"), "paused": _l("Paused"),
                "cancelled": _l("Cancelled"), "done": _l("Finished")}
-MAX_ID = 2**31 - 1
 # The preview of an email in a frame: its own inline styles, https images, nothing else (no script).
 PREVIEW_POLICY = ("default-src 'none'; style-src 'unsafe-inline'; img-src https: data:; "
                   "frame-ancestors 'self'; base-uri 'none'; form-action 'none'")
 
 
-@bulletins_staff_bp.url_value_preprocessor
-def _ids_in_range(endpoint: str | None, values: dict[str, Any] | None) -> None:
-    for name, value in (values or {}).items():
-        if name.endswith("_id") and isinstance(value, int) and value > MAX_ID:
-            abort(404)
+bulletins_staff_bp.url_value_preprocessor(view_support.ids_in_range)
 
 
 @bulletins_staff_bp.context_processor
@@ -165,13 +162,16 @@ def show(bulletin_id: int) -> str:
     single_form.language.choices = [SelectChoice("", _("Both languages")), *language_choices()]
     single_form.language.data = bulletin.single_language or ""
     single_form.reason.data = bulletin.single_language_reason or ""
+    edition = series.occurrence_of(bulletin)
     return render_template(
         "bulletins/staff/show.html", bulletin=bulletin, texts=_previews(bulletin),
         transitions=services.transitions(bulletin), report=reports.send_report(bulletin, now=now),
         snapshot=reports.snapshot_of(bulletin), log=log, search=search, next_cursor=next_cursor,
         action_form=ActionForm(), test_form=TestSendForm(), schedule_form=schedule_form, single_form=single_form,
         timezone=str(team_timezone()), may_approve=services.may_approve(bulletin, current_user),
-        lists=audience.by_list(bulletin))
+        lists=audience.by_list(bulletin), edition=edition,
+        edition_series=db.session.get(BulletinSeries, edition.series_id) if edition else None,
+        occurrence_labels=OCCURRENCE_LABELS, held_reasons=HELD_REASONS)
 
 
 @bulletins_staff_bp.get("/<int:bulletin_id>/preview/<lang>")
@@ -192,19 +192,8 @@ def preview(bulletin_id: int, lang: str) -> Response:
 
 def _act(bulletin_id: int, action: Callable[[Bulletin], object], done: str, *,
          target: str = "bulletins_staff.show", form: Any = None) -> Response:
-    bulletin = _bulletin_or_404(bulletin_id)
-    if not (form or ActionForm()).validate_on_submit():
-        flash(_("This form has expired. Send it again."), "error")
-        return redirect(url_for(target, bulletin_id=bulletin_id))
-    try:
-        action(bulletin)
-    except DomainError as error:
-        db.session.rollback()
-        flash_domain_error(error)
-    else:
-        db.session.commit()
-        flash(done, "success")
-    return redirect(url_for(target, bulletin_id=bulletin_id))
+    return view_support.act(_bulletin_or_404(bulletin_id), action, done, form=form or ActionForm(),
+                            back=url_for(target, bulletin_id=bulletin_id))
 
 
 @bulletins_staff_bp.post("/<int:bulletin_id>/test")

@@ -170,6 +170,16 @@ ACTION_LABELS: dict[str, tuple[str, str]] = {
     "bulletin.sending": ("bulletins", _l("Bulletin’s sending started")),
     "bulletin.sent": ("bulletins", _l("Bulletin sent")),
     "bulletin.test_sent": ("bulletins", _l("Bulletin test sent")),
+    # Bulletin series.
+    "bulletin_series.created": ("bulletins", _l("Bulletin series started")),
+    "bulletin_series.edited": ("bulletins", _l("Bulletin series edited")),
+    "bulletin_series.paused": ("bulletins", _l("Bulletin series paused")),
+    "bulletin_series.resumed": ("bulletins", _l("Bulletin series resumed")),
+    "bulletin_series.ended": ("bulletins", _l("Bulletin series ended")),
+    "bulletin_series.skipped": ("bulletins", _l("Edition of a series skipped")),
+    "bulletin_series.edition_created": ("bulletins", _l("Edition of a series made as a draft")),
+    "bulletin_series.edition_held": ("bulletins", _l("Edition of a series held: not sent")),
+    "bulletin_series.sent_late": ("bulletins", _l("Held edition of a series sent late")),
 }
 
 SUBJECT_LABELS: dict[str, str] = {
@@ -192,6 +202,7 @@ SUBJECT_LABELS: dict[str, str] = {
     "organisations_import": _l("Organisations (import)"),
     "contacts_import": _l("Contacts (import)"),
     "bulletin": _l("Bulletin"),
+    "bulletin_series": _l("Bulletin series"),
     "exempt_network": _l("Partner network"),
 }
 
@@ -209,6 +220,7 @@ SUBJECT_PAGES: dict[str, tuple[str, str | None]] = {
     "service_targets": ("targets.index", None),
     "team_calendar": ("targets.index", None),
     "closure": ("targets.index", None),
+    "bulletin_series": ("bulletins_staff.series.show", "series_id"),
 }
 
 DETAIL_LABELS: dict[str, str] = {

@@ -1,17 +1,20 @@
 """A bulletin from writing to the archive in a real browser, with the keyboard alone, axe-core in both languages.
 
 An officer writes it in English and French, reads the previews and submits it; a lead
-(in French) reviews and approves it; the officer sends it; the page's progress bar
+(in French) reviews and approves it; the officer schedules it two minutes ahead (the scheduler's job
+then runs on a clock moved to that time, so the test does not wait); the page's progress bar
 follows the send (the scheduler's job and a mail worker run here, against a real SMTP
 sink) without a reload; the bulletin is then in the public archive in both languages.
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 import pytest
 from flask import Flask
+
+from inquiry_desk.core.clock import team_timezone, utcnow
 
 from ..mail.smtp_server import SmtpSink, smtp_sink  # noqa: F401
 from .support import Page, assert_accessible, create_user, expect, sign_in_with_cookie, switch_language
@@ -39,7 +42,6 @@ def _type_into(page: Page, selector: str, text: str) -> None:
 
 
 def _audience(app: Flask) -> int:
-    from inquiry_desk.core.clock import utcnow
     from inquiry_desk.core.extensions import db
     from inquiry_desk.mailing import services
 
@@ -98,21 +100,31 @@ def test_write_preview_submit_approve_send_follow_and_find_in_the_archive(
 
     page.goto(f"{live_server}{bulletin_path}")
     assert_accessible(page)
-    _tab_to(page, "form[data-schedule] [type=submit]")  # "Send now" is the default choice
+    # A minute or two ahead, typed as a person would (en-CA date fields take month, day, year here). The
+    # scheduler's job is then run on a clock moved to that time rather than waited for.
+    with live_app.app_context():
+        at = (utcnow() + timedelta(minutes=2)).astimezone(team_timezone()).replace(second=0, microsecond=0)
+    _tab_to(page, "form[data-schedule] input[value=now]")
+    page.keyboard.press("ArrowDown")  # the radio group's next choice: at a date and time
+    _tab_to(page, "form[data-schedule] input[type=date]")
+    page.keyboard.type(at.strftime("%m%d%Y"))
+    _tab_to(page, "form[data-schedule] input[type=time]")
+    page.keyboard.type(at.strftime("%I%M") + ("A" if at.hour < 12 else "P"))
+    _tab_to(page, "form[data-schedule] [type=submit]")
     page.keyboard.press("Enter")
     expect(page.locator("[data-status]").first).to_have_attribute("data-status", "scheduled")
     expect(page.locator("[data-bulletin-progress] progress")).to_be_visible()
 
     from inquiry_desk.bulletins import dispatch
-    from inquiry_desk.core.clock import utcnow
 
     from ..mail.send_support import drain, worker
 
     with live_app.app_context():
-        assert dispatch.run(utcnow() + timedelta(seconds=1)) == "started 1, sent 0"
+        assert dispatch.run(utcnow()) == "started 0, sent 0"  # not yet
+        assert dispatch.run(at.astimezone(UTC)) == "started 1, sent 0"  # its time
     expect(page.locator("[data-count=queued]")).to_have_text("2")  # no reload: the page polls
     with live_app.app_context():
-        drain(worker(live_app), now=utcnow())
+        drain(worker(live_app), now=at.astimezone(UTC) + timedelta(seconds=1))
     box = page.locator("[data-bulletin-progress]")
     expect(box).to_have_attribute("data-finished", "sending")
     expect(page.locator("[data-count=sent]")).to_have_text("2")
@@ -131,3 +143,44 @@ def test_write_preview_submit_approve_send_follow_and_find_in_the_archive(
     switch_language(archive, "en")
     expect(archive.locator("h1")).to_have_text("Winter update")
     assert_accessible(archive)
+
+
+def test_a_lead_starts_a_series_with_the_keyboard_and_reads_it_in_both_languages(
+        live_app: Flask, live_server: str, page_factory) -> None:
+    """The series pages, keyboard only, axe-core clean in English and French."""
+    live_app.config["BASE_URL"] = live_server
+    list_id = _audience(live_app)
+    lead = create_user(live_app, role="lead")
+    page = page_factory("en")
+    sign_in_with_cookie(page, live_app, live_server, lead)
+    page.goto(f"{live_server}/staff/bulletins/series/")
+    assert_accessible(page)
+    _tab_to(page, "main a[href$='/series/new']")
+    page.keyboard.press("Enter")
+    expect(page.locator("h1")).to_have_text("Start a series")
+    assert_accessible(page)
+    _type_into(page, "#name", "Weekly partner update")
+    _tab_to(page, "#at")
+    page.keyboard.type("1000A")  # Thursday (the default day) at 10:00 a.m.
+    _type_into(page, "#sender_name", "Dedicated Stakeholder Team")
+    _tab_to(page, f"input[name=lists][value='{list_id}']")
+    page.keyboard.press("Space")
+    _type_into(page, "#title_en", "Partner update")
+    _type_into(page, "#title_fr", "Le point des partenaires")
+    _tab_to(page, "form[data-series-form] [type=submit]")
+    page.keyboard.press("Enter")
+    expect(page.locator("h1")).to_have_text("Weekly partner update")
+    expect(page.locator("main")).to_contain_text("Weekly, on Thursday at 10:00")
+    expect(page.locator("[data-upcoming] tbody tr")).to_have_count(6)
+    assert_accessible(page)
+    _tab_to(page, "[data-upcoming] tbody tr:first-child button")
+    page.keyboard.press("Enter")
+    expect(page.locator("[data-upcoming] tbody tr").first.locator("[data-state]")).to_have_attribute(
+        "data-state", "skipped")
+    switch_language(page, "fr")
+    expect(page.locator("main")).to_contain_text("Chaque semaine, le jeudi à 10 h 00")
+    assert_accessible(page)
+    _tab_to(page, "form[action$='/pause'] button")
+    page.keyboard.press("Enter")
+    expect(page.locator("[data-series-status]").first).to_have_attribute("data-series-status", "paused")
+    assert_accessible(page)

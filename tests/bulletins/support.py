@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
+
+from flask import Flask
 
 from inquiry_desk.accounts.models import User
 from inquiry_desk.bulletins import services
@@ -58,3 +62,30 @@ def approved(list_ids: tuple[int, ...], **overrides: str) -> tuple[Bulletin, Use
     services.approve(bulletin, version=bulletin.version, acknowledged=keys, actor=approver, now=T0)
     db.session.commit()
     return bulletin, author, approver
+
+
+def at_once(apps: Sequence[Flask], work: Callable[[], int]) -> list[int]:
+    """``work`` in each app's context, each on its own thread and connection, started together by a barrier
+    (two schedulers racing); the results. The caller's session is closed first: its connection must not
+    hold a lock the racers wait for."""
+    barrier = threading.Barrier(len(apps))
+    results: list[int] = []
+    errors: list[BaseException] = []
+
+    def one(instance: Flask) -> None:
+        try:
+            with instance.app_context():
+                barrier.wait(timeout=10)
+                results.append(work())
+                db.session.remove()
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=one, args=(instance,)) for instance in apps]
+    db.session.remove()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not errors, errors
+    return results

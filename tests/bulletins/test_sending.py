@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from collections import Counter
 from datetime import timedelta
 from xml.etree import ElementTree
@@ -19,7 +18,7 @@ from inquiry_desk.mail.models import Delivery, MailSend
 from ..helpers import make_user, page
 from ..mail.send_support import drain, worker
 from ..mail.smtp_server import SmtpSink
-from .support import T0, approved, make_bulletin, make_list, subscribe
+from .support import T0, approved, at_once, make_bulletin, make_list, subscribe
 
 pytestmark = pytest.mark.allow_smtp
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -115,26 +114,7 @@ def test_two_schedulers_at_once_dispatch_each_bulletin_once(app: Flask, app_fact
         ids.append(bulletin.id)
     db.session.commit()
     other = app_factory(**{key: app.config[key] for key in ("MAIL_BACKEND", "SMTP_HOST", "SMTP_PORT")})
-    barrier = threading.Barrier(2)
-    started: list[int] = []
-    errors: list[BaseException] = []
-
-    def scheduler(instance: Flask) -> None:
-        try:
-            with instance.app_context():
-                barrier.wait(timeout=10)
-                started.append(dispatch.dispatch_due(T0 + timedelta(seconds=1)))
-                db.session.remove()
-        except BaseException as exc:
-            errors.append(exc)
-
-    threads = [threading.Thread(target=scheduler, args=(instance,)) for instance in (app, other)]
-    db.session.remove()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not errors, errors
+    started = at_once((app, other), lambda: dispatch.dispatch_due(T0 + timedelta(seconds=1)))
     assert sum(started) == 3
     assert db.session.scalar(select(func.count()).select_from(MailSend)) == 3
     assert db.session.scalar(select(func.count()).select_from(BulletinSnapshot)) == 3
@@ -156,7 +136,13 @@ def test_the_public_archive_and_atom_feed_in_both_languages(app: Flask, smtp_sin
     soup = page(response, lang="en")
     titles = [a.get_text(strip=True) for a in soup.select("[data-archive] a")]
     assert titles == ["November update"]
-    soup = page(client.get(f"/fr/bulletins/{public_bulletin.id}"), lang="fr")
+    assert "https:" not in response.headers["Content-Security-Policy"]
+    response = client.get(f"/fr/bulletins/{public_bulletin.id}")
+    # The page shows the bulletin as its emails did: https images from other hosts, and nothing else widened.
+    policy = response.headers["Content-Security-Policy"]
+    assert "img-src 'self' data: https:;" in policy and "script-src 'self';" in policy
+    assert response.headers["Referrer-Policy"] == "no-referrer"
+    soup = page(response, lang="fr")
     assert soup.h1.get_text(strip=True) == "Le point de novembre"
     assert soup.select_one("[data-other-language]")["href"] == f"/en/bulletins/{public_bulletin.id}"
     assert client.get(f"/en/bulletins/{private_bulletin.id}").status_code == 404

@@ -30,10 +30,12 @@ DYNAMIC: dict[tuple[str, str], frozenset[str]] = {
     ("inquiries/attachments.py", "REFUSED"): frozenset({attachments.REFUSED}),
     ("accounts/services.py", "action"): frozenset(),  # the codes given to _record_failure(...), read below
     ("bulletins/services.py", "action"): frozenset(),  # the codes given to _transition(...), read below
+    ("bulletins/series.py", "action"): frozenset(),  # the codes given to _set_status(...), read below
 }
 # Helpers that pass their argument on as the action: (file, function, position of the action).
 PASSED_ON: set[tuple[str, str, int | str]] = {("accounts/services.py", "_record_failure", 2),
-                                             ("bulletins/services.py", "_transition", "action")}
+                                             ("bulletins/services.py", "_transition", "action"),
+                                             ("bulletins/series.py", "_set_status", "action")}
 
 
 def _literal_codes(node: ast.expr) -> set[str] | None:

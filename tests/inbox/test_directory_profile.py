@@ -132,4 +132,5 @@ def test_the_organisation_page_makes_a_fixed_number_of_queries(app, signed_in) -
         inquiry.contact.organisation_id = organisation.id
     db.session.commit()
     full = _queries(client, url)
-    assert full == empty <= 10, (empty, full)
+    # 11: the bulletins received (a timeline source the bulletins register) are one query of their own.
+    assert full == empty <= 11, (empty, full)
