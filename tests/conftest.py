@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from argon2 import PasswordHasher
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, func, select, text
@@ -25,6 +26,7 @@ from sqlalchemy.exc import DBAPIError
 
 from config import TestingConfig
 from inquiry_desk import create_app
+from inquiry_desk.accounts import passwords
 from inquiry_desk.core.extensions import db
 
 from .helpers import make_user, sign_in
@@ -34,6 +36,13 @@ PROJECT_DIR = Path(__file__).resolve().parent.parent
 POSTGRES_URL = os.environ.get("TEST_DATABASE_URL", "").strip()
 
 compile_each_url_builder_once()
+
+# argon2id with production's parameters (64 MiB, 3 passes, 4 lanes) costs ~0.5 s of CPU for a hash and its
+# check: every make_user and every sign-in. Tests prove what is done with passwords, not the cost parameters,
+# so in the test process they are the smallest argon2id allows (still argon2id, still salted). Servers the tests
+# start as processes of their own (gunicorn, workers) keep production's.
+passwords._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+passwords._DUMMY_HASH = passwords._hasher.hash("not-a-real-password-only-equalises-timing")
 
 
 def _normalise(url: str) -> str:
