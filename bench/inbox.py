@@ -354,6 +354,8 @@ def profile(client, url: str, requests: int) -> None:
     for _ in range(requests):
         client.get(url)
     profiler.disable()
+    if os.environ.get("BENCH_PROFILE_OUT"):  # for pstats' print_callers
+        profiler.dump_stats(os.environ["BENCH_PROFILE_OUT"])
     stats = pstats.Stats(profiler, stream=sys.stdout)
     stats.sort_stats("cumulative").print_stats(60)
     stats.sort_stats("tottime").print_stats(40)
