@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from inquiry_desk.core.extensions import db
+from inquiry_desk.inbox import labels
 from inquiry_desk.inquiries import triage
 from inquiry_desk.inquiries.models import Message, ReplyNotice
 
@@ -33,6 +34,7 @@ NOW = datetime(2026, 3, 10, 15, 30, tzinfo=UTC)  # a Tuesday; Toronto is on summ
 def desk(app, monkeypatch):
     """Nine inquiries of every kind a row can show, and an officer who reads the list."""
     monkeypatch.setattr("inquiry_desk.inbox.views.utcnow", lambda: NOW)
+    labels.forget_filter_choices()  # kept a minute per process: another test's staff and topics
     officer = make_user(role="officer", name="Golden Officer", email="golden@example.org")
     colleague = make_user(role="officer", name="Chloé Tremblay", email="chloe@example.org")
     partner = make_organisation("Aman Lara", domains=("amanlara.org",))
