@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time
 from functools import lru_cache
@@ -38,7 +39,8 @@ def format_datetime(value: datetime | None, format: str = "medium") -> str:
 
 def datetime_formatter() -> Callable[[datetime], str]:
     """``format_datetime`` with the language and zone looked up once: for the rows of a list."""
-    language, zone = get_locale().language, team_timezone()
+    locale = get_locale()
+    language, zone = (locale.language if locale else "en"), team_timezone()
     return lambda value: _one_format(language, value.astimezone(zone))
 
 
@@ -93,20 +95,13 @@ def _patterns(language: str) -> tuple[babel.dates.DateTimePattern, babel.dates.D
     time_part = babel.dates.get_time_format("short", locale)
     # Babel declares a DateTimePattern, but gives the "{1}, {0}" string: str() is right for both.
     glue = str(babel.dates.get_datetime_format(ONE_WIDTH, locale))
-    if "'" in glue or not set(time_part.format % _FIELD_NAMES) <= set(_CLOCK_TEXT):
+    time_fields = {letter for letter in re.sub(r"'[^']*'", "", time_part.pattern) if letter.isalpha()}
+    if "'" in glue or not time_fields <= set(_CLOCK_FIELDS):
         raise ValueError(f"the one format of {language} cannot be made in halves: {glue!r}")  # pragma: no cover
     return date_part, time_part, glue, locale
 
 
-class _Fields(dict[str, str]):
-    """Names each field of a pattern (``"%(h)s:%(mm)s" % _FIELD_NAMES`` gives "h:mm")."""
-
-    def __missing__(self, key: str) -> str:
-        return key[0]
-
-
-_FIELD_NAMES = _Fields()
-_CLOCK_TEXT = "hHkKmab :.'\u202f\u00a0"  # a time of day's fields and separators: nothing of the date
+_CLOCK_FIELDS = "hHkKmaBb"  # a time of day's fields: nothing of the date, so the halves are made apart
 
 
 def _one_format(language: str, local: datetime) -> str:
