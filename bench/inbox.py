@@ -36,8 +36,8 @@ cache left to drop, and the figure shows that a first visitor pays what every vi
 ``--keep DIR`` keeps the seeded databases (``DIR/inbox-SIZE.sqlite3``, or PostgreSQL
 ``bench_inbox_SIZE``) and reuses them on the next run with the same size: seeding 100,000 takes
 minutes. ``--only NAME[,NAME]`` measures only those pages. ``--profile N`` prints a cProfile of N
-requests of the first page instead of the figures; ``--renders N`` only requests the first page
-N times (for ``valgrind --tool=callgrind`` or ``perf stat``: run with N and with 0, subtract).
+requests of the first page (of ``--only``'s, if given) instead of the figures; ``--renders N`` only
+requests that page N times (for ``valgrind --tool=callgrind`` or ``perf stat``: run with N and with 0, subtract).
 
 Output: ``name: value unit (ratio x floor)``; lines starting with ``#`` are context.
 """
@@ -392,11 +392,12 @@ def run_size(size: int, args: argparse.Namespace) -> dict[str, tuple[float, floa
         if args.only:
             urls = {name: url for name, url in urls.items() if name in args.only.split(",")}
         medians: dict[str, tuple[float, float]] = {}
+        first = next(iter(urls.values()))  # the first page, or the first of --only
         if args.profile:
-            profile(client, urls.get("inbox_new", "/staff/inquiries/?queue=new"), args.profile)
+            profile(client, first, args.profile)
         elif args.renders is not None:
             for _ in range(args.renders):
-                client.get(urls.get("inbox_new", "/staff/inquiries/?queue=new"))
+                client.get(first)
         else:
             print(f"# size {size:,} on {args.database}: {args.requests} requests per page, "
                   f"{args.restricted} % restricted; {load()}", flush=True)
