@@ -73,39 +73,30 @@ def index() -> Response | str:
     if filters.q and page.reader is not None and record_readings(FOUND, page.items, page.reader, now=now):
         db.session.commit()
     args = {"queue": queue, "sort": sort, **filters.as_args()}
-    choices = filter_choices()
     return render_template(
         "inbox/index.html", page=page, rows=list_rows(page.items, now, page.reader.topics if page.reader else ()),
         counts=queues.queue_counts(current_user, now), now=now,
-        queue_labels=QUEUE_LABELS, sort_labels=SORT_LABELS, choices=choices,
+        queue_labels=QUEUE_LABELS, sort_labels=SORT_LABELS, choices=filter_choices(),
         list_args=args, current_query=urlencode(args), saved=saved_views.views_of(current_user),
-        save_form=SavedViewForm(query=urlencode(args)), bulk_form=_bulk_form(choices), delete_form=DeleteForm(),
+        save_form=SavedViewForm(query=urlencode(args)), bulk_form=_bulk_form(), delete_form=DeleteForm(),
         count_cap=queues.COUNT_CAP,
     )
 
 
-def _bulk_form(shown: dict[str, list[tuple[str, str]]] | None = None) -> BulkForm:
-    """The bulk actions; a list page passes the filters' choices (kept a minute) for the staff and topics.
-
-    The POST reads staff and topics afresh, so that a colleague added a moment ago can be chosen.
-    """
-    if shown is None:
-        staff = [(str(user.id), user.name) for user in accounts.assignable_users()]
-        topics = [(topic.code, topic.name(current_language())) for topic in inquiries.active_topics()]
-    else:
-        staff, topics = shown["assignee"][2:], shown["topic"][1:]  # after "any" (and "nobody")
+def _bulk_form() -> BulkForm:
     form = BulkForm()
     form.action.choices = [
         ("assign_me", _("Assign to me")),
-        *((f"assign_{user_id}", _("Assign to %(name)s", name=name))
-          for user_id, name in staff if user_id != str(current_user.id)),
+        *((f"assign_{user.id}", _("Assign to %(name)s", name=user.name))
+          for user in accounts.assignable_users() if user.id != current_user.id),
         ("unassign", _("Return to the queue")),
         *((f"status_{status}", _("Set status: %(status)s", status=status_label(status)))
           for status in ("open", "waiting", "resolved")),
         ("close", _("Close")), ("tag", _("Add a tag")),
         *((f"priority_{priority.value}", _("Set priority: %(priority)s", priority=priority_label(priority.value)))
           for priority in Priority),
-        *((f"topic_{code}", _("Set topic: %(topic)s", topic=name)) for code, name in topics),
+        *((f"topic_{topic.code}", _("Set topic: %(topic)s", topic=topic.name(current_language())))
+          for topic in inquiries.active_topics()),
     ]
     return form
 
