@@ -23,6 +23,22 @@ divided by its median at the smallest.
 officer holds or is named on about half of them and sees only the metadata of the others, so
 lists mask rows and a search must skip matches it may not read.
 
+Each figure is printed twice: the wall time (``_median``, ``_p95``) and the CPU time of this
+process per request (``_cpu_median``: ``time.process_time`` around the request; the app is
+served in-process, so that is the serving process's CPU), each with its ratio to the floor's.
+On a shared machine the wall time grows with the load and the CPU time much less: judge by
+the CPU ratios. The load (``os.getloadavg``) is printed before and after each size.
+
+``inbox_new_cold`` is the first page of "New" with the queue counts' cache dropped before each
+request (``queues.forget_counts``): with counts read from the tally table (issue 19) there is no
+cache left to drop, and the figure shows that a first visitor pays what every visitor pays.
+
+``--keep DIR`` keeps the seeded databases (``DIR/inbox-SIZE.sqlite3``, or PostgreSQL
+``bench_inbox_SIZE``) and reuses them on the next run with the same size: seeding 100,000 takes
+minutes. ``--only NAME[,NAME]`` measures only those pages. ``--profile N`` prints a cProfile of N
+requests of the first page (of ``--only``'s, if given) instead of the figures; ``--renders N`` only
+requests that page N times (for ``valgrind --tool=callgrind`` or ``perf stat``: run with N and with 0, subtract).
+
 Output: ``name: value unit (ratio x floor)``; lines starting with ``#`` are context.
 """
 
@@ -68,22 +84,36 @@ def line(name: str, value: float | str, unit: str = "", ratio: float | None = No
 
 
 @contextlib.contextmanager
-def throwaway_database(kind: str, postgres_url: str, workdir: Path) -> Iterator[str]:
+def throwaway_database(kind: str, postgres_url: str, workdir: Path, size: int,
+                       keep: Path | None = None) -> Iterator[tuple[str, bool]]:
+    """The database URL, and whether it already holds a seeded database of this size (``keep``)."""
     if kind == "sqlite":
-        yield f"sqlite:///{workdir / 'inbox.sqlite3'}"
+        path = (keep or workdir) / f"inbox-{size}.sqlite3"
+        seeded = keep is not None and (keep / f"inbox-{size}.seeded").exists()
+        if keep is not None and not seeded:
+            path.unlink(missing_ok=True)
+        yield f"sqlite:///{path}", seeded
         return
     from sqlalchemy import create_engine, text
 
+    name = f"bench_inbox_{size}" if keep is not None else "bench_inbox"
+    seeded = keep is not None and (keep / f"{name}.seeded").exists()
     admin = create_engine(postgres_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text("DROP DATABASE IF EXISTS bench_inbox WITH (FORCE)"))
-        connection.execute(text("CREATE DATABASE bench_inbox"))
-    try:
-        yield postgres_url.rsplit("/", 1)[0] + "/bench_inbox"
-    finally:
+    if not seeded:
         with admin.connect() as connection:
-            connection.execute(text("DROP DATABASE IF EXISTS bench_inbox WITH (FORCE)"))
+            connection.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            connection.execute(text(f"CREATE DATABASE {name}"))
+    try:
+        yield postgres_url.rsplit("/", 1)[0] + f"/{name}", seeded
+    finally:
+        if keep is None:
+            with admin.connect() as connection:
+                connection.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
         admin.dispose()
+
+
+def seeded_marker(kind: str, size: int, keep: Path) -> Path:
+    return keep / (f"inbox-{size}.seeded" if kind == "sqlite" else f"bench_inbox_{size}.seeded")
 
 
 def build_app(database_url: str, workdir: Path):
@@ -224,6 +254,10 @@ def seed(app, size: int, rng: random.Random, restricted_percent: int = 0) -> dic
         else:
             db.session.execute(text("ANALYZE"))
             db.session.commit()
+        from inquiry_desk.inquiries import tallies
+
+        tallies.recount()  # as the nightly job would: one tally row per cell, not one per inserted inquiry
+        db.session.commit()
         print(f"# seeded {size:,} inquiries in {time.perf_counter() - started:.1f} s ({dialect})", flush=True)
         return {"secret": secret, **sample}
 
@@ -265,25 +299,43 @@ def pages(sample: dict[str, object], cursor: str) -> dict[str, str]:
     return urls
 
 
-def timed(client, url: str) -> float:
-    start = time.perf_counter()
+COLD = "inbox_new_cold"  # the first page with the queue counts' cache dropped before each request
+
+
+def forget_count_cache() -> None:
+    from inquiry_desk.inquiries import queues
+
+    queues.forget_counts()
+
+
+def timed(client, url: str) -> tuple[float, float]:
+    """Wall and CPU milliseconds of one request, served in this process."""
+    cpu, start = time.process_time(), time.perf_counter()
     response = client.get(url)
-    elapsed = (time.perf_counter() - start) * 1000
+    elapsed, cpu_used = (time.perf_counter() - start) * 1000, (time.process_time() - cpu) * 1000
     assert response.status_code in (200, 302), f"{url} answered {response.status_code}"
-    return elapsed
+    return elapsed, cpu_used
 
 
-def measure(client, urls: dict[str, str], requests: int) -> dict[str, list[float]]:
-    times: dict[str, list[float]] = {"floor": [], **{name: [] for name in urls}}
+def measure(client, urls: dict[str, str], requests: int) -> dict[str, tuple[list[float], list[float]]]:
+    times: dict[str, tuple[list[float], list[float]]] = {"floor": ([], []), **{name: ([], []) for name in urls}}
+
+    def record(name: str, url: str) -> None:
+        if name == COLD:
+            forget_count_cache()
+        wall, cpu = timed(client, url)
+        times[name][0].append(wall)
+        times[name][1].append(cpu)
+
     for _ in range(2):  # warm-up: caches, query plans, templates
         timed(client, "/staff/")
         for url in urls.values():
             timed(client, url)
     for _ in range(requests):
-        times["floor"].append(timed(client, "/staff/"))
+        record("floor", "/staff/")
         for name, url in urls.items():
-            times[name].append(timed(client, url))
-            times["floor"].append(timed(client, "/staff/"))  # interleaved: same load on both
+            record(name, url)
+            record("floor", "/staff/")  # interleaved: same load on both
     return times
 
 
@@ -292,33 +344,90 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
-def run_size(size: int, args: argparse.Namespace) -> dict[str, float]:
+def load() -> str:
+    return "load {:.2f} {:.2f} {:.2f}".format(*os.getloadavg())
+
+
+def profile(client, url: str, requests: int) -> None:
+    import cProfile
+    import pstats
+
+    for _ in range(2):
+        timed(client, url)
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for _ in range(requests):
+        client.get(url)
+    profiler.disable()
+    if os.environ.get("BENCH_PROFILE_OUT"):  # for pstats' print_callers
+        profiler.dump_stats(os.environ["BENCH_PROFILE_OUT"])
+    stats = pstats.Stats(profiler, stream=sys.stdout)
+    stats.sort_stats("cumulative").print_stats(60)
+    stats.sort_stats("tottime").print_stats(40)
+
+
+def prepared(app, size: int, args: argparse.Namespace, seeded: bool) -> dict[str, object]:
+    """The sample words and the officer's secret: seeded now, or read back from a kept database."""
+    import json
+
+    if seeded and args.keep is not None:
+        sample: dict[str, object] = json.loads(seeded_marker(args.database, size, args.keep).read_text())
+        print(f"# reusing the seeded database of {size:,} inquiries ({args.database})", flush=True)
+        return sample
+    sample = seed(app, size, random.Random(size), args.restricted)
+    if args.keep is not None:
+        seeded_marker(args.database, size, args.keep).write_text(json.dumps(sample))
+    return sample
+
+
+def run_size(size: int, args: argparse.Namespace) -> dict[str, tuple[float, float]]:
     with tempfile.TemporaryDirectory(prefix="bench-inbox-") as folder, \
-            throwaway_database(args.database, args.postgres_url, Path(folder)) as url:
+            throwaway_database(args.database, args.postgres_url, Path(folder), size, args.keep) as (url, seeded):
         app = build_app(url, Path(folder))
         migrate(app)
-        sample = seed(app, size, random.Random(size), args.restricted)
+        sample = prepared(app, size, args, seeded)
         client = sign_in(app, str(sample["secret"]))
-        times = measure(client, pages(sample, deep_cursor(app, size)), args.requests)
-        floor = statistics.median(times["floor"])
-        floor_p95 = percentile(times["floor"], 0.95)
-        print(f"# size {size:,} on {args.database}: {args.requests} requests per page, "
-              f"{args.restricted} % restricted")
-        line(f"floor_median_{size}", floor, "ms", 1.0)
-        medians = {}
-        for name, values in times.items():
-            if name == "floor":
-                continue
-            median, p95 = statistics.median(values), percentile(values, 0.95)
-            medians[name] = median
-            line(f"{name}_median_{size}", median, "ms", median / floor)
-            line(f"{name}_p95_{size}", p95, "ms", p95 / floor_p95)
+        urls = pages(sample, deep_cursor(app, size))
+        urls[COLD] = urls["inbox_new"]
+        if args.only:
+            urls = {name: url for name, url in urls.items() if name in args.only.split(",")}
+        medians: dict[str, tuple[float, float]] = {}
+        first = next(iter(urls.values()))  # the first page, or the first of --only
+        if args.profile:
+            profile(client, first, args.profile)
+        elif args.renders is not None:
+            for _ in range(args.renders):
+                client.get(first)
+        else:
+            print(f"# size {size:,} on {args.database}: {args.requests} requests per page, "
+                  f"{args.restricted} % restricted; {load()}", flush=True)
+            medians = report(size, measure(client, urls, args.requests))
+            print(f"# {load()}", flush=True)
         with app.app_context():
             from inquiry_desk.core.extensions import db
 
             db.session.remove()
             db.engine.dispose()
         return medians
+
+
+def report(size: int, times: dict[str, tuple[list[float], list[float]]]) -> dict[str, tuple[float, float]]:
+    """One line per figure: wall median, p95 and CPU median, each against the floor's."""
+    floor_wall, floor_cpu = times["floor"]
+    floor, floor_p95, floor_cpu_median = (statistics.median(floor_wall), percentile(floor_wall, 0.95),
+                                          statistics.median(floor_cpu))
+    line(f"floor_median_{size}", floor, "ms", 1.0)
+    line(f"floor_cpu_median_{size}", floor_cpu_median, "ms", 1.0)
+    medians = {}
+    for name, (wall, cpu) in times.items():
+        if name == "floor":
+            continue
+        median, p95, cpu_median = statistics.median(wall), percentile(wall, 0.95), statistics.median(cpu)
+        medians[name] = (median, cpu_median)
+        line(f"{name}_median_{size}", median, "ms", median / floor)
+        line(f"{name}_p95_{size}", p95, "ms", p95 / floor_p95)
+        line(f"{name}_cpu_median_{size}", cpu_median, "ms", cpu_median / floor_cpu_median)
+    return medians
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -328,12 +437,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--postgres-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/test")
     parser.add_argument("--requests", type=int, default=30)
     parser.add_argument("--restricted", type=int, default=0, help="percentage of inquiries restricted (0-100)")
+    parser.add_argument("--keep", type=Path, help="keep the seeded databases here and reuse them")
+    parser.add_argument("--only", help="comma-separated page names to measure")
+    parser.add_argument("--profile", type=int, help="profile this many first pages instead")
+    parser.add_argument("--renders", type=int, help="only request the first page this many times")
     args = parser.parse_args(argv)
+    if args.keep is not None:
+        args.keep.mkdir(parents=True, exist_ok=True)
     results = {size: run_size(size, args) for size in args.sizes}
-    if len(args.sizes) > 1:
+    if len(args.sizes) > 1 and all(results.values()):
         small, large = min(args.sizes), max(args.sizes)
-        for name, median in results[large].items():
-            line(f"{name}_growth_{small}_to_{large}", median / results[small][name], "x")
+        for name, (median, cpu) in results[large].items():
+            line(f"{name}_growth_{small}_to_{large}", median / results[small][name][0], "x")
+            line(f"{name}_cpu_growth_{small}_to_{large}", cpu / results[small][name][1], "x")
     return 0
 
 

@@ -34,6 +34,7 @@ from inquiry_desk.inquiries.models import (
     Topic,
 )
 from inquiry_desk.inquiries.saved_views.models import SavedView
+from inquiry_desk.inquiries.tallies import QueueTally
 from inquiry_desk.inquiries.targets.models import Closure, ServiceTarget, TeamCalendar
 from inquiry_desk.intake.models import ExemptNetwork
 from inquiry_desk.jobs.models import JobRun, SchedulerLease
@@ -79,6 +80,7 @@ __all__ = [
     "OutgoingEmail",
     "PersonConcerned",
     "PortalLink",
+    "QueueTally",
     "RecoveryCode",
     "ReplyNotice",
     "SavedView",

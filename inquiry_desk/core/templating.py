@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from datetime import UTC, date, datetime, time
 from functools import lru_cache
 from typing import Any, Literal
@@ -22,20 +24,24 @@ def format_datetime(value: datetime | None, format: str = "medium") -> str:
     ``format`` is accepted and ignored, so that a page or an email asking for "short" or "long"
     gets the same format as every other (docs/decisions.md, "One date format").
 
-    Calls Babel directly with the locale and zone looked up once per request:
-    a list of 50 rows formats 50 times, and Flask-Babel's per-call lookups cost
-    several times the formatting itself.
+    The locale and zone are looked up once per request, and the date and time halves are
+    kept per language (``_date_text``, ``_time_text``): a list of 50 rows formats 50 times.
     """
     if value is None:
         return ""
     if not has_app_context():  # no request: English, the zone as given
-        pattern, canadian = _datetime_pattern("en")
-        return pattern.apply(value, canadian)
+        return _one_format("en", value)
     if "_format_context" not in g:
         g._format_context = (get_locale(), team_timezone())
     locale, zone = g._format_context
-    pattern, canadian = _datetime_pattern(locale.language)
-    return pattern.apply(value.astimezone(zone), canadian)
+    return _one_format(locale.language, value.astimezone(zone))
+
+
+def datetime_formatter() -> Callable[[datetime], str]:
+    """``format_datetime`` with the language and zone looked up once: for the rows of a list."""
+    locale = get_locale()
+    language, zone = (locale.language if locale else "en"), team_timezone()
+    return lambda value: _one_format(language, value.astimezone(zone))
 
 
 def format_day(value: date | None, format: str = "medium") -> str:
@@ -48,15 +54,13 @@ def format_day(value: date | None, format: str = "medium") -> str:
     if isinstance(value, datetime):
         return format_datetime(value)
     locale = get_locale() if has_app_context() else None
-    language = locale.language if locale else "en"
-    return babel.dates.format_date(value, ONE_WIDTH, locale=Locale.parse(f"{language}_CA"))
+    return _date_text(locale.language if locale else "en", value)
 
 
 def format_clock(hour: int, minute: int) -> str:
     """A time of day (a schedule's "every day at") as the one format writes times: "7:00 a.m.", "07 h 00"."""
     locale = get_locale() if has_app_context() else None
-    canadian = Locale.parse(f"{locale.language if locale else 'en'}_CA")
-    return babel.dates.format_time(time(hour, minute), "short", locale=canadian)
+    return _time_text(locale.language if locale else "en", hour, minute)
 
 
 def machine_datetime(value: datetime) -> str:
@@ -79,19 +83,44 @@ ONE_WIDTH: Literal["medium"] = "medium"
 
 
 @lru_cache(maxsize=8)
-def _datetime_pattern(language: str) -> tuple[babel.dates.DateTimePattern, Locale]:
-    """The date and the time to the minute, as written in Canada, parsed once: a list formats many.
+def _patterns(language: str) -> tuple[babel.dates.DateTimePattern, babel.dates.DateTimePattern, str, Locale]:
+    """The date, the time to the minute and how they join, as written in Canada, parsed once.
 
     Canadian English and French (en_CA: "Nov 24, 2026, 4:53 a.m."; fr_CA: "24 nov. 2026, 04 h 53").
     Seconds are noise everywhere (issue 10 defect 8: "4:30:00 p.m." in reminders), and the time
     zone is the team's, said nowhere since it is the same on every page and email.
     """
     locale = Locale.parse(f"{language}_CA")
-    date_part = babel.dates.get_date_format(ONE_WIDTH, locale).pattern
-    time_part = babel.dates.get_time_format("short", locale).pattern
+    date_part = babel.dates.get_date_format(ONE_WIDTH, locale)
+    time_part = babel.dates.get_time_format("short", locale)
     # Babel declares a DateTimePattern, but gives the "{1}, {0}" string: str() is right for both.
-    combined = str(babel.dates.get_datetime_format(ONE_WIDTH, locale)).replace("{0}", time_part)
-    return babel.dates.parse_pattern(combined.replace("{1}", date_part)), locale
+    glue = str(babel.dates.get_datetime_format(ONE_WIDTH, locale))
+    time_fields = {letter for letter in re.sub(r"'[^']*'", "", time_part.pattern) if letter.isalpha()}
+    if "'" in glue or not time_fields <= set(_CLOCK_FIELDS):
+        raise ValueError(f"the one format of {language} cannot be made in halves: {glue!r}")  # pragma: no cover
+    return date_part, time_part, glue, locale
+
+
+_CLOCK_FIELDS = "hHkKmaBb"  # a time of day's fields: nothing of the date, so the halves are made apart
+
+
+def _one_format(language: str, local: datetime) -> str:
+    """The one format of a time already in the team's zone: the date and the time, each made once."""
+    glue = _patterns(language)[2]
+    return glue.replace("{1}", _date_text(language, local.date())).replace(
+        "{0}", _time_text(language, local.hour, local.minute))
+
+
+@lru_cache(maxsize=4096)
+def _date_text(language: str, day: date) -> str:
+    date_part, _, _, locale = _patterns(language)
+    return date_part.apply(day, locale)
+
+
+@lru_cache(maxsize=2048)
+def _time_text(language: str, hour: int, minute: int) -> str:
+    _, time_part, _, locale = _patterns(language)
+    return time_part.apply(time(hour, minute), locale)
 
 
 def forget_request_formats() -> None:

@@ -14,7 +14,7 @@ from datetime import datetime
 from flask_babel import gettext as _
 
 from inquiry_desk.accounts import services as accounts
-from inquiry_desk.core.templating import format_datetime, machine_datetime
+from inquiry_desk.core.templating import datetime_formatter, machine_datetime
 from inquiry_desk.inquiries import notifications, targets
 from inquiry_desk.inquiries.labels import PRIORITY_LABELS, STATUS_LABELS
 from inquiry_desk.inquiries.queues import Summary
@@ -50,6 +50,9 @@ def list_rows(inquiries: Sequence[Summary], now: datetime, topics: Collection[in
     nobody = _("Nobody")
     nobody_given = _("No stakeholder")  # logged by staff without one
     new_replies = notifications.unseen_replies(inquiry.id for inquiry in inquiries)  # one query for the page
+    # The language, zone and texts looked up once for the page, not once per row (issue 19).
+    describe_due, format_datetime = targets.due_describer(now), datetime_formatter()
+    trusted, unconfirmed = _("Trusted partner: %(name)s"), _("Partner domain (%(name)s), address not yet confirmed")
     rows = []
     for inquiry in inquiries:
         stakeholder = inquiry.contact_name or nobody_given
@@ -57,17 +60,17 @@ def list_rows(inquiries: Sequence[Summary], now: datetime, topics: Collection[in
             stakeholder = f"{stakeholder}, {inquiry.organisation_name}"
         badge = ""
         if inquiry.trusted_partner and inquiry.trusted_name:
-            badge = _("Trusted partner: %(name)s", name=inquiry.trusted_name)
+            badge = trusted % {"name": inquiry.trusted_name}
         elif inquiry.trusted_name:
-            badge = _("Partner domain (%(name)s), address not yet confirmed", name=inquiry.trusted_name)
-        state, text = targets.describe_due(inquiry.due_at, now) if inquiry.due_at else ("", "")
+            badge = unconfirmed % {"name": inquiry.trusted_name}
+        state, text = describe_due(inquiry.due_at) if inquiry.due_at else ("", "")
         rows.append(Row(
             id=inquiry.id, reference=inquiry.reference or "", subject=inquiry.subject, language=inquiry.language,
             tags=inquiry.tags, stakeholder=stakeholder, trusted_badge=badge,
             status=statuses.get(inquiry.status, inquiry.status), priority=inquiry.priority,
             priority_text=priorities.get(inquiry.priority, inquiry.priority), due_state=state, due_text=text,
             received_iso=machine_datetime(inquiry.received_at),
-            received_text=format_datetime(inquiry.received_at, "short"),
+            received_text=format_datetime(inquiry.received_at),
             assignee=names.get(inquiry.assignee_id, nobody) if inquiry.assignee_id else nobody,
             new_reply=inquiry.id in new_replies,
             restricted=inquiry.restricted or inquiry.hidden or inquiry.topic_id in topics, hidden=inquiry.hidden,

@@ -2,15 +2,14 @@
 
 Every list is one indexed query paged by keyset (``WHERE (key, id) < cursor``),
 never OFFSET, so that page 1 and page 1,000 cost the same at a million rows.
-Counts are capped (``COUNT_CAP``) and cached for a short while: the inbox
-shows "10,000+" rather than counting a million rows on every page view.
+Counts come from tally rows the database keeps as inquiries change (tallies.py), and are
+shown capped (``COUNT_CAP``: "10,000+"): no page counts a million rows.
 """
 
 from __future__ import annotations
 
 import base64
 import json
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime, timedelta
@@ -28,7 +27,7 @@ from inquiry_desk.core.extensions import db
 from inquiry_desk.core.ids import MAX_ID, parse_id
 from inquiry_desk.core.text import has_control_characters
 from inquiry_desk.directory.models import Contact, Organisation
-from inquiry_desk.inquiries import search
+from inquiry_desk.inquiries import search, tallies
 from inquiry_desk.inquiries.access import Reader, uses_content
 from inquiry_desk.inquiries.models import (
     Channel,
@@ -44,7 +43,6 @@ QUEUES = ("new", "mine", "unassigned", "due_soon", "overdue", "waiting", "resolv
 SORTS = ("received", "due", "updated", "priority")
 PAGE_SIZE = 50
 COUNT_CAP = 10_000
-COUNT_CACHE_SECONDS = 30
 ACTIVE = (Status.NEW.value, Status.OPEN.value)
 
 
@@ -389,44 +387,39 @@ def iter_filtered(queue: str, filters: Filters, *, actor: User, now: datetime, s
 
 # --- counts --------------------------------------------------------------------------------
 
-_count_cache: dict[tuple[str, int, int], tuple[float, int]] = {}
-
-
 def _capped_count(query: Select[Any]) -> int:
     limited = query.with_only_columns(Inquiry.id).order_by(None).limit(COUNT_CAP + 1).subquery()
     return int(db.session.scalar(select(func.count()).select_from(limited)) or 0)
 
 
 def queue_counts(actor: User, now: datetime) -> dict[str, int]:
-    """How many inquiries each queue holds, capped at COUNT_CAP + 1 and cached briefly."""
-    counts: dict[str, int] = {}
-    stamp = time.monotonic()
-    generation = _generation()
-    for queue in QUEUES:
-        key = (queue, actor.id if queue == "mine" else 0, generation)
-        cached = _count_cache.get(key)
-        if cached and stamp - cached[0] < COUNT_CACHE_SECONDS:
-            counts[queue] = cached[1]
-            continue
-        query = _base_query(queue, Filters(), "received", actor, now)
-        counts[queue] = _capped_count(query)
-        _count_cache[key] = (stamp, counts[queue])
-    if len(_count_cache) > 5000:
-        _count_cache.clear()
-    return counts
+    """How many inquiries each queue holds, capped at COUNT_CAP + 1; always current, never a long count.
 
-
-_generation_value = 0
-
-
-def _generation() -> int:
-    return _generation_value
+    The queues by status and assignee are sums of tally rows kept by the database (tallies.py):
+    one small query. The two that move with the clock are read from the due-time index: due soon
+    is a short range, and overdue is every inquiry with a due time less those not yet due (a
+    short range too), unless that range is itself long.
+    """
+    counted = tallies.read(actor.id)
+    soon = now + timedelta(minutes=current_app.config["INBOX_DUE_SOON_MINUTES"])
+    not_yet_due = _capped_count(select(Inquiry.id).where(Inquiry.due_at >= now))
+    overdue = (counted.due - not_yet_due if not_yet_due <= COUNT_CAP
+               else _capped_count(select(Inquiry.id).where(Inquiry.due_at < now)))
+    counts = {
+        "new": counted.by_status.get(Status.NEW.value, 0),
+        "mine": counted.mine,
+        "unassigned": counted.unassigned,
+        "due_soon": _capped_count(select(Inquiry.id).where(Inquiry.due_at >= now, Inquiry.due_at < soon)),
+        "overdue": overdue,
+        "waiting": counted.by_status.get(Status.WAITING.value, 0),
+        "resolved": counted.by_status.get(Status.RESOLVED.value, 0),
+        "all": counted.total,
+    }
+    return {queue: min(count, COUNT_CAP + 1) for queue, count in counts.items()}
 
 
 def forget_counts() -> None:
-    """Drop cached counts (this process): called after a change, so the one who made it sees it."""
-    global _generation_value
-    _generation_value += 1
+    """Nothing to forget: counts are read from the tally rows, which change with the inquiries."""
 
 
 def home_figures(actor: User, now: datetime) -> dict[str, int]:

@@ -54,7 +54,6 @@ INDEXED_ORGANISATION_COLUMNS = ("name",)
 
 _ACTIVE = "inquiry_changes_active"  # Session.info: {id(inquiry): Change} of the blocks still open
 _TO_INDEX = "inquiries_to_index"  # Session.info: inquiry ids whose search document is stale
-_CHANGED = "inquiries_changed"  # Session.info: True once a change was recorded in this transaction
 _UNRECORDED = "inquiry_changes_unrecorded"  # Session.info: depth of ``unrecorded()`` blocks
 
 
@@ -94,7 +93,6 @@ class Change:
             audit.record(f"inquiry.{action}", actor_id=actor_id, subject_type="inquiry", subject_id=inquiry.id,
                          details={**details, "version": inquiry.version}, now=now)
         mark_for_indexing(db.session(), [inquiry.id])
-        db.session.info[_CHANGED] = True
 
 
 @contextmanager
@@ -186,16 +184,8 @@ def _index_before_commit(session: Session) -> None:
         session.flush()
 
 
-@event.listens_for(Session, "after_commit")
-def _forget_counts_after_commit(session: Session) -> None:
-    if session.info.pop(_CHANGED, False):
-        from inquiry_desk.inquiries import queues
-
-        queues.forget_counts()
-
-
 @event.listens_for(Session, "after_soft_rollback")
 def _forget_pending(session: Session, previous_transaction: SessionTransaction) -> None:
     if previous_transaction.parent is None:  # the whole transaction, not a savepoint
-        for key in (_TO_INDEX, _CHANGED, "renamed_owners"):
+        for key in (_TO_INDEX, "renamed_owners"):
             session.info.pop(key, None)

@@ -92,6 +92,26 @@ def targets(now: datetime) -> str:
     return f"recomputed {recomputed}, reminders {reminded}"
 
 
+def queue_tallies(now: datetime) -> str:
+    """Fold the queue tally rows into one per cell (inquiries/tallies.py), so that counting them stays short."""
+    from inquiry_desk.core.extensions import db
+    from inquiry_desk.inquiries import tallies
+
+    folded = tallies.compact()
+    db.session.commit()
+    return f"folded {folded} rows"
+
+
+def queue_recount(now: datetime) -> str:
+    """Count the queues anew from the inquiries: the tallies' safety net (a restore made without triggers)."""
+    from inquiry_desk.core.extensions import db
+    from inquiry_desk.inquiries import tallies
+
+    cells = tallies.recount()
+    db.session.commit()
+    return f"recounted {cells} cells"
+
+
 def daily_digest(now: datetime) -> str:
     from inquiry_desk.inquiries.digest import send_daily_digests
 
@@ -184,6 +204,8 @@ def tick(now: datetime) -> str:
 JOBS: tuple[Job, ...] = (
     Job("outbox_sweep", _every(minutes=1), 50, outbox_sweep, keep_runs=timedelta(days=7)),
     Job("targets", _every(minutes=5), 4 * 60, targets),
+    Job("queue_tallies", _every(minutes=1), 50, queue_tallies, keep_runs=timedelta(days=7)),
+    Job("queue_recount", _daily(3, 40), 6 * 60 * 60, queue_recount),
     Job("daily_digest", _daily("DIGEST_HOUR"), 2 * 60 * 60, daily_digest),
     Job("auto_close", _daily(2, 0), 6 * 60 * 60, auto_close),
     Job("retention", _daily(2, 30), 6 * 60 * 60, retention),

@@ -82,19 +82,6 @@ def test_renaming_a_contact_reindexes_their_earlier_inquiries(app) -> None:
     assert search.search_ids("noorzai", limit=5) == [first.id]
 
 
-def test_counts_are_forgotten_only_after_the_change_commits(app, monkeypatch) -> None:
-    from inquiry_desk.inquiries import queues
-
-    officer = make_user(role="officer")
-    inquiry = make_inquiry()
-    forgotten: list[int] = []
-    monkeypatch.setattr(queues, "forget_counts", lambda: forgotten.append(1))
-    triage.set_priority(inquiry, "high", actor=officer, now=utcnow())
-    assert forgotten == []
-    db.session.commit()
-    assert forgotten == [1]
-
-
 def test_every_triage_action_is_in_the_history_with_its_version(app) -> None:
     officer = make_user(role="officer")
     inquiry = make_inquiry()

@@ -23,7 +23,7 @@ from inquiry_desk.inquiries.targets.calendar import (
     team_calendar,
     working_calendar,
 )
-from inquiry_desk.inquiries.targets.display import describe_due
+from inquiry_desk.inquiries.targets.display import describe_due, due_describer
 from inquiry_desk.inquiries.targets.due import apply_targets, on_status_change, recompute_stale
 from inquiry_desk.inquiries.targets.settings import (
     add_closure,
@@ -38,7 +38,8 @@ from inquiry_desk.inquiries.targets.settings import (
 
 __all__ = [
     "ClosureExists", "InvalidCalendar", "NotFound", "TargetExists", "TargetsError", "add_closure", "add_topic_target",
-    "apply_targets", "bump_calendar_version", "calendar_version", "describe_due", "holidays_in_year", "list_closures",
+    "apply_targets", "bump_calendar_version", "calendar_version", "describe_due", "due_describer", "holidays_in_year",
+    "list_closures",
     "list_targets", "on_status_change", "parse_working_days", "recompute_stale", "remove_closure",
     "remove_topic_target", "target_for", "team_calendar", "update_calendar", "update_targets", "working_calendar",
 ]
