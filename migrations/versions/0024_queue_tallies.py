@@ -8,7 +8,7 @@ Note for later migrations: a batch rebuild of ``inquiries`` on SQLite drops its 
 them back with ``SQLITE_TRIGGERS`` (as 0018 does for the search trigger).
 
 Revision ID: 0024
-Revises: 0020
+Revises: 0023
 Create Date: 2026-11-30 16:00:00
 
 """
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0024'
-down_revision = '0020'
+down_revision = '0023'
 branch_labels = None
 depends_on = None
 
