@@ -301,6 +301,7 @@ def test_triage_a_new_inquiry_with_the_keyboard_alone(page_factory: Callable[...
     keyboard.press("Control+End")
     keyboard.press("Enter")
     keyboard.type("We will write again next week.")
+    _tab_to(page, "#attachments", max_tabs=1)  # files to send with the reply: none here
     _tab_to(page, "#next_status", max_tabs=1)
     expect(page.locator("#next_status")).to_have_value("waiting")
     _tab_to(page, "#reply-submit", max_tabs=1)

@@ -44,6 +44,13 @@ STAFF = "https://desk.example.org/staff/inquiries/42"
 # Names and texts carry accents, an apostrophe, an ampersand and markup, so that escaping
 # (HTML) and its absence (text) both show in the files.
 CONTEXTS: dict[str, dict[str, Any]] = {
+    "bulletin_edition_ready": {
+        "series": "Partners' update & news", "at": DUE, "url": "https://desk.example.org/staff/bulletins/7",
+    },
+    "bulletin_edition_held": {
+        "series": "Partners' update & news", "at": DUE, "url": "https://desk.example.org/staff/bulletins/7",
+        "reason": "not_approved",
+    },
     "staff_invitation": {
         "name": "Amélie O'Neil", "invited_by": "Jean Tremblay", "hours": 72,
         "url": "https://desk.example.org/auth/invitation/Zx8QeF2tVb7LrN0pK4sWyA1mHc9GdJ6u",
