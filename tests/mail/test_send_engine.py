@@ -440,14 +440,18 @@ def test_a_confirmation_never_waits_behind_a_rate_limited_bulk_send(app_factory,
             _until(lambda: len(smtp_sink.received) >= 3)
             queue("inquiry:1:confirmation", to="farida@example.net")
             db.session.commit()
-            committed = time.monotonic()
+            committed, sent_before = time.monotonic(), len(smtp_sink.received)
             _until(lambda: "farida@example.net" in smtp_sink.recipients())
             latency = time.monotonic() - committed
             order = smtp_sink.recipients()
         finally:
             sender.stop.set()
             thread.join(10)
-    assert "farida@example.net" in order and latency < 0.5
+    assert "farida@example.net" in order, "the confirmation never left"
+    # Counted in bulk messages, not seconds (a loaded machine stretches seconds): the outbox is looked at every
+    # 0.25 s, so at 10 a second at most a few bulk messages pass it; waiting for the batch's end lets up to 10.
+    overtaken_by = order.index("farida@example.net") - sent_before
+    assert overtaken_by <= 3, f"{overtaken_by} bulk messages went first ({latency:.2f} s)"
     assert order.index("farida@example.net") < 20  # the bulk send was in its first two batches (of 40)
 
 
