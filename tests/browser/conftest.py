@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 from flask import Flask
-from werkzeug.serving import make_server
+from werkzeug.serving import WSGIRequestHandler, make_server
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, ConsoleMessage, Page, Response
@@ -112,10 +112,24 @@ def _closing_responses(app: Flask) -> Callable[[dict[str, Any], Callable[..., An
     return wsgi
 
 
+class _OneRequestPerConnection(WSGIRequestHandler):
+    """HTTP/1.0: each request on a connection of its own, closed after the response.
+
+    A threaded Werkzeug server speaks HTTP/1.1 with keep-alive; Chromium then
+    reuses idle connections, and one the server is closing as Chromium sends the
+    next request on it comes back as net::ERR_CONNECTION_RESET (CI once failed
+    on a favicon that way). Gunicorn, in production, closes or keeps alive by
+    its own rules; the tests need only that no request meets a half-closed socket.
+    """
+
+    protocol_version = "HTTP/1.0"
+
+
 @pytest.fixture
 def live_server(live_app: Flask) -> Iterator[str]:
     """Serve ``live_app`` on a free port in a daemon thread; yields the base URL."""
-    server = make_server("127.0.0.1", 0, _closing_responses(live_app), threaded=True)  # type: ignore[arg-type]
+    server = make_server("127.0.0.1", 0, _closing_responses(live_app), threaded=True,  # type: ignore[arg-type]
+                         request_handler=_OneRequestPerConnection)
     thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
     thread.start()
     try:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import Engine, create_engine, text
 
 from inquiry_desk.core.extensions import db
 from inquiry_desk.jobs.leader import Leader
@@ -19,6 +20,18 @@ T0 = datetime(2026, 3, 2, 14, 0, tzinfo=UTC)
 
 def at(seconds: float) -> datetime:
     return T0 + timedelta(seconds=seconds)
+
+
+def _wait_until_gone(engine: Engine, pid: int, deadline_seconds: float = 30.0) -> None:
+    """Wait until the server no longer lists the backend ``pid`` (a loaded machine may take a while)."""
+    give_up = time.monotonic() + deadline_seconds
+    while True:
+        with engine.connect() as connection:
+            alive = connection.scalar(text("SELECT count(*) FROM pg_stat_activity WHERE pid = :pid"), {"pid": pid})
+        if not alive:
+            return
+        assert time.monotonic() < give_up, f"backend {pid} still alive {deadline_seconds} s after pg_terminate_backend"
+        time.sleep(0.05)
 
 
 @pytest.mark.skipif(is_postgres(), reason="the SQLite lease; PostgreSQL uses an advisory lock")
@@ -65,6 +78,8 @@ def test_postgres_lock_passes_when_the_leaders_connection_closes(app, database_u
         admin = create_engine(database_url)
         with admin.begin() as connection:
             assert connection.scalar(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        # pg_terminate_backend only signals the backend: its locks go when it has exited.
+        _wait_until_gone(admin, pid)
         admin.dispose()
         assert second.try_acquire()
         assert not first.renew()
