@@ -10,6 +10,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, PendingRollbackError
 from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
 
+from inquiry_desk.core import uploads
 from inquiry_desk.core.domain import DomainError
 from inquiry_desk.core.extensions import db
 from inquiry_desk.core.logs import redact_path
@@ -49,11 +50,20 @@ def render_error(code: int) -> tuple[str, int]:
     return render_template("errors/error.html", code=code, title=title, message=message), code
 
 
+def _files_too_large() -> tuple[str, int]:
+    """A form whose files are over the body limit: say which limits, rather than "too large"."""
+    limits = uploads.over_limit_text() or ERROR_TEXTS[413][1]
+    message = "{} {}".format(_l("Nothing was sent."), limits)
+    return render_template("errors/error.html", code=413, title=_l("Files too large"), message=message), 413
+
+
 def init_app(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http_error(error: HTTPException) -> tuple[str, int] | HTTPException:
         if error.code is None or error.code < 400:
             return error
+        if error.code == 413 and uploads.accepts_files():
+            return _files_too_large()
         body, code = render_error(error.code)
         return body, code
 

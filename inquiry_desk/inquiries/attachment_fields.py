@@ -11,7 +11,7 @@ from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
 from wtforms import MultipleFileField
 
-from inquiry_desk.core import file_types
+from inquiry_desk.core import file_types, uploads
 from inquiry_desk.inquiries.attachments import Checked, Upload, file_size
 
 # What the browser's file picker offers first (the content decides, whatever the name says).
@@ -26,10 +26,31 @@ def _hint() -> str:
              message=file_size(config["ATTACHMENTS_MAX_MESSAGE_BYTES"]))
 
 
+def over_limit_text() -> str:
+    """What the browser (app.js) and the page for a body over the server's limit say of files too large."""
+    config = current_app.config
+    return _("The files chosen are over the limit: up to %(count)s files, %(file)s each and %(message)s "
+             "together. Choose fewer or smaller files.", count=config["ATTACHMENTS_MAX_FILES"],
+             file=file_size(config["ATTACHMENTS_MAX_FILE_BYTES"]),
+             message=file_size(config["ATTACHMENTS_MAX_MESSAGE_BYTES"]))
+
+
+uploads.describe_limits(over_limit_text)
+
+
+def _config_value(name: str) -> LazyString:
+    return LazyString(lambda: str(current_app.config[name]))
+
+
 def files_field(label: Any = None) -> MultipleFileField:
-    # The hint names the configured limits, so it is built when shown (a LazyString, like _l's).
+    # The hint and the limits come from the configuration, so they are read when shown (LazyStrings,
+    # like _l's). The data- limits let the browser refuse files over them before a long upload.
     return MultipleFileField(label or _l("Files (optional)"), description=cast(str, LazyString(_hint)),
-                             render_kw={"accept": ACCEPT})
+                             render_kw={"accept": ACCEPT,
+                                        "data-max-files": _config_value("ATTACHMENTS_MAX_FILES"),
+                                        "data-max-file-bytes": _config_value("ATTACHMENTS_MAX_FILE_BYTES"),
+                                        "data-max-message-bytes": _config_value("ATTACHMENTS_MAX_MESSAGE_BYTES"),
+                                        "data-over-limit-text": LazyString(over_limit_text)})
 
 
 def uploads_of(field: MultipleFileField) -> list[Upload]:

@@ -268,6 +268,59 @@
     shown.focus();
   }
 
+  // -- Files over the limits, told before they are sent ----------------------------------
+  //
+  // A file field names its limits (data-max-files, data-max-file-bytes, data-max-message-bytes)
+  // and the sentence to show. Files over them would be refused only after the whole upload, or
+  // the request cut at the server's body limit, so the browser says so when they are chosen,
+  // under the field, and holds the form back until the choice fits.
+
+  function checkFiles(input) {
+    var files = Array.prototype.slice.call(input.files || []);
+    var total = 0;
+    var oneTooLarge = false;
+    files.forEach(function (file) {
+      total += file.size;
+      oneTooLarge = oneTooLarge || file.size > Number(input.getAttribute("data-max-file-bytes"));
+    });
+    var over = oneTooLarge || files.length > Number(input.getAttribute("data-max-files")) ||
+      total > Number(input.getAttribute("data-max-message-bytes"));
+    var message = input.getAttribute("data-over-limit-text");
+    var noteId = input.id + "-over-limit";
+    var note = document.getElementById(noteId);
+    var described = (input.getAttribute("aria-describedby") || "").split(" ").filter(function (id) {
+      return id && id !== noteId;
+    });
+    if (note) {
+      note.remove();
+    }
+    input.setAttribute("aria-describedby", (over ? described.concat([noteId]) : described).join(" "));
+    if (over) {
+      note = document.createElement("p");
+      note.id = noteId;
+      note.className = "error-message";
+      note.setAttribute("role", "alert");
+      note.textContent = message;
+      input.parentNode.insertBefore(note, input);
+      input.setAttribute("aria-invalid", "true");
+    } else if (!input.closest(".field-error")) {
+      input.removeAttribute("aria-invalid");
+    }
+    return over;
+  }
+
+  // The forms are novalidate (the server's error summary speaks for them): hold one back here.
+  function holdFilesOverLimit(event) {
+    var inputs = event.target.querySelectorAll ?
+      event.target.querySelectorAll("input[type=file][data-over-limit-text]") : [];
+    Array.prototype.forEach.call(inputs, function (input) {
+      if (!event.defaultPrevented && checkFiles(input)) {
+        event.preventDefault();
+        input.focus();
+      }
+    });
+  }
+
   // -- Bulk changes: the status suggestions fit the "Set status" action only --------------
 
   document.addEventListener("DOMContentLoaded", function () {
@@ -279,7 +332,13 @@
     } else if (!document.querySelector("[autofocus]")) {
       returnFocus();
     }
+    document.addEventListener("submit", holdFilesOverLimit);
     document.addEventListener("submit", rememberFocus);
+    document.addEventListener("change", function (event) {
+      if (event.target.matches && event.target.matches("input[type=file][data-over-limit-text]")) {
+        checkFiles(event.target);
+      }
+    });
 
     // The reply's text is marked with the language of the reply (spelling, screen readers).
     var replyForm = document.querySelector("form.reply-form");
