@@ -124,8 +124,21 @@ def _write_times(chunk: Period, minutes_between: Any) -> int:
     return written + (_insert_times(batch) if batch else 0)
 
 
+TIME_COLUMNS = ("inquiry_id", "measure", "day", "minutes", "met", *DIMENSIONS)
+
+
 def _insert_times(batch: list[dict[str, Any]]) -> int:
-    db.session.execute(_core(InquiryTime), batch)
+    """One batch of times: by ``COPY`` on PostgreSQL (several times faster than an INSERT of many rows),
+    one executemany elsewhere."""
+    connection = db.session.connection()
+    if connection.dialect.name == "postgresql":
+        raw = cast(Any, connection.connection.dbapi_connection)
+        with raw.cursor() as cursor, cursor.copy(
+                f"COPY {InquiryTime.__tablename__} ({', '.join(TIME_COLUMNS)}) FROM STDIN") as copy:
+            for row in batch:
+                copy.write_row([row[name] for name in TIME_COLUMNS])
+    else:
+        db.session.execute(_core(InquiryTime), batch)
     return len(batch)
 
 
