@@ -25,7 +25,7 @@ from collections.abc import Iterable, Iterator
 from datetime import date, datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Date, Insert, Table, case, delete, func, insert, literal, or_, select, union_all
+from sqlalchemy import Date, Insert, Table, case, delete, func, literal, or_, select, union_all
 
 from inquiry_desk.core.clock import team_timezone
 from inquiry_desk.core.extensions import Model, db
@@ -92,8 +92,10 @@ def _roll(chunk: Period) -> int:
     events = _counted(chunk)
     keys = [events.c.day, *[events.c[name] for name in DIMENSIONS]]
     summed = (select(*keys, *[func.sum(events.c[name]) for name in COUNTS]).group_by(*keys))
-    result = db.session.execute(insert(DailyRollup).from_select(["day", *DIMENSIONS, *COUNTS], summed))
-    return max(result.rowcount or 0, 0)  # type: ignore[attr-defined]
+    db.session.execute(_core(DailyRollup).from_select(["day", *DIMENSIONS, *COUNTS], summed))
+    # psycopg does not report the rows of this INSERT … SELECT (rowcount -1): counted by the day index.
+    return int(db.session.scalar(select(func.count()).select_from(DailyRollup).where(
+        DailyRollup.day >= chunk.first_day, DailyRollup.day < chunk.end_day)) or 0)
 
 
 def _times(chunk: Period, measure: str, minutes_between: Any) -> Iterator[dict[str, Any]]:

@@ -79,6 +79,8 @@ def test_rollup_and_live_query_agree(app: Flask) -> None:
     db.session.commit()
     assert db.session.scalar(select(func.sum(DailyRollup.received))) == 9
     assert db.session.scalar(select(func.count()).select_from(InquiryTime)) == 6 + 4  # P1 and A to F
+    # The rows written are counted (the daily rows come from INSERT … SELECT, the times by batches).
+    assert written == db.session.scalar(select(func.count()).select_from(DailyRollup)) + 6 + 4
     # The days before today are complete and read from the roll-up; today and after, live.
     assert rolled_days(data.lead, fortnight(), NOW) == {FIRST + timedelta(days=n) for n in range(9)}
 
