@@ -317,7 +317,7 @@ def workload(period: Period, scope: Scope, now: datetime) -> list[Workload]:
     covered = rolled.coverage(scope, period.first_day, period.end_day)
     resolved = Counter(rolled.per_assignee(scope, covered.rolled, "resolved"))
     if covered.live:
-        resolved.update({int(row[0]): int(row[1]) for row in db.session.execute(
+        resolved.update({int(row[0] or 0): int(row[1]) for row in db.session.execute(
             select(Inquiry.assignee_id, func.count())
             .where(Inquiry.assignee_id.is_not(None), _within(Inquiry.resolved_at, covered.live),
                    *scope.conditions())
