@@ -10,6 +10,10 @@ in one process, through the app's WSGI stack (signed in as an officer, the reade
 dashboard mask restricted inquiries), the dashboard is requested ``--requests`` times after two
 warm-ups, interleaved with the floor (``/staff/``), as in ``bench/inbox.py``.
 
+``--keep DIR`` keeps the seeded database (SQLite: in DIR; PostgreSQL: the database ``--pg-name``,
+not dropped) and reuses it when DIR holds its secret; ``--seed-only`` seeds (and rolls up unless
+``--live``) and stops. PostgreSQL is seeded set-based (``generate_series``): 1,000,000 in ~6 min.
+
 Output: ``name: value unit (ratio x floor)``; ``dashboard_median`` is the default page (the last
 4 weeks); lines starting with ``#`` are context.
 """
