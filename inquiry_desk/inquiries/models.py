@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, Column, Date, ForeignKey, Index, String, Table, Text, false
+from sqlalchemy import CheckConstraint, Column, Date, ForeignKey, Index, String, Table, Text, false, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from inquiry_desk.core.clock import utcnow
@@ -101,6 +101,19 @@ class Inquiry(Model):
         # The dashboard's response times and resolutions in a period (reports).
         Index("ix_inquiries_first_response", "first_response_at"),
         Index("ix_inquiries_resolved", "resolved_at"),
+        # The dashboard's workload (open inquiries per assignee, by due time) and top organisations in a
+        # period, read from the index alone on PostgreSQL (the reader's need-to-know columns included).
+        Index("ix_inquiries_open_assignee_due", "assignee_id", "due_at",
+              postgresql_include=["id", "restricted", "topic_id"],
+              postgresql_where=text("status IN ('new', 'open', 'waiting') AND merged_into_id IS NULL"),
+              sqlite_where=text("status IN ('new', 'open', 'waiting') AND merged_into_id IS NULL")),
+        Index("ix_inquiries_unresolved", "assignee_id", postgresql_include=["id", "restricted", "topic_id"],
+              postgresql_where=text("resolved_at IS NULL AND merged_into_id IS NULL"),
+              sqlite_where=text("resolved_at IS NULL AND merged_into_id IS NULL")),
+        Index("ix_inquiries_received_organisation", "received_at", "organisation_id",
+              postgresql_include=["id", "merged_into_id", "restricted", "topic_id", "assignee_id"],
+              postgresql_where=text("organisation_id IS NOT NULL"),
+              sqlite_where=text("organisation_id IS NOT NULL")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

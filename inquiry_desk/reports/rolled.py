@@ -107,6 +107,18 @@ def breakdown(scope: Scope, days: Days, by: str) -> dict[Any, int]:
         select(inner.c.key, func.sum(inner.c.n)).group_by(inner.c.key))}
 
 
+def per_assignee(scope: Scope, days: Days, measure: str) -> dict[int, int]:
+    """Received (resolved) on the rolled-up days per assignee (the inquiry's at roll-up time; a change of
+    assignee touches the inquiry's days, read live until they are rolled up again)."""
+    if not days:
+        return {}
+    column = getattr(DailyRollup, measure)
+    return {int(assignee): int(total or 0) for assignee, total in db.session.execute(
+        select(DailyRollup.assignee_id, func.sum(column))
+        .where(DailyRollup.assignee_id.is_not(None), column > 0, *conditions(scope, DailyRollup, days))
+        .group_by(DailyRollup.assignee_id))}
+
+
 def count(scope: Scope, days: Days, measure: str) -> int:
     """Received (resolved) on the rolled-up days; both sums in one statement, kept for the request."""
     if not days:

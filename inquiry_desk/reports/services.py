@@ -298,21 +298,33 @@ class Workload:
 
 
 def workload(period: Period, scope: Scope, now: datetime) -> list[Workload]:
-    """Per team member: open now, due soon, overdue, and resolved in the period."""
+    """Per team member: open now, due soon, overdue, and resolved in the period.
+
+    The open figures by the partial index of open inquiries per assignee and due time; the
+    resolutions from the roll-up on its days and live on the others (as the other counts)."""
     soon = now + timedelta(minutes=current_app.config["INBOX_DUE_SOON_MINUTES"])
-    is_open = Inquiry.status.in_(OPEN_STATUSES)
-    resolved_in = and_(Inquiry.resolved_at >= period.start, Inquiry.resolved_at < period.end)
 
     def count_if(condition: ColumnElement[bool]) -> Any:
         return func.sum(case((condition, 1), else_=0))
 
-    rows = db.session.execute(
-        select(Inquiry.assignee_id, count_if(is_open),
-               count_if(and_(is_open, Inquiry.due_at >= now, Inquiry.due_at < soon)),
-               count_if(and_(is_open, Inquiry.due_at < now)), count_if(resolved_in))
-        .where(Inquiry.assignee_id.is_not(None), or_(is_open, resolved_in), *scope.conditions())
-        .group_by(Inquiry.assignee_id))
-    figures = {int(row[0]): [int(value or 0) for value in row[1:]] for row in rows}
+    figures: dict[int, list[int]] = {}
+    for row in db.session.execute(
+            select(Inquiry.assignee_id, func.count(), count_if(and_(Inquiry.due_at >= now, Inquiry.due_at < soon)),
+                   count_if(Inquiry.due_at < now))
+            .where(Inquiry.assignee_id.is_not(None), Inquiry.status.in_(OPEN_STATUSES), *scope.conditions())
+            .group_by(Inquiry.assignee_id)):
+        figures[int(row[0])] = [int(value or 0) for value in row[1:]] + [0]
+    covered = rolled.coverage(scope, period.first_day, period.end_day)
+    resolved = Counter(rolled.per_assignee(scope, covered.rolled, "resolved"))
+    if covered.live:
+        resolved.update({int(row[0] or 0): int(row[1]) for row in db.session.execute(
+            select(Inquiry.assignee_id, func.count())
+            .where(Inquiry.assignee_id.is_not(None), _within(Inquiry.resolved_at, covered.live),
+                   *scope.conditions())
+            .group_by(Inquiry.assignee_id))})
+    for user_id, count in resolved.items():
+        if count:
+            figures.setdefault(user_id, [0, 0, 0, 0])[3] += count
     names = dict(db.session.execute(select(User.id, User.name).where(User.id.in_(figures))).all())
     return sorted((Workload(user_id, names.get(user_id, ""), *values)
                    for user_id, values in figures.items()), key=lambda w: (w.name.casefold(), w.user_id))

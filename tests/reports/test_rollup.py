@@ -49,7 +49,7 @@ def figures(period: periods.Period, user: Any, filters: Filters, now: datetime, 
     return {"received": reports.received(period, s).rows, "count": reports.received_count(period, s),
             **{by: reports.breakdown(period, s, by) for by in reports.DIMENSIONS}, "times": times,
             "backlog": [value for _bucket, value in reports.backlog(period, s, now)],
-            "headline": reports.headline(period, s, now)}
+            "headline": reports.headline(period, s, now), "workload": reports.workload(period, s, now)}
 
 
 def rolled_days(user: Any, period: periods.Period, now: datetime) -> set[date]:
@@ -79,6 +79,8 @@ def test_rollup_and_live_query_agree(app: Flask) -> None:
     db.session.commit()
     assert db.session.scalar(select(func.sum(DailyRollup.received))) == 9
     assert db.session.scalar(select(func.count()).select_from(InquiryTime)) == 6 + 4  # P1 and A to F
+    # The rows written are counted (the daily rows come from INSERT … SELECT, the times by batches).
+    assert written == db.session.scalar(select(func.count()).select_from(DailyRollup)) + 6 + 4
     # The days before today are complete and read from the roll-up; today and after, live.
     assert rolled_days(data.lead, fortnight(), NOW) == {FIRST + timedelta(days=n) for n in range(9)}
 
@@ -86,6 +88,8 @@ def test_rollup_and_live_query_agree(app: Flask) -> None:
         assert figures(period, user, filters, NOW) == expected, (period, user.name, filters)
     for (period, user, filters), expected in zip(counts, live_received, strict=True):
         assert reports.received(period, scope(user, filters, NOW)).rows == expected, (period, user.name, filters)
+    # The workload's resolutions come from the roll-up on its days, as live (and there are some).
+    assert sum(w.resolved for w in figures(fortnight(), data.lead, Filters(), NOW)["workload"]) > 0
     # D is Bob's: he reads it in the roll-up too; the officer sees it restricted, as live.
     officer = reports.received(fortnight(), scope(data.officer, Filters(), NOW))
     assert sum(officer.rows["restricted"]) == 1
