@@ -82,7 +82,8 @@ class SingleLanguageForm(FlaskForm):
 
 
 class ScheduleForm(FlaskForm):
-    when = RadioField(_l("When"), choices=[("now", _l("Send now")), ("later", _l("At a date and time"))],
+    when = RadioField(_l("When"), choices=[SelectChoice("now", _l("Send now")),
+                                           SelectChoice("later", _l("At a date and time"))],
                       default="now", validators=[InputRequired()])
     day = DateField(_l("Date"), validators=[Optional()])
     at = TimeField(_l("Time"), validators=[Optional()])
@@ -101,8 +102,8 @@ class SeriesForm(BulletinForm):
     """A series: its name, rule, lead time and editors, then the template (the bulletin form's fields)."""
 
     name = StringField(_l("Name of the series"), validators=[Parsed(parse_line, max_length=200)])
-    rule = RadioField(_l("Repeats"), choices=[("weekly", _l("Every week")),
-                                              ("monthly", _l("Every month, on a business day"))],
+    rule = RadioField(_l("Repeats"), choices=[SelectChoice("weekly", _l("Every week")),
+                                              SelectChoice("monthly", _l("Every month, on a business day"))],
                       default="weekly", validators=[InputRequired()])
     weekday = SelectField(_l("Day of the week (weekly)"), coerce=int, default=4,
                           choices=[SelectChoice(number, label) for number, label in WEEKDAYS.items()],

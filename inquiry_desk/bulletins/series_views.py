@@ -26,7 +26,7 @@ from inquiry_desk.bulletins.models import Bulletin, BulletinSeries
 from inquiry_desk.core.clock import team_timezone, utcnow
 from inquiry_desk.core.domain import DomainError
 from inquiry_desk.core.extensions import db
-from inquiry_desk.core.forms import add_error
+from inquiry_desk.core.forms import SelectChoice, add_error
 from inquiry_desk.core.templating import format_clock
 from inquiry_desk.mailing import services as mailing
 
@@ -80,10 +80,10 @@ def _series_or_404(series_id: int) -> BulletinSeries:
 def _fill(form: SeriesForm, series: BulletinSeries | None) -> None:
     lang = "fr" if str(getattr(current_user, "language", "en")) == "fr" else "en"
     lists = [ml for ml in mailing.all_lists() if ml.active or (series and ml.id in series.list_ids)]
-    form.lists.choices = [(ml.id, ml.name(lang)) for ml in lists]
+    form.lists.choices = [SelectChoice(ml.id, ml.name(lang)) for ml in lists]
     staff = db.session.scalars(select(User).where(User.active.is_(True), User.role != Role.VIEWER.value)
                                .order_by(User.name, User.id)).all()
-    form.editors.choices = [(user.id, user.name) for user in staff]
+    form.editors.choices = [SelectChoice(user.id, user.name) for user in staff]
 
 
 def _fields(form: SeriesForm) -> series_service.SeriesFields:

@@ -75,7 +75,7 @@ def _bulletin_or_404(bulletin_id: int) -> Bulletin:
 def _fill_lists(form: BulletinForm, bulletin: Bulletin | None) -> None:
     lang = "fr" if str(getattr(current_user, "language", "en")) == "fr" else "en"
     lists = [ml for ml in mailing.all_lists() if ml.active or (bulletin and ml.id in bulletin.list_ids)]
-    form.lists.choices = [(ml.id, ml.name(lang)) for ml in lists]
+    form.lists.choices = [SelectChoice(ml.id, ml.name(lang)) for ml in lists]
 
 
 def _fields(form: BulletinForm) -> services.BulletinFields:
@@ -219,7 +219,7 @@ def review(bulletin_id: int) -> str:
     bulletin = _bulletin_or_404(bulletin_id)
     findings = checks.run_checks(bulletin)
     form = ApproveForm(version=bulletin.version)
-    form.acknowledged.choices = [(f.key, f"{f.language.upper()}: {f.message}") for f in findings
+    form.acknowledged.choices = [SelectChoice(f.key, f"{f.language.upper()}: {f.message}") for f in findings
                                  if not f.blocking]
     return render_template("bulletins/staff/review.html", bulletin=bulletin, findings=findings, form=form,
                            return_form=ReturnForm(), texts=_previews(bulletin), lists=audience.by_list(bulletin),
@@ -232,7 +232,7 @@ def review(bulletin_id: int) -> str:
 @role_required(Role.LEAD)
 def approve(bulletin_id: int) -> Response:
     form = ApproveForm()
-    form.acknowledged.choices = [(key, key) for key in request.form.getlist("acknowledged")]
+    form.acknowledged.choices = [SelectChoice(key, key) for key in request.form.getlist("acknowledged")]
     return _act(bulletin_id, lambda b: services.approve(
         b, version=int(form.version.data or 0), acknowledged=form.acknowledged.data or [], actor=current_user,
         now=utcnow()), _("Approved. It can now be scheduled."), form=form, target="bulletins_staff.review")

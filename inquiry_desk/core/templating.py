@@ -58,7 +58,7 @@ def format_day(value: date | None, format: str = "medium") -> str:
 
 
 def format_clock(hour: int, minute: int) -> str:
-    """A time of day (a schedule's "every day at") as the one format writes times: "7:00 a.m.", "07 h 00"."""
+    """A time of day (a schedule's "every day at") as the one format writes times: "7:00 a.m.", "7 h 00"."""
     locale = get_locale() if has_app_context() else None
     return _time_text(locale.language if locale else "en", hour, minute)
 
@@ -86,13 +86,17 @@ ONE_WIDTH: Literal["medium"] = "medium"
 def _patterns(language: str) -> tuple[babel.dates.DateTimePattern, babel.dates.DateTimePattern, str, Locale]:
     """The date, the time to the minute and how they join, as written in Canada, parsed once.
 
-    Canadian English and French (en_CA: "Nov 24, 2026, 4:53 a.m."; fr_CA: "24 nov. 2026, 04 h 53").
+    Canadian English and French (en_CA: "Nov 24, 2026, 4:53 a.m."; fr_CA: "24 nov. 2026, 4 h 53").
+    CLDR's fr_CA writes the hour on two digits ("04 h 53"); Canadian French writes it without the
+    leading zero ("9 h 30": Office québécois de la langue française, Termium), so French drops it.
     Seconds are noise everywhere (issue 10 defect 8: "4:30:00 p.m." in reminders), and the time
     zone is the team's, said nowhere since it is the same on every page and email.
     """
     locale = Locale.parse(f"{language}_CA")
     date_part = babel.dates.get_date_format(ONE_WIDTH, locale)
     time_part = babel.dates.get_time_format("short", locale)
+    if language == "fr":
+        time_part = babel.dates.parse_pattern(re.sub(r"(?<![H'])HH(?!H)", "H", time_part.pattern))
     # Babel declares a DateTimePattern, but gives the "{1}, {0}" string: str() is right for both.
     glue = str(babel.dates.get_datetime_format(ONE_WIDTH, locale))
     time_fields = {letter for letter in re.sub(r"'[^']*'", "", time_part.pattern) if letter.isalpha()}

@@ -21,6 +21,7 @@ from inquiry_desk.core.clock import team_timezone, utcnow
 from inquiry_desk.core.domain import Conflict, DomainError
 from inquiry_desk.core.errors import flash_domain_error
 from inquiry_desk.core.extensions import db
+from inquiry_desk.core.forms import SelectChoice, select_choices
 from inquiry_desk.core.i18n import current_language
 from inquiry_desk.core.ids import parse_id
 from inquiry_desk.core.uploads import accept_files
@@ -79,8 +80,9 @@ def _inquiry_or_404(inquiry_id: int, *, to_act: bool = True) -> Inquiry:
     return inquiry
 
 
-def _assignable_choices() -> list[tuple[str, str]]:
-    return [("", _("Nobody (back to the queue)"))] + [(str(u.id), u.name) for u in accounts.assignable_users()]
+def _assignable_choices() -> list[SelectChoice]:
+    return select_choices([("", _("Nobody (back to the queue)")),
+                           *((str(u.id), u.name) for u in accounts.assignable_users())])
 
 
 def _with_choices(form: AnyForm) -> AnyForm:
@@ -89,16 +91,17 @@ def _with_choices(form: AnyForm) -> AnyForm:
     if isinstance(form, AssignForm):
         form.assignee.choices = _assignable_choices()
     elif isinstance(form, StatusForm):
-        form.status.choices = [(s.value, str(STATUS_LABELS[s.value])) for s in Status]
+        form.status.choices = select_choices((s.value, STATUS_LABELS[s.value]) for s in Status)
     elif isinstance(form, PriorityForm):
-        form.priority.choices = [(p.value, str(PRIORITY_LABELS[p.value])) for p in Priority]
+        form.priority.choices = select_choices((p.value, PRIORITY_LABELS[p.value]) for p in Priority)
     elif isinstance(form, TopicForm):
-        form.topic.choices = [("", _("No topic"))] + [(t.code, t.name(lang)) for t in inquiries.active_topics()]
+        form.topic.choices = select_choices([("", _("No topic")),
+                                             *((t.code, t.name(lang)) for t in inquiries.active_topics())])
     elif isinstance(form, ReplyForm):
-        form.canned.choices = [("", _("Choose a canned response"))] + [
-            (str(response.id), response.title(lang)) for response in canned.list_active(lang)]
-        form.next_status.choices = [(s.value, str(STATUS_LABELS[s.value])) for s in
-                                    (Status.WAITING, Status.OPEN, Status.RESOLVED, Status.CLOSED)]
+        form.canned.choices = select_choices([("", _("Choose a canned response")), *(
+            (str(response.id), response.title(lang)) for response in canned.list_active(lang))])
+        form.next_status.choices = select_choices((s.value, STATUS_LABELS[s.value]) for s in
+                                                  (Status.WAITING, Status.OPEN, Status.RESOLVED, Status.CLOSED))
     return form
 
 

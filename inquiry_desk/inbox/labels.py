@@ -6,20 +6,27 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import chain
 from typing import Any
 
+from flask import current_app, has_app_context
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
+from sqlalchemy import event as orm_event
+from sqlalchemy import inspect
+from sqlalchemy.orm import Session
 
 from inquiry_desk.accounts import services as accounts
+from inquiry_desk.accounts.models import User
 from inquiry_desk.core.i18n import current_language
 from inquiry_desk.directory import services as directory
 from inquiry_desk.directory.labels import ORGANISATION_KIND_LABELS
+from inquiry_desk.directory.models import Organisation
 from inquiry_desk.inquiries import redaction
 from inquiry_desk.inquiries import services as inquiries
 from inquiry_desk.inquiries.labels import CHANNEL_LABELS, PRIORITY_LABELS, STATUS_LABELS
-from inquiry_desk.inquiries.models import Channel, Priority, Status
+from inquiry_desk.inquiries.models import Channel, Priority, Status, Topic
 
 QUEUE_LABELS = {
     "new": _l("New"),
@@ -39,23 +46,67 @@ SORT_LABELS = {
 }
 
 
-_choices_cache: dict[str, tuple[float, dict[str, list[tuple[str, str]]]]] = {}
 CHOICES_SECONDS = 60
+_CACHE_KEY = "inbox_filter_choices"  # in app.extensions: {language: (monotonic time, choices)}
+_CHANGED = "inbox_filter_choices_changed"  # in Session.info: this transaction changed what the options show
+# What the options show: a change to one of these (or a row added or deleted) forgets them at the commit.
+_SHOWN: dict[type, frozenset[str]] = {
+    Topic: frozenset({"code", "name_en", "name_fr", "position", "active"}),
+    User: frozenset({"name", "role", "active"}),
+    Organisation: frozenset({"name", "status", "active"}),
+}
 
 
 def filter_choices() -> dict[str, list[tuple[str, str]]]:
-    """Options of each filter select, per language, kept a minute (topics and staff rarely change)."""
+    """Options of each filter select, per language, kept a minute (topics and staff rarely change).
+
+    Kept per application (``app.extensions``), and forgotten when this process commits a change
+    to a topic, a staff member or an organisation that the options show (a rename, a deactivation):
+    the process that made the change shows it at once; another process within ``CHOICES_SECONDS``.
+    """
     lang = current_language()
-    cached = _choices_cache.get(lang)
+    cache: dict[str, tuple[float, dict[str, list[tuple[str, str]]]]] = current_app.extensions.setdefault(
+        _CACHE_KEY, {})
+    cached = cache.get(lang)
     if cached and time.monotonic() - cached[0] < CHOICES_SECONDS:
         return cached[1]
     choices = _build_filter_choices(lang)
-    _choices_cache[lang] = (time.monotonic(), choices)
+    cache[lang] = (time.monotonic(), choices)
     return choices
 
 
 def forget_filter_choices() -> None:
-    _choices_cache.clear()
+    if has_app_context():
+        current_app.extensions.pop(_CACHE_KEY, None)
+
+
+def _shown_change(instance: object, new_or_deleted: bool) -> bool:
+    watched = _SHOWN.get(type(instance))
+    if watched is None:
+        return False
+    if new_or_deleted:
+        return True
+    state = inspect(instance)
+    return any(state.attrs[name].history.has_changes() for name in watched)
+
+
+@orm_event.listens_for(Session, "after_flush")
+def _note_label_changes(session: Session, flush_context: Any) -> None:
+    if any(_shown_change(item, True) for item in chain(session.new, session.deleted)) or \
+            any(_shown_change(item, False) for item in session.dirty):
+        session.info[_CHANGED] = True
+
+
+@orm_event.listens_for(Session, "after_commit")
+def _forget_after_label_changes(session: Session) -> None:
+    if session.info.pop(_CHANGED, False):
+        forget_filter_choices()
+
+
+@orm_event.listens_for(Session, "after_soft_rollback")
+def _keep_after_rollback(session: Session, previous_transaction: Any) -> None:
+    if previous_transaction.parent is None:
+        session.info.pop(_CHANGED, None)
 
 
 def _build_filter_choices(lang: str) -> dict[str, list[tuple[str, str]]]:

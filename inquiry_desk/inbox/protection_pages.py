@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from inquiry_desk.accounts import services as accounts
+from inquiry_desk.core.forms import SelectChoice, select_choices
 from inquiry_desk.inbox.forms import (
     ConsentForm,
     JustifyForm,
@@ -25,25 +26,25 @@ from inquiry_desk.inquiries import access, consent, redaction, targets
 from inquiry_desk.inquiries.models import Inquiry
 
 
-def name_choices(inquiry: Inquiry) -> list[tuple[str, str]]:
+def name_choices(inquiry: Inquiry) -> list[SelectChoice]:
     named = {user.id for user in access.named_staff(inquiry.id)}
-    return [("", _("Choose a staff member"))] + [
-        (str(user.id), user.name) for user in accounts.list_users() if user.active and user.id not in named]
+    return select_choices([("", _("Choose a staff member")), *(
+        (str(user.id), user.name) for user in accounts.list_users() if user.active and user.id not in named)])
 
 
-def person_choices(inquiry: Inquiry) -> list[tuple[str, str]]:
-    return [(str(person.id), person.name) for person in consent.people_of(inquiry)]
+def person_choices(inquiry: Inquiry) -> list[SelectChoice]:
+    return select_choices((str(person.id), person.name) for person in consent.people_of(inquiry))
 
 
-def field_choices(inquiry: Inquiry) -> list[tuple[str, str]]:
+def field_choices(inquiry: Inquiry) -> list[SelectChoice]:
     """The fields a lead may redact, named in words ("Identifiers of the person concerned: Amina Y.")."""
-    choices = [("", _("Choose a field"))]
+    choices: list[tuple[str, str]] = [("", _("Choose a field"))]
     for candidate in redaction.redactable(inquiry):
         label = str(redaction.FIELDS[candidate.field][2])
         if candidate.person is not None and candidate.field != "person_name":
             label = _("%(field)s: %(name)s", field=label, name=candidate.person.name)
         choices.append((candidate.value, label))
-    return choices
+    return select_choices(choices)
 
 
 def protection_forms(inquiry: Inquiry) -> dict[str, Any]:

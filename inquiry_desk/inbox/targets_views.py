@@ -20,7 +20,7 @@ from inquiry_desk.accounts.models import Role
 from inquiry_desk.accounts.permissions import role_required
 from inquiry_desk.core.clock import team_timezone, utcnow
 from inquiry_desk.core.extensions import db
-from inquiry_desk.core.forms import add_error, required
+from inquiry_desk.core.forms import SelectChoice, add_error, required
 from inquiry_desk.core.navigation import STAFF_MENU, MenuItem
 from inquiry_desk.core.templating import format_day
 from inquiry_desk.inbox.targets_forms import (
@@ -57,7 +57,7 @@ def _targets_form(from_request: bool = False) -> TargetsForm:
 
 def _topic_target_form(from_request: bool = False) -> TopicTargetForm:
     form = TopicTargetForm() if from_request else TopicTargetForm(formdata=None)
-    form.topic.choices = [(topic.id, topic.name(g.lang)) for topic in inquiries.active_topics()]
+    form.topic.choices = [SelectChoice(topic.id, topic.name(g.lang)) for topic in inquiries.active_topics()]
     return form
 
 

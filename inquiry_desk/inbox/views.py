@@ -29,6 +29,7 @@ from inquiry_desk.core.clock import utcnow
 from inquiry_desk.core.domain import DomainError
 from inquiry_desk.core.errors import flash_domain_error
 from inquiry_desk.core.extensions import db
+from inquiry_desk.core.forms import select_choices
 from inquiry_desk.core.i18n import current_language
 from inquiry_desk.core.ids import parse_id
 from inquiry_desk.core.navigation import STAFF_MENU, MenuItem
@@ -85,7 +86,7 @@ def index() -> Response | str:
 
 def _bulk_form() -> BulkForm:
     form = BulkForm()
-    form.action.choices = [
+    form.action.choices = select_choices([
         ("assign_me", _("Assign to me")),
         *((f"assign_{user.id}", _("Assign to %(name)s", name=user.name))
           for user in accounts.assignable_users() if user.id != current_user.id),
@@ -97,7 +98,7 @@ def _bulk_form() -> BulkForm:
           for priority in Priority),
         *((f"topic_{topic.code}", _("Set topic: %(topic)s", topic=topic.name(current_language())))
           for topic in inquiries.active_topics()),
-    ]
+    ])
     return form
 
 

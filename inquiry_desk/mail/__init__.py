@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import signal
+import sys
 import threading
 from types import FrameType
 
@@ -73,7 +75,10 @@ def init_app(app: Flask) -> None:
             start_http_server(metrics_port, addr="127.0.0.1")
         stop = _stop_on_signals()
         click.echo(f"mail worker: {settings.connections} connection(s), batch {settings.batch}", err=True)
-        worker.run_worker(app, settings, stop)
+        if not worker.run_worker(app, settings, stop):
+            sys.stderr.flush()
+            os._exit(1)  # a sender stuck in a call: nothing to wait for (the marker's thread would hold the exit)
+        click.echo("mail worker: stopped", err=True)
 
     @mail_group.command("ingest", help="Take one email from standard input (an MTA's pipe). Exit 0: taken; "
                                        "65: refused for its content; 77: too many from one sender; "
@@ -112,10 +117,15 @@ def init_app(app: Flask) -> None:
 
 
 def _stop_on_signals() -> threading.Event:
+    """SIGTERM or SIGINT: finish the message in flight, put the rest back, exit; a second one: exit at once."""
     stop = threading.Event()
 
     def handle(signum: int, frame: FrameType | None) -> None:
         stop.set()
+        log.warning("mail worker: %s received; stopping after the message in flight (again: at once)",
+                    signal.Signals(signum).name)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
 
     signal.signal(signal.SIGTERM, handle)
     signal.signal(signal.SIGINT, handle)

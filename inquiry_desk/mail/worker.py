@@ -34,6 +34,7 @@ run, on any number of hosts:
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import random
@@ -77,6 +78,7 @@ log = logging.getLogger(__name__)
 
 HARD_BOUNCES = frozenset({550, 551, 553})
 LONGEST_WAIT = timedelta(hours=1)
+LONGEST_FAILURE_WAIT = 30.0  # seconds between two tries while the database is away
 
 
 @dataclass(frozen=True)
@@ -114,11 +116,21 @@ class Settings:
     def lease_margin(self) -> float:
         return lease.margin(self.lease_seconds, self.smtp_timeout)
 
+    @property
+    def stop_seconds(self) -> float:
+        """How long a stopping worker waits for the message in flight: its SMTP commands' timeouts, and a margin."""
+        return 2 * self.smtp_timeout + 5.0
+
     def bulk_batch(self) -> int:
         """With a rate limit, a batch lasts about a second: the outbox is looked at between batches."""
         if self.rate_per_second > 0:
             return max(1, min(self.batch, int(self.rate_per_second)))
         return self.batch
+
+
+def failure_delay(failures: int, poll_seconds: float) -> float:
+    """The wait after ``failures`` failed passes in a row: the poll interval doubled each time, at most 30 s."""
+    return float(min(max(poll_seconds, 0.05) * 2 ** max(failures - 1, 0), LONGEST_FAILURE_WAIT))
 
 
 def retry_delay(attempts: int, first_seconds: float) -> timedelta:
@@ -167,22 +179,40 @@ class Sender:
     def run(self) -> None:
         with self.app.app_context():
             waiter = Waiter(db.engine, self.stop)
+            failures = 0  # passes in a row that failed: the wait before the next one doubles
             try:
                 while not self.stop.is_set():
                     try:
                         result = self.run_once()
-                    except SQLAlchemyError as exc:  # the database is away: wait and try again
-                        log.warning("mail worker: database error (%s); retrying", type(exc).__name__)
-                        db.session.remove()
-                        self.stop.wait(self.settings.poll_seconds)
+                    except Exception as exc:  # the database is away (or a bug): log, wait longer each time, retry
+                        failures += 1
+                        self._failed(exc, failures)
                         continue
+                    if failures:
+                        log.warning("mail worker: working again after %d failed pass(es)", failures)
+                        failures = 0
                     if not result.worked:
                         self._close_if_idle()
                         waiter.wait(self.settings.poll_seconds)
             finally:
                 waiter.close()
-                self.close()
+                with contextlib.suppress(Exception):  # the database may be what failed: the lease frees the rows
+                    self.close()
                 db.session.remove()
+
+    def _failed(self, exc: Exception, failures: int) -> None:
+        """A pass failed: log it (the traceback when it is not the database), drop the connections, back off."""
+        delay = failure_delay(failures, self.settings.poll_seconds)
+        if isinstance(exc, SQLAlchemyError):
+            log.warning("mail worker: database error (%s: %s); retrying in %.1f s (failure %d)",
+                        type(exc).__name__, str(exc).splitlines()[0][:200] if str(exc) else "", delay, failures)
+        else:
+            log.exception("mail worker: the pass failed; retrying in %.1f s (failure %d)", delay, failures)
+        with contextlib.suppress(Exception):
+            db.session.remove()
+        with contextlib.suppress(Exception):  # its connection may be broken; a new one is made when needed
+            self.close()
+        self.stop.wait(delay)
 
     def run_once(self, now: datetime | None = None) -> PassResult:
         """One pass: the outbox's due emails, then one bulk batch. ``now`` is for tests."""
@@ -402,16 +432,29 @@ class Sender:
 
 # --- the process ---------------------------------------------------------------------------------
 
-def run_worker(app: Flask, settings: Settings, stop: threading.Event) -> None:
-    """``settings.connections`` sender threads until ``stop`` is set; returns when they have all ended."""
+def run_worker(app: Flask, settings: Settings, stop: threading.Event) -> bool:
+    """``settings.connections`` sender threads until ``stop`` is set; returns when they have all ended.
+
+    After ``stop`` each sender finishes the message in flight, puts back the rows it still
+    holds and hangs up. False when one has not ended within ``settings.stop_seconds``
+    (a message stuck on a silent server): the caller then exits anyway, the lease frees its rows.
+    """
     senders = [Sender(app, settings, stop=stop) for _ in range(settings.connections)]
     threads = [threading.Thread(target=sender.run, name=f"mail-sender-{n}", daemon=True)
                for n, sender in enumerate(senders)]
     for thread in threads:
         thread.start()
+    while not stop.wait(0.5):
+        if not any(thread.is_alive() for thread in threads):
+            return True
+    deadline = time.monotonic() + settings.stop_seconds
     for thread in threads:
-        while thread.is_alive():
-            thread.join(0.5)
+        thread.join(max(0.0, deadline - time.monotonic()))
+    stuck = [thread.name for thread in threads if thread.is_alive()]
+    if stuck:
+        log.error("mail worker: %s did not stop within %.0f s; exiting anyway (the lease frees its deliveries)",
+                  ", ".join(stuck), settings.stop_seconds)
+    return not stuck
 
 
 def start_in_process(app: Flask) -> tuple[threading.Event, threading.Thread]:

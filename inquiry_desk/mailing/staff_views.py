@@ -34,7 +34,7 @@ from inquiry_desk.core.clock import utcnow
 from inquiry_desk.core.domain import DomainError
 from inquiry_desk.core.errors import flash_domain_error
 from inquiry_desk.core.extensions import db
-from inquiry_desk.core.forms import add_error, required
+from inquiry_desk.core.forms import add_error, required, select_choices
 from inquiry_desk.core.navigation import STAFF_MENU, MenuItem
 from inquiry_desk.directory.labels import ORGANISATION_KIND_LABELS
 from inquiry_desk.directory.models import Contact
@@ -104,7 +104,7 @@ def index() -> str:
 
 
 def _fill_kinds(form: ListForm) -> None:
-    form.organisation_kinds.choices = [(kind, str(label)) for kind, label in ORGANISATION_KIND_LABELS.items()]
+    form.organisation_kinds.choices = select_choices(ORGANISATION_KIND_LABELS.items())
 
 
 def _save(form: ListForm, mailing_list: MailingList | None) -> MailingList | None:

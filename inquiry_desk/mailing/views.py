@@ -16,7 +16,7 @@ from inquiry_desk.core.access import public
 from inquiry_desk.core.clock import utcnow
 from inquiry_desk.core.domain import DomainError
 from inquiry_desk.core.extensions import csrf, db, limiter
-from inquiry_desk.core.forms import add_error, required
+from inquiry_desk.core.forms import SelectChoice, add_error, required
 from inquiry_desk.core.i18n import LANGUAGES, localized_route
 from inquiry_desk.core.logs import register_secret_paths
 from inquiry_desk.core.navigation import PUBLIC_LINKS, MenuItem
@@ -57,7 +57,7 @@ def _link_problem(error: DomainError) -> tuple[str, int]:
 def subscribe(lang_code: str) -> Response | str:
     form = SubscribeForm()
     lists = services.public_lists()
-    form.lists.choices = [(ml.id, ml.name(lang_code)) for ml in lists]
+    form.lists.choices = [SelectChoice(ml.id, ml.name(lang_code)) for ml in lists]
     form.consent.label.text = consent_text(lang_code)
     if not form.is_submitted():
         form.language.data = lang_code
@@ -113,7 +113,8 @@ def preferences(lang_code: str, token: str) -> Response | tuple[str, int] | str:
     for subscription in subscriptions:
         choices.setdefault(subscription.list_id, subscription.mailing_list.name(lang_code))
     form = PreferencesForm()
-    form.lists.choices = sorted(choices.items(), key=lambda item: item[1])
+    form.lists.choices = [SelectChoice(list_id, name)
+                          for list_id, name in sorted(choices.items(), key=lambda item: item[1])]
     if not form.is_submitted():
         form.lists.data = [list_id for list_id, s in joined.items() if s.status == SubscriptionStatus.SUBSCRIBED]
         subscribed = [s for s in subscriptions if s.status == SubscriptionStatus.SUBSCRIBED]

@@ -33,6 +33,7 @@ from inquiry_desk.core.extensions import db
 from inquiry_desk.mail.models import Delivery, MailSend, OutgoingEmail
 
 from ..conftest import PROJECT_DIR, is_postgres
+from ..processes import die_with_parent
 from .series_support import approve, staff
 from .support import fields, make_list, subscribe
 
@@ -89,12 +90,13 @@ def test_scheduler_processes_dispatch_each_bulletin_and_edition_once(
     for number in range(2):
         processes.append(subprocess.Popen(
             [sys.executable, "-m", "flask", "--app", "wsgi", "scheduler", "run", *lease], cwd=PROJECT_DIR,
-            env=_env(database_url), stdout=(tmp_path / f"scheduler{number}.log").open("w"), stderr=subprocess.STDOUT))
+            env=_env(database_url), stdout=(tmp_path / f"scheduler{number}.log").open("w"), stderr=subprocess.STDOUT,
+            preexec_fn=die_with_parent))
     while utcnow() < due:
         time.sleep(0.1)
     by_hand = [subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "jobs", "run", "bulletins"],
                                 cwd=PROJECT_DIR, env=_env(database_url), stdout=subprocess.PIPE,
-                                stderr=subprocess.STDOUT, text=True)]
+                                stderr=subprocess.STDOUT, text=True, preexec_fn=die_with_parent)]
     processes.extend(by_hand)
 
     def dispatched() -> int:

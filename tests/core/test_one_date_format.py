@@ -24,6 +24,8 @@ OTHER_FORMATS = {
     "ISO date": re.compile(r"\b\d{4}-\d{2}-\d{2}\b"),
     "seconds": re.compile(r"\b\d{1,2}:\d{2}:\d{2}\b"),
     "slashed date": re.compile(r"\b\d{1,2}/\d{1,2}/\d{2,4}\b"),
+    # Canadian French writes the hour without a leading zero ("9 h 30", OQLF, Termium), never "09 h 30".
+    "French hour with a leading zero": re.compile(r"\b0\d h \d{2}\b"),
     "time zone": re.compile(r"\d\s?(?:[ap]\.m\.|h \d{2})\s(?:[A-Z]{2,4}T?|UTC|HNE|HAE)\b"),
     "English month in full": re.compile(
         r"\b(?:January|February|March|April|June|July|August|September|October|November|December)\s\d"),
@@ -37,7 +39,7 @@ ONE_FORMAT = {
     "en": re.compile(r"\b(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{1,2}, \d{4}, \d{1,2}:\d{2}"
                      r"[\s\u202f][ap]\.m\."),
     "fr": re.compile(r"\b\d{1,2} (?:janv\.|févr\.|mars|avr\.|mai|juin|juill\.|août|sept\.|oct\.|nov\.|déc\.) "
-                     r"\d{4}, \d{2} h \d{2}\b"),
+                     r"\d{4}, (?:1?\d|2[0-3]) h \d{2}\b"),
 }
 
 

@@ -7,7 +7,13 @@ from datetime import UTC, datetime
 import pytest
 from flask_babel import force_locale
 
-from inquiry_desk.core.templating import forget_request_formats, format_datetime, format_day, machine_datetime
+from inquiry_desk.core.templating import (
+    forget_request_formats,
+    format_clock,
+    format_datetime,
+    format_day,
+    machine_datetime,
+)
 
 DUE = datetime(2026, 11, 24, 21, 30, 15, 123456, tzinfo=UTC)  # 4:30\u202fp.m. in Toronto
 
@@ -33,6 +39,18 @@ def test_days_and_babel_filters_use_the_one_format(app, lang: str) -> None:
         rendered = app.jinja_env.from_string("{{ d|dateformat('full') }} / {{ t|datetimeformat('short') }}").render(
             d=DUE.date(), t=DUE)
         assert rendered == f"{day} / {ONE_FORMAT[lang]}"
+
+
+@pytest.mark.parametrize(("hour", "minute", "english", "french"), [
+    (9, 30, "9:30\u202fa.m.", "9 h 30"), (0, 5, "12:05\u202fa.m.", "0 h 05"), (16, 0, "4:00\u202fp.m.", "16 h 00")])
+def test_a_french_hour_has_no_leading_zero(app, hour: int, minute: int, english: str, french: str) -> None:
+    """Canadian French writes "9 h 30" (OQLF, Termium), not CLDR's "09 h 30"; English is unchanged."""
+    when = datetime(2026, 11, 24, hour + 5, minute, tzinfo=UTC)  # Toronto is UTC-5 in November
+    for lang, expected in (("en", english), ("fr", french)):
+        with app.test_request_context(), force_locale(lang):
+            forget_request_formats()
+            assert format_clock(hour, minute) == expected
+            assert format_datetime(when).endswith(f", {expected}")
 
 
 def test_machine_readable_time_is_valid_html() -> None:

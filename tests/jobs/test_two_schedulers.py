@@ -24,6 +24,7 @@ from inquiry_desk.core.extensions import db
 from inquiry_desk.jobs.models import JobRun, SchedulerLease
 
 from ..conftest import PROJECT_DIR, is_postgres
+from ..processes import die_with_parent
 
 RUN_SECONDS = float(os.environ.get("R3_RUN_SECONDS", "4"))
 TAKEOVER_LIMIT = 30.0
@@ -36,7 +37,7 @@ def _start(database_url: str, log: Path) -> subprocess.Popen:
                LOG_LEVEL="INFO", PYTHONUNBUFFERED="1")
     return subprocess.Popen(
         [sys.executable, "-m", "flask", "--app", "wsgi", "scheduler", "run", *LEASE],
-        cwd=PROJECT_DIR, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT,
+        cwd=PROJECT_DIR, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT, preexec_fn=die_with_parent,
     )
 
 

@@ -26,6 +26,7 @@ from inquiry_desk.core.extensions import db
 from inquiry_desk.mail.models import Delivery
 
 from ..conftest import PROJECT_DIR, is_postgres
+from ..processes import die_with_parent
 from .send_support import make_send, received_counts, wait_for
 from .smtp_server import SmtpSink
 
@@ -48,15 +49,16 @@ def app(app_factory, smtp_sink: SmtpSink):
 def start_worker(database_url: str, smtp_sink: SmtpSink, tmp_path: Path) -> Iterator[Callable[..., subprocess.Popen]]:
     started: list[subprocess.Popen] = []
 
-    def start(lease_seconds: float = LEASE_SECONDS, smtp_timeout: float = 1) -> subprocess.Popen:
+    def start(lease_seconds: float = LEASE_SECONDS, smtp_timeout: float = 1, **settings: str) -> subprocess.Popen:
         env = dict(os.environ, APP_ENV="development", SECRET_KEY="r1-test-secret", DATABASE_URL=database_url,
                    MAIL_BACKEND="smtp", SMTP_HOST=smtp_sink.host, SMTP_PORT=str(smtp_sink.port),
                    SMTP_SECURITY="none", SMTP_TIMEOUT=str(smtp_timeout), MAIL_WORKER_LEASE_SECONDS=str(lease_seconds),
                    MAIL_WORKER_POLL_SECONDS="0.2", MAIL_WORKER_BATCH="50", LOG_LEVEL="WARNING",
-                   PYTHONUNBUFFERED="1", SCHEDULER_IN_PROCESS="0", MAIL_WORKER_IN_PROCESS="0")
+                   PYTHONUNBUFFERED="1", SCHEDULER_IN_PROCESS="0", MAIL_WORKER_IN_PROCESS="0", **settings)
         log = (tmp_path / f"worker{len(started)}.log").open("w")
         process = subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "mail", "worker"],
-                                   cwd=PROJECT_DIR, env=env, stdout=log, stderr=subprocess.STDOUT)
+                                   cwd=PROJECT_DIR, env=env, stdout=log, stderr=subprocess.STDOUT,
+                                   preexec_fn=die_with_parent)
         started.append(process)
         return process
 
@@ -126,3 +128,29 @@ def test_r2_four_workers_on_one_send_send_each_address_once(app, smtp_sink: Smtp
     assert set(counts) == set(addresses)
     assert set(counts.values()) == {1}
     assert len(connections) >= 2  # the work was shared
+
+
+@pytest.mark.parametrize("signal_number", [signal.SIGTERM, signal.SIGINT])
+def test_a_stopped_worker_exits_soon_and_puts_its_claimed_rows_back(app, smtp_sink: SmtpSink, start_worker,
+                                                                     tmp_path: Path, signal_number: int) -> None:
+    """SIGTERM or SIGINT mid-batch: the message in flight is finished, the rows still claimed are queued again
+    (not left 'sending' until the lease ends), and the process exits 0 well within its stop deadline."""
+    size = 400
+    make_send([f"paced{n}@example.net" for n in range(size)])
+    # 20 a second, a lease of 5 minutes: the worker is surely mid-batch, and only a release frees its rows.
+    worker = start_worker(lease_seconds=300, smtp_timeout=5, MAIL_RATE_PER_SECOND="20")
+    assert wait_for(lambda: len(smtp_sink.received) >= 3 or worker.poll() is not None, 60), _logs(tmp_path)
+    assert worker.poll() is None, _logs(tmp_path)
+    worker.send_signal(signal_number)
+    try:
+        code = worker.wait(2 * 5 + 5)  # the worker's own deadline: 2 × SMTP_TIMEOUT + 5 s
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"the worker did not stop:\n{_logs(tmp_path)}")
+    assert code == 0, _logs(tmp_path)
+    db.session.expire_all()
+    counts = dict(db.session.execute(select(Delivery.status, func.count()).group_by(Delivery.status)).all())
+    db.session.commit()
+    assert counts.get("sending", 0) == 0, counts
+    assert counts.get("queued", 0) > 0 and counts.get("sent", 0) + counts["queued"] == size, counts
+    assert len(smtp_sink.received) == counts.get("sent", 0)  # the message in flight was finished and marked
+    assert "mail worker: stopped" in _logs(tmp_path)

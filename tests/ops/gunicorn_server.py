@@ -24,6 +24,7 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 from bench.intake import free_port
+from tests.processes import die_with_parent
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 START_TIMEOUT = 60.0
@@ -101,7 +102,7 @@ def serve(database_url: str, workdir: Path, *, tls: bool = False, workers: int =
         process = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", *arguments, "wsgi:app"],
             cwd=PROJECT_DIR, env=environment(database_url, workdir, **(env or {})), stdout=log_file,
-            stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
+            stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True, preexec_fn=die_with_parent,
         )
     server = Running(process, port, tls, log_path)
     try:
@@ -132,7 +133,7 @@ def mail_worker(database_url: str, workdir: Path, *, env: dict[str, str] | None 
         process = subprocess.Popen(
             [sys.executable, "-m", "flask", "--app", "wsgi", "mail", "worker"],
             cwd=PROJECT_DIR, env=environment(database_url, workdir, **settings), stdout=log_file,
-            stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
+            stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True, preexec_fn=die_with_parent,
         )
     try:
         yield log_path

@@ -27,6 +27,7 @@ from config import ProductionConfig
 
 from ..conftest import PROJECT_DIR
 from ..mail.smtp_server import silent_listener
+from ..processes import die_with_parent
 from .load import Load, drive, environment, intake_cycle, migrate, start_gunicorn
 
 pytestmark = pytest.mark.slow
@@ -65,7 +66,7 @@ def test_r8_a_hung_mail_server_never_stalls_the_web(tmp_path: Path, silent_serve
     config = ProductionConfig(env)
     worker_log = (tmp_path / "mail-worker.log").open("wb")
     worker = subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "mail", "worker"], cwd=PROJECT_DIR,
-                              env=env, stdout=worker_log, stderr=subprocess.STDOUT)
+                              env=env, stdout=worker_log, stderr=subprocess.STDOUT, preexec_fn=die_with_parent)
     server = start_gunicorn("r8", "wsgi:app", env, tmp_path, workers=2)
     stop, times, statuses = threading.Event(), [], []
     prober = threading.Thread(target=_healthz_times, args=(server.port, stop, times, statuses))

@@ -20,6 +20,8 @@ from pathlib import Path
 
 import pytest
 
+from ...processes import die_with_parent
+
 DOVECOT = shutil.which("dovecot") or "/usr/sbin/dovecot"
 USER, PASSWORD = "desk", "imap-test-password"
 
@@ -120,7 +122,8 @@ userdb {{
   args = uid={mail_user.pw_uid} gid={mail_user.pw_gid} home={mail}/%u
 }}
 """)
-    process = subprocess.Popen([DOVECOT, "-F", "-c", str(config)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    process = subprocess.Popen([DOVECOT, "-F", "-c", str(config)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                               preexec_fn=die_with_parent)
     try:
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
