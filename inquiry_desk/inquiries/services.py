@@ -107,8 +107,8 @@ def create_inquiry(
     )
     with recorder.change(inquiry, actor=actor, now=now) as change:
         if _id_first(contact, topic):
-            # PostgreSQL: the id from the sequence first, so that the row goes out whole at the next
-            # flush (reference and due times in its INSERT) instead of an INSERT and two UPDATEs.
+            # PostgreSQL: the id from the sequence first, so that the row goes out whole when the change
+            # ends (reference and due times in its INSERT) instead of an INSERT and two UPDATEs.
             with db.session.no_autoflush:
                 inquiry.id = db.session.scalars(
                     select(func.nextval(func.pg_get_serial_sequence("inquiries", "id")).cast(Integer))).one()
@@ -123,6 +123,7 @@ def create_inquiry(
                 inquiry.messages[0].author_contact_id = contact.id
             db.session.flush()  # inside the change: the recorder refuses a reference written after it
         change.event("received", channel=inquiry.channel, trusted_partner=inquiry.trusted_partner)
+    db.session.flush()  # the callers find the inquiry and its message stored, as on SQLite (attachments, links)
     return inquiry
 
 
