@@ -103,3 +103,20 @@ def grant_app_role(connection: Connection, role: str) -> None:
         f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {role}",
     ):
         connection.exec_driver_sql(statement)
+
+
+def insert_row_unless_exists(model: Any, values: dict[str, Any], unique_columns: list[str]) -> Any:
+    """``insert_unless_exists``, returning the new row as an ORM object (None when it already existed).
+
+    One round trip (``RETURNING`` the whole row) where inserting and then loading the row by
+    its id took two; the object is in the session's identity map like a loaded one.
+    """
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    from inquiry_desk.core.extensions import db
+
+    dialect = db.session.get_bind().dialect.name
+    inserts: dict[str, Callable[[Any], postgresql.Insert | sqlite.Insert]] = {
+        "postgresql": postgresql.insert, "sqlite": sqlite.insert}
+    statement = inserts[dialect](model).values(values).on_conflict_do_nothing(index_elements=unique_columns)
+    return db.session.scalars(statement.returning(model)).one_or_none()

@@ -91,8 +91,41 @@ def toggle_url() -> str:
     return url_for("public.set_language", lang_code=lang, next=here)
 
 
+class _WTFormsMessages:
+    """WTForms' own messages in the request's language, each catalogue read once per process.
+
+    Flask-WTF reads WTForms' catalogue from disk on every request that builds a form (about
+    0.35 ms of CPU each time); it looks for ``request.wtforms_translations`` first, so this
+    object, put there at the start of each request, answers from catalogues kept per locale.
+    The locale is asked for when a message is, as Flask-WTF would.
+    """
+
+    def __init__(self) -> None:
+        self._loaded: dict[str, Any] = {}
+
+    def _catalogue(self) -> Any:
+        from babel import support
+        from flask_babel import get_locale
+        from wtforms.i18n import messages_path
+
+        key = str(get_locale() or "en")
+        catalogue = self._loaded.get(key)
+        if catalogue is None:
+            catalogue = self._loaded[key] = support.Translations.load(messages_path(), [key], domain="wtforms")
+        return catalogue
+
+    def ugettext(self, string: str) -> str:
+        return str(self._catalogue().ugettext(string))
+
+    def ungettext(self, singular: str, plural: str, n: int) -> str:
+        return str(self._catalogue().ungettext(singular, plural, n))
+
+
 def init_app(app: Flask) -> None:
+    wtforms_messages = _WTFormsMessages()
+
     def _remember_language() -> None:
+        request.wtforms_translations = wtforms_messages  # type: ignore[attr-defined]
         g.lang = _negotiated_language()
         url_lang = (request.view_args or {}).get("lang_code")
         if url_lang in LANGUAGES and session.get("lang") != url_lang:

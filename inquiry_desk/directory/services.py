@@ -15,7 +15,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import joinedload
 
 from inquiry_desk.audit import services as audit
-from inquiry_desk.core.database import insert_unless_exists
+from inquiry_desk.core.database import insert_row_unless_exists
 from inquiry_desk.core.domain import Conflict, InvalidInput, NotFound
 from inquiry_desk.core.extensions import db
 from inquiry_desk.core.text import parse_line
@@ -117,9 +117,12 @@ def record_contact(
     contact = db.session.scalar(select(Contact).where(Contact.email == email))
     if contact is None:
         # Two first inquiries from one address at once: the unique email decides, neither fails.
-        insert_unless_exists(Contact, {"email": email, "name": name, "created_at": now, "language": language},
-                             ["email"])
-        contact = db.session.scalars(select(Contact).where(Contact.email == email)).one()
+        typed = {"phone": phone, "organisation_name": organisation_name}  # written by the INSERT, not an UPDATE
+        contact = insert_row_unless_exists(
+            Contact, {"email": email, "name": name, "created_at": now, "language": language,
+                      **{column: value for column, value in typed.items() if value}}, ["email"])
+        if contact is None:  # the other transaction's row, once it committed
+            contact = db.session.scalars(select(Contact).where(Contact.email == email)).one()
     contact.name = name
     contact.language = language
     if phone:

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import Integer, func, select
 from sqlalchemy.orm import selectinload
 
 from inquiry_desk.accounts.models import User
@@ -99,17 +99,39 @@ def create_inquiry(
         received_at=now,
         updated_at=now,
     )
+    # A stored contact's id is known: written with the message, not by an UPDATE after the flush.
+    known_author = contact.id if contact is not None else None
     inquiry.messages.append(
-        Message(kind=MessageKind.INBOUND.value, body=body, author_contact_id=None, channel=inquiry.channel,
+        Message(kind=MessageKind.INBOUND.value, body=body, author_contact_id=known_author, channel=inquiry.channel,
                 email_message_id=email_message_id, created_at=now)
     )
     with recorder.change(inquiry, actor=actor, now=now) as change:
-        db.session.add(inquiry)
-        db.session.flush()  # the database allocates the id, and so the reference
-        inquiry.reference = format_reference(inquiry.id, now)
-        inquiry.messages[0].author_contact_id = contact.id if contact else None
+        if _id_first(contact, topic):
+            # PostgreSQL: the id from the sequence first, so that the row goes out whole when the change
+            # ends (reference and due times in its INSERT) instead of an INSERT and two UPDATEs.
+            with db.session.no_autoflush:
+                inquiry.id = db.session.scalars(
+                    select(func.nextval(func.pg_get_serial_sequence("inquiries", "id")).cast(Integer))).one()
+            inquiry.topic_id = topic.id if topic is not None else None  # the due times read it before the flush
+            db.session.add(inquiry)
+            inquiry.reference = format_reference(inquiry.id, now)
+        else:
+            db.session.add(inquiry)
+            db.session.flush()  # the database allocates the id, and so the reference
+            inquiry.reference = format_reference(inquiry.id, now)
+            if contact is not None and known_author is None:  # a contact added in this flush
+                inquiry.messages[0].author_contact_id = contact.id
+            db.session.flush()  # inside the change: the recorder refuses a reference written after it
         change.event("received", channel=inquiry.channel, trusted_partner=inquiry.trusted_partner)
+    db.session.flush()  # the callers find the inquiry and its message stored, as on SQLite (attachments, links)
     return inquiry
+
+
+def _id_first(contact: Contact | None, topic: Topic | None) -> bool:
+    """Whether a new inquiry can take its id from the sequence before it is inserted (PostgreSQL, and
+    its contact and topic already stored, so that their ids are known)."""
+    return (db.session.get_bind().dialect.name == "postgresql"
+            and (contact is None or contact.id is not None) and (topic is None or topic.id is not None))
 
 
 def find_by_reference(reference: str) -> Inquiry | None:

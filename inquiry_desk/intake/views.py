@@ -88,9 +88,10 @@ def form(lang_code: str) -> Response | str:
             except intake.DuplicateSubmission:
                 db.session.rollback()
                 return redirect(url_for("intake.form", lang_code=lang_code))
+            reference = inquiry.reference  # read before the commit expires it: no query to load it again
             db.session.commit()
             g.intake_counts = True
-            session["sent_reference"] = inquiry.reference
+            session["sent_reference"] = reference
             return redirect(url_for("intake.thanks", lang_code=lang_code))
     return render_template("intake/form.html", form=form)
 

@@ -27,7 +27,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
-from inquiry_desk.core.database import insert_unless_exists
+from inquiry_desk.core.database import insert_row_unless_exists
 from inquiry_desk.core.extensions import db
 from inquiry_desk.mail import wakeup
 from inquiry_desk.mail.backends import MailBackend, backend_for
@@ -94,15 +94,14 @@ def queue_email(*, cause_key: str, to: str, rendered: RenderedEmail, language: s
         "next_attempt_at": now,
         "created_at": now,
     }
-    row_id = insert_unless_exists(OutgoingEmail, values, ["cause_key"])
-    if row_id is None:
+    row: OutgoingEmail | None = insert_row_unless_exists(OutgoingEmail, values, ["cause_key"])
+    if row is None:
         # Queued before (this transaction, or another that committed first): one statement less than
         # looking first, in the usual case of a new cause.
         existing = db.session.scalar(select(OutgoingEmail).where(OutgoingEmail.cause_key == cause_key))
         if existing is None:
             raise RuntimeError(f"outbox: {cause_key!r} is queued but cannot be read")
         return existing
-    row = db.session.get_one(OutgoingEmail, row_id)
     db.session.info.setdefault(QUEUED_KEY, []).append(row.id)
     wakeup.wake_after_commit(db.session)
     return row

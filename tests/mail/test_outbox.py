@@ -66,7 +66,7 @@ def test_one_row_per_cause(app) -> None:
 def test_two_transactions_queue_the_same_cause_at_once(app, monkeypatch) -> None:
     """B looks, finds nothing, A inserts, B inserts: the unique key decides, B gets A's row, no error."""
     b_looked, a_inserted = threading.Event(), threading.Event()
-    insert = mail.insert_unless_exists
+    insert = mail.insert_row_unless_exists
 
     def insert_after_a(model, values, unique_columns):
         if threading.current_thread().name == "B":
@@ -74,7 +74,7 @@ def test_two_transactions_queue_the_same_cause_at_once(app, monkeypatch) -> None
             assert a_inserted.wait(10)
         return insert(model, values, unique_columns)
 
-    monkeypatch.setattr(mail, "insert_unless_exists", insert_after_a)
+    monkeypatch.setattr(mail, "insert_row_unless_exists", insert_after_a)
     results: dict[str, int | str] = {}
     errors: list[BaseException] = []
 

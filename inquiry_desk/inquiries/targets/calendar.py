@@ -83,7 +83,18 @@ def _build_calendar(row: TeamCalendar) -> WorkingCalendar:
 
 
 def snapshot() -> Snapshot:
-    """The calendar and targets, read once per app context and calendar version."""
+    """The calendar and targets, read once per app context and calendar version.
+
+    Reading them flushes nothing: a change to the calendar, closures or targets is flushed where
+    it is made (``bump_calendar_version`` flushes, and a new version is what makes a fresh read),
+    and a new inquiry waiting for its due times is not inserted without them
+    (``inquiries.services.create_inquiry``).
+    """
+    with db.session.no_autoflush:
+        return _snapshot()
+
+
+def _snapshot() -> Snapshot:
     row = team_calendar()
     cached: Snapshot | None = g.get(_SNAPSHOT_KEY)
     if cached is not None and cached.version == row.version:
