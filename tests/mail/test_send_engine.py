@@ -316,25 +316,29 @@ def hung_server():
 
 def test_a_hung_mail_server_never_stalls_the_web(app_factory, hung_server: int) -> None:
     """R8: submissions and /healthz answer at once while the worker waits for the silent server."""
-    app = app_factory(MAIL_BACKEND="smtp", SMTP_HOST="127.0.0.1", SMTP_PORT=hung_server, SMTP_TIMEOUT=2,
+    timeout = 2
+    app = app_factory(MAIL_BACKEND="smtp", SMTP_HOST="127.0.0.1", SMTP_PORT=hung_server, SMTP_TIMEOUT=timeout,
                       MAIL_WORKER_LEASE_SECONDS=10)
     client = app.test_client()
     for number in range(3):
         with app.app_context():
             data = inquiry_form_data(email=f"visitor{number}@example.net")
+        # A request that waited for the silent server would last at least its timeout; the bar is that, not a
+        # second (on a loaded 2-core machine, an ordinary submission has taken over a second).
         began = time.monotonic()
         response = client.post("/en/inquiry", data=data)
-        assert response.status_code == 302 and time.monotonic() - began < 1.0
+        assert response.status_code == 302 and time.monotonic() - began < timeout
         began = time.monotonic()
-        assert client.get("/healthz").status_code == 200 and time.monotonic() - began < 1.0
+        assert client.get("/healthz").status_code == 200 and time.monotonic() - began < timeout
     with app.app_context():
         sender = worker(app)
         began = time.monotonic()
         result = sender.run_once()
         waited = time.monotonic() - began
         sender.close()
-    # One timeout for the first message; the others wait their turn without a connection of their own.
-    assert result.outbox == 3 and waited < 4
+    # One timeout for the first message; the others wait their turn without a connection of their own
+    # (three connections would wait three timeouts).
+    assert result.outbox == 3 and waited < 2 * timeout
     assert Settings.from_config(app.config).lease_seconds >= 4 * 2
 
 
