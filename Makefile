@@ -71,6 +71,10 @@ SHARDS := browser inquiries mail rest
 # Longest first (PostgreSQL's shards are the longest), so that the last shard to start is a short one.
 TEST_SHARDS ?= postgres-browser postgres-inquiries postgres-mail postgres-rest \
 	sqlite-browser sqlite-inquiries sqlite-mail sqlite-rest
+# WITH_LINT=1 (CI) adds `make lint` as a last, short shard: it runs while the other core ends its last shard.
+ifneq ($(WITH_LINT),)
+TEST_SHARDS += lint
+endif
 TEST_JOBS ?= 2
 SHARD_DURATIONS ?= --durations=15
 PG_TEST_URL = $${TEST_DATABASE_URL:-$(PG_URL)}
@@ -80,7 +84,7 @@ test: $(VENV)/.installed-dev translations browser validator imap
 		shards="$(TEST_SHARDS)"; \
 		echo "Running the suite on SQLite and on PostgreSQL, $(TEST_JOBS) shards at a time (each shard prints its output when it ends)."; \
 	elif [ -n "$$REQUIRE_POSTGRES" ]; then echo "PostgreSQL is required but not reachable"; exit 1; \
-	else shards="$(filter sqlite-%,$(TEST_SHARDS))"; \
+	else shards="$(filter sqlite-% lint,$(TEST_SHARDS))"; \
 		echo "PostgreSQL not reachable: the suite runs on SQLite only, $(TEST_JOBS) shards at a time."; fi; \
 	status=$$(mktemp -d); start=$$(date +%s); \
 	$(MAKE) --no-print-directory -k -j$(TEST_JOBS) --output-sync=target TEST_STATUS=$$status \
@@ -95,6 +99,9 @@ test-shard-sqlite-%: $(VENV)/.installed-dev
 
 test-shard-postgres-%: $(VENV)/.installed-dev
 	@$(call run_shard,PostgreSQL,postgres-$*,TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest $(SHARD_$*) $(SHARD_DURATIONS) $(PYTEST_ARGS))
+
+test-shard-lint: $(VENV)/.installed-dev
+	@$(call run_shard,Lint,lint,$(BIN)/ruff check . && $(BIN)/lint-imports && $(BIN)/mypy)
 
 # $(1) database, $(2) shard, $(3) command. Records "passed"/"FAILED" with wall and CPU time in $(TEST_STATUS) if set.
 define run_shard
