@@ -70,9 +70,10 @@ SHARD_mail := tests/bulletins tests/jobs tests/mail tests/mailing tests/ops
 SHARD_rest := tests $(addprefix --ignore=,$(SHARD_browser) $(SHARD_inquiries) $(SHARD_mail))
 SHARDS := browser inquiries mail rest
 # Longest first, so that the last shards to start are short ones, and the two browser shards (Chromium's
-# processes besides pytest's) apart. Measured at load 12-14 (other work on the machine): postgres-browser
-# 1,531 s, postgres-mail 1,241 s, postgres-inquiries 798 s.
-TEST_SHARDS ?= postgres-browser postgres-mail postgres-rest sqlite-browser sqlite-mail postgres-inquiries \
+# processes besides pytest's) apart. Measured at load 5-14 (other work on the machine): postgres-browser
+# 1,531 s, postgres-rest 1,406 s, postgres-mail 1,241 s, postgres-inquiries 798 s, sqlite-browser 723 s,
+# sqlite-inquiries 89 s.
+TEST_SHARDS ?= postgres-browser postgres-rest postgres-mail postgres-inquiries sqlite-browser sqlite-mail \
 	sqlite-rest sqlite-inquiries
 # WITH_LINT=1 (CI) adds `make lint` as a last, short shard: it runs while the other core ends its last shard.
 ifneq ($(WITH_LINT),)
