@@ -118,12 +118,24 @@ def reset_postgres_schema(database_url: str) -> None:
 
 @pytest.fixture(scope="session")
 def compiled_translations() -> None:
-    """Compile the catalogues so that pages show French (the .mo files are not in git)."""
-    subprocess.run(
-        [str(Path(sys.executable).parent / "pybabel"), "compile", "--use-fuzzy", "--statistics", "-d",
-         str(PROJECT_DIR / "inquiry_desk" / "translations")],
-        check=True,
-    )
+    """Compile the catalogues so that pages show French (the .mo files are not in git).
+
+    `make test` runs several test processes at once, and each compiles at its start: each writes a file of its
+    own and renames it over the catalogue, so that a process loading the catalogue meanwhile never reads one
+    half written (pybabel itself rewrites the file in place).
+    """
+    for catalogue in sorted((PROJECT_DIR / "inquiry_desk" / "translations").glob("*/LC_MESSAGES/*.po")):
+        compiled = catalogue.with_suffix(".mo")
+        partial = compiled.with_name(f".{compiled.name}.{os.getpid()}")
+        try:
+            subprocess.run(
+                [str(Path(sys.executable).parent / "pybabel"), "compile", "--use-fuzzy", "--statistics",
+                 "-i", str(catalogue), "-o", str(partial)],
+                check=True,
+            )
+            os.replace(partial, compiled)
+        finally:
+            partial.unlink(missing_ok=True)
 
 
 def _private_postgres_database(url: str) -> Iterator[str]:

@@ -95,13 +95,13 @@ def test_suppressed_addresses_are_left_out_and_counted(app, smtp_sink: SmtpSink)
     assert "person3@example.net" not in received_counts(smtp_sink) and len(smtp_sink.received) == 4
 
 
-def test_the_message_is_built_once_per_language_with_personal_links(app, smtp_sink: SmtpSink) -> None:
-    composer.register_link_maker("bulletin", lambda r: {"unsubscribe_url": f"https://desk.test/u/{r.delivery_id}?a=1&b=2"})
-    try:
-        send = make_send([("amir@example.net", "en"), ("helene@example.net", "fr")])
-        drain(worker(app))
-    finally:
-        composer._LINK_MAKERS.pop("bulletin")
+def test_the_message_is_built_once_per_language_with_personal_links(app, smtp_sink: SmtpSink, monkeypatch) -> None:
+    # Put back afterwards, not removed: bulletins' own link maker is registered when the app is imported, and
+    # the tests after this one in the same process (tests/bulletins in its CI shard) need it.
+    monkeypatch.setitem(composer._LINK_MAKERS, "bulletin",
+                        lambda r: {"unsubscribe_url": f"https://desk.test/u/{r.delivery_id}?a=1&b=2"})
+    send = make_send([("amir@example.net", "en"), ("helene@example.net", "fr")])
+    drain(worker(app))
     english, french = sorted(smtp_sink.messages, key=lambda m: m["To"])
     ids = dict(db.session.execute(select(Delivery.address, Delivery.id).where(Delivery.send_id == send.id)).all())
     link = f"https://desk.test/u/{ids['amir@example.net']}?a=1&b=2"
@@ -316,25 +316,29 @@ def hung_server():
 
 def test_a_hung_mail_server_never_stalls_the_web(app_factory, hung_server: int) -> None:
     """R8: submissions and /healthz answer at once while the worker waits for the silent server."""
-    app = app_factory(MAIL_BACKEND="smtp", SMTP_HOST="127.0.0.1", SMTP_PORT=hung_server, SMTP_TIMEOUT=2,
+    timeout = 2
+    app = app_factory(MAIL_BACKEND="smtp", SMTP_HOST="127.0.0.1", SMTP_PORT=hung_server, SMTP_TIMEOUT=timeout,
                       MAIL_WORKER_LEASE_SECONDS=10)
     client = app.test_client()
     for number in range(3):
         with app.app_context():
             data = inquiry_form_data(email=f"visitor{number}@example.net")
+        # A request that waited for the silent server would last at least its timeout; the bar is that, not a
+        # second (on a loaded 2-core machine, an ordinary submission has taken over a second).
         began = time.monotonic()
         response = client.post("/en/inquiry", data=data)
-        assert response.status_code == 302 and time.monotonic() - began < 1.0
+        assert response.status_code == 302 and time.monotonic() - began < timeout
         began = time.monotonic()
-        assert client.get("/healthz").status_code == 200 and time.monotonic() - began < 1.0
+        assert client.get("/healthz").status_code == 200 and time.monotonic() - began < timeout
     with app.app_context():
         sender = worker(app)
         began = time.monotonic()
         result = sender.run_once()
         waited = time.monotonic() - began
         sender.close()
-    # One timeout for the first message; the others wait their turn without a connection of their own.
-    assert result.outbox == 3 and waited < 4
+    # One timeout for the first message; the others wait their turn without a connection of their own
+    # (three connections would wait three timeouts).
+    assert result.outbox == 3 and waited < 2 * timeout
     assert Settings.from_config(app.config).lease_seconds >= 4 * 2
 
 
