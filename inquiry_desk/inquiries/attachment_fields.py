@@ -18,21 +18,21 @@ from inquiry_desk.inquiries.attachments import Checked, Upload, file_size
 ACCEPT = ",".join(sorted({*file_types.EXTENSIONS.values(), ".jpeg"}))
 
 
-def _hint() -> str:
+def _limits() -> dict[str, Any]:
     config = current_app.config
+    return {"count": config["ATTACHMENTS_MAX_FILES"], "file": file_size(config["ATTACHMENTS_MAX_FILE_BYTES"]),
+            "message": file_size(config["ATTACHMENTS_MAX_MESSAGE_BYTES"])}
+
+
+def _hint() -> str:
     return _("Up to %(count)s files, %(file)s each and %(message)s together: PDF, images (PNG, JPEG, GIF, WebP), "
-             "text, CSV, Word, Excel or OpenDocument.", count=config["ATTACHMENTS_MAX_FILES"],
-             file=file_size(config["ATTACHMENTS_MAX_FILE_BYTES"]),
-             message=file_size(config["ATTACHMENTS_MAX_MESSAGE_BYTES"]))
+             "text, CSV, Word, Excel or OpenDocument.", **_limits())
 
 
 def over_limit_text() -> str:
     """What the browser (app.js) and the page for a body over the server's limit say of files too large."""
-    config = current_app.config
     return _("The files chosen are over the limit: up to %(count)s files, %(file)s each and %(message)s "
-             "together. Choose fewer or smaller files.", count=config["ATTACHMENTS_MAX_FILES"],
-             file=file_size(config["ATTACHMENTS_MAX_FILE_BYTES"]),
-             message=file_size(config["ATTACHMENTS_MAX_MESSAGE_BYTES"]))
+             "together. Choose fewer or smaller files.", **_limits())
 
 
 uploads.describe_limits(over_limit_text)

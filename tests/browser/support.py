@@ -62,6 +62,18 @@ def switch_language(page: Page, lang: str) -> None:
     page.wait_for_load_state("load")
 
 
+def fill_inquiry_form(page: Page, message: str = "Bonjour,\nQuand aurons-nous des nouvelles?") -> None:
+    """Fill the public inquiry form's required fields as quickly as possible (the keyboard has its own test)."""
+    page.locator("#name").fill("Amélie Tremblay")
+    page.locator("#email").fill("amelie@example.net")
+    page.locator("#organisation").fill("Parrains de Gatineau")
+    page.locator("#organisation_kind").select_option("private_sponsor")
+    page.locator("#topic").select_option("private_sponsorship")
+    page.locator("#subject").fill("Délai de parrainage")
+    page.locator("#message").fill(message)
+    page.locator("#consent").check()
+
+
 def submit_password_step(page: Page, base_url: str, user: BrowserUser) -> None:
     """Email and password on the real sign-in form; the browser is left on the next step.
 

@@ -12,7 +12,7 @@ from inquiry_desk.core.extensions import db
 from inquiry_desk.inquiries.models import Inquiry
 
 from ..attachment_files import PDF
-from .support import Page, assert_accessible, expect
+from .support import Page, assert_accessible, expect, fill_inquiry_form
 
 pytestmark = pytest.mark.browser
 
@@ -34,13 +34,7 @@ def test_a_file_over_the_limit_is_refused_when_chosen_and_the_form_is_not_sent(
                            ATTACHMENTS_MAX_MESSAGE_BYTES=1500, ATTACHMENTS_MAX_FILES=3)
     page = page_factory(lang)
     page.goto(live_server + FORM[lang])
-    page.locator("#name").fill("Amélie Tremblay")
-    page.locator("#email").fill("amelie@example.net")
-    page.locator("#organisation_kind").select_option("private_sponsor")
-    page.locator("#topic").select_option("private_sponsorship")
-    page.locator("#subject").fill("Pièces jointes")
-    page.locator("#message").fill("Voici le formulaire.")
-    page.locator("#consent").check()
+    fill_inquiry_form(page)
 
     files = page.locator("#attachments")
     files.set_input_files([{"name": "scan.pdf", "mimeType": "application/pdf", "buffer": PDF + b" " * 2000}])

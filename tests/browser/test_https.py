@@ -24,7 +24,7 @@ from inquiry_desk.inquiries import services as inquiries
 from ..helpers import current_code, make_inquiry
 from ..ops.gunicorn_server import Running, serve
 from .conftest import DEFAULT_TIMEOUT_MS
-from .support import Page, create_user, expect
+from .support import Page, create_user, expect, fill_inquiry_form
 
 pytestmark = pytest.mark.browser
 
@@ -57,13 +57,7 @@ def test_public_forms_over_https(browser, app: Flask, tls_server: Running) -> No
     posts = _posts(page)
 
     page.goto(f"{base}/en/inquiry")
-    page.locator("#name").fill("Amélie Tremblay")
-    page.locator("#email").fill("amelie@example.net")
-    page.locator("#organisation_kind").select_option("private_sponsor")
-    page.locator("#topic").select_option("private_sponsorship")
-    page.locator("#subject").fill("Délai de parrainage")
-    page.locator("#message").fill("Bonjour, quand aurons-nous des nouvelles?")
-    page.locator("#consent").check()
+    fill_inquiry_form(page, "Bonjour, quand aurons-nous des nouvelles?")
     page.get_by_role("button", name="Send inquiry").click()
     page.wait_for_url(re.compile(r"/en/inquiry/sent$"))
     expect(page.get_by_text(re.compile(r"INQ-\d{4}-\d{6}")).first).to_be_visible()

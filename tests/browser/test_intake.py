@@ -17,7 +17,7 @@ import pytest
 from flask import Flask
 
 from ..intake.mailbox import sent_messages, text_body
-from .support import Page, assert_accessible, expect, switch_language
+from .support import Page, assert_accessible, expect, fill_inquiry_form, switch_language
 
 pytestmark = pytest.mark.browser
 
@@ -44,18 +44,6 @@ def intake_server(live_app: Flask, live_server: str) -> str:
 
 
 # -- helpers -------------------------------------------------------------------------------
-
-
-def _fill_inquiry_form(page: Page) -> None:
-    """Fill the inquiry form as quickly as possible (the keyboard has its own test)."""
-    page.locator("#name").fill("Amélie Tremblay")
-    page.locator("#email").fill("amelie@example.net")
-    page.locator("#organisation").fill("Parrains de Gatineau")
-    page.locator("#organisation_kind").select_option("private_sponsor")
-    page.locator("#topic").select_option("private_sponsorship")
-    page.locator("#subject").fill("Délai de parrainage")
-    page.locator("#message").fill("Bonjour,\nQuand aurons-nous des nouvelles?")
-    page.locator("#consent").check()
 
 
 def _submit(page: Page) -> None:
@@ -142,7 +130,7 @@ def _inquiry_form_with_errors(page: Page, app: Flask, base: str, lang: str) -> N
 
 def _thanks(page: Page, app: Flask, base: str, lang: str) -> None:
     page.goto(base + FORM[lang])
-    _fill_inquiry_form(page)
+    fill_inquiry_form(page)
     _submit(page)
     expect(page).to_have_url(base + THANKS[lang])
     expect(page.locator("[data-testid=reference]")).to_have_text(REFERENCE)
@@ -359,7 +347,7 @@ def test_toggle_on_the_inquiry_form_keeps_what_was_typed(page_factory: Callable[
 
     # The form still works after the toggle (the hidden start time and CSRF token are valid).
     page.goto(intake_server + FORM["en"])
-    _fill_inquiry_form(page)
+    fill_inquiry_form(page)
     switch_language(page, "fr")
     _submit(page)
     expect(page).to_have_url(intake_server + THANKS["fr"])
