@@ -13,12 +13,14 @@ from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField
 from wtforms.validators import InputRequired, Length
 
+from inquiry_desk.core.forms import SelectChoice
+
 
 class _Probe(FlaskForm):
     class Meta:
         csrf = False
 
-    choice = SelectField(choices=[("a", "A")])
+    choice = SelectField(choices=[SelectChoice("a", "A")])
     word = StringField(validators=[InputRequired(), Length(min=3)])
 
 
