@@ -17,6 +17,7 @@ language, trusted partners). Both carry the need-to-know columns, so both give t
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -109,11 +110,13 @@ def per_bucket(scope: Scope, days: Days, buckets: Sequence[Bucket], measure: str
     if not days:
         return []
     table = _counts(scope, by)
-    index = case(*[(table.day < bucket.end_day, i) for i, bucket in enumerate(buckets)], else_=len(buckets))
-    inner = (select(index.label("bucket"), dimension(scope, table, by).label("key"), getattr(table, measure).label("n"))
-             .where(getattr(table, measure) > 0, *conditions(scope, table, days)).subquery())
-    return [(int(bucket), key, int(total or 0)) for bucket, key, total in db.session.execute(
-        select(inner.c.bucket, inner.c.key, func.sum(inner.c.n)).group_by(inner.c.bucket, inner.c.key))]
+    count = getattr(table, measure)
+    inner = (select(table.day.label("day"), dimension(scope, table, by).label("key"), count.label("n"))
+             .where(count > 0, *conditions(scope, table, days)).subquery())
+    # Summed per day and key in the database (a few rows a day), put in their buckets here.
+    ends = [bucket.end_day for bucket in buckets]
+    return [(bisect.bisect_right(ends, day), key, int(total or 0)) for day, key, total in db.session.execute(
+        select(inner.c.day, inner.c.key, func.sum(inner.c.n)).group_by(inner.c.day, inner.c.key))]
 
 
 def breakdown(scope: Scope, days: Days, by: str) -> dict[Any, int]:
@@ -165,8 +168,8 @@ def times(scope: Scope, days: Days, measure: str, detail: bool = True) -> list[t
              .where(InquiryTime.measure == measure, *conditions(scope, InquiryTime, days)).subquery())
     keys = [inner.c.priority, inner.c.topic, inner.c.minutes] if detail else [inner.c.minutes]
     # Tens of thousands of rows at a million inquiries: read as plain tuples (Core), not through the ORM.
-    rows = db.session.connection().execute(
+    rows: Any = db.session.connection().execute(
         select(*keys, func.count(), func.sum(inner.c.met)).group_by(*keys)).all()  # fetchall: one call
     if not detail:
         return [("", None, minutes, count, met) for minutes, count, met in rows]
-    return rows  # type: ignore[return-value]  # Row is a tuple
+    return rows  # type: ignore[no-any-return]  # rows of (priority, topic, minutes, count, met)
