@@ -253,13 +253,20 @@ class Times:
             figures.add(minutes, count, met)
 
     def add_rows(self, rows: Iterable[tuple[str, Any, int, int, int]], detail: bool = True) -> None:
-        """``add`` for each row (the roll-up's tens of thousands), without a call per row and group;
-        without ``detail``, to the overall figures alone."""
-        overall, by_priority, by_topic = self.overall, self.by_priority, self.by_topic
+        """``add`` for each row (the roll-up's: a hundred thousand at a million inquiries), with no call per
+        row and group (``dict.get``, not ``Counter``'s missing key); without ``detail``, to the overall alone."""
+        overall = self.overall.histogram
+        by_priority, by_topic = self.by_priority, self.by_topic
+        met_total = 0
         for priority, topic, minutes, count, met in rows:
-            for figures in (overall, by_priority[priority], by_topic[topic]) if detail else (overall,):
-                figures.histogram[minutes] += count
-                figures.met += met
+            overall[minutes] = overall.get(minutes, 0) + count
+            met_total += met
+            if detail:
+                for figures in (by_priority[priority], by_topic[topic]):
+                    histogram = figures.histogram
+                    histogram[minutes] = histogram.get(minutes, 0) + count
+                    figures.met += met
+        self.overall.met += met_total
 
 
 MEASURE_COLUMNS = {"first_response": (Inquiry.first_response_at, Inquiry.first_response_due_at),
