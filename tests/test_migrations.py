@@ -54,3 +54,32 @@ def test_upgrading_keeps_the_data_and_foreign_keys_stay_on(app) -> None:
         assert bodies == ["Kept across the upgrade"]
         if connection.dialect.name == "sqlite":
             assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+
+
+def test_the_daily_facets_are_filled_from_the_rows_already_rolled_up(app) -> None:
+    """Revision 0026: days rolled up before it have their facets, or the dashboard would read zeros."""
+    from datetime import date
+
+    downgrade(directory=MIGRATIONS, revision="0025")
+    rows = [("web", 7, 1, False, 3, 1), ("email", 7, None, False, 2, 0), ("web", 8, 1, True, 1, 1)]
+    with db.engine.begin() as connection:
+        for channel, topic, assignee, restricted, received, resolved in rows:
+            connection.execute(db.text(
+                "INSERT INTO report_daily_rollup (day, channel, topic_id, organisation_kind, language, "
+                "trusted_partner, priority, assignee_id, restricted, received, first_responses, "
+                "first_response_met, resolved, resolution_met) VALUES (:day, :channel, :topic, 'ngo', 'en', "
+                ":false, 'normal', :assignee, :restricted, :received, 0, 0, :resolved, 0)"),
+                {"day": date(2026, 11, 2), "channel": channel, "topic": topic, "assignee": assignee,
+                 "restricted": restricted, "received": received, "resolved": resolved, "false": False})
+    upgrade(directory=MIGRATIONS)
+    with db.engine.connect() as connection:
+        found = connection.execute(db.text(
+            "SELECT facet, key, topic_id, assignee_id, restricted, received, resolved FROM report_daily_facets")).all()
+    assert sorted(((*row[:4], bool(row[4]), *row[5:]) for row in found), key=repr) == sorted([
+        ("all", None, 7, 1, False, 3, 1), ("all", None, 7, None, False, 2, 0), ("all", None, 8, 1, True, 1, 1),
+        ("channel", "email", 7, None, False, 2, 0), ("channel", "web", 7, 1, False, 3, 1),
+        ("channel", "web", 8, 1, True, 1, 1),
+        ("language", "en", 7, 1, False, 3, 1), ("language", "en", 7, None, False, 2, 0),
+        ("language", "en", 8, 1, True, 1, 1),
+        ("organisation_kind", "ngo", 7, 1, False, 3, 1), ("organisation_kind", "ngo", 7, None, False, 2, 0),
+        ("organisation_kind", "ngo", 8, 1, True, 1, 1)], key=repr)

@@ -25,14 +25,14 @@ from collections.abc import Iterable, Iterator
 from datetime import date, datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Date, Insert, Table, case, delete, func, literal, or_, select, union_all
+from sqlalchemy import Date, Insert, String, Table, case, delete, func, literal, null, or_, select, union_all
 
 from inquiry_desk.core.clock import team_timezone
 from inquiry_desk.core.extensions import Model, db
 from inquiry_desk.inquiries.models import Inquiry
 from inquiry_desk.inquiries.targets import working_calendar
 from inquiry_desk.inquiries.targets.business_hours import BusinessMinutes
-from inquiry_desk.reports.models import DailyRollup, InquiryTime, RolledDay, RollupState
+from inquiry_desk.reports.models import FACETS, DailyFacet, DailyRollup, InquiryTime, RolledDay, RollupState
 from inquiry_desk.reports.periods import Period
 
 CHUNK_DAYS = 31
@@ -93,9 +93,25 @@ def _roll(chunk: Period) -> int:
     keys = [events.c.day, *[events.c[name] for name in DIMENSIONS]]
     summed = (select(*keys, *[func.sum(events.c[name]) for name in COUNTS]).group_by(*keys))
     db.session.execute(_core(DailyRollup).from_select(["day", *DIMENSIONS, *COUNTS], summed))
+    _roll_facets(chunk.first_day, chunk.end_day)
     # psycopg does not report the rows of this INSERT … SELECT (rowcount -1): counted by the day index.
     return int(db.session.scalar(select(func.count()).select_from(DailyRollup).where(
         DailyRollup.day >= chunk.first_day, DailyRollup.day < chunk.end_day)) or 0)
+
+
+READER_KEYS = ("topic_id", "assignee_id", "restricted")  # what need-to-know reads: kept in every facet
+
+
+def _roll_facets(first_day: date, end_day: date) -> None:
+    """The days' roll-up rows summed once per facet (``DailyFacet``), in the database."""
+    for facet in FACETS:
+        key = null().cast(String(40)) if facet == "all" else getattr(DailyRollup, facet)
+        keys = [DailyRollup.day, *[getattr(DailyRollup, name) for name in READER_KEYS]]
+        summed = (select(DailyRollup.day, literal(facet, String(20)), key, *keys[1:],
+                         *[func.sum(getattr(DailyRollup, name)) for name in COUNTS])
+                  .where(DailyRollup.day >= first_day, DailyRollup.day < end_day)
+                  .group_by(*keys, *([] if facet == "all" else [key])))
+        db.session.execute(_core(DailyFacet).from_select(["day", "facet", "key", *READER_KEYS, *COUNTS], summed))
 
 
 def _times(chunk: Period, measure: str, minutes_between: Any) -> Iterator[dict[str, Any]]:
@@ -147,6 +163,7 @@ def _insert_times(batch: list[dict[str, Any]]) -> int:
 def rebuild(first_day: date, end_day: date, now: datetime) -> int:
     """Count local days ``[first_day, end_day)`` again; returns the rows written. The caller commits."""
     db.session.execute(delete(DailyRollup).where(DailyRollup.day >= first_day, DailyRollup.day < end_day))
+    db.session.execute(delete(DailyFacet).where(DailyFacet.day >= first_day, DailyFacet.day < end_day))
     db.session.execute(delete(InquiryTime).where(InquiryTime.day >= first_day, InquiryTime.day < end_day))
     minutes_between = BusinessMinutes(working_calendar()).between
     written = 0

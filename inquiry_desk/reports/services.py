@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -252,6 +252,22 @@ class Times:
         for figures in (self.overall, self.by_priority[priority], self.by_topic[topic]):
             figures.add(minutes, count, met)
 
+    def add_rows(self, rows: Iterable[tuple[str, Any, int, int, int]], detail: bool = True) -> None:
+        """``add`` for each row (the roll-up's: a hundred thousand at a million inquiries), with no call per
+        row and group (``dict.get``, not ``Counter``'s missing key); without ``detail``, to the overall alone."""
+        overall = self.overall.histogram
+        by_priority, by_topic = self.by_priority, self.by_topic
+        met_total = 0
+        for priority, topic, minutes, count, met in rows:
+            overall[minutes] = overall.get(minutes, 0) + count
+            met_total += met
+            if detail:
+                for figures in (by_priority[priority], by_topic[topic]):
+                    histogram = figures.histogram
+                    histogram[minutes] = histogram.get(minutes, 0) + count
+                    figures.met += met
+        self.overall.met += met_total
+
 
 MEASURE_COLUMNS = {"first_response": (Inquiry.first_response_at, Inquiry.first_response_due_at),
                    "resolution": (Inquiry.resolved_at, Inquiry.resolution_due_at)}
@@ -261,18 +277,17 @@ def _times(period: Period, scope: Scope, measure: str, detail: bool = True) -> T
     """Rolled-up days from the business minutes stored per inquiry; the other days counted live.
     Without ``detail``, the overall figures alone (the headline's): no split by priority and topic."""
     result = Times()
-    add = result.add if detail else lambda _priority, _topic, *figures: result.overall.add(*figures)
     covered = rolled.coverage(scope, period.first_day, period.end_day)
-    for priority, topic, minutes, count, met in rolled.times(scope, covered.rolled, measure, detail):
-        add(priority, topic, minutes, count, met)
+    result.add_rows(rolled.times(scope, covered.rolled, measure, detail), detail)
     if covered.live:
         at, due = MEASURE_COLUMNS[measure]
         minutes_between = BusinessMinutes(working_calendar()).between
-        rows = db.session.execute(
+        rows = db.session.connection().execute(  # Core: thousands of rows on a busy day
             select(Inquiry.received_at, at, due, Inquiry.priority, scope.dimension("topic") if detail else literal(0))
             .where(_within(at, covered.live), *scope.conditions()))
-        for received_at, done_at, due_at, priority, topic in rows:
-            add(priority, topic, minutes_between(received_at, done_at), 1, int(due_at is None or done_at <= due_at))
+        result.add_rows(((priority, topic, minutes_between(received_at, done_at), 1,
+                          int(due_at is None or done_at <= due_at))
+                         for received_at, done_at, due_at, priority, topic in rows), detail)
     return result
 
 
