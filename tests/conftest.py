@@ -30,6 +30,7 @@ from inquiry_desk.accounts import passwords
 from inquiry_desk.core.extensions import db
 
 from .helpers import make_user, sign_in
+from .processes import die_with_parent
 from .url_builders import compile_each_url_builder_once
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -131,7 +132,7 @@ def compiled_translations() -> None:
             subprocess.run(
                 [str(Path(sys.executable).parent / "pybabel"), "compile", "--use-fuzzy", "--statistics",
                  "-i", str(catalogue), "-o", str(partial)],
-                check=True,
+                check=True, preexec_fn=die_with_parent,
             )
             os.replace(partial, compiled)
         finally:

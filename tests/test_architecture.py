@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from .processes import die_with_parent
+
 PROJECT = Path(__file__).resolve().parent.parent
 LINT_IMPORTS = Path(sys.executable).parent / "lint-imports"
 
@@ -22,7 +24,7 @@ def _lint_imports(tree: Path) -> subprocess.CompletedProcess[str]:
     # A wide terminal, so that contract names are not wrapped in the report.
     environment = {"PYTHONPATH": str(tree), "PATH": str(LINT_IMPORTS.parent), "COLUMNS": "300"}
     return subprocess.run([str(LINT_IMPORTS), "--no-cache"], cwd=tree, capture_output=True, text=True,
-                          timeout=120, env=environment)
+                          timeout=120, env=environment, preexec_fn=die_with_parent)
 
 
 @pytest.fixture

@@ -28,6 +28,7 @@ from inquiry_desk.core.extensions import db
 
 from .helpers import inquiry_form_data, make_inquiry, make_user, sign_in
 from .intake.test_portal import _portal_path
+from .processes import die_with_parent
 from .test_authorisation import ROUTES
 
 LANGUAGES = ("en", "fr")
@@ -84,7 +85,7 @@ def _errors(jar: Path, folder: Path) -> list[dict[str, Any]]:
     result = subprocess.run(
         ["java", "-Xss4m", "-jar", str(jar), "--errors-only", "--skip-non-html", "--format", "json", "--stdout",
          "--exit-zero-always", str(folder)],
-        capture_output=True, text=True, timeout=300, check=True,
+        capture_output=True, text=True, timeout=300, check=True, preexec_fn=die_with_parent,
     )
     return list(json.loads(result.stdout)["messages"])
 

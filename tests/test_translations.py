@@ -9,6 +9,7 @@ from pathlib import Path
 from babel.messages.pofile import read_po
 
 from .conftest import PROJECT_DIR
+from .processes import die_with_parent
 
 CATALOGUE = PROJECT_DIR / "inquiry_desk" / "translations" / "fr" / "LC_MESSAGES" / "messages.po"
 
@@ -19,7 +20,7 @@ def extract_messages(tmp_path: Path) -> set[str]:
     subprocess.run(
         [str(Path(sys.executable).parent / "pybabel"), "extract", "-F", str(PROJECT_DIR / "babel.cfg"),
          "-k", "_l", "-k", "lazy_gettext", "-o", str(pot), str(PROJECT_DIR)],
-        check=True, cwd=PROJECT_DIR,
+        check=True, cwd=PROJECT_DIR, preexec_fn=die_with_parent,
     )
     with pot.open("rb") as handle:
         return {message.id if isinstance(message.id, str) else message.id[0]

@@ -9,7 +9,10 @@ engine's send key ``bulletin:<id>`` is unique as well.
 **Recipients.** The mailing lists stream their deliverable subscribers
 (``mailing.recipients.deliverable``); each gets the language of their subscription
 (the other one when the bulletin is single-language), and one copy however many of
-the lists they are on (the engine's unique key per normalised address).
+the lists they are on (the engine's unique key per normalised address). The snapshot
+counts every member left out, once per list, by why: unsubscribed, unconfirmed,
+suppressed (the lists' own check and the engine's, also on the send's
+``left_out_suppressed``) or repeated (the engine's ``left_out_duplicate``).
 
 **Links.** The email carries "read in your browser" (the public archive page, when a
 target list is public) and the engine's ``%%UNSUBSCRIBE_URL%%``: the link maker
@@ -36,7 +39,7 @@ from inquiry_desk.mail import composer, sending
 from inquiry_desk.mail.models import MailSend, SendStatus
 from inquiry_desk.mail.rendering import RenderedEmail
 from inquiry_desk.mailing.models import MailingList
-from inquiry_desk.mailing.recipients import deliverable
+from inquiry_desk.mailing.recipients import deliverable, left_out
 from inquiry_desk.mailing.services import unsubscribe_token_for
 
 KIND = "bulletin"
@@ -107,6 +110,7 @@ def dispatch(bulletin_id: int, *, now: datetime) -> bool:
     lists = db.session.scalars(select(MailingList).where(MailingList.id.in_(bulletin.list_ids))
                                .order_by(MailingList.id)).all()
     total = sending.Added()
+    not_sent = {"unsubscribed": 0, "unconfirmed": 0, "suppressed": 0}  # list members, by why
     for mailing_list in lists:
         counts: Counter[str] = Counter()
 
@@ -117,18 +121,24 @@ def dispatch(bulletin_id: int, *, now: datetime) -> bool:
                 yield sending.Recipient(address=contact.email, language=language, subscription_id=subscription.id)
 
         added = sending.add_recipients(send, recipients(), now=now)
+        # Those the list never offered (by their status, or suppressed): the engine could not count them.
+        not_offered = left_out(mailing_list)
+        sending.count_suppressed(send, not_offered.suppressed)
         total.added += added.added
-        total.suppressed += added.suppressed
         total.duplicate += added.duplicate
+        list_not_sent = {"unsubscribed": not_offered.unsubscribed, "unconfirmed": not_offered.unconfirmed,
+                         "suppressed": not_offered.suppressed + added.suppressed}
+        for reason, count in list_not_sent.items():
+            not_sent[reason] += count
         per_list[str(mailing_list.id)] = {"name_en": mailing_list.name_en, "name_fr": mailing_list.name_fr,
-                                          "en": counts["en"], "fr": counts["fr"]}
+                                          "en": counts["en"], "fr": counts["fr"], **list_not_sent}
     db.session.add(BulletinSnapshot(
         bulletin_id=bulletin.id, version=bulletin.version,
         content={lang: {"subject": content[lang].subject, "html": content[lang].html, "text": content[lang].text,
                         "title": bulletin.title(lang), "fragment": rendering.to_html(bulletin.body(lang))}
                  for lang in languages},
-        recipients={"lists": per_list, "added": total.added, "suppressed": total.suppressed,
-                    "duplicate": total.duplicate, "public": public, "languages": list(languages)},
+        recipients={"lists": per_list, "added": total.added, **not_sent, "duplicate": total.duplicate,
+                    "public": public, "languages": list(languages)},
         total=total.added, public=public, sender_name=bulletin.sender_name, approved_by_id=bulletin.approved_by_id,
         approved_at=bulletin.approved_at, scheduled_for=bulletin.scheduled_for, started_at=now))
     db.session.add(BulletinTransition(bulletin_id=bulletin.id, from_status=BulletinStatus.SCHEDULED.value,

@@ -130,7 +130,10 @@ class BulletinSnapshot(Model):
     version: Mapped[int] = mapped_column()
     # {"en": {"subject", "html", "text"}, "fr": {…}}
     content: Mapped[dict[str, Any]] = mapped_column(JSON)
-    # {"lists": {"<list id>": {"name": …, "en": n, "fr": n}}, "added": n, "suppressed": n, "duplicate": n}
+    # {"lists": {"<list id>": {"name_en": …, "name_fr": …, "en": n, "fr": n, "unsubscribed": n, "unconfirmed": n,
+    #  "suppressed": n}}, "added": n, "unsubscribed": n, "unconfirmed": n, "suppressed": n, "duplicate": n,
+    #  "public": bool, "languages": […]}: members left out counted once per list; snapshots from before
+    #  the unsubscribed and unconfirmed counts lack those keys.
     recipients: Mapped[dict[str, Any]] = mapped_column(JSON)
     total: Mapped[int] = mapped_column()
     # Sent to at least one public list: shown in the public archive.

@@ -85,6 +85,17 @@ def snapshot_of(bulletin: Bulletin) -> BulletinSnapshot | None:
     return db.session.scalar(select(BulletinSnapshot).where(BulletinSnapshot.bulletin_id == bulletin.id))
 
 
+# Why list members got no copy of a send (the snapshot's counts); "duplicate": on a second list, sent one copy.
+LEFT_OUT_REASONS = ("unsubscribed", "unconfirmed", "suppressed", "duplicate")
+
+
+def left_out(snapshot: BulletinSnapshot | None) -> dict[str, int]:
+    """The members the send left out, by why: those the snapshot counted (older ones lack the first two)."""
+    if snapshot is None:
+        return {}
+    return {reason: snapshot.recipients[reason] for reason in LEFT_OUT_REASONS if reason in snapshot.recipients}
+
+
 def snapshot_export(bulletin: Bulletin, snapshot: BulletinSnapshot, report: SendReport | None) -> dict[str, Any]:
     """The record of what was sent, as JSON."""
     return {

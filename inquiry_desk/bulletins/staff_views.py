@@ -49,6 +49,9 @@ STATUS_LABELS = {
 }
 DELIVERY_LABELS = {"queued": _l("Waiting"), "sending": _l("Being sent"), "sent": _l("Delivered"),
                    "failed": _l("Failed"), "skipped": _l("Not sent (cancelled)")}
+LEFT_OUT_LABELS = {"unsubscribed": _l("Unsubscribed members"), "unconfirmed": _l("Members who have not confirmed"),
+                   "suppressed": _l("Suppressed addresses"),
+                   "duplicate": _l("Addresses on more than one list (sent one copy)")}
 SEND_LABELS = {"preparing": _l("Preparing"), "sending": _l("Sending"), "paused": _l("Paused"),
                "cancelled": _l("Cancelled"), "done": _l("Finished")}
 # The preview of an email in a frame: its own inline styles, https images, nothing else (no script).
@@ -62,7 +65,7 @@ bulletins_staff_bp.url_value_preprocessor(view_support.ids_in_range)
 @bulletins_staff_bp.context_processor
 def _labels() -> dict[str, object]:
     return {"status_labels": STATUS_LABELS, "delivery_labels": DELIVERY_LABELS, "send_labels": SEND_LABELS,
-            "languages": LANGUAGES}
+            "left_out_labels": LEFT_OUT_LABELS, "languages": LANGUAGES}
 
 
 def _bulletin_or_404(bulletin_id: int) -> Bulletin:
@@ -163,10 +166,11 @@ def show(bulletin_id: int) -> str:
     single_form.language.data = bulletin.single_language or ""
     single_form.reason.data = bulletin.single_language_reason or ""
     edition = series.occurrence_of(bulletin)
+    snapshot = reports.snapshot_of(bulletin)
     return render_template(
         "bulletins/staff/show.html", bulletin=bulletin, texts=_previews(bulletin),
         transitions=services.transitions(bulletin), report=reports.send_report(bulletin, now=now),
-        snapshot=reports.snapshot_of(bulletin), log=log, search=search, next_cursor=next_cursor,
+        snapshot=snapshot, left_out=reports.left_out(snapshot), log=log, search=search, next_cursor=next_cursor,
         action_form=ActionForm(), test_form=TestSendForm(), schedule_form=schedule_form, single_form=single_form,
         timezone=str(team_timezone()), may_approve=services.may_approve(bulletin, current_user),
         lists=audience.by_list(bulletin), edition=edition,

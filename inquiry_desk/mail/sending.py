@@ -147,9 +147,16 @@ def add_recipients_from_select(send: MailSend, recipients: Select[Any], *, now: 
 
 
 def _count_left_out(send: MailSend, added: Added) -> None:
-    send.left_out_suppressed += added.suppressed
+    count_suppressed(send, added.suppressed)
     send.left_out_duplicate += added.duplicate
     db.session.flush()
+
+
+def count_suppressed(send: MailSend, count: int) -> None:
+    """Count addresses left out as suppressed, here or by the caller's own query before they were offered
+    (the mailing lists leave their suppressed members out of the recipients they hand over)."""
+    _check_preparing(send)
+    send.left_out_suppressed += count
 
 
 def _check_preparing(send: MailSend) -> None:

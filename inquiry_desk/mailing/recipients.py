@@ -8,11 +8,12 @@ the bulletins capability, one layer above, hands these to it.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import quote
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, case, func, or_, select
 
 from inquiry_desk.core.domain import DomainError
 from inquiry_desk.core.extensions import db
@@ -40,18 +41,46 @@ def list_unsubscribe_headers(subscription: Subscription) -> dict[str, str]:
     return {"List-Unsubscribe": ", ".join(links), "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
 
 
-def deliverable(mailing_list: MailingList, *, batch: int = 2000) -> Iterator[tuple[Subscription, Contact]]:
-    """The list's subscribed members whose address is not suppressed, streamed in id order."""
+def _blocked() -> ColumnElement[bool]:
+    """The member's address is on either suppression set (this register's, or the send engine's)."""
     suppressed = select(SuppressionEntry.id).where(SuppressionEntry.address == Contact.email,
                                                    SuppressionEntry.lifted_at.is_(None))
     left_out_by_engine = select(MailSuppression.address_key).where(MailSuppression.address_key == Contact.email)
+    return or_(suppressed.exists(), left_out_by_engine.exists())
+
+
+def deliverable(mailing_list: MailingList, *, batch: int = 2000) -> Iterator[tuple[Subscription, Contact]]:
+    """The list's subscribed members whose address is not suppressed, streamed in id order."""
     query = (
         select(Subscription, Contact).join(Contact, Contact.id == Subscription.contact_id)
         .where(Subscription.list_id == mailing_list.id, Subscription.status == SubscriptionStatus.SUBSCRIBED.value,
-               ~suppressed.exists(), ~left_out_by_engine.exists())
+               ~_blocked())
         .order_by(Subscription.id).execution_options(yield_per=batch)
     )
     yield from ((row[0], row[1]) for row in db.session.execute(query))
+
+
+@dataclass(frozen=True)
+class LeftOut:
+    """The list's members ``deliverable`` leaves out, each counted once, by the first reason that holds."""
+
+    unsubscribed: int = 0
+    unconfirmed: int = 0  # double opt-in not confirmed (still pending)
+    suppressed: int = 0  # a suppressed address, or marked bounced or complained
+
+
+def left_out(mailing_list: MailingList) -> LeftOut:
+    """Why the members that ``deliverable`` does not yield are left out, counted in one query."""
+    status = Subscription.status
+    reason = case((status == SubscriptionStatus.UNSUBSCRIBED.value, "unsubscribed"),
+                  (status == SubscriptionStatus.PENDING.value, "unconfirmed"),
+                  (or_(status != SubscriptionStatus.SUBSCRIBED.value, _blocked()), "suppressed"),
+                  else_=None).label("reason")
+    members = (select(reason).select_from(Subscription).join(Contact, Contact.id == Subscription.contact_id)
+               .where(Subscription.list_id == mailing_list.id).subquery())
+    rows = db.session.execute(select(members.c.reason, func.count()).where(members.c.reason.is_not(None))
+                              .group_by(members.c.reason))
+    return LeftOut(**{reason: count for reason, count in rows})
 
 
 def record_bounce(address: str, *, complaint: bool = False, source: str, now: datetime) -> int:

@@ -23,6 +23,7 @@ from pathlib import Path
 import pytest
 from flask import Flask
 
+from .conftest import WAIT_SECONDS
 from .support import BrowserUser, Page, assert_accessible, create_user, expect, sign_in_with_cookie
 
 pytestmark = pytest.mark.browser
@@ -324,7 +325,7 @@ def test_triage_a_new_inquiry_with_the_keyboard_alone(page_factory: Callable[...
             OutgoingEmail.cause_key == f"inquiry:{inquiry_id}:reply:{replies[0].id}"))
         assert queued is not None and queued.to_address == "sam@example.net"
 
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + WAIT_SECONDS
     subject = f"Re: Your inquiry {reference}"  # threads with the confirmation
     while not any(message["Subject"] == subject for message in sent_messages(live_app)):
         assert time.monotonic() < deadline, f"no reply sent; sent: {[m['Subject'] for m in sent_messages(live_app)]}"

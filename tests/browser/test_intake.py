@@ -17,6 +17,7 @@ import pytest
 from flask import Flask
 
 from ..intake.mailbox import sent_messages, text_body
+from .conftest import WAIT_SECONDS
 from .support import Page, assert_accessible, expect, fill_inquiry_form, switch_language
 
 pytestmark = pytest.mark.browser
@@ -71,7 +72,7 @@ def _create_inquiry(app: Flask, lang: str, *, with_team_reply: bool = True) -> t
         return inquiry.reference, PORTAL[lang] + token
 
 
-def _wait_for_mail(app: Flask, to: str, timeout: float = 10.0) -> EmailMessage:
+def _wait_for_mail(app: Flask, to: str, timeout: float = WAIT_SECONDS) -> EmailMessage:
     """Mail is sent after the response is closed: wait a little for it."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

@@ -14,6 +14,7 @@ from datetime import timedelta
 import pytest
 from flask import Flask
 
+from .conftest import WAIT_SECONDS
 from .support import Page, assert_accessible, create_user, expect, sign_in_with_cookie
 
 pytestmark = pytest.mark.browser
@@ -109,7 +110,7 @@ def test_a_portal_reply_to_a_closed_inquiry_reopens_it_and_emails_the_assignee(
         assert [(row.to_address, row.language) for row in queued] == [(officer.email, "fr")]
         subject = queued[0].subject
     assert reference in subject
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + WAIT_SECONDS
     while not any(message["Subject"] == subject for message in sent_messages(live_app)):
         assert time.monotonic() < deadline, f"not sent; sent: {[m['Subject'] for m in sent_messages(live_app)]}"
         time.sleep(0.05)

@@ -73,7 +73,8 @@ def test_each_subscriber_gets_one_copy_in_their_language_with_unsubscribe_and_ar
     assert snapshot is not None and snapshot.total == 4 and snapshot.public
     assert snapshot.content["fr"]["subject"] == "Le point de novembre pour les partenaires"
     assert snapshot.recipients["lists"][str(lists[1])] == {"name_en": "Settlement partners",
-                                                          "name_fr": "Settlement partners (fr)", "en": 1, "fr": 1}
+                                                          "name_fr": "Settlement partners (fr)", "en": 1, "fr": 1,
+                                                          "unsubscribed": 0, "unconfirmed": 0, "suppressed": 0}
     assert snapshot.recipients["duplicate"] == 1
     report = reports.send_report(bulletin, now=T0 + timedelta(seconds=5))
     assert report is not None and report.counts["sent"] == 4 and report.percent == 100

@@ -16,6 +16,7 @@ from inquiry_desk.inquiries.models import Inquiry
 from inquiry_desk.mail.models import OutgoingEmail
 
 from ..conftest import PROJECT_DIR, build_app, is_postgres
+from ..processes import die_with_parent
 from .mailbox import deliver, sent_messages
 
 
@@ -75,7 +76,8 @@ CRASH_AFTER_COMMIT = textwrap.dedent("""
 
 def test_confirmation_survives_a_crash_between_commit_and_send(app, database_url) -> None:
     script = CRASH_AFTER_COMMIT.format(project=str(PROJECT_DIR), url=database_url)
-    result = subprocess.run([sys.executable, "-c", script], cwd=PROJECT_DIR, capture_output=True, timeout=120)
+    result = subprocess.run([sys.executable, "-c", script], cwd=PROJECT_DIR, capture_output=True, timeout=120,
+                            preexec_fn=die_with_parent)
     assert result.stdout.decode().strip() == "committed", result.stderr.decode()[-2000:]
     assert db.session.scalar(select(func.count()).select_from(Inquiry)) == 1
     assert db.session.scalar(select(OutgoingEmail.status)) == "pending"

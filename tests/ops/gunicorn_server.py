@@ -36,7 +36,7 @@ def self_signed_certificate(folder: Path) -> tuple[Path, Path]:
     subprocess.run(
         ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(cert),
          "-days", "1", "-subj", "/CN=localhost", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"],
-        check=True, capture_output=True,
+        check=True, capture_output=True, preexec_fn=die_with_parent,
     )
     return cert, key
 

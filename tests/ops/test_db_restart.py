@@ -16,6 +16,7 @@ import contextlib
 import glob
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
 import threading
@@ -32,6 +33,7 @@ from config import ProductionConfig
 from inquiry_desk.intake.links import FORM_PATHS, THANKS_PATHS
 
 from ..conftest import is_postgres
+from ..processes import die_with_parent
 from .load import environment, migrate, references_from_sessions, start_gunicorn, stored
 
 BINARIES = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
@@ -43,20 +45,24 @@ CLEAN_503_TITLES = ("<title>Service unavailable", "<title>Service non disponible
 pytestmark = [
     pytest.mark.slow,
     pytest.mark.skipif(not is_postgres(), reason="R6 runs with PostgreSQL (TEST_DATABASE_URL)"),
-    pytest.mark.skipif(not BINARIES, reason="needs PostgreSQL's server binaries (initdb, pg_ctl)"),
+    pytest.mark.skipif(not BINARIES, reason="needs PostgreSQL's server binaries (initdb, postgres, pg_isready)"),
 ]
 
 
 class Cluster:
+    """The server runs in the foreground, a child of pytest that dies with it (``die_with_parent``): ``pg_ctl
+    start`` would leave it running detached from us when pytest is killed."""
+
     def __init__(self, folder: Path, port: int) -> None:
         self.bin = Path(BINARIES[-1]).parent
         self.folder, self.port = folder, port
         self.data = folder / "data"
         self.as_root = os.geteuid() == 0
+        self.server: subprocess.Popen[bytes] | None = None
 
     def run(self, *command: str) -> None:
         prefix = ["runuser", "-u", "postgres", "--"] if self.as_root else []
-        subprocess.run([*prefix, *command], check=True, capture_output=True, timeout=60)
+        subprocess.run([*prefix, *command], check=True, capture_output=True, timeout=60, preexec_fn=die_with_parent)
 
     def init(self) -> None:
         if self.as_root:
@@ -65,12 +71,32 @@ class Cluster:
                  "--no-sync")
 
     def start(self) -> None:
-        options = f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1 -c fsync=off"
-        self.run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-l", str(self.folder / "server.log"), "-o",
-                 options, "-w", "start")
+        command = [str(self.bin / "postgres"), "-D", str(self.data), "-p", str(self.port), "-k", str(self.folder),
+                   "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off"]
+        # As root, the server is started as postgres (it refuses root); the parent-death signal is asked for
+        # after that change (preexec_fn runs last), which would otherwise clear it.
+        user = {"user": "postgres", "group": "postgres", "extra_groups": []} if self.as_root else {}
+        with (self.folder / "server.log").open("ab") as log:
+            self.server = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                           preexec_fn=die_with_parent, **user)
+        deadline = time.monotonic() + 60
+        while subprocess.run([str(self.bin / "pg_isready"), "-q", "-h", "127.0.0.1", "-p", str(self.port)],
+                             preexec_fn=die_with_parent, check=False).returncode != 0:
+            if self.server.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"PostgreSQL did not start: {(self.folder / 'server.log').read_text()[-2000:]}")
+            time.sleep(0.1)
 
     def stop(self) -> None:
-        self.run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "stop")
+        """Fast shutdown (SIGINT): sessions are cut, as ``pg_ctl -m fast stop``."""
+        if self.server is None:
+            return
+        self.server.send_signal(signal.SIGINT)
+        try:
+            self.server.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            self.server.kill()
+            self.server.wait(timeout=10)
+        self.server = None
 
     @property
     def url(self) -> str:

@@ -14,6 +14,7 @@ from inquiry_desk.mail.inbound.models import InboundEmail
 from inquiry_desk.mail.models import OutgoingEmail
 
 from ...helpers import edit
+from ...processes import die_with_parent
 from .support import feed, scenario
 
 
@@ -79,7 +80,7 @@ def test_the_command_reads_standard_input_and_answers_with_exit_codes(app, datab
     db.session.close()  # no transaction of the test's left open beside the command's
     env = {"DATABASE_URL": database_url, "APP_ENV": "testing", "PATH": "/usr/bin:/bin"}
     run = subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "mail", "ingest"], input=message,
-                         capture_output=True, env=env, timeout=240)  # as an MTA's pipe runs it
+                         capture_output=True, env=env, timeout=240, preexec_fn=die_with_parent)  # as an MTA's pipe
     assert run.returncode == 0, run.stderr[-2000:]
     assert db.session.get_one(Inquiry, s.inquiry.id).messages[-1].channel == "email"
     runner = app.test_cli_runner()
