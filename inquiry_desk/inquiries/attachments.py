@@ -11,10 +11,18 @@ content, with their reason, shown in the thread (and ``inquiry.attachment_refuse
 Only rows are deleted in the transaction: the files go after the commit (``after_commit``),
 each only when no row names its hash any more (the same file sent to two inquiries stays
 while one of them keeps it). A download is audited like an opening (``DOWNLOADED``).
+
+One lock per file keeps an upload of the same bytes and an erasure apart (docs/decisions.md):
+an upload holds it, shared, from before it looks for the file in the store until its commit;
+the erasure takes it, exclusive, in a transaction of its own after its commit, and unlinks only
+when no committed row names the file. On PostgreSQL it is an advisory lock keyed by the hash;
+SQLite has one writer, so its write lock serves (an upload has written its rows before it
+stores the file; the erasure takes the lock with a write that changes nothing).
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -23,7 +31,8 @@ from typing import Any
 from flask import Flask, current_app
 from flask_babel import format_decimal
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import ColumnElement, delete, or_, select
+from sqlalchemy import ColumnElement, Connection, delete, exists, or_, select, text
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, SessionTransaction
 
 from inquiry_desk.accounts.models import User
@@ -38,6 +47,13 @@ DOWNLOADED = access.ATTACHMENT_DOWNLOADED
 DOWNLOADED_BY_STAKEHOLDER = "inquiry.attachment_downloaded_by_stakeholder"
 REFUSED = "inquiry.attachment_refused"
 _UNLINK_KEY = "attachments_to_unlink"
+# pg_advisory_xact_lock(_LOCK_SPACE, <32 bits of the hash>): the two-key form, a key space apart from
+# the one-key locks of the scheduler's leader and the audit sealer.
+_LOCK_SPACE = 1_717_017
+# How long an erasure waits for an upload of the same file to commit before it leaves the file.
+LOCK_TIMEOUT_MS = 10_000
+
+log = logging.getLogger(__name__)
 
 # Reason codes (stored in attachments.refused_reason) and what they say.
 REFUSALS: dict[str, Any] = {
@@ -136,13 +152,17 @@ def attach(message: Message, uploads: Sequence[Upload], *, now: datetime,
         raise AttachmentsRefused(refused)
     rows = []
     for item in checked:
-        sha256 = file_store.store(item.upload.data) if item.reason is None else None
+        sha256 = file_store.digest(item.upload.data) if item.reason is None else None
         rows.append(Attachment(
             inquiry_id=message.inquiry_id, message_id=message.id, filename=item.name,
             content_type=(item.content_type or item.upload.declared_type or "application/octet-stream")[:100],
             size=len(item.upload.data), sha256=sha256, refused_reason=item.reason, created_at=now))
     db.session.add_all(rows)
-    db.session.flush()
+    db.session.flush()  # (SQLite) the write lock, held until the commit, before the store is looked at
+    _hold_shared(db.session.connection(), {row.sha256 for row in rows if row.sha256})
+    for item in checked:
+        if item.reason is None:
+            file_store.store(item.upload.data)  # written again if an erasure unlinked it a moment ago
     for row in rows:
         if row.refused_reason:
             audit.record(REFUSED, actor_id=None, subject_type="inquiry", subject_id=row.inquiry_id,
@@ -204,12 +224,11 @@ def for_stakeholder(inquiry: Inquiry, attachment_id: int, *, visible: Sequence[M
 
 def erase_where(condition: ColumnElement[bool]) -> int:
     """Delete the attachment rows matching ``condition``; their files go after the commit when no
-    other row names them. Returns how many rows."""
+    other row names them (``unlink_unless_kept``). Returns how many rows."""
     hashes = set(db.session.scalars(select(Attachment.sha256).where(condition, Attachment.sha256.is_not(None))))
     result = db.session.execute(delete(Attachment).where(condition).execution_options(synchronize_session=False))
     if hashes:
-        still_used = set(db.session.scalars(select(Attachment.sha256).where(Attachment.sha256.in_(hashes))))
-        db.session.info.setdefault(_UNLINK_KEY, set()).update(hashes - still_used)
+        db.session.info.setdefault(_UNLINK_KEY, set()).update(hashes)
     return int(getattr(result, "rowcount", 0) or 0)
 
 
@@ -223,11 +242,55 @@ def erase_inquiries(inquiry_ids: Sequence[int]) -> int:
     return erase_where(in_inquiries(inquiry_ids)) if inquiry_ids else 0
 
 
+# --- the lock of one file ----------------------------------------------------------------------
+
+def _lock_key(sha256: str) -> int:
+    return int(sha256[:8], 16) - 2**31  # a signed 32-bit int; two files sharing it only wait for each other
+
+
+def _hold_shared(connection: Connection, hashes: set[str]) -> None:
+    """An upload's hold on its files until its transaction ends (PostgreSQL; SQLite: its write lock).
+    In order, so that two uploads never wait for each other's locks in a circle."""
+    if connection.dialect.name != "postgresql":
+        return
+    for sha256 in sorted(hashes):
+        connection.execute(text("SELECT pg_advisory_xact_lock_shared(:space, :key)"),
+                           {"space": _LOCK_SPACE, "key": _lock_key(sha256)})
+
+
+def _hold_exclusive(connection: Connection, sha256: str) -> None:
+    """The erasure's hold on one file: it waits for the uploads of it that have not committed."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(text(f"SET LOCAL lock_timeout = {int(LOCK_TIMEOUT_MS)}"))
+        connection.execute(text("SELECT pg_advisory_xact_lock(:space, :key)"),
+                           {"space": _LOCK_SPACE, "key": _lock_key(sha256)})
+    else:  # SQLite's write lock: a write that changes nothing takes it, as an upload's INSERT does
+        connection.execute(delete(Attachment).where(Attachment.id < 0))
+
+
+def unlink_unless_kept(sha256: str) -> bool:
+    """Unlink the file unless a committed row names it, under its lock; True when unlinked.
+
+    Run after the commit that deleted rows (in a transaction of its own): an upload of the same
+    bytes that has not committed yet holds the lock, and this waits for it and then sees its row;
+    an upload that comes later waits for this one and writes the file again."""
+    try:
+        with db.engine.connect() as connection, connection.begin():
+            _hold_exclusive(connection, sha256)
+            if connection.scalar(select(exists().where(Attachment.sha256 == sha256))):
+                return False
+            file_store.unlink(sha256)
+            return True
+    except SQLAlchemyError as exc:  # an upload held it too long, or the database is away: better kept than lost
+        log.warning("an erased attachment's file was left in the store (%s)", type(exc).__name__)
+        return False
+
+
 def _after_commit(session: Session) -> None:
     if session.in_nested_transaction():
         return
-    for sha256 in session.info.pop(_UNLINK_KEY, set()):
-        file_store.unlink(sha256)
+    for sha256 in sorted(session.info.pop(_UNLINK_KEY, set())):
+        unlink_unless_kept(sha256)
 
 
 def _after_rollback(session: Session, previous_transaction: SessionTransaction) -> None:
