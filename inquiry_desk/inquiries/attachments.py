@@ -31,7 +31,7 @@ from typing import Any
 from flask import Flask, current_app
 from flask_babel import format_decimal
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import ColumnElement, Connection, delete, exists, or_, select, text
+from sqlalchemy import ColumnElement, Connection, delete, exists, or_, select, text, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, SessionTransaction
 
@@ -41,11 +41,15 @@ from inquiry_desk.core import file_store, file_types
 from inquiry_desk.core.domain import InvalidInput
 from inquiry_desk.core.extensions import db
 from inquiry_desk.inquiries import access
-from inquiry_desk.inquiries.models import Attachment, Inquiry, Message
+from inquiry_desk.inquiries.models import Attachment, Inquiry, Message, MessageKind
+from inquiry_desk.mail.models import EmailStatus, OutgoingEmail
 
 DOWNLOADED = access.ATTACHMENT_DOWNLOADED
 DOWNLOADED_BY_STAKEHOLDER = "inquiry.attachment_downloaded_by_stakeholder"
 REFUSED = "inquiry.attachment_refused"
+REPLY_NOT_SENT = "inquiry.reply_not_sent_file_erased"
+# The outbox's last_error of a reply held back that way (class and reason only, as every last_error).
+NOT_SENT_ERROR = "AttachmentErased: a file the reply carries was erased before it left"
 _UNLINK_KEY = "attachments_to_unlink"
 # pg_advisory_xact_lock(_LOCK_SPACE, <32 bits of the hash>): the two-key form, a key space apart from
 # the one-key locks of the scheduler's leader and the audit sealer.
@@ -222,14 +226,43 @@ def for_stakeholder(inquiry: Inquiry, attachment_id: int, *, visible: Sequence[M
 
 # --- erasure ---------------------------------------------------------------------------------------
 
-def erase_where(condition: ColumnElement[bool]) -> int:
+def erase_where(condition: ColumnElement[bool], *, now: datetime) -> int:
     """Delete the attachment rows matching ``condition``; their files go after the commit when no
-    other row names them (``unlink_unless_kept``). Returns how many rows."""
-    hashes = set(db.session.scalars(select(Attachment.sha256).where(condition, Attachment.sha256.is_not(None))))
+    other row names them (``unlink_unless_kept``). A reply still waiting to leave with one of them
+    is held back (``_hold_back_replies``). Returns how many rows."""
+    kept = db.session.execute(select(Attachment.message_id, Attachment.sha256)
+                              .where(condition, Attachment.sha256.is_not(None))).all()
     result = db.session.execute(delete(Attachment).where(condition).execution_options(synchronize_session=False))
-    if hashes:
-        db.session.info.setdefault(_UNLINK_KEY, set()).update(hashes)
+    if kept:
+        db.session.info.setdefault(_UNLINK_KEY, set()).update(sha256 for _, sha256 in kept)
+        _hold_back_replies({message_id for message_id, _ in kept}, now)
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+def _hold_back_replies(message_ids: set[int], now: datetime) -> None:
+    """A reply of these messages not sent yet would leave without the files its writer attached, and
+    the stakeholder would be told of a file that is not there: it is marked failed instead, and the
+    inquiry's history (and its thread) tells staff, who may send it again. A reply a sender holds at
+    this moment is left to it: it has read the files already, or it finds one gone and fails it."""
+    held = db.session.execute(
+        select(OutgoingEmail.id, Message.id, Message.inquiry_id)
+        .join(Message, Message.email_message_id == OutgoingEmail.message_id)
+        .where(Message.id.in_(sorted(message_ids)), Message.kind == MessageKind.REPLY.value,
+               OutgoingEmail.status == EmailStatus.PENDING.value,
+               or_(OutgoingEmail.claimed_until.is_(None), OutgoingEmail.claimed_until < now))).all()
+    if not held:
+        return
+    db.session.execute(update(OutgoingEmail).where(OutgoingEmail.id.in_([row[0] for row in held]))
+                       .values(status=EmailStatus.FAILED.value, last_error=NOT_SENT_ERROR, claimed_until=None)
+                       .execution_options(synchronize_session=False))
+    for _, message_id, inquiry_id in held:
+        audit.record(REPLY_NOT_SENT, actor_id=None, subject_type="inquiry", subject_id=inquiry_id,
+                     details={"message_id": message_id}, now=now)
+
+
+def replies_not_sent(events: Iterable[Any]) -> set[int]:
+    """The replies of a thread held back because a file was erased, from the inquiry's history."""
+    return {int((event.details or {}).get("message_id") or 0) for event in events if event.action == REPLY_NOT_SENT}
 
 
 def in_inquiries(inquiry_ids: Sequence[int]) -> ColumnElement[bool]:
@@ -238,8 +271,8 @@ def in_inquiries(inquiry_ids: Sequence[int]) -> ColumnElement[bool]:
                Attachment.message_id.in_(select(Message.id).where(Message.inquiry_id.in_(list(inquiry_ids)))))
 
 
-def erase_inquiries(inquiry_ids: Sequence[int]) -> int:
-    return erase_where(in_inquiries(inquiry_ids)) if inquiry_ids else 0
+def erase_inquiries(inquiry_ids: Sequence[int], *, now: datetime) -> int:
+    return erase_where(in_inquiries(inquiry_ids), now=now) if inquiry_ids else 0
 
 
 # --- the lock of one file ----------------------------------------------------------------------

@@ -111,7 +111,7 @@ def test_the_erasure_waits_for_an_upload_of_the_same_file_that_has_not_committed
 
     remove = _before_the_unlink(upload_left_open)
     try:
-        attachments.erase_where(Attachment.message_id == erased)
+        attachments.erase_where(Attachment.message_id == erased, now=utcnow())
         db.session.commit()
     finally:
         remove()
@@ -125,7 +125,7 @@ def test_an_upload_while_the_erasure_holds_the_lock_writes_the_file_again(app: F
     erased = _message_with(PDF, email="erased@example.net")
     other = make_inquiry(email="other@example.net").messages[0].id
     sha256 = file_store.digest(PDF)
-    attachments.erase_where(Attachment.message_id == erased)
+    attachments.erase_where(Attachment.message_id == erased, now=utcnow())
     db.session.info.pop("attachments_to_unlink")  # this test unlinks by hand, as unlink_unless_kept does
     db.session.commit()
 
@@ -142,9 +142,9 @@ def test_an_upload_while_the_erasure_holds_the_lock_writes_the_file_again(app: F
 def test_a_file_no_row_names_is_unlinked_and_one_still_named_is_kept(app: Flask) -> None:
     first = _message_with(PDF, email="first@example.net")
     second = _message_with(PDF, email="second@example.net")
-    attachments.erase_where(Attachment.message_id == first)
+    attachments.erase_where(Attachment.message_id == first, now=utcnow())
     db.session.commit()
     assert file_store.exists(file_store.digest(PDF))
-    attachments.erase_where(Attachment.message_id == second)
+    attachments.erase_where(Attachment.message_id == second, now=utcnow())
     db.session.commit()
     assert not file_store.exists(file_store.digest(PDF))

@@ -25,6 +25,7 @@ from inquiry_desk.inquiries.models import Attachment, Status
 from inquiry_desk.inquiries.retention import purge_closed_inquiries
 from inquiry_desk.inquiries.stakeholders import person_data
 from inquiry_desk.mail.builder import build_message
+from inquiry_desk.mail.errors import AttachmentMissing
 from inquiry_desk.mail.models import OutgoingEmail
 
 from ..attachment_files import DOCM, DOCX, EXE, HTML, ODT, PDF, PLAIN_ZIP, PNG, SVG, TEXT
@@ -131,6 +132,16 @@ def test_a_reply_carries_its_files_as_mime_attachments_by_reference(app: Flask) 
     assert built.get_body(("plain",)).get_content().startswith("Here is the form.")
 
 
+def test_an_email_whose_file_is_no_longer_stored_is_never_built_without_it(app: Flask) -> None:
+    message = correspondence.send_reply(make_inquiry(), "Here is the form.", actor=make_user(), now=utcnow(),
+                                        files=[Upload("form.pdf", PDF)])
+    db.session.commit()
+    row = db.session.scalars(select(OutgoingEmail).where(OutgoingEmail.message_id == message.email_message_id)).one()
+    file_store.unlink(file_store.digest(PDF))  # gone some other way than an erasure (a disk restored without it)
+    with pytest.raises(AttachmentMissing):
+        build_message(row)
+
+
 def _closed_with_files(email: str, files: list[Upload], *, received: datetime) -> int:
     inquiry = make_inquiry(email=email, now=received)
     attachments.attach(inquiry.messages[0], files, now=received)
@@ -158,7 +169,7 @@ def test_a_rolled_back_purge_deletes_no_file(app: Flask) -> None:
     inquiry = make_inquiry()
     attachments.attach(inquiry.messages[0], [Upload("a.pdf", PDF)], now=utcnow())
     db.session.commit()
-    attachments.erase_inquiries([inquiry.id])
+    attachments.erase_inquiries([inquiry.id], now=utcnow())
     db.session.rollback()
     assert file_store.exists(file_store.digest(PDF))
     db.session.commit()
