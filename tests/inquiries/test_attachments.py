@@ -40,6 +40,15 @@ def app(app_factory: Callable[..., Flask], tmp_path: Path) -> Iterator[Flask]:
         yield app
 
 
+def test_each_test_keeps_its_files_in_its_own_temporary_folder(app_factory: Callable[..., Flask],
+                                                                tmp_path: Path) -> None:
+    from config import TestingConfig
+
+    assert Path(app_factory().config["ATTACHMENTS_DIR"]).is_relative_to(tmp_path)
+    # An app built any other way in the run (or a process a test starts) uses pytest's folder too.
+    assert "inquiry-desk-test-attachments" not in TestingConfig().ATTACHMENTS_DIR
+
+
 @pytest.mark.parametrize(("data", "name", "expected"), [
     (PNG, "photo.png", "image/png"),
     (PNG, "invoice.pdf", "image/png"),  # the name lies: the content decides
