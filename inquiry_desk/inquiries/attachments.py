@@ -230,12 +230,12 @@ def erase_where(condition: ColumnElement[bool], *, now: datetime) -> int:
     """Delete the attachment rows matching ``condition``; their files go after the commit when no
     other row names them (``unlink_unless_kept``). A reply still waiting to leave with one of them
     is held back (``_hold_back_replies``). Returns how many rows."""
-    kept = db.session.execute(select(Attachment.message_id, Attachment.sha256)
-                              .where(condition, Attachment.sha256.is_not(None))).all()
+    erased = db.session.execute(select(Attachment.message_id, Attachment.sha256)
+                                .where(condition, Attachment.sha256.is_not(None))).all()
     result = db.session.execute(delete(Attachment).where(condition).execution_options(synchronize_session=False))
-    if kept:
-        db.session.info.setdefault(_UNLINK_KEY, set()).update(sha256 for _, sha256 in kept)
-        _hold_back_replies({message_id for message_id, _ in kept}, now)
+    if erased:
+        db.session.info.setdefault(_UNLINK_KEY, set()).update(sha256 for _, sha256 in erased)
+        _hold_back_replies({message_id for message_id, _ in erased}, now)
     return int(getattr(result, "rowcount", 0) or 0)
 
 
