@@ -300,12 +300,28 @@ def database_url(database_template: str, tmp_path: Path) -> str:
     return f"sqlite:///{path}"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def attachments_dir_of_the_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Files stored by an app built outside ``app_factory`` (or by a process a test starts) land in
+    pytest's own temporary folder, never in TestingConfig's fallback in /tmp."""
+    previous = os.environ.get("ATTACHMENTS_DIR")
+    os.environ["ATTACHMENTS_DIR"] = str(tmp_path_factory.mktemp("attachments"))
+    yield
+    if previous is None:
+        os.environ.pop("ATTACHMENTS_DIR", None)
+    else:
+        os.environ["ATTACHMENTS_DIR"] = previous
+
+
 @pytest.fixture
-def app_factory(database_url: str) -> Iterator[Callable[..., Flask]]:
-    """Build apps on the test's clean database; ``app_factory(WTF_CSRF_ENABLED=True)``."""
+def app_factory(database_url: str, tmp_path: Path) -> Iterator[Callable[..., Flask]]:
+    """Build apps on the test's clean database; ``app_factory(WTF_CSRF_ENABLED=True)``.
+
+    Each test's files go to its own ``tmp_path`` (a file another test stored is never found there)."""
     built: list[Flask] = []
 
     def factory(**overrides: object) -> Flask:
+        overrides.setdefault("ATTACHMENTS_DIR", str(tmp_path / "attachments"))
         app = build_app(database_url, **overrides)
         if is_postgres() and not built:
             _reset_postgres(app)

@@ -5,7 +5,8 @@ comes from the hash alone, never from a name someone gave, so no name can climb 
 folder or overwrite another file. A file is written to a temporary file in the same folder
 and renamed: a reader never sees half a file, and two writers of the same content leave one.
 The same content stored twice is one file; whoever deletes the rows decides when the file
-goes (``unlink`` after the commit, when no row names it any more).
+goes (``unlink`` after the commit, when no row names it any more: ``inquiries.attachments`` decides
+it under the file's lock, so that an upload of the same bytes at that moment keeps its file).
 """
 
 from __future__ import annotations

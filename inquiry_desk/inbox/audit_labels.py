@@ -67,6 +67,7 @@ ACTION_LABELS: dict[str, tuple[str, str]] = {
     # Inquiries: the changes recorded in their history.
     "inquiry.received": ("inquiries", _l("Inquiry received")),
     attachments.REFUSED: ("inquiries", _l("A file sent by email was not kept")),
+    attachments.REPLY_NOT_SENT: ("inquiries", _l("A reply was not sent: a file attached to it had been erased")),
     "inquiry.imported": ("inquiries", _l("Inquiry imported with its earlier history")),
     "inquiry.assigned": ("inquiries", _l("Inquiry assigned")),
     "inquiry.status_changed": ("inquiries", _l("Status changed")),

@@ -140,6 +140,7 @@ def _render(inquiry: Inquiry, *, reply: ReplyForm | None = None, conflict: list[
         live_links=inquiries.live_portal_links(inquiry, now=now),
         linked=links.linked_inquiries(inquiry), offer_link=offer_link,
         files=attachments.of_messages([message.id for message in inquiry.messages]),
+        not_sent=attachments.replies_not_sent(events),
     )
     return page, status_code
 

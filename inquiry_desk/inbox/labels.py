@@ -172,6 +172,8 @@ HISTORY_LABELS = {
     "inquiry.auto_closed": _l("closed automatically after a quiet time"),
     "inquiry.attachment_refused": _l("a file sent by email was not kept (see the conversation)"),
     "inquiry.attachment_downloaded_by_stakeholder": _l("the stakeholder downloaded a file"),
+    "inquiry.reply_not_sent_file_erased": _l("a reply was not sent: a file attached to it was erased before it "
+                                             "left (see the conversation)"),
 }
 _VALUE_LABELS = {**STATUS_LABELS, **PRIORITY_LABELS}
 

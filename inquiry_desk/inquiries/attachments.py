@@ -11,10 +11,18 @@ content, with their reason, shown in the thread (and ``inquiry.attachment_refuse
 Only rows are deleted in the transaction: the files go after the commit (``after_commit``),
 each only when no row names its hash any more (the same file sent to two inquiries stays
 while one of them keeps it). A download is audited like an opening (``DOWNLOADED``).
+
+One lock per file keeps an upload of the same bytes and an erasure apart (docs/decisions.md):
+an upload holds it, shared, from before it looks for the file in the store until its commit;
+the erasure takes it, exclusive, in a transaction of its own after its commit, and unlinks only
+when no committed row names the file. On PostgreSQL it is an advisory lock keyed by the hash;
+SQLite has one writer, so its write lock serves (an upload has written its rows before it
+stores the file; the erasure takes the lock with a write that changes nothing).
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -23,7 +31,8 @@ from typing import Any
 from flask import Flask, current_app
 from flask_babel import format_decimal
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import ColumnElement, delete, or_, select
+from sqlalchemy import ColumnElement, Connection, delete, exists, or_, select, text, update
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, SessionTransaction
 
 from inquiry_desk.accounts.models import User
@@ -32,12 +41,23 @@ from inquiry_desk.core import file_store, file_types
 from inquiry_desk.core.domain import InvalidInput
 from inquiry_desk.core.extensions import db
 from inquiry_desk.inquiries import access
-from inquiry_desk.inquiries.models import Attachment, Inquiry, Message
+from inquiry_desk.inquiries.models import Attachment, Inquiry, Message, MessageKind
+from inquiry_desk.mail.models import EmailStatus, OutgoingEmail
 
 DOWNLOADED = access.ATTACHMENT_DOWNLOADED
 DOWNLOADED_BY_STAKEHOLDER = "inquiry.attachment_downloaded_by_stakeholder"
 REFUSED = "inquiry.attachment_refused"
+REPLY_NOT_SENT = "inquiry.reply_not_sent_file_erased"
+# The outbox's last_error of a reply held back that way (class and reason only, as every last_error).
+NOT_SENT_ERROR = "AttachmentErased: a file the reply carries was erased before it left"
 _UNLINK_KEY = "attachments_to_unlink"
+# pg_advisory_xact_lock(_LOCK_SPACE, <32 bits of the hash>): the two-key form, a key space apart from
+# the one-key locks of the scheduler's leader and the audit sealer.
+_LOCK_SPACE = 1_717_017
+# How long an erasure waits for an upload of the same file to commit before it leaves the file.
+LOCK_TIMEOUT_MS = 10_000
+
+log = logging.getLogger(__name__)
 
 # Reason codes (stored in attachments.refused_reason) and what they say.
 REFUSALS: dict[str, Any] = {
@@ -136,13 +156,17 @@ def attach(message: Message, uploads: Sequence[Upload], *, now: datetime,
         raise AttachmentsRefused(refused)
     rows = []
     for item in checked:
-        sha256 = file_store.store(item.upload.data) if item.reason is None else None
+        sha256 = file_store.digest(item.upload.data) if item.reason is None else None
         rows.append(Attachment(
             inquiry_id=message.inquiry_id, message_id=message.id, filename=item.name,
             content_type=(item.content_type or item.upload.declared_type or "application/octet-stream")[:100],
             size=len(item.upload.data), sha256=sha256, refused_reason=item.reason, created_at=now))
     db.session.add_all(rows)
-    db.session.flush()
+    db.session.flush()  # (SQLite) the write lock, held until the commit, before the store is looked at
+    _hold_shared(db.session.connection(), {row.sha256 for row in rows if row.sha256})
+    for item in checked:
+        if item.reason is None:
+            file_store.store(item.upload.data)  # written again if an erasure unlinked it a moment ago
     for row in rows:
         if row.refused_reason:
             audit.record(REFUSED, actor_id=None, subject_type="inquiry", subject_id=row.inquiry_id,
@@ -202,15 +226,43 @@ def for_stakeholder(inquiry: Inquiry, attachment_id: int, *, visible: Sequence[M
 
 # --- erasure ---------------------------------------------------------------------------------------
 
-def erase_where(condition: ColumnElement[bool]) -> int:
+def erase_where(condition: ColumnElement[bool], *, now: datetime) -> int:
     """Delete the attachment rows matching ``condition``; their files go after the commit when no
-    other row names them. Returns how many rows."""
-    hashes = set(db.session.scalars(select(Attachment.sha256).where(condition, Attachment.sha256.is_not(None))))
+    other row names them (``unlink_unless_kept``). A reply still waiting to leave with one of them
+    is held back (``_hold_back_replies``). Returns how many rows."""
+    erased = db.session.execute(select(Attachment.message_id, Attachment.sha256)
+                                .where(condition, Attachment.sha256.is_not(None))).all()
     result = db.session.execute(delete(Attachment).where(condition).execution_options(synchronize_session=False))
-    if hashes:
-        still_used = set(db.session.scalars(select(Attachment.sha256).where(Attachment.sha256.in_(hashes))))
-        db.session.info.setdefault(_UNLINK_KEY, set()).update(hashes - still_used)
+    if erased:
+        db.session.info.setdefault(_UNLINK_KEY, set()).update(sha256 for _, sha256 in erased)
+        _hold_back_replies({message_id for message_id, _ in erased}, now)
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+def _hold_back_replies(message_ids: set[int], now: datetime) -> None:
+    """A reply of these messages not sent yet would leave without the files its writer attached, and
+    the stakeholder would be told of a file that is not there: it is marked failed instead, and the
+    inquiry's history (and its thread) tells staff, who may send it again. A reply a sender holds at
+    this moment is left to it: it has read the files already, or it finds one gone and fails it."""
+    held = db.session.execute(
+        select(OutgoingEmail.id, Message.id, Message.inquiry_id)
+        .join(Message, Message.email_message_id == OutgoingEmail.message_id)
+        .where(Message.id.in_(sorted(message_ids)), Message.kind == MessageKind.REPLY.value,
+               OutgoingEmail.status == EmailStatus.PENDING.value,
+               or_(OutgoingEmail.claimed_until.is_(None), OutgoingEmail.claimed_until < now))).all()
+    if not held:
+        return
+    db.session.execute(update(OutgoingEmail).where(OutgoingEmail.id.in_([row[0] for row in held]))
+                       .values(status=EmailStatus.FAILED.value, last_error=NOT_SENT_ERROR, claimed_until=None)
+                       .execution_options(synchronize_session=False))
+    for _, message_id, inquiry_id in held:
+        audit.record(REPLY_NOT_SENT, actor_id=None, subject_type="inquiry", subject_id=inquiry_id,
+                     details={"message_id": message_id}, now=now)
+
+
+def replies_not_sent(events: Iterable[Any]) -> set[int]:
+    """The replies of a thread held back because a file was erased, from the inquiry's history."""
+    return {int((event.details or {}).get("message_id") or 0) for event in events if event.action == REPLY_NOT_SENT}
 
 
 def in_inquiries(inquiry_ids: Sequence[int]) -> ColumnElement[bool]:
@@ -219,15 +271,59 @@ def in_inquiries(inquiry_ids: Sequence[int]) -> ColumnElement[bool]:
                Attachment.message_id.in_(select(Message.id).where(Message.inquiry_id.in_(list(inquiry_ids)))))
 
 
-def erase_inquiries(inquiry_ids: Sequence[int]) -> int:
-    return erase_where(in_inquiries(inquiry_ids)) if inquiry_ids else 0
+def erase_inquiries(inquiry_ids: Sequence[int], *, now: datetime) -> int:
+    return erase_where(in_inquiries(inquiry_ids), now=now) if inquiry_ids else 0
+
+
+# --- the lock of one file ----------------------------------------------------------------------
+
+def _lock_key(sha256: str) -> int:
+    return int(sha256[:8], 16) - 2**31  # a signed 32-bit int; two files sharing it only wait for each other
+
+
+def _hold_shared(connection: Connection, hashes: set[str]) -> None:
+    """An upload's hold on its files until its transaction ends (PostgreSQL; SQLite: its write lock).
+    In order, so that two uploads never wait for each other's locks in a circle."""
+    if connection.dialect.name != "postgresql":
+        return
+    for sha256 in sorted(hashes):
+        connection.execute(text("SELECT pg_advisory_xact_lock_shared(:space, :key)"),
+                           {"space": _LOCK_SPACE, "key": _lock_key(sha256)})
+
+
+def _hold_exclusive(connection: Connection, sha256: str) -> None:
+    """The erasure's hold on one file: it waits for the uploads of it that have not committed."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(text(f"SET LOCAL lock_timeout = {int(LOCK_TIMEOUT_MS)}"))
+        connection.execute(text("SELECT pg_advisory_xact_lock(:space, :key)"),
+                           {"space": _LOCK_SPACE, "key": _lock_key(sha256)})
+    else:  # SQLite's write lock: a write that changes nothing takes it, as an upload's INSERT does
+        connection.execute(delete(Attachment).where(Attachment.id < 0))
+
+
+def unlink_unless_kept(sha256: str) -> bool:
+    """Unlink the file unless a committed row names it, under its lock; True when unlinked.
+
+    Run after the commit that deleted rows (in a transaction of its own): an upload of the same
+    bytes that has not committed yet holds the lock, and this waits for it and then sees its row;
+    an upload that comes later waits for this one and writes the file again."""
+    try:
+        with db.engine.connect() as connection, connection.begin():
+            _hold_exclusive(connection, sha256)
+            if connection.scalar(select(exists().where(Attachment.sha256 == sha256))):
+                return False
+            file_store.unlink(sha256)
+            return True
+    except SQLAlchemyError as exc:  # an upload held it too long, or the database is away: better kept than lost
+        log.warning("an erased attachment's file was left in the store (%s)", type(exc).__name__)
+        return False
 
 
 def _after_commit(session: Session) -> None:
     if session.in_nested_transaction():
         return
-    for sha256 in session.info.pop(_UNLINK_KEY, set()):
-        file_store.unlink(sha256)
+    for sha256 in sorted(session.info.pop(_UNLINK_KEY, set())):
+        unlink_unless_kept(sha256)
 
 
 def _after_rollback(session: Session, previous_transaction: SessionTransaction) -> None:

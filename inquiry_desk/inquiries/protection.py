@@ -165,7 +165,7 @@ def redact_message(message: Message, reason: str, *, actor: User, now: datetime)
         message.body = REDACTED
         message.redacted_at = now
         # Its files may say what the text said: they go too (the file after the commit, unless kept elsewhere).
-        files = attachments.erase_where(Attachment.message_id == message.id)
+        files = attachments.erase_where(Attachment.message_id == message.id, now=now)
         change.event("message_redacted", message_id=message.id, reason=reason, **({"files": files} if files else {}))
     return redact_outbox([inquiry.id], original)
 

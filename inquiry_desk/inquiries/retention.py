@@ -91,7 +91,7 @@ def _purge(inquiry: Inquiry, now: datetime) -> None:
         db.session.execute(delete(InboundEmail).where(InboundEmail.id.in_(
             select(Message.inbound_email_id).where(Message.inquiry_id == inquiry.id)))
             .execution_options(synchronize_session=False))
-        attachments.erase_inquiries([inquiry.id])  # the rows now, the files after the commit
+        attachments.erase_inquiries([inquiry.id], now=now)  # the rows now, the files after the commit
         db.session.execute(update(Message).where(Message.inquiry_id == inquiry.id).values(body=REMOVED))
         db.session.expire(inquiry, ["messages"])
         inquiry.subject = REMOVED

@@ -7,7 +7,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid, parseaddr
 
 from inquiry_desk.core import file_store
-from inquiry_desk.mail.errors import HeaderInjectionError
+from inquiry_desk.mail.errors import AttachmentMissing, HeaderInjectionError
 from inquiry_desk.mail.models import OutgoingEmail
 
 # CR and LF, and every other character that str.splitlines() (and so the email
@@ -57,12 +57,14 @@ def build_message(row: OutgoingEmail) -> EmailMessage:
 
 
 def _attach_files(message: EmailMessage, references: list[dict[str, str]]) -> None:
-    """The files the row names, read from the file store; one erased since (the inquiry purged
-    or the person erased before it left) is not sent."""
+    """The files the row names, read from the file store. One erased since (its message redacted,
+    the inquiry purged, the person erased) raises ``AttachmentMissing``: the email never leaves
+    without a file its writer attached (the erasure has already marked it failed and told the
+    inquiry's history, ``inquiries.attachments``, unless a sender held it at that moment)."""
     for reference in references:
         data = file_store.read(str(reference.get("sha256", "")))
         if data is None:
-            continue
+            raise AttachmentMissing("a file the email carries is no longer in the store")
         maintype, _, subtype = str(reference.get("content_type", "application/octet-stream")).partition("/")
         message.add_attachment(data, maintype=maintype, subtype=subtype or "octet-stream",
                                filename=_LINE_BREAK.sub(" ", str(reference.get("filename") or "attachment")))

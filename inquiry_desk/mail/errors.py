@@ -11,6 +11,10 @@ class HeaderInjectionError(DomainError, ValueError):
     """A value meant for an email header holds a line break (CR or LF)."""
 
 
+class AttachmentMissing(ValueError):
+    """A file the email carries is no longer in the file store: the email is not sent without it."""
+
+
 class DeliveryError(Exception):
     """The message could not be handed over. ``code`` is the SMTP reply code, if any."""
 

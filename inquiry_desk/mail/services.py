@@ -71,7 +71,8 @@ def queue_email(*, cause_key: str, to: str, rendered: RenderedEmail, language: s
     ``automatic`` is AUTO_REPLIED (or True) or AUTO_GENERATED for the Auto-Submitted header.
     Raises HeaderInjectionError for a line break in any header value. ``attachments`` are
     references to the file store (``{"sha256", "filename", "content_type"}``), read when the
-    message is built: the outbox row stays small, and an erased file is never sent.
+    message is built: the outbox row stays small, and an email whose file was erased since is
+    not sent without it (it fails: ``errors.AttachmentMissing``).
     """
     config = current_app.config
     extra = dict(headers or {})

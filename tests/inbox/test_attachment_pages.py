@@ -16,10 +16,11 @@ from sqlalchemy import select
 from inquiry_desk.audit.models import AuditEvent
 from inquiry_desk.core.clock import utcnow
 from inquiry_desk.core.extensions import db
-from inquiry_desk.inquiries import attachments, protection, triage
+from inquiry_desk.inquiries import attachments, correspondence, protection, triage
 from inquiry_desk.inquiries import services as inquiries
 from inquiry_desk.inquiries.attachments import Upload
 from inquiry_desk.inquiries.models import Attachment, Inquiry
+from inquiry_desk.mail import services as mail
 from inquiry_desk.mail.models import OutgoingEmail
 
 from ..attachment_files import EXE, HTML, PDF, PNG
@@ -215,3 +216,56 @@ def test_a_merge_takes_the_files_with_their_messages(app: Flask) -> None:
     db.session.commit()
     assert lead.get(_url(target, row)).data == PDF
     assert lead.get(_url(duplicate, row)).status_code == 404
+
+
+def test_a_reply_waiting_to_leave_whose_file_is_erased_is_held_back_and_staff_are_told(app: Flask) -> None:
+    inquiry = make_inquiry()
+    reply = correspondence.send_reply(inquiry, "Here is the form.", actor=make_user(), now=utcnow(),
+                                      files=[Upload("form.pdf", PDF)])
+    db.session.commit()  # queued; the mail server is away, say, and it has not left yet
+    protection.redact_message(reply, "Sent to the wrong person", actor=make_user(role="lead"), now=utcnow())
+    db.session.commit()
+
+    email = db.session.scalars(select(OutgoingEmail).where(OutgoingEmail.message_id == reply.email_message_id)).one()
+    assert (email.status, email.last_error) == ("failed", attachments.NOT_SENT_ERROR)
+    assert not attachments.file_store.exists(attachments.file_store.digest(PDF))
+    mail.deliver_due(utcnow())
+    assert email.message_id not in [message["Message-ID"] for message in app.extensions["mail_memory"]]
+    [noted] = db.session.scalars(select(AuditEvent).where(AuditEvent.action == attachments.REPLY_NOT_SENT)).all()
+    assert (noted.subject_id, noted.details) == (inquiry.id, {"message_id": reply.id})
+
+    for lang, note, line in (
+        ("en", "Not sent: a file attached to this reply was erased before it left",
+         "a reply was not sent: a file attached to it was erased before it left"),
+        ("fr", "Non envoyée : un fichier joint à cette réponse a été effacé avant son départ",
+         "une réponse n’a pas été envoyée : un fichier joint a été effacé avant son départ"),
+    ):
+        client = _client(app)
+        with client.session_transaction() as session:
+            session["lang"] = lang
+        soup = page(client.get(f"/staff/inquiries/{inquiry.id}"), lang=lang)
+        [shown] = soup.select("[data-testid=reply-not-sent]")
+        assert note in shown.get_text()
+        assert shown.find_parent("li").select_one(".thread-body").get_text() == protection.REDACTED
+        assert any(line in item.get_text() for item in soup.select(".history li"))
+
+
+def test_a_reply_a_sender_holds_is_left_to_it_and_never_leaves_without_its_file(app: Flask) -> None:
+    inquiry = make_inquiry()
+    reply = correspondence.send_reply(inquiry, "Here is the form.", actor=make_user(), now=utcnow(),
+                                      files=[Upload("form.pdf", PDF)])
+    email = db.session.scalars(select(OutgoingEmail).where(OutgoingEmail.message_id == reply.email_message_id)).one()
+    email.claimed_until = utcnow() + mail.LEASE  # a mail worker has it in hand
+    db.session.commit()
+    protection.redact_message(reply, "Sent to the wrong person", actor=make_user(role="lead"), now=utcnow())
+    db.session.commit()
+    assert email.status == "pending"
+    assert db.session.scalars(select(AuditEvent).where(AuditEvent.action == attachments.REPLY_NOT_SENT)).all() == []
+
+    email.claimed_until = None  # the worker builds it now: the file is gone
+    db.session.commit()
+    mail.deliver([email.id], now=utcnow())
+    db.session.refresh(email)
+    assert email.status == "failed" and "AttachmentMissing" in (email.last_error or "")
+    assert email.message_id not in [message["Message-ID"] for message in app.extensions["mail_memory"]]
+

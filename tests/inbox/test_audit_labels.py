@@ -28,6 +28,7 @@ DYNAMIC: dict[tuple[str, str], frozenset[str]] = {
     ("inquiries/attachments.py", "DOWNLOADED"): frozenset({attachments.DOWNLOADED}),
     ("inquiries/attachments.py", "DOWNLOADED_BY_STAKEHOLDER"): frozenset({attachments.DOWNLOADED_BY_STAKEHOLDER}),
     ("inquiries/attachments.py", "REFUSED"): frozenset({attachments.REFUSED}),
+    ("inquiries/attachments.py", "REPLY_NOT_SENT"): frozenset({attachments.REPLY_NOT_SENT}),
     ("accounts/services.py", "action"): frozenset(),  # the codes given to _record_failure(...), read below
     ("bulletins/services.py", "action"): frozenset(),  # the codes given to _transition(...), read below
     ("bulletins/series.py", "action"): frozenset(),  # the codes given to _set_status(...), read below

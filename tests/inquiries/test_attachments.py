@@ -25,6 +25,7 @@ from inquiry_desk.inquiries.models import Attachment, Status
 from inquiry_desk.inquiries.retention import purge_closed_inquiries
 from inquiry_desk.inquiries.stakeholders import person_data
 from inquiry_desk.mail.builder import build_message
+from inquiry_desk.mail.errors import AttachmentMissing
 from inquiry_desk.mail.models import OutgoingEmail
 
 from ..attachment_files import DOCM, DOCX, EXE, HTML, ODT, PDF, PLAIN_ZIP, PNG, SVG, TEXT
@@ -37,6 +38,15 @@ def app(app_factory: Callable[..., Flask], tmp_path: Path) -> Iterator[Flask]:
                       ATTACHMENTS_MAX_MESSAGE_BYTES=1500, ATTACHMENTS_MAX_FILES=3, RETENTION_MONTHS=24)
     with app.app_context():
         yield app
+
+
+def test_each_test_keeps_its_files_in_its_own_temporary_folder(app_factory: Callable[..., Flask],
+                                                                tmp_path: Path) -> None:
+    from config import TestingConfig
+
+    assert Path(app_factory().config["ATTACHMENTS_DIR"]).is_relative_to(tmp_path)
+    # An app built any other way in the run (or a process a test starts) uses pytest's folder too.
+    assert "inquiry-desk-test-attachments" not in TestingConfig().ATTACHMENTS_DIR
 
 
 @pytest.mark.parametrize(("data", "name", "expected"), [
@@ -131,6 +141,16 @@ def test_a_reply_carries_its_files_as_mime_attachments_by_reference(app: Flask) 
     assert built.get_body(("plain",)).get_content().startswith("Here is the form.")
 
 
+def test_an_email_whose_file_is_no_longer_stored_is_never_built_without_it(app: Flask) -> None:
+    message = correspondence.send_reply(make_inquiry(), "Here is the form.", actor=make_user(), now=utcnow(),
+                                        files=[Upload("form.pdf", PDF)])
+    db.session.commit()
+    row = db.session.scalars(select(OutgoingEmail).where(OutgoingEmail.message_id == message.email_message_id)).one()
+    file_store.unlink(file_store.digest(PDF))  # gone some other way than an erasure (a disk restored without it)
+    with pytest.raises(AttachmentMissing):
+        build_message(row)
+
+
 def _closed_with_files(email: str, files: list[Upload], *, received: datetime) -> int:
     inquiry = make_inquiry(email=email, now=received)
     attachments.attach(inquiry.messages[0], files, now=received)
@@ -158,7 +178,7 @@ def test_a_rolled_back_purge_deletes_no_file(app: Flask) -> None:
     inquiry = make_inquiry()
     attachments.attach(inquiry.messages[0], [Upload("a.pdf", PDF)], now=utcnow())
     db.session.commit()
-    attachments.erase_inquiries([inquiry.id])
+    attachments.erase_inquiries([inquiry.id], now=utcnow())
     db.session.rollback()
     assert file_store.exists(file_store.digest(PDF))
     db.session.commit()

@@ -211,7 +211,7 @@ def erase(contact: Contact, *, actor: User | None, now: datetime) -> dict[str, i
         .execution_options(synchronize_session=False))
     # Files of their inquiries, and those they sent into another (a colleague's reply by email): the
     # rows now, each file after the commit unless another inquiry keeps the same one.
-    files = attachments.erase_where(_their_files(inquiry_ids, contact_ids))
+    files = attachments.erase_where(_their_files(inquiry_ids, contact_ids), now=now)
     if inquiry_ids:
         db.session.execute(delete(PortalLink).where(PortalLink.inquiry_id.in_(inquiry_ids)))
         db.session.execute(delete(PersonConcerned).where(PersonConcerned.inquiry_id.in_(inquiry_ids)))
