@@ -120,3 +120,28 @@ def insert_row_unless_exists(model: Any, values: dict[str, Any], unique_columns:
         "postgresql": postgresql.insert, "sqlite": sqlite.insert}
     statement = inserts[dialect](model).values(values).on_conflict_do_nothing(index_elements=unique_columns)
     return db.session.scalars(statement.returning(model)).one_or_none()
+
+
+def upsert_row(model: Any, values: dict[str, Any], unique_columns: list[str], update_columns: list[str],
+               only_if: Callable[[Any], Any] | None = None) -> Any:
+    """INSERT … ON CONFLICT (unique columns) DO UPDATE SET (update columns) RETURNING the row, as an ORM object.
+
+    One round trip whether the row is new or not (looking first, then inserting, took two), and
+    no error when two transactions insert the same key at once: the second waits for the first
+    and updates its row. An object of that row already in the session is refreshed from it.
+    ``only_if(excluded)`` is a condition on the existing row (``model``'s columns) and the values
+    offered (``excluded``): when it is false the row is left as it was and None is returned.
+    """
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    from inquiry_desk.core.extensions import db
+
+    dialect = db.session.get_bind().dialect.name
+    inserts: dict[str, Callable[[Any], postgresql.Insert | sqlite.Insert]] = {
+        "postgresql": postgresql.insert, "sqlite": sqlite.insert}
+    statement = inserts[dialect](model).values(values)
+    statement = statement.on_conflict_do_update(
+        index_elements=unique_columns, set_={column: statement.excluded[column] for column in update_columns},
+        where=only_if(statement.excluded) if only_if is not None else None)
+    return db.session.scalars(statement.returning(model),
+                              execution_options={"populate_existing": True}).one_or_none()
