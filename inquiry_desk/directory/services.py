@@ -133,16 +133,17 @@ def record_contact(
     """
     email = email.strip().lower()
     # A phone or organisation left blank keeps the one given before.
-    typed = {column: value for column, value in (("phone", phone), ("organisation_name", organisation_name)) if value}
+    typed = {"phone": phone or None, "organisation_name": organisation_name or None}
     contact: Contact | None = upsert_row(
-        Contact, {"email": email, "name": name, "created_at": now, "language": language, **typed}, ["email"],
-        ["language", *typed], only_if=lambda offered: Contact.name == offered.name)
+        Contact, {"email": email, "name": name, "created_at": now, "language": language, "active": True, **typed},
+        ["email"], ["language", *typed], keep_unless_given=tuple(typed), only_if_same=("name",))
     if contact is None:  # known under another name
         contact = db.session.scalars(select(Contact).where(Contact.email == email)).one()
         contact.name = name
         contact.language = language
         for column, value in typed.items():
-            setattr(contact, column, value)
+            if value:
+                setattr(contact, column, value)
     if organisation is not None:
         contact.organisation = organisation
     return contact
