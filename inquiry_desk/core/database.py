@@ -118,6 +118,19 @@ def insert_row_unless_exists(model: Any, values: dict[str, Any], unique_columns:
     return _as_loaded(session, model, row) if row is not None else None
 
 
+def insert_row(model: Any, values: dict[str, Any]) -> Any:
+    """INSERT … RETURNING the whole row, as an ORM object in the session (as if loaded by a query).
+
+    For a row that nothing else in the session refers to by relationship: cheaper in CPU than
+    adding an object and flushing it (no unit of work, a statement built once per shape).
+    """
+    session = _autoflushed_session()
+    table = model.__table__
+    statement = _prebuilt(session, ("insert_row", table, tuple(values)),
+                          lambda insert: insert(table).returning(*table.columns))
+    return _as_loaded(session, model, session.execute(statement, values).mappings().one())
+
+
 def upsert_row(model: Any, values: dict[str, Any], unique_columns: list[str], update_columns: list[str], *,
                keep_unless_given: tuple[str, ...] = (), only_if_same: tuple[str, ...] = ()) -> Any:
     """INSERT … ON CONFLICT (unique columns) DO UPDATE SET (update columns) RETURNING the row, as an ORM object.

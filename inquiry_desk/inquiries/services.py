@@ -13,6 +13,7 @@ from sqlalchemy.orm import selectinload
 
 from inquiry_desk.accounts.models import User
 from inquiry_desk.core.clock import team_timezone
+from inquiry_desk.core.database import insert_row
 from inquiry_desk.core.domain import DomainError
 from inquiry_desk.core.extensions import db
 from inquiry_desk.directory import services as directory
@@ -254,9 +255,11 @@ def create_portal_link(inquiry: Inquiry, *, now: datetime) -> tuple[PortalLink, 
     """A new private link; returns the row and the token, which is never stored as such."""
     token = secrets.token_urlsafe(PORTAL_TOKEN_BYTES)
     lifetime = timedelta(days=current_app.config["PORTAL_LINK_DAYS"])
-    link = PortalLink(inquiry=inquiry, token_hash=_hash_token(token), created_at=now, expires_at=now + lifetime)
-    db.session.add(link)
-    db.session.flush()
+    if inquiry.id is None:
+        db.session.flush()
+    # One INSERT … RETURNING, not an object and a flush of its own (every public submission makes one).
+    link: PortalLink = insert_row(PortalLink, {"inquiry_id": inquiry.id, "token_hash": _hash_token(token),
+                                               "created_at": now, "expires_at": now + lifetime, "revoked_at": None})
     return link, token
 
 

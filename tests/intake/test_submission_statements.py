@@ -65,8 +65,8 @@ def test_a_submission_inserts_its_rows_whole(app: Flask, client, statements: lis
             "INSERT INTO audit_events", "INSERT INTO inquiries", "INSERT INTO messages", "INSERT INTO portal_links",
             "INSERT INTO outgoing_emails", "SELECT pg_notify",
             "UPDATE form_submissions"], written
-        assert written[-1] == ("UPDATE form_submissions SET inquiry_id=%(inquiry_id)s::INTEGER "
-                               "WHERE form_submissions.id = %(id_1)s::INTEGER")
+        assert written[-1] == ("UPDATE form_submissions SET inquiry_id=%(made_inquiry_id)s::INTEGER "
+                               "WHERE form_submissions.id = %(claim_id)s::INTEGER")
     else:  # SQLite allocates the id by inserting: the reference and due times follow in UPDATEs
         assert updated == {"form_submissions", "inquiries"}, written
         heads = [_head(text) for text in written]
