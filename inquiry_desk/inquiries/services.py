@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import Integer, func, select
+from sqlalchemy import ColumnElement, Integer, func, select
 from sqlalchemy.orm import selectinload
 
 from inquiry_desk.accounts.models import User
@@ -76,12 +76,15 @@ def create_inquiry(
     email_message_id: str | None = None,
     actor: User | None = None,
     privacy_notice_version: str | None = None,
+    reserved_id: int | None = None,
 ) -> Inquiry:
     """A new inquiry with its first inbound message and its reference number (``received`` in its history).
 
     ``trusted_organisation`` is the partner whose verified domain the address belongs to. The
     inquiry is a trusted partner's only once the sender proved they hold the address
     (``address_confirmed``, or later ``confirm_address``); see docs/decisions.md.
+    ``reserved_id``: an id the caller already took from the inquiries' sequence (PostgreSQL), in a
+    statement it sent anyway (``intake.submit_inquiry_once``): the inquiry takes it, not a new one.
     """
     inquiry = Inquiry(
         subject=subject,
@@ -111,8 +114,8 @@ def create_inquiry(
             # PostgreSQL: the id from the sequence first, so that the row goes out whole when the change
             # ends (reference and due times in its INSERT) instead of an INSERT and two UPDATEs.
             with db.session.no_autoflush:
-                inquiry.id = db.session.scalars(
-                    select(func.nextval(func.pg_get_serial_sequence("inquiries", "id")).cast(Integer))).one()
+                inquiry.id = reserved_id if reserved_id is not None else db.session.scalars(
+                    select(next_inquiry_id())).one()
             inquiry.topic_id = topic.id if topic is not None else None  # the due times read it before the flush
             db.session.add(inquiry)
             inquiry.reference = format_reference(inquiry.id, now)
@@ -126,6 +129,11 @@ def create_inquiry(
         change.event("received", channel=inquiry.channel, trusted_partner=inquiry.trusted_partner)
     db.session.flush()  # the callers find the inquiry and its message stored, as on SQLite (attachments, links)
     return inquiry
+
+
+def next_inquiry_id() -> ColumnElement[int]:
+    """The next id of the inquiries' sequence, as a SQL expression (PostgreSQL)."""
+    return func.nextval(func.pg_get_serial_sequence("inquiries", "id")).cast(Integer)
 
 
 def _id_first(contact: Contact | None, topic: Topic | None) -> bool:

@@ -57,11 +57,12 @@ def test_a_submission_inserts_its_rows_whole(app: Flask, client, statements: lis
     updated = {match.group(1) for text in written if (match := re.match(r"UPDATE (\w+)", text))}
     if is_postgres():
         # Only the form's claim is completed by an UPDATE (it is inserted first, to settle a double post);
-        # the inquiry takes its id from the sequence first and goes out whole, reference and due times.
-        # The calendar's version is read (another process's change to it counts at once); topics, partners'
-        # domains and spared networks are not, nor is the contact looked up before its upsert.
+        # the inquiry's id comes from the sequence in the claim's RETURNING, and the inquiry goes out whole,
+        # reference and due times. The calendar's version is read (another process's change to it counts at
+        # once); topics, partners' domains and spared networks are not, nor is the contact looked up first.
+        assert "RETURNING form_submissions.id, CAST(nextval(pg_get_serial_sequence(" in written[0], written
         assert [_head(text) for text in written] == [
-            "INSERT INTO form_submissions", "INSERT INTO contacts", "SELECT CAST", "SELECT team_calendar",
+            "INSERT INTO form_submissions", "INSERT INTO contacts", "SELECT team_calendar",
             "INSERT INTO audit_events", "INSERT INTO inquiries", "INSERT INTO messages", "INSERT INTO portal_links",
             "INSERT INTO outgoing_emails", "SELECT pg_notify",
             "UPDATE form_submissions"], written
