@@ -200,7 +200,9 @@ def _as_loaded(session: Any, model: Any, row: Any) -> Any:
             set_committed_value(instance, name, value)
         make_transient_to_detached(instance)
         session.add(instance)  # persistent, unchanged: nothing to flush
-    else:
+    else:  # loaded before: refreshed, except what it changed and has not flushed (under no_autoflush)
+        state = inspect(instance)
         for name, value in values.items():
-            set_committed_value(instance, name, value)
+            if not state.attrs[name].history.has_changes():
+                set_committed_value(instance, name, value)
     return instance
