@@ -78,7 +78,8 @@ def submit_inquiry(submission: Submission, *, now: datetime, channel: Channel = 
     (``inquiries.confirm_address``, docs/decisions.md).
 
     Everything, including the emails, is written in the caller's transaction:
-    the emails leave only once it is committed (transactional outbox).
+    the emails leave only once it is committed (transactional outbox). ``reserved_id``: the
+    inquiry's id, already taken from its sequence (``inquiries.create_inquiry``).
     """
     submission = submission.checked()
     trusted = directory.trusted_organisation_for(submission.email)
