@@ -9,7 +9,9 @@ bench/floor_app.py). It prints the CPU time (``time.process_time``) per cycle of
 their ratio, which a loaded machine hardly moves (wall time it does): the floor's CPU per
 cycle over the form's is what P4's rate ratio tends to when the web is CPU-bound.
 ``--profile`` runs the form's cycles under cProfile (CPU time) and prints the functions
-that cost most, cumulative, to find what to make cheaper.
+that cost most, cumulative, to find what to make cheaper. It also prints how many SQL
+statements a cycle of each sends once warm (counted on cycles outside the timed ones);
+``--statements`` lists those of one form cycle.
 """
 
 from __future__ import annotations
@@ -75,6 +77,31 @@ def cpu_per_cycle(app: object, cycle: Callable[[object, int], None], count: int,
     return (time.process_time() - cpu) / count, (time.perf_counter() - wall) / count
 
 
+def statements_per_cycle(app: object, cycle: Callable[[object, int], None], count: int = 10) -> list[list[str]]:
+    """The SQL statements each of ``count`` cycles sends (untimed: the listener costs CPU)."""
+    from sqlalchemy import event
+
+    from inquiry_desk.core.extensions import db
+
+    with app.app_context():  # type: ignore[attr-defined]
+        engine = db.engine
+    seen: list[list[str]] = []
+    for number in range(WARMUP):  # (the first cycles read what is then kept)
+        cycle(app, -2000 - number)
+
+    def note(conn: object, cursor: object, statement: str, *args: object) -> None:
+        seen[-1].append(" ".join(statement.split()))
+
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        for number in range(count):
+            seen.append([])
+            cycle(app, -1000 - number)
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
+    return seen
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("count", type=int, nargs="?", default=200)
@@ -82,6 +109,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--postgres-url", default=DEFAULT_POSTGRES_URL)
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--top", type=int, default=30)
+    parser.add_argument("--statements", action="store_true", help="list the SQL statements of one form cycle")
     parser.add_argument("--save", help="write the profile here (pstats format) for a closer look")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="intake-profile-") as folder:
@@ -93,6 +121,8 @@ def main(argv: list[str] | None = None) -> int:
             from bench.floor_app import create_floor_app
 
             app = create_floor_app()
+            form_statements = statements_per_cycle(app, form_cycle)
+            floor_statements = statements_per_cycle(app, floor_cycle)
             profiler = cProfile.Profile(time.process_time) if args.profile else None
             form_cpu, form_wall = cpu_per_cycle(app, form_cycle, args.count, profiler)
             floor_cpu, floor_wall = cpu_per_cycle(app, floor_cycle, args.count)
@@ -107,6 +137,11 @@ def main(argv: list[str] | None = None) -> int:
     print(f"# wall per cycle: floor {floor_wall * 1000:.2f} ms, intake {form_wall * 1000:.2f} ms "
           f"({form_wall / floor_wall:.2f} x floor)")
     print(f"# CPU-bound rate ratio (floor CPU / intake CPU): {floor_cpu / form_cpu:.2f}")
+    print(f"# SQL statements per cycle, warm (GET + POST): floor {min(map(len, floor_statements))}, intake "
+          f"{min(map(len, form_statements))} to {max(map(len, form_statements))}")
+    if args.statements:
+        for statement in min(form_statements, key=len):
+            print(f"#   {statement[:160]}")
     if profiler is not None:
         stats = pstats.Stats(profiler)
         if args.save:

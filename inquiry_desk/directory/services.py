@@ -11,11 +11,12 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from inquiry_desk.audit import services as audit
-from inquiry_desk.core.database import insert_row_unless_exists
+from inquiry_desk.core.app_cache import AppCache
+from inquiry_desk.core.database import upsert_row
 from inquiry_desk.core.domain import Conflict, InvalidInput, NotFound
 from inquiry_desk.core.extensions import db
 from inquiry_desk.core.text import parse_line
@@ -69,29 +70,40 @@ def domain_covers(entry: OrganisationDomain, domain: str) -> bool:
     return domain == entry.domain or (entry.include_subdomains and domain.endswith("." + entry.domain))
 
 
+# The verified domains of trusted partners, kept per process (every public submission asks): forgotten when
+# this process commits a change to a domain or to an organisation's trust; another process's within seconds.
+_TRUSTED_DOMAINS: AppCache[dict[str, tuple[bool, int]]] = AppCache(
+    "directory_trusted_domains", watch={OrganisationDomain: None, Organisation: frozenset({"status", "active"})},
+    seconds=5.0)
+
+
+def _read_trusted_domains() -> dict[str, tuple[bool, int]]:
+    """{domain: (include_subdomains, organisation id)} of every verified domain of a trusted partner."""
+    rows = db.session.execute(
+        select(OrganisationDomain.domain, OrganisationDomain.include_subdomains, OrganisationDomain.organisation_id)
+        .join(Organisation).where(OrganisationDomain.verified_at.is_not(None), Organisation.trusted))
+    return {domain: (include_subdomains, organisation_id) for domain, include_subdomains, organisation_id in rows}
+
+
 def trusted_organisation_for(email: str) -> Organisation | None:
     """The trusted partner whose verified domain sent this address (a subdomain only when the entry says so).
 
     What the sender typed as their organisation plays no part: only the domain counts, and only
-    an organisation whose status is trusted referral partner gives trust.
+    an organisation whose status is trusted referral partner gives trust. The domains are kept
+    per process: an address of no partner costs no query, a partner's one (its organisation).
     """
     domain = email_domain(email)
     if not domain:
         return None
-    candidates = _candidate_domains(domain)
-    query = (
-        select(Organisation)
-        .join(OrganisationDomain)
-        .where(
-            OrganisationDomain.verified_at.is_not(None),
-            or_(OrganisationDomain.domain == domain,
-                OrganisationDomain.domain.in_(candidates[1:]) & OrganisationDomain.include_subdomains.is_(True)),
-            Organisation.trusted,
-        )
-        .order_by(db.func.length(OrganisationDomain.domain).desc())
-        .limit(1)
-    )
-    return db.session.scalar(query)
+    trusted = _TRUSTED_DOMAINS.get(_read_trusted_domains)
+    # The longest entry that covers the domain: the domain itself, else its nearest parent that includes subdomains.
+    for position, candidate in enumerate(_candidate_domains(domain)):
+        entry = trusted.get(candidate)
+        if entry is not None and (position == 0 or entry[0]):
+            organisation = db.session.get(Organisation, entry[1])
+            # (its trust as it is now: another process may have withdrawn it since the domains were read)
+            return organisation if organisation is not None and organisation.trusted else None
+    return None
 
 
 def organisation_for_domain(email: str) -> Organisation | None:
@@ -112,23 +124,26 @@ def record_contact(
     *, email: str, name: str, language: str, now: datetime, phone: str | None = None,
     organisation_name: str | None = None, organisation: Organisation | None = None,
 ) -> Contact:
-    """Find the contact by email or create it; what they typed last is kept."""
+    """Find the contact by email or create it; what they typed last is kept.
+
+    One statement for a new address, or a known one under the same name (an upsert on the
+    unique email): two first inquiries from one address at once both succeed, the second
+    updating the row the first inserted. A new name is set on the loaded contact instead, so
+    that the flush sees the rename and their inquiries' search documents follow it.
+    """
     email = email.strip().lower()
-    contact = db.session.scalar(select(Contact).where(Contact.email == email))
-    if contact is None:
-        # Two first inquiries from one address at once: the unique email decides, neither fails.
-        typed = {"phone": phone, "organisation_name": organisation_name}  # written by the INSERT, not an UPDATE
-        contact = insert_row_unless_exists(
-            Contact, {"email": email, "name": name, "created_at": now, "language": language,
-                      **{column: value for column, value in typed.items() if value}}, ["email"])
-        if contact is None:  # the other transaction's row, once it committed
-            contact = db.session.scalars(select(Contact).where(Contact.email == email)).one()
-    contact.name = name
-    contact.language = language
-    if phone:
-        contact.phone = phone
-    if organisation_name:
-        contact.organisation_name = organisation_name
+    # A phone or organisation left blank keeps the one given before.
+    typed = {"phone": phone or None, "organisation_name": organisation_name or None}
+    contact: Contact | None = upsert_row(
+        Contact, {"email": email, "name": name, "created_at": now, "language": language, "active": True, **typed},
+        ["email"], ["language", *typed], keep_unless_given=tuple(typed), only_if_same=("name",))
+    if contact is None:  # known under another name
+        contact = db.session.scalars(select(Contact).where(Contact.email == email)).one()
+        contact.name = name
+        contact.language = language
+        for column, value in typed.items():
+            if value:
+                setattr(contact, column, value)
     if organisation is not None:
         contact.organisation = organisation
     return contact

@@ -8,11 +8,12 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import Integer, func, select
+from sqlalchemy import ColumnElement, Integer, func, select
 from sqlalchemy.orm import selectinload
 
 from inquiry_desk.accounts.models import User
 from inquiry_desk.core.clock import team_timezone
+from inquiry_desk.core.database import insert_row
 from inquiry_desk.core.domain import DomainError
 from inquiry_desk.core.extensions import db
 from inquiry_desk.directory import services as directory
@@ -75,12 +76,15 @@ def create_inquiry(
     email_message_id: str | None = None,
     actor: User | None = None,
     privacy_notice_version: str | None = None,
+    reserved_id: int | None = None,
 ) -> Inquiry:
     """A new inquiry with its first inbound message and its reference number (``received`` in its history).
 
     ``trusted_organisation`` is the partner whose verified domain the address belongs to. The
     inquiry is a trusted partner's only once the sender proved they hold the address
     (``address_confirmed``, or later ``confirm_address``); see docs/decisions.md.
+    ``reserved_id``: an id the caller already took from the inquiries' sequence (PostgreSQL), in a
+    statement it sent anyway (``intake.submit_inquiry_once``): the inquiry takes it, not a new one.
     """
     inquiry = Inquiry(
         subject=subject,
@@ -110,8 +114,8 @@ def create_inquiry(
             # PostgreSQL: the id from the sequence first, so that the row goes out whole when the change
             # ends (reference and due times in its INSERT) instead of an INSERT and two UPDATEs.
             with db.session.no_autoflush:
-                inquiry.id = db.session.scalars(
-                    select(func.nextval(func.pg_get_serial_sequence("inquiries", "id")).cast(Integer))).one()
+                inquiry.id = reserved_id if reserved_id is not None else db.session.scalars(
+                    select(next_inquiry_id())).one()
             inquiry.topic_id = topic.id if topic is not None else None  # the due times read it before the flush
             db.session.add(inquiry)
             inquiry.reference = format_reference(inquiry.id, now)
@@ -125,6 +129,11 @@ def create_inquiry(
         change.event("received", channel=inquiry.channel, trusted_partner=inquiry.trusted_partner)
     db.session.flush()  # the callers find the inquiry and its message stored, as on SQLite (attachments, links)
     return inquiry
+
+
+def next_inquiry_id() -> ColumnElement[int]:
+    """The next id of the inquiries' sequence, as a SQL expression (PostgreSQL)."""
+    return func.nextval(func.pg_get_serial_sequence("inquiries", "id")).cast(Integer)
 
 
 def _id_first(contact: Contact | None, topic: Topic | None) -> bool:
@@ -254,9 +263,11 @@ def create_portal_link(inquiry: Inquiry, *, now: datetime) -> tuple[PortalLink, 
     """A new private link; returns the row and the token, which is never stored as such."""
     token = secrets.token_urlsafe(PORTAL_TOKEN_BYTES)
     lifetime = timedelta(days=current_app.config["PORTAL_LINK_DAYS"])
-    link = PortalLink(inquiry=inquiry, token_hash=_hash_token(token), created_at=now, expires_at=now + lifetime)
-    db.session.add(link)
-    db.session.flush()
+    if inquiry.id is None:
+        db.session.flush()
+    # One INSERT … RETURNING, not an object and a flush of its own (every public submission makes one).
+    link: PortalLink = insert_row(PortalLink, {"inquiry_id": inquiry.id, "token_hash": _hash_token(token),
+                                               "created_at": now, "expires_at": now + lifetime, "revoked_at": None})
     return link, token
 
 

@@ -23,6 +23,7 @@ from sqlalchemy import select
 
 from inquiry_desk.accounts.models import Role, User
 from inquiry_desk.audit import services as audit
+from inquiry_desk.core.app_cache import AppCache
 from inquiry_desk.core.domain import Conflict, InvalidInput, NotAllowed
 from inquiry_desk.core.extensions import db
 from inquiry_desk.core.text import parse_line
@@ -136,4 +137,14 @@ def is_exempt(address: str | None) -> bool:
         return False
     if any(ip in network for network in configured()):
         return True
-    return any(ip in ipaddress.ip_network(text) for text in db.session.scalars(select(ExemptNetwork.network)))
+    return any(ip in network for network in _LISTED.get(_read_listed))
+
+
+# The leads' list, parsed, kept per process (every public POST asks, and the limiter asks twice): forgotten
+# when this process commits an addition or a removal; another process's is seen within seconds.
+_LISTED: AppCache[tuple[Network, ...]] = AppCache("intake_exempt_networks", watch={ExemptNetwork: None},
+                                                  seconds=5.0)
+
+
+def _read_listed() -> tuple[Network, ...]:
+    return tuple(ipaddress.ip_network(text) for text in db.session.scalars(select(ExemptNetwork.network)))

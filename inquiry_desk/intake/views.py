@@ -79,7 +79,7 @@ def form(lang_code: str) -> Response | str:
             submission = intake.Submission(
                 name=required(form.name.data), email=required(form.email.data), subject=required(form.subject.data),
                 message=required(form.message.data),
-                language=form.language.data, topic=inquiries.topic_by_code(form.topic.data),
+                language=form.language.data, topic=form_cache.topic_by_code(form.topic.data),
                 organisation=form.organisation.data or None, organisation_kind=form.organisation_kind.data,
                 phone=form.phone.data or None, files=files,
             )

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from inquiry_desk.audit import services as audit
 from inquiry_desk.core.clock import utcnow
 from inquiry_desk.core.extensions import db
+from inquiry_desk.directory.models import PartnershipStatus
 from inquiry_desk.inquiries import services as inquiries
 from inquiry_desk.inquiries.models import Inquiry
 
@@ -90,3 +91,19 @@ def test_staff_list_shows_the_badge(client, signed_in) -> None:
     _open_private_link(client, _submit(client, email="help@rainbowrailroad.org"))
     html = signed_in("viewer").get("/staff/inquiries/").get_data(as_text=True)
     assert "Trusted partner: Rainbow Railroad" in html
+
+
+def test_a_change_to_the_partners_counts_from_the_next_submission(client) -> None:
+    """The partners' domains are kept per process (P4): a committed change forgets them at once."""
+    assert _submit(client, email="someone@amanlara.org").organisation_id is None  # read, and kept
+    organisation = make_organisation("Aman Lara", domains=("amanlara.org",))
+    assert _submit(client, email="other@amanlara.org").organisation_id == organisation.id
+    organisation.status = PartnershipStatus.ACTIVE.value  # no longer a trusted referral partner
+    db.session.commit()
+    assert _submit(client, email="third@amanlara.org").organisation_id is None
+    organisation.status = PartnershipStatus.TRUSTED.value
+    db.session.commit()
+    assert _submit(client, email="fourth@amanlara.org").organisation_id == organisation.id
+    organisation.domains.clear()
+    db.session.commit()
+    assert _submit(client, email="fifth@amanlara.org").organisation_id is None

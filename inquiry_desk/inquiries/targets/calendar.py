@@ -1,16 +1,17 @@
 """The calendar and targets in force: the team's working week, holidays and closures, and the
 target minutes per priority and topic. Read once per process and calendar version: every change to
 the calendar, closures or targets bumps the version (``bump_calendar_version``), which every request
-reads (one row), so another process's change is seen at once."""
+reads (one column of one row), so another process's change is seen at once."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, time
+from typing import cast
 
 import holidays
 from flask import current_app, g
-from sqlalchemy import or_, select
+from sqlalchemy import Table, or_, select
 
 from inquiry_desk.core.clock import team_timezone
 from inquiry_desk.core.domain import DomainError
@@ -94,16 +95,24 @@ def snapshot() -> Snapshot:
         return _snapshot()
 
 
+_calendar = cast(Table, TeamCalendar.__table__)
+# The version alone, by a statement built once: the whole row (an ORM load) only when it changed.
+_VERSION = select(_calendar.c.version).where(_calendar.c.id == 1)
+
+
 def _snapshot() -> Snapshot:
-    row = team_calendar()
+    version: int | None = db.session.execute(_VERSION).scalar()
+    if version is None:  # no row yet: the defaults' (team_calendar)
+        version = team_calendar().version
     cached: Snapshot | None = g.get(_SNAPSHOT_KEY)
-    if cached is not None and cached.version == row.version:
+    if cached is not None and cached.version == version:
         return cached
     changed_here = bool(g.get(_CHANGED_KEY))
     shared: Snapshot | None = current_app.extensions.get(_SHARED_KEY)
-    if shared is not None and shared.version == row.version and not changed_here:
+    if shared is not None and shared.version == version and not changed_here:
         setattr(g, _SNAPSHOT_KEY, shared)
         return shared
+    row = team_calendar()
     minutes = {
         (target.priority, target.topic_id): (target.first_response_minutes, target.resolution_minutes)
         for target in db.session.scalars(select(ServiceTarget))
