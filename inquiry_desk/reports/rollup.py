@@ -2,7 +2,8 @@
 
 ``rebuild(first_day, end_day, now)`` deletes the span's rows and counts again, 31 days per
 statement, with the same bucketing as the live figures (local midnights in UTC): counts per day
-and dimensions (``DailyRollup``), the same summed per facet (``DailyFacet``), and the business minutes of each first response and resolution
+and dimensions (``DailyRollup``), the same summed per facet (``DailyFacet``), and the business
+minutes of each first response and resolution
 (``InquiryTime``), each on the local day of its event. Every day of the span that is over at
 ``now`` is marked complete (``RolledDay``); only those are read from the roll-up, the rest live.
 
